@@ -1,0 +1,3 @@
+//! Benchmark: classify (placeholder until implemented).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Benchmark: engine (placeholder until implemented).
+
+fn main() {}

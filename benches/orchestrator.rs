@@ -1,0 +1,3 @@
+//! Benchmark: orchestrator (placeholder until implemented).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Benchmark: stdio (placeholder until implemented).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Benchmark: store (placeholder until implemented).
+
+fn main() {}

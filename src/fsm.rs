@@ -1,0 +1,126 @@
+//! The session lifecycle FSM: the seed's 9 states and 18 events, plus the exits the seed lacked
+//! (`reset` from anywhere, `error_handling --reset--> idle`, `plan_execution --plan_cancelled-->
+//! completed`). A pure function `(state, event) -> Result<state, TransitionError>`: no I/O, no clock.
+//! Persisting a transition (state + log row in one transaction) is `crate::store`'s job.
+
+/// Where a chat session is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionState {
+    Idle,
+    Classify,
+    PlanRequired,
+    ArchitectPlanning,
+    PlanReview,
+    PlanExecution,
+    Execution,
+    ErrorHandling,
+    Completed,
+}
+
+/// What happened to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionEvent {
+    ReceiveMessage,
+    IsAtomicTrue,
+    IsAtomicFalse,
+    ClassifyError,
+    RouteToArchitect,
+    PlanCreated,
+    PlanningFailed,
+    PlanApproved,
+    PlanRejected,
+    PlanModificationRequested,
+    PlanExecutionCompleted,
+    PlanExecutionFailed,
+    AllSubtasksDone,
+    SubtaskFailed,
+    RequiresReplanning,
+    RetrySubtask,
+    PlanCancelled,
+    Reset,
+}
+
+/// A refused transition: the state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid transition: {event} in state {state}; allowed events: {}", .allowed.iter().map(|event| event.as_str()).collect::<Vec<_>>().join(", "))]
+pub struct TransitionError {
+    pub state: SessionState,
+    pub event: SessionEvent,
+    pub allowed: Vec<SessionEvent>,
+}
+
+impl SessionState {
+    pub const ALL: [SessionState; 9] = [
+        Self::Idle,
+        Self::Classify,
+        Self::PlanRequired,
+        Self::ArchitectPlanning,
+        Self::PlanReview,
+        Self::PlanExecution,
+        Self::Execution,
+        Self::ErrorHandling,
+        Self::Completed,
+    ];
+
+    /// The seed's snake_case name (also the wire and database name).
+    pub fn as_str(self) -> &'static str {
+        todo!("fsm helper")
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        todo!("fsm helper {text}")
+    }
+}
+
+impl SessionEvent {
+    pub const ALL: [SessionEvent; 18] = [
+        Self::ReceiveMessage,
+        Self::IsAtomicTrue,
+        Self::IsAtomicFalse,
+        Self::ClassifyError,
+        Self::RouteToArchitect,
+        Self::PlanCreated,
+        Self::PlanningFailed,
+        Self::PlanApproved,
+        Self::PlanRejected,
+        Self::PlanModificationRequested,
+        Self::PlanExecutionCompleted,
+        Self::PlanExecutionFailed,
+        Self::AllSubtasksDone,
+        Self::SubtaskFailed,
+        Self::RequiresReplanning,
+        Self::RetrySubtask,
+        Self::PlanCancelled,
+        Self::Reset,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        todo!("fsm helper")
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        todo!("fsm helper {text}")
+    }
+}
+
+impl std::fmt::Display for SessionState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for SessionEvent {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// The transition table. `Reset` is legal from every state and lands in `Idle`.
+pub fn transition(state: SessionState, event: SessionEvent) -> Result<SessionState, TransitionError> {
+    todo!("fsm helper {state:?} {event:?}")
+}
+
+/// The events legal in `state`, in table order.
+pub fn allowed_events(state: SessionState) -> Vec<SessionEvent> {
+    todo!("fsm helper {state:?}")
+}

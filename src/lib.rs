@@ -1,0 +1,17 @@
+//! codelab-planner: a language server that classifies coding tasks, plans complex ones as
+//! dependency graphs of subtasks, and executes them with shell and LLM agents.
+//!
+//! Layers, bottom up: `model` (pure domain), `graph`, `classify`, `fsm` (pure), `store`
+//! (SQLite), `planner`, `engine` (runs), `orchestrator` (the one owner of state), `lsp` (wire).
+//! See ARCHITECTURE.md.
+
+pub mod classify;
+pub mod config;
+pub mod engine;
+pub mod fsm;
+pub mod graph;
+pub mod lsp;
+pub mod model;
+pub mod orchestrator;
+pub mod planner;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The protocol extensions: every custom method and its params/result types (lsp helper).

@@ -1,0 +1,3 @@
+//! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio.
+
+fn main() {}

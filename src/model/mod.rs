@@ -1,0 +1,18 @@
+//! The domain model: plans, subtasks, statuses, ids, and the validation of user input.
+//!
+//! Pure data and guards; no I/O, no serde. The LSP layer converts these to and from wire types
+//! (`crate::lsp::convert`), the store maps them to rows (`crate::store`).
+
+mod ids;
+mod plan;
+mod status;
+pub mod validate;
+
+pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
+pub use plan::{GuardError, Plan, Progress, Subtask};
+pub use status::{
+    AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, RouteAgent, SubtaskStatus,
+};
+
+#[cfg(test)]
+mod tests;

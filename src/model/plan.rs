@@ -1,0 +1,401 @@
+//! `Plan` and `Subtask` with their guards: every status change goes through a method here that
+//! checks the transition and returns a typed [`GuardError`] when it is not allowed.
+//!
+//! This module does no I/O and reads no clock: callers pass `now`.
+
+use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
+use super::status::{AgentKind, Classification, PlanStatus, SubtaskStatus};
+
+/// A refused transition: what was attempted, from which status, and what would have been allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    #[error("cannot {action} a plan that is {status}")]
+    PlanState { action: &'static str, status: PlanStatus, allowed: Vec<&'static str> },
+    #[error("cannot approve a plan without subtasks")]
+    EmptyPlan,
+    #[error("cannot {action} subtask \"{subtask}\" while it is {status}")]
+    SubtaskState { action: &'static str, subtask: SubtaskId, status: SubtaskStatus },
+}
+
+/// One unit of work in a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subtask {
+    pub id: SubtaskId,
+    pub title: String,
+    pub description: String,
+    pub agent: AgentKind,
+    /// Required for `shell`, absent for the others (enforced by validation).
+    pub command: Option<String>,
+    pub depends_on: Vec<SubtaskId>,
+    pub status: SubtaskStatus,
+    /// Attempts started so far (across runs; reset by a manual retry of this subtask).
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub timeout_secs: Option<u64>,
+    /// Planner's estimate, for display and the plan total.
+    pub estimate_secs: Option<u64>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Subtask {
+    /// A fresh pending subtask with the agent's default attempts and timeout.
+    pub fn new(id: SubtaskId, title: String, agent: AgentKind) -> Self {
+        Self {
+            id,
+            title,
+            description: String::new(),
+            agent,
+            command: None,
+            depends_on: Vec::new(),
+            status: SubtaskStatus::Pending,
+            attempts: 0,
+            max_attempts: agent.default_max_attempts(),
+            timeout_secs: agent.default_timeout_secs(),
+            estimate_secs: None,
+            result: None,
+            error: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    fn refuse(&self, action: &'static str) -> GuardError {
+        GuardError::SubtaskState { action, subtask: self.id.clone(), status: self.status }
+    }
+
+    /// Starts an attempt: only from `pending`, or from `failed` when retried.
+    pub fn start(&mut self, now: Timestamp) -> Result<(), GuardError> {
+        if !matches!(self.status, SubtaskStatus::Pending | SubtaskStatus::Failed) {
+            return Err(self.refuse("start"));
+        }
+        self.status = SubtaskStatus::Running;
+        self.attempts += 1;
+        self.error = None;
+        self.started_at = Some(now);
+        self.finished_at = None;
+        Ok(())
+    }
+
+    /// Records an attempt that failed but will be retried: stays `running`, keeps the error.
+    pub fn note_attempt_failed(&mut self, error: String) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Running {
+            return Err(self.refuse("retry"));
+        }
+        self.error = Some(error);
+        Ok(())
+    }
+
+    /// Begins the next attempt of a running subtask after a retryable failure.
+    pub fn begin_next_attempt(&mut self) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Running {
+            return Err(self.refuse("retry"));
+        }
+        self.attempts += 1;
+        Ok(())
+    }
+
+    pub fn complete(&mut self, now: Timestamp, result: String) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Running {
+            return Err(self.refuse("complete"));
+        }
+        self.status = SubtaskStatus::Done;
+        self.result = Some(result);
+        self.error = None;
+        self.finished_at = Some(now);
+        Ok(())
+    }
+
+    /// Fails for good (attempts exhausted or not retryable). `result` keeps any partial output.
+    pub fn fail(&mut self, now: Timestamp, error: String, partial_result: Option<String>) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Running {
+            return Err(self.refuse("fail"));
+        }
+        self.status = SubtaskStatus::Failed;
+        self.error = Some(error);
+        if partial_result.is_some() {
+            self.result = partial_result;
+        }
+        self.finished_at = Some(now);
+        Ok(())
+    }
+
+    /// Not run because a dependency failed or was skipped: only from `pending`.
+    pub fn skip(&mut self, now: Timestamp, reason: String) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Pending {
+            return Err(self.refuse("skip"));
+        }
+        self.status = SubtaskStatus::Skipped;
+        self.error = Some(reason);
+        self.finished_at = Some(now);
+        Ok(())
+    }
+
+    /// Cancelled by the user or by `failFast`: from `pending` or `running`.
+    pub fn cancel(&mut self, now: Timestamp, reason: String) -> Result<(), GuardError> {
+        if !matches!(self.status, SubtaskStatus::Pending | SubtaskStatus::Running) {
+            return Err(self.refuse("cancel"));
+        }
+        self.status = SubtaskStatus::Cancelled;
+        self.error = Some(reason);
+        self.finished_at = Some(now);
+        Ok(())
+    }
+
+    /// Puts a subtask back to `pending` for a new run (retry/resume). Clears the run's outputs.
+    /// `reset_attempts` is true for a subtask the user asked to retry by name.
+    pub fn reset_for_rerun(&mut self, reset_attempts: bool) {
+        self.status = SubtaskStatus::Pending;
+        self.result = None;
+        self.error = None;
+        self.started_at = None;
+        self.finished_at = None;
+        if reset_attempts {
+            self.attempts = 0;
+        }
+    }
+}
+
+/// Counts of subtasks by status. `percentage` = finished / total × 100, rounded down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: u32,
+    pub pending: u32,
+    pub running: u32,
+    pub done: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub cancelled: u32,
+}
+
+impl Progress {
+    pub fn of<'a>(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
+        let mut progress = Progress::default();
+        for status in statuses {
+            progress.total += 1;
+            match status {
+                SubtaskStatus::Pending => progress.pending += 1,
+                SubtaskStatus::Running => progress.running += 1,
+                SubtaskStatus::Done => progress.done += 1,
+                SubtaskStatus::Failed => progress.failed += 1,
+                SubtaskStatus::Skipped => progress.skipped += 1,
+                SubtaskStatus::Cancelled => progress.cancelled += 1,
+            }
+        }
+        progress
+    }
+
+    pub fn finished(&self) -> u32 {
+        self.done + self.failed + self.skipped + self.cancelled
+    }
+
+    pub fn percentage(&self) -> u32 {
+        if self.total == 0 { 0 } else { self.finished() * 100 / self.total }
+    }
+}
+
+/// A plan: a goal, an ordered list of subtasks with dependencies, and its lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub id: PlanId,
+    pub session_id: SessionId,
+    pub title: String,
+    pub goal: String,
+    pub status: PlanStatus,
+    /// Increases on every edit of the title or the subtask list.
+    pub version: u64,
+    pub classification: Option<Classification>,
+    pub subtasks: Vec<Subtask>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub approved_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub error: Option<String>,
+    /// The current or last run.
+    pub run_id: Option<RunId>,
+    /// Feedback given with the last reject or revise.
+    pub feedback: Option<String>,
+}
+
+impl Plan {
+    /// A new draft at version 1.
+    pub fn new_draft(session_id: SessionId, title: String, goal: String, subtasks: Vec<Subtask>, now: Timestamp) -> Self {
+        Self {
+            id: PlanId::generate(),
+            session_id,
+            title,
+            goal,
+            status: PlanStatus::Draft,
+            version: 1,
+            classification: None,
+            subtasks,
+            created_at: now,
+            updated_at: now,
+            approved_at: None,
+            started_at: None,
+            finished_at: None,
+            error: None,
+            run_id: None,
+            feedback: None,
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress::of(self.subtasks.iter().map(|subtask| subtask.status))
+    }
+
+    pub fn subtask(&self, id: &SubtaskId) -> Option<&Subtask> {
+        self.subtasks.iter().find(|subtask| &subtask.id == id)
+    }
+
+    pub fn subtask_mut(&mut self, id: &SubtaskId) -> Option<&mut Subtask> {
+        self.subtasks.iter_mut().find(|subtask| &subtask.id == id)
+    }
+
+    /// Sum of the subtasks' estimates, in seconds.
+    pub fn estimate_secs(&self) -> u64 {
+        self.subtasks.iter().filter_map(|subtask| subtask.estimate_secs).sum()
+    }
+
+    /// The user actions that make sense in the current status (for `invalidState.allowed`).
+    pub fn allowed_actions(&self) -> Vec<&'static str> {
+        match self.status {
+            PlanStatus::Draft => vec!["approve", "reject", "revise", "update", "delete"],
+            PlanStatus::Approved => vec!["execute", "delete"],
+            PlanStatus::Running => vec!["cancel", "status"],
+            PlanStatus::Completed => vec!["delete"],
+            PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted => vec!["retry", "delete"],
+            PlanStatus::Rejected => vec!["delete"],
+        }
+    }
+
+    fn refuse(&self, action: &'static str) -> GuardError {
+        GuardError::PlanState { action, status: self.status, allowed: self.allowed_actions() }
+    }
+
+    /// Only a draft can be edited (title, subtasks, revise).
+    pub fn ensure_editable(&self) -> Result<(), GuardError> {
+        if self.status == PlanStatus::Draft { Ok(()) } else { Err(self.refuse("edit")) }
+    }
+
+    /// Replaces the title and/or subtasks of a draft; `version` + 1.
+    pub fn edit(&mut self, now: Timestamp, title: Option<String>, subtasks: Option<Vec<Subtask>>) -> Result<(), GuardError> {
+        self.ensure_editable()?;
+        if let Some(title) = title {
+            self.title = title;
+        }
+        if let Some(subtasks) = subtasks {
+            self.subtasks = subtasks;
+        }
+        self.version += 1;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// draft → approved, only with at least one subtask.
+    pub fn approve(&mut self, now: Timestamp) -> Result<(), GuardError> {
+        if self.status != PlanStatus::Draft {
+            return Err(self.refuse("approve"));
+        }
+        if self.subtasks.is_empty() {
+            return Err(GuardError::EmptyPlan);
+        }
+        self.status = PlanStatus::Approved;
+        self.approved_at = Some(now);
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// draft → rejected.
+    pub fn reject(&mut self, now: Timestamp, feedback: Option<String>) -> Result<(), GuardError> {
+        if self.status != PlanStatus::Draft {
+            return Err(self.refuse("reject"));
+        }
+        self.status = PlanStatus::Rejected;
+        self.feedback = feedback;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// approved → running (a first run).
+    pub fn start_run(&mut self, now: Timestamp, run_id: RunId) -> Result<(), GuardError> {
+        if self.status != PlanStatus::Approved {
+            return Err(self.refuse("execute"));
+        }
+        self.begin_running(now, run_id);
+        Ok(())
+    }
+
+    /// failed | cancelled | interrupted → running, with the chosen subtasks (or every one that is
+    /// not done) and their transitive dependents back to `pending`. `rerun` lists what to reset.
+    pub fn start_retry(&mut self, now: Timestamp, run_id: RunId, rerun: &[SubtaskId], named_by_user: bool) -> Result<(), GuardError> {
+        if !matches!(self.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
+            return Err(self.refuse("retry"));
+        }
+        for subtask in &mut self.subtasks {
+            if rerun.contains(&subtask.id) {
+                subtask.reset_for_rerun(named_by_user);
+            }
+        }
+        self.begin_running(now, run_id);
+        Ok(())
+    }
+
+    fn begin_running(&mut self, now: Timestamp, run_id: RunId) {
+        self.status = PlanStatus::Running;
+        self.started_at = Some(now);
+        self.finished_at = None;
+        self.error = None;
+        self.run_id = Some(run_id);
+        self.updated_at = now;
+    }
+
+    /// running → completed | failed | cancelled, derived from the subtasks: `completed` only if
+    /// every subtask is done; `cancelled` when `cancelled` is set; otherwise `failed`.
+    pub fn finish_run(&mut self, now: Timestamp, cancelled: bool) -> Result<PlanStatus, GuardError> {
+        if self.status != PlanStatus::Running {
+            return Err(self.refuse("finish"));
+        }
+        let progress = self.progress();
+        let status = if cancelled {
+            PlanStatus::Cancelled
+        } else if progress.done == progress.total {
+            PlanStatus::Completed
+        } else {
+            PlanStatus::Failed
+        };
+        self.error = match status {
+            PlanStatus::Completed => None,
+            PlanStatus::Cancelled => Some("cancelled".to_owned()),
+            _ => Some(format!(
+                "{} of {} subtasks failed, {} skipped",
+                progress.failed, progress.total, progress.skipped
+            )),
+        };
+        self.status = status;
+        self.finished_at = Some(now);
+        self.updated_at = now;
+        Ok(status)
+    }
+
+    /// running → interrupted (found running after a crash); running subtasks go back to pending.
+    pub fn interrupt(&mut self, now: Timestamp) -> Vec<SubtaskId> {
+        let mut reset = Vec::new();
+        if self.status == PlanStatus::Running {
+            self.status = PlanStatus::Interrupted;
+            self.updated_at = now;
+            self.error = Some("the server stopped while the plan was running".to_owned());
+            for subtask in &mut self.subtasks {
+                if subtask.status == SubtaskStatus::Running {
+                    subtask.status = SubtaskStatus::Pending;
+                    subtask.started_at = None;
+                    reset.push(subtask.id.clone());
+                }
+            }
+        }
+        reset
+    }
+}

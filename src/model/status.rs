@@ -1,0 +1,213 @@
+//! The closed vocabularies of the domain: plan and subtask statuses, agents, classification.
+//!
+//! Names match `docs/protocol.md`; `as_str`/`parse` are the only string conversions, shared by the
+//! store (columns) and the LSP layer (wire). Domain types here do not derive `Serialize`.
+
+macro_rules! closed_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the wire/database name; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted names, for error messages: `"a", "b", "c"`.
+            pub fn expected() -> String {
+                [$(concat!("\"", $text, "\"")),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+closed_enum!(
+    /// Lifecycle of a plan.
+    PlanStatus {
+        Draft => "draft",
+        Approved => "approved",
+        Running => "running",
+        Completed => "completed",
+        Failed => "failed",
+        Cancelled => "cancelled",
+        Rejected => "rejected",
+        Interrupted => "interrupted",
+    }
+);
+
+closed_enum!(
+    /// Lifecycle of a subtask within a run.
+    SubtaskStatus {
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Skipped => "skipped",
+        Cancelled => "cancelled",
+    }
+);
+
+closed_enum!(
+    /// Who executes a subtask.
+    AgentKind {
+        Coder => "coder",
+        Debug => "debug",
+        Ask => "ask",
+        Shell => "shell",
+    }
+);
+
+closed_enum!(
+    /// Where the classifier routes a task (`plan` = needs decomposition).
+    RouteAgent {
+        Code => "code",
+        Plan => "plan",
+        Debug => "debug",
+        Explain => "explain",
+    }
+);
+
+closed_enum!(
+    /// How sure the classifier is.
+    Confidence {
+        High => "high",
+        Medium => "medium",
+        Low => "low",
+    }
+);
+
+closed_enum!(
+    /// Which classifier produced a result.
+    ClassifyMethod {
+        Keywords => "keywords",
+        Llm => "llm",
+    }
+);
+
+closed_enum!(
+    /// What the engine does when a subtask fails for good.
+    FailurePolicy {
+        Continue => "continue",
+        FailFast => "failFast",
+    }
+);
+
+impl PlanStatus {
+    /// A plan in one of these states has no run and will not get one without a user action.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled | Self::Rejected)
+    }
+}
+
+impl SubtaskStatus {
+    /// `done`, `skipped` and `cancelled` cannot change again within a run.
+    pub fn is_terminal_for_run(self) -> bool {
+        matches!(self, Self::Done | Self::Skipped | Self::Cancelled)
+    }
+
+    /// Counted as finished by the progress percentage.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Skipped | Self::Cancelled)
+    }
+}
+
+impl AgentKind {
+    /// The agent that runs an atomic task routed to `route`; `None` for `plan`.
+    pub fn for_route(route: RouteAgent) -> Option<Self> {
+        match route {
+            RouteAgent::Code => Some(Self::Coder),
+            RouteAgent::Debug => Some(Self::Debug),
+            RouteAgent::Explain => Some(Self::Ask),
+            RouteAgent::Plan => None,
+        }
+    }
+
+    /// Attempts allowed when the subtask does not say: 1 for shell, 3 for LLM agents.
+    pub fn default_max_attempts(self) -> u32 {
+        match self {
+            Self::Shell => 1,
+            Self::Coder | Self::Debug | Self::Ask => 3,
+        }
+    }
+
+    /// Per-attempt timeout when the subtask does not say: none for shell, 600 s for LLM agents.
+    pub fn default_timeout_secs(self) -> Option<u64> {
+        match self {
+            Self::Shell => None,
+            Self::Coder | Self::Debug | Self::Ask => Some(600),
+        }
+    }
+}
+
+/// The classifier's verdict. Invariant: `!is_atomic ⇒ agent == Plan` (see [`Classification::new`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    is_atomic: bool,
+    agent: RouteAgent,
+    pub confidence: Confidence,
+    pub reason: String,
+    pub method: ClassifyMethod,
+}
+
+impl Classification {
+    /// A complex task: always routed to `plan`.
+    pub fn complex(confidence: Confidence, reason: String, method: ClassifyMethod) -> Self {
+        Self { is_atomic: false, agent: RouteAgent::Plan, confidence, reason, method }
+    }
+
+    /// An atomic task for one agent. `plan` is not an agent for atomic work and becomes `code`.
+    pub fn atomic(agent: RouteAgent, confidence: Confidence, reason: String, method: ClassifyMethod) -> Self {
+        let agent = if agent == RouteAgent::Plan { RouteAgent::Code } else { agent };
+        Self { is_atomic: true, agent, confidence, reason, method }
+    }
+
+    pub fn is_atomic(&self) -> bool {
+        self.is_atomic
+    }
+
+    pub fn agent(&self) -> RouteAgent {
+        self.agent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for status in PlanStatus::ALL {
+            assert_eq!(PlanStatus::parse(status.as_str()), Some(*status));
+        }
+        for status in SubtaskStatus::ALL {
+            assert_eq!(SubtaskStatus::parse(status.as_str()), Some(*status));
+        }
+        assert_eq!(FailurePolicy::parse("failFast"), Some(FailurePolicy::FailFast));
+        assert_eq!(AgentKind::parse("architect"), None);
+        assert_eq!(SubtaskStatus::expected().matches(',').count(), 5);
+    }
+
+    #[test]
+    fn classification_invariant_holds_by_construction() {
+        let complex = Classification::complex(Confidence::High, "x".into(), ClassifyMethod::Keywords);
+        assert!(!complex.is_atomic());
+        assert_eq!(complex.agent(), RouteAgent::Plan);
+        let atomic = Classification::atomic(RouteAgent::Plan, Confidence::Low, "x".into(), ClassifyMethod::Llm);
+        assert!(atomic.is_atomic());
+        assert_eq!(atomic.agent(), RouteAgent::Code);
+    }
+}

@@ -1,0 +1,271 @@
+//! The durable plan store: one SQLite file per workspace (default `.codelab/planner.db`).
+//!
+//! [`Store`] is the synchronous repository (the only code in the crate that writes SQL);
+//! [`PlanRepository`] is its async handle: a dedicated thread owns the connection and runs
+//! closures sent over a channel, so rusqlite never blocks an async worker. Every write is a
+//! list of [`WriteOp`]s committed in one transaction (`BEGIN IMMEDIATE`): all or nothing.
+//!
+//! The store does not decide anything: guards live on the model, policy in the orchestrator.
+
+use std::path::{Path, PathBuf};
+
+use crate::fsm::{SessionEvent, SessionState};
+use crate::model::{Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp};
+
+/// What can go wrong with the database. Messages name the file and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {cause}")]
+    Open { path: PathBuf, cause: String },
+    #[error("database {path} has schema version {found}, newer than this server supports ({supported}); upgrade codelab-planner")]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("database {path}: {cause}")]
+    Sqlite { path: PathBuf, cause: String },
+    #[error("database {path} holds invalid data: {cause}")]
+    Corrupt { path: PathBuf, cause: String },
+    #[error("plan {0} not found")]
+    PlanNotFound(PlanId),
+    /// Optimistic concurrency: the plan was edited since the caller read it.
+    #[error("plan {plan} is at version {actual}, not {expected}")]
+    VersionConflict { plan: PlanId, expected: u64, actual: u64 },
+    /// A conditional status change lost: the plan is no longer in an expected status.
+    #[error("plan {plan} is {actual}")]
+    StatusConflict { plan: PlanId, actual: PlanStatus },
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("the database thread has stopped")]
+    Closed,
+}
+
+/// One appended row of the plan's history: every status change, with time and detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanEvent {
+    pub plan_id: PlanId,
+    pub at: Timestamp,
+    pub run_id: Option<RunId>,
+    pub subtask_id: Option<SubtaskId>,
+    /// Short machine name: `created`, `edited`, `approved`, `rejected`, `revised`, `runStarted`,
+    /// `subtaskStarted`, `subtaskRetrying`, `subtaskFinished`, `runFinished`, `interrupted`, ...
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The header fields of a plan written by status changes (everything but title and subtasks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanHeader {
+    pub id: PlanId,
+    pub status: PlanStatus,
+    pub updated_at: Timestamp,
+    pub approved_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub error: Option<String>,
+    pub run_id: Option<RunId>,
+    pub feedback: Option<String>,
+}
+
+impl PlanHeader {
+    pub fn of(plan: &Plan) -> Self {
+        Self {
+            id: plan.id.clone(),
+            status: plan.status,
+            updated_at: plan.updated_at,
+            approved_at: plan.approved_at,
+            started_at: plan.started_at,
+            finished_at: plan.finished_at,
+            error: plan.error.clone(),
+            run_id: plan.run_id.clone(),
+            feedback: plan.feedback.clone(),
+        }
+    }
+}
+
+/// A session FSM transition: the new state and its log row, written together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTransition {
+    pub session_id: SessionId,
+    pub from: SessionState,
+    pub event: SessionEvent,
+    pub to: SessionState,
+    pub at: Timestamp,
+    pub plan_id: Option<PlanId>,
+    pub detail: Option<String>,
+}
+
+/// One change inside a [`Store::commit`] transaction.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// A new plan with all its subtasks; also records version 1 in the plan history.
+    InsertPlan(Plan),
+    /// Status and timestamps of a plan; no version check.
+    UpdateHeader(PlanHeader),
+    /// Like `UpdateHeader`, but only if the stored status is one of `expected`; otherwise the
+    /// whole commit fails with `StatusConflict`. Used to claim a run across processes.
+    ClaimHeader { header: PlanHeader, expected: Vec<PlanStatus> },
+    /// The run fields (status, attempts, result, error, timestamps) of these subtasks, by id.
+    UpdateSubtasks { plan_id: PlanId, subtasks: Vec<Subtask> },
+    /// An edit of a draft: title and the whole subtask list, updated in place by id (rows for
+    /// removed ids deleted, new ones inserted, order kept), only if the stored version is
+    /// `expected_version` (else `VersionConflict`); records the new version in the plan history.
+    ReplaceContent { plan: Plan, expected_version: u64, reason: String },
+    AppendEvent(PlanEvent),
+    /// Upserts the session's state and appends the transition to its log.
+    Session(SessionTransition),
+    /// Deletes a plan and its children unless it is running (`StatusConflict`); `PlanNotFound`
+    /// when absent.
+    DeletePlan(PlanId),
+}
+
+/// A plan as listed: no subtasks, only their counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub id: PlanId,
+    pub session_id: SessionId,
+    pub title: String,
+    pub status: PlanStatus,
+    pub progress: Progress,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Filters and page for [`Store::list_plans`]. Newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub session_id: Option<SessionId>,
+    pub status: Option<PlanStatus>,
+    /// 1..=500 (checked by the caller).
+    pub limit: usize,
+    /// An opaque cursor from a previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanPage {
+    pub plans: Vec<PlanSummary>,
+    /// Present when more plans follow; stays correct while new plans are inserted.
+    pub next_cursor: Option<String>,
+}
+
+/// One stored version of a plan's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanVersion {
+    pub version: u64,
+    pub title: String,
+    pub subtasks: Vec<Subtask>,
+    pub created_at: Timestamp,
+    /// Why it was made: `created`, `update`, `revise: <feedback>`.
+    pub reason: String,
+}
+
+/// A session's persisted FSM state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub state: SessionState,
+    pub updated_at: Timestamp,
+}
+
+/// What [`Store::open`] found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Plans found `running` (left by a crash) and now `interrupted`.
+    pub interrupted: Vec<PlanId>,
+}
+
+/// The synchronous repository over one SQLite connection.
+pub struct Store {
+    _private: (),
+}
+
+impl Store {
+    /// Opens (creating the folder and the file, mode 0600) and migrates the database; WAL,
+    /// `synchronous=NORMAL`, a busy timeout. Plans left `running` become `interrupted` and their
+    /// running subtasks `pending`, with an event each. A newer schema is refused.
+    pub fn open(path: &Path) -> Result<(Store, OpenReport), StoreError> {
+        todo!("store helper {}", path.display())
+    }
+
+    pub fn path(&self) -> &Path {
+        todo!()
+    }
+
+    /// Applies `ops` in one transaction; on any error nothing is written.
+    pub fn commit(&mut self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        todo!("store helper {}", ops.len())
+    }
+
+    pub fn get_plan(&self, id: &PlanId) -> Result<Option<Plan>, StoreError> {
+        todo!("store helper {id}")
+    }
+
+    pub fn list_plans(&self, query: &ListQuery) -> Result<PlanPage, StoreError> {
+        todo!("store helper {query:?}")
+    }
+
+    /// The newest `approved` or `running` plan of a session.
+    pub fn active_plan(&self, session: &SessionId) -> Result<Option<PlanId>, StoreError> {
+        todo!("store helper {session}")
+    }
+
+    /// Every stored version of a plan's content, oldest first.
+    pub fn plan_versions(&self, id: &PlanId) -> Result<Vec<PlanVersion>, StoreError> {
+        todo!("store helper {id}")
+    }
+
+    /// The plan's event log, oldest first.
+    pub fn plan_events(&self, id: &PlanId) -> Result<Vec<PlanEvent>, StoreError> {
+        todo!("store helper {id}")
+    }
+
+    pub fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        todo!("store helper {id}")
+    }
+
+    /// A session's transition log, oldest first.
+    pub fn session_transitions(&self, id: &SessionId) -> Result<Vec<SessionTransition>, StoreError> {
+        todo!("store helper {id}")
+    }
+
+    /// Number of plans stored.
+    pub fn count_plans(&self) -> Result<u64, StoreError> {
+        todo!("store helper")
+    }
+}
+
+/// The async handle: a dedicated thread owns the [`Store`]; cheap to clone.
+#[derive(Clone)]
+pub struct PlanRepository {
+    _private: (),
+}
+
+impl PlanRepository {
+    /// Opens the store on its own thread.
+    pub async fn open(path: PathBuf) -> Result<(PlanRepository, OpenReport), StoreError> {
+        todo!("store helper {}", path.display())
+    }
+
+    pub fn path(&self) -> &Path {
+        todo!()
+    }
+
+    /// Runs `job` on the database thread and returns its result.
+    pub async fn call<R, F>(&self, job: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    {
+        let _ = job;
+        todo!("store helper")
+    }
+
+    /// Shorthand for `call(|store| store.commit(&ops))`.
+    pub async fn commit(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.call(move |store| store.commit(&ops)).await
+    }
+
+    pub async fn get_plan(&self, id: PlanId) -> Result<Option<Plan>, StoreError> {
+        self.call(move |store| store.get_plan(&id)).await
+    }
+}
