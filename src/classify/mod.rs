@@ -10,8 +10,16 @@ pub mod tokens;
 
 use crate::model::{Classification, ClassifyMethod, Confidence, RouteAgent};
 
+use std::sync::LazyLock;
+
 use keywords::{ATOMIC_INDICATORS, CODE_KEYWORDS, COMPLEX_INDICATORS, DEBUG_KEYWORDS, EXPLAIN_KEYWORDS};
-pub use tokens::{Phrase, Term, Tokens};
+pub use tokens::{Phrase, PhraseIndex, PhraseSet, Term, Tokens};
+
+static COMPLEX_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(COMPLEX_INDICATORS));
+static ATOMIC_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(ATOMIC_INDICATORS));
+static CODE_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(CODE_KEYWORDS));
+static DEBUG_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(DEBUG_KEYWORDS));
+static EXPLAIN_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(EXPLAIN_KEYWORDS));
 
 /// Without any indicator, a task with fewer whitespace-separated words than this is atomic.
 pub const ATOMIC_WORD_LIMIT: usize = 10;
@@ -19,13 +27,13 @@ pub const ATOMIC_WORD_LIMIT: usize = 10;
 /// Classifies a task by keywords. Never fails; the empty task is atomic (code).
 pub fn classify_keywords(task: &str) -> Classification {
     let tokens = Tokens::of(task);
-    if let Some(indicator) = tokens.first_match(COMPLEX_INDICATORS) {
+    if let Some(indicator) = COMPLEX_INDEX.first_match(&tokens) {
         let reason = format!("complex indicator \"{}\"", indicator.display);
         return Classification::complex(Confidence::High, reason, ClassifyMethod::Keywords);
     }
     let agent_hits = AgentHits::of(&tokens);
     let choice = agent_hits.choose();
-    if let Some(indicator) = tokens.first_match(ATOMIC_INDICATORS) {
+    if let Some(indicator) = ATOMIC_INDEX.first_match(&tokens) {
         let confidence = if choice.is_clear { Confidence::High } else { Confidence::Medium };
         let reason = format!("atomic indicator \"{}\"; {}", indicator.display, agent_hits.describe(&choice));
         return Classification::atomic(choice.agent, confidence, reason, ClassifyMethod::Keywords);
@@ -59,16 +67,16 @@ struct AgentChoice {
     is_clear: bool,
 }
 
-fn matched_displays(tokens: &Tokens, phrases: &[Phrase]) -> Vec<&'static str> {
-    phrases.iter().filter(|phrase| phrase.occurs_in(tokens)).map(|phrase| phrase.display).collect()
+fn matched_displays(tokens: &Tokens, index: &PhraseIndex) -> Vec<&'static str> {
+    index.matches(tokens).positions().map(|position| index.phrases()[position].display).collect()
 }
 
 impl AgentHits {
     fn of(tokens: &Tokens) -> Self {
         Self {
-            code: matched_displays(tokens, CODE_KEYWORDS),
-            debug: matched_displays(tokens, DEBUG_KEYWORDS),
-            explain: matched_displays(tokens, EXPLAIN_KEYWORDS),
+            code: matched_displays(tokens, &CODE_INDEX),
+            debug: matched_displays(tokens, &DEBUG_INDEX),
+            explain: matched_displays(tokens, &EXPLAIN_INDEX),
         }
     }
 

@@ -168,6 +168,103 @@ impl Phrase {
     }
 }
 
+/// A set of phrases of one list, by position in the list (lists hold at most 128 phrases).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhraseSet(u128);
+
+impl PhraseSet {
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Positions in list order.
+    pub fn positions(self) -> impl Iterator<Item = usize> {
+        let mut remaining = self.0;
+        std::iter::from_fn(move || {
+            let position = (remaining != 0).then(|| remaining.trailing_zeros() as usize)?;
+            remaining &= remaining - 1;
+            Some(position)
+        })
+    }
+
+    pub fn first(self) -> Option<usize> {
+        (self.0 != 0).then(|| self.0.trailing_zeros() as usize)
+    }
+}
+
+/// A phrase list indexed by the first character its first term can start with, so a text is
+/// scanned once and only plausible phrases are tried at each token. Build it once (a
+/// `LazyLock` static) and reuse it.
+#[derive(Debug)]
+pub struct PhraseIndex {
+    phrases: &'static [Phrase],
+    /// Sorted by character; each entry lists phrase positions.
+    by_first_char: Vec<(char, Vec<u8>)>,
+}
+
+impl PhraseIndex {
+    /// Panics when `phrases` has more than 128 entries (a programming error in a static table).
+    pub fn new(phrases: &'static [Phrase]) -> Self {
+        assert!(phrases.len() <= 128, "a phrase list holds at most 128 phrases");
+        let mut by_first_char: Vec<(char, Vec<u8>)> = Vec::new();
+        for (position, phrase) in phrases.iter().enumerate() {
+            let mut first_chars = Vec::new();
+            if let Some(first_term) = phrase.terms.first() {
+                first_term.collect_first_chars(&mut first_chars);
+            }
+            first_chars.dedup();
+            for first_char in first_chars {
+                match by_first_char.binary_search_by_key(&first_char, |(character, _)| *character) {
+                    Ok(found) => by_first_char[found].1.push(position as u8),
+                    Err(insert_at) => by_first_char.insert(insert_at, (first_char, vec![position as u8])),
+                }
+            }
+        }
+        Self { phrases, by_first_char }
+    }
+
+    pub fn phrases(&self) -> &'static [Phrase] {
+        self.phrases
+    }
+
+    /// Every phrase of the list that occurs in `tokens`.
+    pub fn matches(&self, tokens: &Tokens) -> PhraseSet {
+        let mut found = 0u128;
+        for (start, token) in tokens.iter().enumerate() {
+            let Some(first_char) = token.chars().next() else { continue };
+            let Ok(bucket) = self.by_first_char.binary_search_by_key(&first_char, |(character, _)| *character) else {
+                continue;
+            };
+            for position in &self.by_first_char[bucket].1 {
+                let bit = 1u128 << position;
+                if found & bit == 0 && self.phrases[usize::from(*position)].matches_at(tokens, start) {
+                    found |= bit;
+                }
+            }
+        }
+        PhraseSet(found)
+    }
+
+    /// The first phrase in list order that occurs in `tokens`.
+    pub fn first_match(&self, tokens: &Tokens) -> Option<&'static Phrase> {
+        self.matches(tokens).first().map(|position| &self.phrases[position])
+    }
+}
+
+impl Term {
+    /// Every character a matching token can start with.
+    fn collect_first_chars(&self, out: &mut Vec<char>) {
+        match self {
+            Term::Exact(word) | Term::Inflected(word) | Term::Stem(word) => out.extend(word.chars().next()),
+            Term::OneOf(terms) => terms.iter().for_each(|term| term.collect_first_chars(out)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +319,23 @@ mod tests {
         assert!(!FIX_BUG_IN.occurs_in(&Tokens::of("fix parser bug in main")));
         assert!(!FIX_BUG_IN.occurs_in(&Tokens::of("fix bug")));
         assert!(!FIX_BUG_IN.occurs_in(&Tokens::of("")));
+    }
+
+    #[test]
+    fn an_index_finds_the_same_phrases_as_a_scan() {
+        const LIST: &[Phrase] = &[
+            Phrase::new("fix", &[Term::Inflected("fix")]),
+            Phrase::new("what is", &[Term::Exact("what"), Term::Exact("is")]),
+            Phrase::new("баг", &[Term::OneOf(&[Term::Exact("баг"), Term::Exact("баги")])]),
+            Phrase::new("fix bug", &[Term::Inflected("fix"), Term::Inflected("bug")]),
+        ];
+        let index = PhraseIndex::new(LIST);
+        for text in ["fixed the bug", "what is it", "баги и fix bug", "nothing here", "", "what fix"] {
+            let tokens = Tokens::of(text);
+            let scanned: Vec<usize> = (0..LIST.len()).filter(|position| LIST[*position].occurs_in(&tokens)).collect();
+            let indexed: Vec<usize> = index.matches(&tokens).positions().collect();
+            assert_eq!(indexed, scanned, "{text}");
+            assert_eq!(index.first_match(&tokens).map(|phrase| phrase.display), scanned.first().map(|p| LIST[*p].display));
+        }
     }
 }
