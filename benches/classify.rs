@@ -34,8 +34,22 @@ const COMPLEX: &[&str] = &[
     "Реализуй систему оплаты с авторизацией",
 ];
 const FILLER_WORDS: &[&str] = &[
-    "the", "service", "handler", "queue", "parser", "module", "config", "request", "страница", "модуль", "данные",
-    "пользователь", "cache", "retry", "timeout", "schema",
+    "the",
+    "service",
+    "handler",
+    "queue",
+    "parser",
+    "module",
+    "config",
+    "request",
+    "страница",
+    "модуль",
+    "данные",
+    "пользователь",
+    "cache",
+    "retry",
+    "timeout",
+    "schema",
 ];
 
 /// A small deterministic generator (xorshift), so the corpus is the same on every run.

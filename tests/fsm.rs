@@ -76,7 +76,10 @@ fn expected_target(from: &str, on: &str) -> Option<&'static str> {
     if on == "reset" {
         return Some("idle");
     }
-    EXPECTED_EDGES.iter().find(|(edge_from, edge_event, _)| *edge_from == from && *edge_event == on).map(|(_, _, to)| *to)
+    EXPECTED_EDGES
+        .iter()
+        .find(|(edge_from, edge_event, _)| *edge_from == from && *edge_event == on)
+        .map(|(_, _, to)| *to)
 }
 
 #[test]
@@ -201,7 +204,8 @@ fn complex_and_atomic_paths_walk_end_to_end() {
     assert_eq!(walk(&complex), Ok(SessionState::PlanReview));
     let revised = [&complex[..], &[E::PlanModificationRequested, E::PlanCreated, E::PlanApproved]].concat();
     assert_eq!(walk(&revised), Ok(SessionState::PlanExecution));
-    let failed_then_retried = [&revised[..], &[E::PlanExecutionFailed, E::PlanApproved, E::PlanExecutionCompleted]].concat();
+    let failed_then_retried =
+        [&revised[..], &[E::PlanExecutionFailed, E::PlanApproved, E::PlanExecutionCompleted]].concat();
     assert_eq!(walk(&failed_then_retried), Ok(SessionState::Completed));
     let atomic = [E::ReceiveMessage, E::IsAtomicTrue, E::SubtaskFailed, E::RetrySubtask, E::AllSubtasksDone, E::Reset];
     assert_eq!(walk(&atomic), Ok(SessionState::Idle));

@@ -45,7 +45,8 @@ pub fn classify_keywords(task: &str) -> Classification {
     }
     let confidence = if choice.any_hit { Confidence::Medium } else { Confidence::Low };
     let words = if word_count == 1 { "word" } else { "words" };
-    let reason = format!("no indicator; {word_count} {words} (< {ATOMIC_WORD_LIMIT}); {}", agent_hits.describe(&choice));
+    let reason =
+        format!("no indicator; {word_count} {words} (< {ATOMIC_WORD_LIMIT}); {}", agent_hits.describe(&choice));
     Classification::atomic(choice.agent, confidence, reason, ClassifyMethod::Keywords)
 }
 

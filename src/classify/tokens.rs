@@ -107,7 +107,11 @@ fn is_inflection_of(token: &str, word: &str) -> bool {
         // A doubled final consonant: "bug" + "g" + "ed".
         let last = word.as_bytes().last().copied();
         if let (Some(last), Some(first_of_rest)) = (last, rest.as_bytes().first().copied()) {
-            if last.is_ascii_alphabetic() && last == first_of_rest && !b"aeiouy".contains(&last) && DOUBLED_SUFFIXES.contains(&&rest[1..]) {
+            if last.is_ascii_alphabetic()
+                && last == first_of_rest
+                && !b"aeiouy".contains(&last)
+                && DOUBLED_SUFFIXES.contains(&&rest[1..])
+            {
                 return true;
             }
         }
@@ -335,7 +339,10 @@ mod tests {
             let scanned: Vec<usize> = (0..LIST.len()).filter(|position| LIST[*position].occurs_in(&tokens)).collect();
             let indexed: Vec<usize> = index.matches(&tokens).positions().collect();
             assert_eq!(indexed, scanned, "{text}");
-            assert_eq!(index.first_match(&tokens).map(|phrase| phrase.display), scanned.first().map(|p| LIST[*p].display));
+            assert_eq!(
+                index.first_match(&tokens).map(|phrase| phrase.display),
+                scanned.first().map(|p| LIST[*p].display)
+            );
         }
     }
 }

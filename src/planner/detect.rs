@@ -34,13 +34,8 @@ pub struct WorkspaceFacts {
 /// Makefile targets come first, then the ecosystems in the order above; the first command found
 /// for a purpose wins, so there is at most one build, one test and one lint command overall.
 pub fn detect_workspace(root: &Path) -> WorkspaceFacts {
-    let candidates = [
-        makefile_commands(root),
-        cargo_commands(root),
-        npm_commands(root),
-        pytest_commands(root),
-        go_commands(root),
-    ];
+    let candidates =
+        [makefile_commands(root), cargo_commands(root), npm_commands(root), pytest_commands(root), go_commands(root)];
     let mut commands: Vec<WorkspaceCommand> = Vec::new();
     for command in candidates.into_iter().flatten() {
         if !commands.iter().any(|kept| kept.purpose == command.purpose) {

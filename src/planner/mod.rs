@@ -57,7 +57,12 @@ pub fn plan_task(task: &str, notes: Option<&str>, facts: &WorkspaceFacts) -> Pla
 /// X", "remove step 3", "remove s3"), adds steps it asks for ("add/also X"), and folds any other
 /// feedback into every kept step's description. Returns the new subtask list (ids stable for
 /// kept steps; a removed step's dependents inherit its dependencies).
-pub fn revise_plan(task: &str, current: &[Subtask], feedback: &str, facts: &WorkspaceFacts) -> Result<PlanDraft, ReviseError> {
+pub fn revise_plan(
+    task: &str,
+    current: &[Subtask],
+    feedback: &str,
+    facts: &WorkspaceFacts,
+) -> Result<PlanDraft, ReviseError> {
     let subtasks = revise::revise_subtasks(task, current, feedback, facts)?;
     Ok(PlanDraft { title: plan_title(task), template: choose_template(task), subtasks })
 }

@@ -14,14 +14,16 @@ use super::ReviseError;
 use super::detect::{CommandPurpose, WorkspaceFacts};
 use super::templates::{describe_step, shell_draft};
 
-const REMOVE_VERBS: &[&str] = &["remove", "drop", "delete", "skip", "omit", "without", "no", "don't", "dont", "exclude"];
+const REMOVE_VERBS: &[&str] =
+    &["remove", "drop", "delete", "skip", "omit", "without", "no", "don't", "dont", "exclude"];
 const REMOVE_STEMS_RU: &[&str] = &["убер", "удал", "пропуст", "исключ"];
 const REMOVE_EXACT_RU: &[&str] = &["без"];
 const ADD_VERBS: &[&str] = &["add", "also", "include", "plus", "append", "добавь", "добавить", "также", "ещё", "еще"];
 /// Words that do not identify a step.
 const FILLER_WORDS: &[&str] = &[
-    "the", "a", "an", "step", "steps", "subtask", "subtasks", "task", "please", "for", "to", "of", "it", "this", "that",
-    "all", "any", "with", "part", "one", "ones", "stage", "phase", "write", "run", "do", "make", "which", "шаг", "шаги",
+    "the", "a", "an", "step", "steps", "subtask", "subtasks", "task", "please", "for", "to", "of", "it", "this",
+    "that", "all", "any", "with", "part", "one", "ones", "stage", "phase", "write", "run", "do", "make", "which",
+    "шаг", "шаги",
 ];
 /// Leading words dropped from an added step's title ("add a step to run clippy" → "Run clippy").
 const TITLE_LEAD_FILLERS: &[&str] = &["a", "an", "the", "step", "new", "to", "that", "which", "шаг"];
@@ -170,14 +172,18 @@ fn stems_match(left: &str, right: &str) -> bool {
 /// Removes the steps `words` name: by id ("s3"), by 1-based position in the current plan
 /// ("step 3"), else the steps whose titles share the most words with it. False when nothing matched.
 fn remove_named_steps(drafts: &mut Vec<SubtaskDraft>, current: &[Subtask], words: &[&str]) -> bool {
-    let content: Vec<String> =
-        words.iter().map(|word| normalized(word)).filter(|word| !word.is_empty() && !FILLER_WORDS.contains(&word.as_str())).collect();
+    let content: Vec<String> = words
+        .iter()
+        .map(|word| normalized(word))
+        .filter(|word| !word.is_empty() && !FILLER_WORDS.contains(&word.as_str()))
+        .collect();
     let draft_ids: Vec<String> = drafts.iter().filter_map(|draft| draft.id.clone()).collect();
     let mut named: Vec<String> =
         draft_ids.iter().filter(|id| content.iter().any(|word| word.eq_ignore_ascii_case(id))).cloned().collect();
     if named.is_empty() {
         if let [only] = content.as_slice() {
-            if let Some(subtask) = only.parse::<usize>().ok().and_then(|position| current.get(position.checked_sub(1)?)) {
+            if let Some(subtask) = only.parse::<usize>().ok().and_then(|position| current.get(position.checked_sub(1)?))
+            {
                 named.extend(draft_ids.iter().filter(|id| *id == subtask.id.as_str()).cloned());
             }
         }
@@ -197,7 +203,8 @@ fn best_title_matches(drafts: &[SubtaskDraft], content: &[String]) -> Vec<String
     let scores: Vec<usize> = drafts
         .iter()
         .map(|draft| {
-            let title_stems: Vec<String> = draft.title.split_whitespace().map(word_stem).filter(|stem| !stem.is_empty()).collect();
+            let title_stems: Vec<String> =
+                draft.title.split_whitespace().map(word_stem).filter(|stem| !stem.is_empty()).collect();
             target_stems.iter().filter(|target| title_stems.iter().any(|title| stems_match(target, title))).count()
         })
         .collect();
@@ -228,7 +235,9 @@ fn remove_steps(drafts: &mut Vec<SubtaskDraft>, removed: &[String]) {
 fn expand_dependency(id: &str, inherited: &HashMap<String, Vec<String>>, out: &mut Vec<String>, depth: usize) {
     match inherited.get(id) {
         // The depth bound only guards against a cyclic input; valid plans are acyclic.
-        Some(parents) if depth < 64 => parents.iter().for_each(|parent| expand_dependency(parent, inherited, out, depth + 1)),
+        Some(parents) if depth < 64 => {
+            parents.iter().for_each(|parent| expand_dependency(parent, inherited, out, depth + 1))
+        }
         Some(_) => {}
         None if !out.iter().any(|kept| kept == id) => out.push(id.to_owned()),
         None => {}
@@ -277,7 +286,8 @@ fn add_step(
     } else {
         phrase
     };
-    let title = capitalized(title_text.trim_end_matches(['.', '!', '?'])).chars().take(TITLE_MAX_CHARS).collect::<String>();
+    let title =
+        capitalized(title_text.trim_end_matches(['.', '!', '?'])).chars().take(TITLE_MAX_CHARS).collect::<String>();
     let depends_on = last_implementation_step(drafts).into_iter().collect();
     drafts.push(SubtaskDraft {
         id: Some(id),
@@ -312,7 +322,12 @@ fn shell_dependencies(drafts: &[SubtaskDraft], purpose: CommandPurpose) -> Vec<S
 
 /// The last coder step, else the last step.
 fn last_implementation_step(drafts: &[SubtaskDraft]) -> Option<String> {
-    drafts.iter().rev().find(|draft| draft.agent == "coder").or_else(|| drafts.last()).and_then(|draft| draft.id.clone())
+    drafts
+        .iter()
+        .rev()
+        .find(|draft| draft.agent == "coder")
+        .or_else(|| drafts.last())
+        .and_then(|draft| draft.id.clone())
 }
 
 fn capitalized(text: &str) -> String {

@@ -38,47 +38,187 @@ const fn step(
 use AgentKind::{Ask, Coder, Debug};
 
 const FEATURE: &[StepTemplate] = &[
-    step("Study the code and design the change", "Read the code this touches and write down the design: which files change, new types or functions, edge cases. Do not change code yet.", Ask, &[], 300, false),
-    step("Implement the feature", "Implement the design in the code base, following its existing conventions.", Coder, &[0], 900, true),
-    step("Write tests for the feature", "Write tests that cover the new behaviour and its edge cases.", Coder, &[0], 600, true),
-    step("Run the tests and fix failures", "Run the new and existing tests; investigate and fix anything that fails.", Debug, &[1, 2], 600, false),
+    step(
+        "Study the code and design the change",
+        "Read the code this touches and write down the design: which files change, new types or functions, edge cases. Do not change code yet.",
+        Ask,
+        &[],
+        300,
+        false,
+    ),
+    step(
+        "Implement the feature",
+        "Implement the design in the code base, following its existing conventions.",
+        Coder,
+        &[0],
+        900,
+        true,
+    ),
+    step(
+        "Write tests for the feature",
+        "Write tests that cover the new behaviour and its edge cases.",
+        Coder,
+        &[0],
+        600,
+        true,
+    ),
+    step(
+        "Run the tests and fix failures",
+        "Run the new and existing tests; investigate and fix anything that fails.",
+        Debug,
+        &[1, 2],
+        600,
+        false,
+    ),
     step("Document the change", "Update documentation and comments for the new behaviour.", Coder, &[1], 300, false),
 ];
 
 const BUG_FIX: &[StepTemplate] = &[
-    step("Investigate the failure", "Find where and why the failure happens: read the error, the code path and recent changes. Report the root cause; do not change code yet.", Debug, &[], 600, false),
+    step(
+        "Investigate the failure",
+        "Find where and why the failure happens: read the error, the code path and recent changes. Report the root cause; do not change code yet.",
+        Debug,
+        &[],
+        600,
+        false,
+    ),
     step("Reproduce with a failing test", "Write a test that fails because of the bug.", Coder, &[0], 450, true),
-    step("Fix the root cause", "Fix the root cause found by the investigation, not only the symptom.", Coder, &[0], 600, true),
-    step("Verify the fix", "Run the reproducing test and the existing tests; confirm the bug is gone and nothing else broke.", Debug, &[1, 2], 300, false),
+    step(
+        "Fix the root cause",
+        "Fix the root cause found by the investigation, not only the symptom.",
+        Coder,
+        &[0],
+        600,
+        true,
+    ),
+    step(
+        "Verify the fix",
+        "Run the reproducing test and the existing tests; confirm the bug is gone and nothing else broke.",
+        Debug,
+        &[1, 2],
+        300,
+        false,
+    ),
 ];
 
 const REFACTOR: &[StepTemplate] = &[
-    step("Map the code to restructure", "List the modules, types and call sites involved and the target structure.", Ask, &[], 300, false),
-    step("Pin current behaviour with tests", "Add tests that pin the current behaviour where coverage is missing.", Coder, &[0], 600, true),
-    step("Restructure the code", "Carry out the refactoring in small steps without changing behaviour.", Coder, &[1], 900, true),
-    step("Check that behaviour is unchanged", "Run the tests and review the diff for accidental behaviour changes.", Debug, &[2], 300, false),
+    step(
+        "Map the code to restructure",
+        "List the modules, types and call sites involved and the target structure.",
+        Ask,
+        &[],
+        300,
+        false,
+    ),
+    step(
+        "Pin current behaviour with tests",
+        "Add tests that pin the current behaviour where coverage is missing.",
+        Coder,
+        &[0],
+        600,
+        true,
+    ),
+    step(
+        "Restructure the code",
+        "Carry out the refactoring in small steps without changing behaviour.",
+        Coder,
+        &[1],
+        900,
+        true,
+    ),
+    step(
+        "Check that behaviour is unchanged",
+        "Run the tests and review the diff for accidental behaviour changes.",
+        Debug,
+        &[2],
+        300,
+        false,
+    ),
 ];
 
 const QUESTION: &[StepTemplate] = &[
-    step("Find the relevant code", "Locate the files, types and functions the question is about.", Ask, &[], 300, false),
-    step("Work out how it behaves", "Read the code paths and work out the behaviour the question asks about.", Ask, &[0], 450, false),
-    step("Write up the answer", "Write a clear answer with references to files and short examples.", Ask, &[1], 300, false),
+    step(
+        "Find the relevant code",
+        "Locate the files, types and functions the question is about.",
+        Ask,
+        &[],
+        300,
+        false,
+    ),
+    step(
+        "Work out how it behaves",
+        "Read the code paths and work out the behaviour the question asks about.",
+        Ask,
+        &[0],
+        450,
+        false,
+    ),
+    step(
+        "Write up the answer",
+        "Write a clear answer with references to files and short examples.",
+        Ask,
+        &[1],
+        300,
+        false,
+    ),
 ];
 
 const NEW_APP: &[StepTemplate] = &[
-    step("Design the architecture", "Choose the stack and write down the components, data model and screens or endpoints.", Ask, &[], 600, false),
-    step("Set up the project skeleton", "Create the project layout, build configuration and an empty entry point that builds.", Coder, &[0], 600, true),
+    step(
+        "Design the architecture",
+        "Choose the stack and write down the components, data model and screens or endpoints.",
+        Ask,
+        &[],
+        600,
+        false,
+    ),
+    step(
+        "Set up the project skeleton",
+        "Create the project layout, build configuration and an empty entry point that builds.",
+        Coder,
+        &[0],
+        600,
+        true,
+    ),
     step("Implement the core logic", "Implement the data model and the core behaviour.", Coder, &[1], 1800, true),
-    step("Build the user interface", "Implement the user-facing part: screens, commands or endpoints.", Coder, &[1], 1800, true),
+    step(
+        "Build the user interface",
+        "Implement the user-facing part: screens, commands or endpoints.",
+        Coder,
+        &[1],
+        1800,
+        true,
+    ),
     step("Write tests", "Write tests for the core logic and the main user flows.", Coder, &[1], 900, true),
-    step("Integrate and verify", "Wire the parts together, run everything and fix what fails.", Debug, &[2, 3, 4], 900, false),
+    step(
+        "Integrate and verify",
+        "Wire the parts together, run everything and fix what fails.",
+        Debug,
+        &[2, 3, 4],
+        900,
+        false,
+    ),
     step("Write the README", "Document how to build, run and test the application.", Coder, &[5], 300, false),
 ];
 
 const GENERIC: &[StepTemplate] = &[
-    step("Analyse the task", "Work out what the task needs and which parts of the code it touches.", Ask, &[], 300, false),
+    step(
+        "Analyse the task",
+        "Work out what the task needs and which parts of the code it touches.",
+        Ask,
+        &[],
+        300,
+        false,
+    ),
     step("Carry out the change", "Make the change the task asks for.", Coder, &[0], 900, true),
-    step("Check the result", "Check that the change does what the task asks and that nothing else broke.", Debug, &[1], 300, false),
+    step(
+        "Check the result",
+        "Check that the change does what the task asks and that nothing else broke.",
+        Debug,
+        &[1],
+        300,
+        false,
+    ),
 ];
 
 pub(super) fn steps_for(kind: TemplateKind) -> &'static [StepTemplate] {
@@ -94,8 +234,20 @@ pub(super) fn steps_for(kind: TemplateKind) -> &'static [StepTemplate] {
 
 const NEW_APP_WORDS: &[Phrase] = &[
     Phrase::new("from scratch", &[Exact("from"), Exact("scratch")]),
-    Phrase::new("create app", &[OneOf(&[Inflected("create"), Inflected("build"), Inflected("write"), Inflected("make")]), OneOf(&[Inflected("app"), Inflected("application")])]),
-    Phrase::new("new project", &[Exact("new"), OneOf(&[Inflected("project"), Inflected("app"), Inflected("application"), Inflected("service")])]),
+    Phrase::new(
+        "create app",
+        &[
+            OneOf(&[Inflected("create"), Inflected("build"), Inflected("write"), Inflected("make")]),
+            OneOf(&[Inflected("app"), Inflected("application")]),
+        ],
+    ),
+    Phrase::new(
+        "new project",
+        &[
+            Exact("new"),
+            OneOf(&[Inflected("project"), Inflected("app"), Inflected("application"), Inflected("service")]),
+        ],
+    ),
     Phrase::new("scaffold", &[Inflected("scaffold")]),
     Phrase::new("приложение", &[Stem("приложени")]),
     Phrase::new("с нуля", &[Exact("с"), Exact("нуля")]),
@@ -103,25 +255,114 @@ const NEW_APP_WORDS: &[Phrase] = &[
 ];
 
 const BUG_FIX_WORDS: &[Phrase] = &[
-    Phrase::new("fix", &[OneOf(&[Inflected("fix"), Inflected("bug"), Inflected("error"), Inflected("crash"), Exact("broken"), Inflected("fail"), Inflected("failure"), Inflected("regression"), Inflected("exception"), Inflected("debug")])]),
+    Phrase::new(
+        "fix",
+        &[OneOf(&[
+            Inflected("fix"),
+            Inflected("bug"),
+            Inflected("error"),
+            Inflected("crash"),
+            Exact("broken"),
+            Inflected("fail"),
+            Inflected("failure"),
+            Inflected("regression"),
+            Inflected("exception"),
+            Inflected("debug"),
+        ])],
+    ),
     Phrase::new("not working", &[Exact("not"), Inflected("work")]),
-    Phrase::new("исправь", &[OneOf(&[Stem("исправ"), Stem("ошибк"), Exact("баг"), Exact("баги"), Stem("сломал"), Stem("пада"), Stem("отлад"), Stem("проблем")])]),
+    Phrase::new(
+        "исправь",
+        &[OneOf(&[
+            Stem("исправ"),
+            Stem("ошибк"),
+            Exact("баг"),
+            Exact("баги"),
+            Stem("сломал"),
+            Stem("пада"),
+            Stem("отлад"),
+            Stem("проблем"),
+        ])],
+    ),
 ];
 
 const REFACTOR_WORDS: &[Phrase] = &[
-    Phrase::new("refactor", &[OneOf(&[Inflected("refactor"), Inflected("restructure"), Exact("cleanup"), Inflected("rename"), Inflected("extract"), Inflected("simplify"), Inflected("reorganize"), Inflected("reorganise"), Inflected("deduplicate")])]),
+    Phrase::new(
+        "refactor",
+        &[OneOf(&[
+            Inflected("refactor"),
+            Inflected("restructure"),
+            Exact("cleanup"),
+            Inflected("rename"),
+            Inflected("extract"),
+            Inflected("simplify"),
+            Inflected("reorganize"),
+            Inflected("reorganise"),
+            Inflected("deduplicate"),
+        ])],
+    ),
     Phrase::new("clean up", &[Inflected("clean"), Exact("up")]),
     Phrase::new("рефакторинг", &[OneOf(&[Stem("рефактор"), Stem("переимен"), Stem("упрост"), Stem("реорганиз")])]),
 ];
 
 const QUESTION_WORDS: &[Phrase] = &[
-    Phrase::new("explain", &[OneOf(&[Inflected("explain"), Exact("what"), Exact("how"), Exact("why"), Inflected("document"), Inflected("describe"), Inflected("understand")])]),
-    Phrase::new("объясни", &[OneOf(&[Stem("объясн"), Stem("расскаж"), Exact("что"), Exact("как"), Exact("почему"), Stem("опиш"), Stem("документ")])]),
+    Phrase::new(
+        "explain",
+        &[OneOf(&[
+            Inflected("explain"),
+            Exact("what"),
+            Exact("how"),
+            Exact("why"),
+            Inflected("document"),
+            Inflected("describe"),
+            Inflected("understand"),
+        ])],
+    ),
+    Phrase::new(
+        "объясни",
+        &[OneOf(&[
+            Stem("объясн"),
+            Stem("расскаж"),
+            Exact("что"),
+            Exact("как"),
+            Exact("почему"),
+            Stem("опиш"),
+            Stem("документ"),
+        ])],
+    ),
 ];
 
 const FEATURE_WORDS: &[Phrase] = &[
-    Phrase::new("add", &[OneOf(&[Inflected("add"), Inflected("implement"), Inflected("create"), Inflected("build"), Inflected("support"), Inflected("introduce"), Inflected("allow"), Inflected("enable"), Inflected("integrate"), Inflected("write"), Inflected("feature")])]),
-    Phrase::new("добавь", &[OneOf(&[Stem("добав"), Stem("реализ"), Stem("созда"), Stem("напиш"), Stem("напис"), Stem("поддерж"), Stem("внедр"), Stem("интегр"), Stem("разработ")])]),
+    Phrase::new(
+        "add",
+        &[OneOf(&[
+            Inflected("add"),
+            Inflected("implement"),
+            Inflected("create"),
+            Inflected("build"),
+            Inflected("support"),
+            Inflected("introduce"),
+            Inflected("allow"),
+            Inflected("enable"),
+            Inflected("integrate"),
+            Inflected("write"),
+            Inflected("feature"),
+        ])],
+    ),
+    Phrase::new(
+        "добавь",
+        &[OneOf(&[
+            Stem("добав"),
+            Stem("реализ"),
+            Stem("созда"),
+            Stem("напиш"),
+            Stem("напис"),
+            Stem("поддерж"),
+            Stem("внедр"),
+            Stem("интегр"),
+            Stem("разработ"),
+        ])],
+    ),
 ];
 
 /// Picks the template: a new application first, then a bug fix, a refactoring, a feature, a
@@ -134,10 +375,7 @@ pub(super) fn choose_template(tokens: &Tokens) -> TemplateKind {
         (TemplateKind::Feature, FEATURE_WORDS),
         (TemplateKind::Question, QUESTION_WORDS),
     ];
-    ordered
-        .iter()
-        .find(|(_, words)| tokens.contains_any(words))
-        .map_or(TemplateKind::Generic, |(kind, _)| *kind)
+    ordered.iter().find(|(_, words)| tokens.contains_any(words)).map_or(TemplateKind::Generic, |(kind, _)| *kind)
 }
 
 /// `s1`, `s2`, ... by 0-based position.
@@ -157,7 +395,12 @@ pub(super) fn describe_step(task: &str, instructions: &str, notes: Option<&str>)
 /// The template's steps as drafts, then the workspace commands as `shell` steps (only when the
 /// template implements something): build and lint after the implementation steps, tests after
 /// the build when there is one.
-pub(super) fn drafts_for(kind: TemplateKind, task: &str, notes: Option<&str>, facts: &WorkspaceFacts) -> Vec<SubtaskDraft> {
+pub(super) fn drafts_for(
+    kind: TemplateKind,
+    task: &str,
+    notes: Option<&str>,
+    facts: &WorkspaceFacts,
+) -> Vec<SubtaskDraft> {
     let steps = steps_for(kind);
     let mut drafts: Vec<SubtaskDraft> = steps
         .iter()
@@ -172,15 +415,27 @@ pub(super) fn drafts_for(kind: TemplateKind, task: &str, notes: Option<&str>, fa
             ..SubtaskDraft::default()
         })
         .collect();
-    let implementation_ids: Vec<String> =
-        steps.iter().enumerate().filter(|(_, template)| template.implements).map(|(position, _)| step_id(position)).collect();
+    // The last implementation steps: those no other implementation step builds on.
+    let implementation_ids: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .filter(|(position, template)| {
+            template.implements && !steps.iter().any(|later| later.implements && later.depends_on.contains(position))
+        })
+        .map(|(position, _)| step_id(position))
+        .collect();
     if !implementation_ids.is_empty() {
         append_workspace_steps(&mut drafts, &implementation_ids, task, facts);
     }
     drafts
 }
 
-fn append_workspace_steps(drafts: &mut Vec<SubtaskDraft>, implementation_ids: &[String], task: &str, facts: &WorkspaceFacts) {
+fn append_workspace_steps(
+    drafts: &mut Vec<SubtaskDraft>,
+    implementation_ids: &[String],
+    task: &str,
+    facts: &WorkspaceFacts,
+) {
     let mut build_id: Option<String> = None;
     for command in &facts.commands {
         let depends_on = match (command.purpose, &build_id) {
