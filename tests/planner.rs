@@ -133,7 +133,10 @@ fn workspace_commands_become_shell_steps_after_the_implementation() {
     let plan = plan_task("Add CSV export to reports", None, &cargo_facts());
     let shell: Vec<&SubtaskDraft> = plan.subtasks.iter().filter(|draft| draft.agent == "shell").collect();
     let commands: Vec<&str> = shell.iter().filter_map(|draft| draft.command.as_deref()).collect();
-    assert_eq!(commands, ["cargo build", "cargo test", "make lint"]);
+    assert_eq!(commands, ["cargo build", "cargo test", "make lint", "cargo test"]);
+    let baseline = shell[3];
+    assert!(baseline.title.starts_with("Baseline"), "{}", baseline.title);
+    assert!(baseline.depends_on.is_empty(), "the baseline runs without waiting for any agent");
     let build = shell[0];
     let coder_ids: Vec<String> =
         plan.subtasks.iter().filter(|draft| draft.agent == "coder").filter_map(|draft| draft.id.clone()).collect();
@@ -143,7 +146,7 @@ fn workspace_commands_become_shell_steps_after_the_implementation() {
 
     let tests_only = WorkspaceFacts { commands: vec![command(CommandPurpose::Test, "Test (npm)", "npm test")] };
     let plan = plan_task("Fix the crash on save", None, &tests_only);
-    let test_step = plan.subtasks.last().expect("a test step");
+    let test_step = plan.subtasks.iter().rev().nth(1).expect("a test step");
     assert_eq!(test_step.command.as_deref(), Some("npm test"));
     assert!(!test_step.depends_on.is_empty(), "tests wait for the implementation when there is no build");
 

@@ -394,7 +394,7 @@ pub(super) fn describe_step(task: &str, instructions: &str, notes: Option<&str>)
 
 /// The template's steps as drafts, then the workspace commands as `shell` steps (only when the
 /// template implements something): build and lint after the implementation steps, tests after
-/// the build when there is one.
+/// the build when there is one, and a baseline test run that depends on nothing.
 pub(super) fn drafts_for(
     kind: TemplateKind,
     task: &str,
@@ -447,6 +447,13 @@ fn append_workspace_steps(
             build_id = Some(id.clone());
         }
         drafts.push(shell_draft(id, &command.title, &command.command, depends_on, task));
+    }
+    // A baseline run of the tests that depends on nothing: it shows the state before any change
+    // and does real work even when no language model is configured to run the other steps.
+    if let Some(test) = facts.commands.iter().find(|command| command.purpose == CommandPurpose::Test) {
+        let id = step_id(drafts.len());
+        let title = format!("Baseline: {} before the change", test.title);
+        drafts.push(shell_draft(id, &title, &test.command, Vec::new(), task));
     }
 }
 
