@@ -64,11 +64,21 @@ impl SessionState {
 
     /// The seed's snake_case name (also the wire and database name).
     pub fn as_str(self) -> &'static str {
-        todo!("fsm helper")
+        match self {
+            Self::Idle => "idle",
+            Self::Classify => "classify",
+            Self::PlanRequired => "plan_required",
+            Self::ArchitectPlanning => "architect_planning",
+            Self::PlanReview => "plan_review",
+            Self::PlanExecution => "plan_execution",
+            Self::Execution => "execution",
+            Self::ErrorHandling => "error_handling",
+            Self::Completed => "completed",
+        }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        todo!("fsm helper {text}")
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
 }
 
@@ -95,11 +105,30 @@ impl SessionEvent {
     ];
 
     pub fn as_str(self) -> &'static str {
-        todo!("fsm helper")
+        match self {
+            Self::ReceiveMessage => "receive_message",
+            Self::IsAtomicTrue => "is_atomic_true",
+            Self::IsAtomicFalse => "is_atomic_false",
+            Self::ClassifyError => "classify_error",
+            Self::RouteToArchitect => "route_to_architect",
+            Self::PlanCreated => "plan_created",
+            Self::PlanningFailed => "planning_failed",
+            Self::PlanApproved => "plan_approved",
+            Self::PlanRejected => "plan_rejected",
+            Self::PlanModificationRequested => "plan_modification_requested",
+            Self::PlanExecutionCompleted => "plan_execution_completed",
+            Self::PlanExecutionFailed => "plan_execution_failed",
+            Self::AllSubtasksDone => "all_subtasks_done",
+            Self::SubtaskFailed => "subtask_failed",
+            Self::RequiresReplanning => "requires_replanning",
+            Self::RetrySubtask => "retry_subtask",
+            Self::PlanCancelled => "plan_cancelled",
+            Self::Reset => "reset",
+        }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        todo!("fsm helper {text}")
+        Self::ALL.into_iter().find(|event| event.as_str() == text)
     }
 }
 
