@@ -136,8 +136,12 @@ fn a_fully_populated_plan_reads_back_exactly_as_written() {
     plan.run_id = Some(RunId::from_raw("run-1"));
     plan.feedback = Some("split the second step".to_owned());
     let mut atomic = draft("session-1", "atomic one", vec![]);
-    atomic.classification =
-        Some(Classification::atomic(RouteAgent::Debug, Confidence::Low, "one file".to_owned(), ClassifyMethod::Keywords));
+    atomic.classification = Some(Classification::atomic(
+        RouteAgent::Debug,
+        Confidence::Low,
+        "one file".to_owned(),
+        ClassifyMethod::Keywords,
+    ));
 
     store.commit(&[WriteOp::InsertPlan(plan.clone()), WriteOp::InsertPlan(atomic.clone())]).unwrap();
 
@@ -171,9 +175,7 @@ fn a_failing_op_at_the_end_leaves_nothing_written() {
 }
 
 fn subtask_rowid(path: &Path, id: &str) -> Option<i64> {
-    raw(path)
-        .query_row("SELECT rowid FROM subtasks WHERE subtask_id = ?1", [id], |row| row.get(0))
-        .ok()
+    raw(path).query_row("SELECT rowid FROM subtasks WHERE subtask_id = ?1", [id], |row| row.get(0)).ok()
 }
 
 #[test]
@@ -181,7 +183,11 @@ fn replace_content_edits_subtasks_in_place_and_records_the_version() {
     let folder = tempfile::tempdir().unwrap();
     let path = database_in(&folder);
     let mut store = open(&path);
-    let plan = draft("s", "v1", vec![subtask("s1", AgentKind::Coder), subtask("s2", AgentKind::Coder), subtask("s3", AgentKind::Ask)]);
+    let plan = draft(
+        "s",
+        "v1",
+        vec![subtask("s1", AgentKind::Coder), subtask("s2", AgentKind::Coder), subtask("s3", AgentKind::Ask)],
+    );
     insert(&mut store, &plan);
     let (s1_row, s3_row) = (subtask_rowid(&path, "s1"), subtask_rowid(&path, "s3"));
 
@@ -212,7 +218,8 @@ fn replace_content_edits_subtasks_in_place_and_records_the_version() {
     // A stale editor loses and changes nothing.
     let mut stale = plan.clone();
     stale.edit(at(60), Some("stale".to_owned()), None).unwrap();
-    let conflict = store.commit(&[WriteOp::ReplaceContent { plan: stale, expected_version: 1, reason: "update".into() }]);
+    let conflict =
+        store.commit(&[WriteOp::ReplaceContent { plan: stale, expected_version: 1, reason: "update".into() }]);
     assert!(matches!(conflict, Err(StoreError::VersionConflict { expected: 1, actual: 2, .. })), "{conflict:?}");
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(edited));
 }
@@ -239,7 +246,8 @@ fn claim_header_lets_exactly_one_claimer_start_a_run() {
     assert_eq!((stored.status, stored.run_id), (PlanStatus::Running, Some(RunId::from_raw("run-a"))));
 
     let absent = plan_with_status("s", "absent", PlanStatus::Approved);
-    let missing = first.commit(&[WriteOp::ClaimHeader { header: PlanHeader::of(&absent), expected: vec![PlanStatus::Approved] }]);
+    let missing =
+        first.commit(&[WriteOp::ClaimHeader { header: PlanHeader::of(&absent), expected: vec![PlanStatus::Approved] }]);
     assert!(matches!(missing, Err(StoreError::PlanNotFound(_))), "{missing:?}");
 }
 
@@ -305,8 +313,13 @@ fn unknown_names_and_bad_json_in_rows_are_reported_as_corrupt() {
     expect_corrupt(store.list_plans(&ListQuery { limit: 10, ..ListQuery::default() }), &["subtasks.status"]);
     tamper("UPDATE subtasks SET status = 'pending'");
     tamper("UPDATE plans SET status = 'in_progress'");
-    expect_corrupt(store.list_plans(&ListQuery { limit: 10, ..ListQuery::default() }), &["plans.status", "in_progress"]);
-    tamper("UPDATE plans SET status = 'draft', class_is_atomic = 1, class_agent = 'plan', class_confidence = 'high', class_reason = 'r', class_method = 'llm'");
+    expect_corrupt(
+        store.list_plans(&ListQuery { limit: 10, ..ListQuery::default() }),
+        &["plans.status", "in_progress"],
+    );
+    tamper(
+        "UPDATE plans SET status = 'draft', class_is_atomic = 1, class_agent = 'plan', class_confidence = 'high', class_reason = 'r', class_method = 'llm'",
+    );
     expect_corrupt(store.get_plan(&plan.id), &["plans.class_agent"]);
     tamper("UPDATE plans SET class_is_atomic = NULL, version = -4");
     expect_corrupt(store.get_plan(&plan.id), &["plans.version"]);
@@ -357,15 +370,19 @@ fn garbage_cursors_are_rejected() {
 fn listing_filters_by_session_and_status_and_counts_progress() {
     let folder = tempfile::tempdir().unwrap();
     let mut store = open(&database_in(&folder));
-    let mut counted = draft("one", "counted", vec![
-        full_subtask("a", &[], SubtaskStatus::Done),
-        full_subtask("b", &[], SubtaskStatus::Done),
-        full_subtask("c", &[], SubtaskStatus::Failed),
-        full_subtask("d", &[], SubtaskStatus::Running),
-        full_subtask("e", &[], SubtaskStatus::Skipped),
-        full_subtask("f", &[], SubtaskStatus::Pending),
-        full_subtask("g", &[], SubtaskStatus::Cancelled),
-    ]);
+    let mut counted = draft(
+        "one",
+        "counted",
+        vec![
+            full_subtask("a", &[], SubtaskStatus::Done),
+            full_subtask("b", &[], SubtaskStatus::Done),
+            full_subtask("c", &[], SubtaskStatus::Failed),
+            full_subtask("d", &[], SubtaskStatus::Running),
+            full_subtask("e", &[], SubtaskStatus::Skipped),
+            full_subtask("f", &[], SubtaskStatus::Pending),
+            full_subtask("g", &[], SubtaskStatus::Cancelled),
+        ],
+    );
     counted.status = PlanStatus::Running;
     insert(&mut store, &counted);
     insert(&mut store, &plan_with_status("one", "approved", PlanStatus::Approved));
@@ -376,7 +393,8 @@ fn listing_filters_by_session_and_status_and_counts_progress() {
         let query = ListQuery { session_id: session.map(SessionId::from_raw), status, limit: 50, cursor: None };
         store.list_plans(&query).unwrap().plans
     };
-    let titles = |plans: Vec<codelab_planner::store::PlanSummary>| plans.into_iter().map(|plan| plan.title).collect::<Vec<_>>();
+    let titles =
+        |plans: Vec<codelab_planner::store::PlanSummary>| plans.into_iter().map(|plan| plan.title).collect::<Vec<_>>();
     assert_eq!(titles(list(Some("one"), None)), ["empty", "approved", "counted"]);
     assert_eq!(titles(list(None, Some(PlanStatus::Running))), ["other session", "counted"]);
     assert_eq!(titles(list(Some("one"), Some(PlanStatus::Running))), ["counted"]);
@@ -419,7 +437,13 @@ fn session_transitions_update_the_state_and_append_to_the_log() {
     };
     let transitions = vec![
         step(SessionState::Idle, SessionEvent::ReceiveMessage, SessionState::Classify, 1, None),
-        step(SessionState::Classify, SessionEvent::IsAtomicFalse, SessionState::PlanRequired, 2, Some(PlanId::from_raw("p"))),
+        step(
+            SessionState::Classify,
+            SessionEvent::IsAtomicFalse,
+            SessionState::PlanRequired,
+            2,
+            Some(PlanId::from_raw("p")),
+        ),
         step(SessionState::PlanRequired, SessionEvent::Reset, SessionState::Idle, 3, None),
     ];
     assert_eq!(store.get_session(&session).unwrap(), None);
@@ -575,8 +599,10 @@ fn two_connections_share_one_file_and_concurrent_writers_both_succeed() {
             std::thread::spawn(move || {
                 let mut store = open(&path);
                 for number in 0..150 {
-                    let plan = draft(&format!("thread-{thread}"), &format!("{number}"), vec![subtask("a", AgentKind::Coder)]);
-                    store.commit(&[WriteOp::InsertPlan(plan.clone()), WriteOp::AppendEvent(event(&plan, "created"))])?;
+                    let plan =
+                        draft(&format!("thread-{thread}"), &format!("{number}"), vec![subtask("a", AgentKind::Coder)]);
+                    store
+                        .commit(&[WriteOp::InsertPlan(plan.clone()), WriteOp::AppendEvent(event(&plan, "created"))])?;
                 }
                 Ok::<(), StoreError>(())
             })

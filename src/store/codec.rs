@@ -32,10 +32,7 @@ pub(crate) fn sqlite_error(path: &Path, error: rusqlite::Error) -> StoreError {
 
 /// A value in a row that this server cannot read.
 pub(crate) fn corrupt_value(path: &Path, table: &str, column: &str, value: &str, why: &str) -> StoreError {
-    StoreError::Corrupt {
-        path: path.to_path_buf(),
-        cause: format!("{table}.{column} holds {why} {value:?}"),
-    }
+    StoreError::Corrupt { path: path.to_path_buf(), cause: format!("{table}.{column} holds {why} {value:?}") }
 }
 
 /// Parses a closed-enum name read from `table.column`.

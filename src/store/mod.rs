@@ -23,7 +23,9 @@ use crate::model::{Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask
 pub enum StoreError {
     #[error("cannot open database {path}: {cause}")]
     Open { path: PathBuf, cause: String },
-    #[error("database {path} has schema version {found}, newer than this server supports ({supported}); upgrade codelab-planner")]
+    #[error(
+        "database {path} has schema version {found}, newer than this server supports ({supported}); upgrade codelab-planner"
+    )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("database {path}: {cause}")]
     Sqlite { path: PathBuf, cause: String },
@@ -109,13 +111,23 @@ pub enum WriteOp {
     UpdateHeader(PlanHeader),
     /// Like `UpdateHeader`, but only if the stored status is one of `expected`; otherwise the
     /// whole commit fails with `StatusConflict`. Used to claim a run across processes.
-    ClaimHeader { header: PlanHeader, expected: Vec<PlanStatus> },
+    ClaimHeader {
+        header: PlanHeader,
+        expected: Vec<PlanStatus>,
+    },
     /// The run fields (status, attempts, result, error, timestamps) of these subtasks, by id.
-    UpdateSubtasks { plan_id: PlanId, subtasks: Vec<Subtask> },
+    UpdateSubtasks {
+        plan_id: PlanId,
+        subtasks: Vec<Subtask>,
+    },
     /// An edit of a draft: title and the whole subtask list, updated in place by id (rows for
     /// removed ids deleted, new ones inserted, order kept), only if the stored version is
     /// `expected_version` (else `VersionConflict`); records the new version in the plan history.
-    ReplaceContent { plan: Plan, expected_version: u64, reason: String },
+    ReplaceContent {
+        plan: Plan,
+        expected_version: u64,
+        reason: String,
+    },
     AppendEvent(PlanEvent),
     /// Upserts the session's state and appends the transition to its log.
     Session(SessionTransition),

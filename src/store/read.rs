@@ -49,8 +49,9 @@ fn existing_plan_seq(connection: &Connection, path: &Path, id: &PlanId) -> Resul
 
 /// The stored status of a plan, `None` when absent.
 pub(crate) fn plan_status(connection: &Connection, path: &Path, id: &PlanId) -> Result<Option<PlanStatus>, StoreError> {
-    let mut statement =
-        connection.prepare_cached("SELECT status FROM plans WHERE id = ?1").map_err(|error| sqlite_error(path, error))?;
+    let mut statement = connection
+        .prepare_cached("SELECT status FROM plans WHERE id = ?1")
+        .map_err(|error| sqlite_error(path, error))?;
     let status: Option<String> =
         statement.query_row([id.as_str()], |row| row.get(0)).optional().map_err(|error| sqlite_error(path, error))?;
     status.map(|status| parse_name(path, "plans", "status", &status, PlanStatus::parse)).transpose()
@@ -161,7 +162,8 @@ pub(crate) fn list_plans(connection: &Connection, path: &Path, query: &ListQuery
     if query.limit == 0 {
         return Ok(PlanPage { plans: Vec::new(), next_cursor: None });
     }
-    let mut sql = String::from("SELECT seq, id, session_id, title, status, created_at, updated_at FROM plans WHERE seq < ?");
+    let mut sql =
+        String::from("SELECT seq, id, session_id, title, status, created_at, updated_at FROM plans WHERE seq < ?");
     let mut arguments: Vec<&dyn ToSql> = vec![&before_seq];
     let session_id = query.session_id.as_ref().map(SessionId::as_str);
     if let Some(session_id) = &session_id {
@@ -225,7 +227,8 @@ fn fill_progress(connection: &Connection, path: &Path, page: &mut [(i64, PlanSum
     let seqs: Vec<i64> = page.iter().map(|(seq, _)| *seq).collect();
     let index_by_seq: HashMap<i64, usize> = seqs.iter().enumerate().map(|(index, seq)| (*seq, index)).collect();
     let mut statement = connection.prepare_cached(&sql).map_err(|error| sqlite_error(path, error))?;
-    let mut rows = statement.query(rusqlite::params_from_iter(seqs.iter())).map_err(|error| sqlite_error(path, error))?;
+    let mut rows =
+        statement.query(rusqlite::params_from_iter(seqs.iter())).map_err(|error| sqlite_error(path, error))?;
     while let Some(row) = rows.next().map_err(|error| sqlite_error(path, error))? {
         let seq: i64 = column(row, 0, path)?;
         let status: String = column(row, 1, path)?;
@@ -251,14 +254,20 @@ fn add_to_progress(progress: &mut Progress, status: SubtaskStatus, count: u32) {
     *bucket += count;
 }
 
-pub(crate) fn active_plan(connection: &Connection, path: &Path, session: &SessionId) -> Result<Option<PlanId>, StoreError> {
+pub(crate) fn active_plan(
+    connection: &Connection,
+    path: &Path,
+    session: &SessionId,
+) -> Result<Option<PlanId>, StoreError> {
     let mut statement = connection
         .prepare_cached(
             "SELECT id FROM plans WHERE session_id = ?1 AND status IN ('approved', 'running') ORDER BY seq DESC LIMIT 1",
         )
         .map_err(|error| sqlite_error(path, error))?;
-    let id: Option<String> =
-        statement.query_row([session.as_str()], |row| row.get(0)).optional().map_err(|error| sqlite_error(path, error))?;
+    let id: Option<String> = statement
+        .query_row([session.as_str()], |row| row.get(0))
+        .optional()
+        .map_err(|error| sqlite_error(path, error))?;
     Ok(id.map(PlanId::from_raw))
 }
 
@@ -309,7 +318,11 @@ pub(crate) fn plan_events(connection: &Connection, path: &Path, id: &PlanId) -> 
     Ok(events)
 }
 
-pub(crate) fn get_session(connection: &Connection, path: &Path, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+pub(crate) fn get_session(
+    connection: &Connection,
+    path: &Path,
+    id: &SessionId,
+) -> Result<Option<SessionRecord>, StoreError> {
     let mut statement = connection
         .prepare_cached("SELECT state, updated_at FROM sessions WHERE id = ?1")
         .map_err(|error| sqlite_error(path, error))?;

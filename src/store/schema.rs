@@ -184,7 +184,10 @@ fn read_user_version(connection: &Connection, path: &Path) -> Result<i64, StoreE
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(|error| open_error(path, error))?;
     if version < 0 {
-        return Err(StoreError::Corrupt { path: path.to_path_buf(), cause: format!("negative schema version {version}") });
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            cause: format!("negative schema version {version}"),
+        });
     }
     Ok(version)
 }
@@ -194,7 +197,10 @@ fn configure(connection: &Connection, path: &Path) -> Result<(), StoreError> {
         .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
         .map_err(|error| open_error(path, error))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Open { path: path.to_path_buf(), cause: format!("cannot enable wal (journal mode {mode})") });
+        return Err(StoreError::Open {
+            path: path.to_path_buf(),
+            cause: format!("cannot enable wal (journal mode {mode})"),
+        });
     }
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(|error| open_error(path, error))?;
     connection.pragma_update(None, "foreign_keys", "ON").map_err(|error| open_error(path, error))?;
@@ -218,9 +224,7 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
             cause: format!("migration to version {} failed: {error}", index + 1),
         })?;
     }
-    transaction
-        .pragma_update(None, "user_version", SCHEMA_VERSION)
-        .map_err(|error| open_error(path, error))?;
+    transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(|error| open_error(path, error))?;
     transaction.commit().map_err(|error| open_error(path, error))
 }
 

@@ -34,7 +34,10 @@ impl PlanRepository {
         std::thread::Builder::new()
             .name("codelab-store".to_owned())
             .spawn(move || serve(thread_path, job_receiver, opened_sender))
-            .map_err(|error| StoreError::Open { path: path.clone(), cause: format!("cannot start database thread: {error}") })?;
+            .map_err(|error| StoreError::Open {
+                path: path.clone(),
+                cause: format!("cannot start database thread: {error}"),
+            })?;
         let report = opened.await.map_err(|_| StoreError::Closed)??;
         Ok((PlanRepository { jobs, path: Arc::new(path) }, report))
     }
@@ -74,8 +77,8 @@ impl PlanRepository {
 
 /// The database thread: open, report, then run jobs until every handle is dropped.
 fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Result<OpenReport, StoreError>>) {
-    let outcome = catch_unwind(|| Store::open(&path))
-        .unwrap_or_else(|panic| Err(panicked(&path, "open", panic.as_ref())));
+    let outcome =
+        catch_unwind(|| Store::open(&path)).unwrap_or_else(|panic| Err(panicked(&path, "open", panic.as_ref())));
     let mut store = match outcome {
         Ok((store, report)) => {
             if opened.send(Ok(report)).is_err() {

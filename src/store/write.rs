@@ -34,7 +34,9 @@ fn apply(transaction: &Transaction<'_>, path: &Path, op: &WriteOp) -> Result<(),
         WriteOp::InsertPlan(plan) => insert_plan(transaction, path, plan),
         WriteOp::UpdateHeader(header) => update_header(transaction, path, header, None),
         WriteOp::ClaimHeader { header, expected } => update_header(transaction, path, header, Some(expected)),
-        WriteOp::UpdateSubtasks { plan_id, subtasks } => update_subtask_run_fields(transaction, path, plan_id, subtasks),
+        WriteOp::UpdateSubtasks { plan_id, subtasks } => {
+            update_subtask_run_fields(transaction, path, plan_id, subtasks)
+        }
         WriteOp::ReplaceContent { plan, expected_version, reason } => {
             replace_content(transaction, path, plan, *expected_version, reason)
         }
@@ -334,7 +336,11 @@ fn record_session_transition(
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         )
         .and_then(|mut statement| {
-            statement.execute(params![transition.session_id.as_str(), transition.to.as_str(), transition.at.as_millis()])
+            statement.execute(params![
+                transition.session_id.as_str(),
+                transition.to.as_str(),
+                transition.at.as_millis()
+            ])
         })
         .map_err(|error| sqlite_error(path, error))?;
     transaction
