@@ -18,6 +18,7 @@ use codelab_planner::store::{
 };
 
 const CRASH_CHILD_DATABASE: &str = "CODELAB_STORE_TEST_CRASH_CHILD_DATABASE";
+const LIVE_CHILD_DATABASE: &str = "CODELAB_STORE_TEST_LIVE_CHILD_DATABASE";
 
 fn database_in(folder: &tempfile::TempDir) -> PathBuf {
     folder.path().join(".codelab").join("planner.db")
@@ -99,7 +100,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -504,9 +505,29 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     drop(store);
     raw(&path).pragma_update(None, "user_version", 7).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 1, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 2, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
+}
+
+#[test]
+fn an_older_schema_is_migrated_in_place_keeping_its_data() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = database_in(&folder);
+    let mut store = open(&path);
+    let plan = draft("s", "from version one", vec![subtask("a", AgentKind::Coder)]);
+    insert(&mut store, &plan);
+    drop(store);
+    let connection = raw(&path);
+    connection.execute_batch("ALTER TABLE plans DROP COLUMN run_owner; PRAGMA user_version = 1;").unwrap();
+    drop(connection);
+
+    let store = open(&path);
+    assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
+    let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
+    assert_eq!(owners, 0, "the new column exists and is empty");
 }
 
 #[test]
@@ -581,6 +602,42 @@ fn a_writer_process_that_exits_mid_run_leaves_an_interrupted_plan() {
         .unwrap();
     assert!(status.success(), "child failed: {status}");
     assert_recovered(&path, "crashed");
+}
+
+#[test]
+fn a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_is_gone() {
+    if let Ok(child_database) = std::env::var(LIVE_CHILD_DATABASE) {
+        let mut store = open(Path::new(&child_database));
+        let plan = running_plan("live");
+        insert(&mut store, &plan);
+        store.commit(&[WriteOp::UpdateHeader(PlanHeader::of(&plan))]).unwrap();
+        println!("claimed");
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+        std::process::exit(0);
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let path = database_in(&folder);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_is_gone", "--exact", "--nocapture", "--quiet"])
+        .env(LIVE_CHILD_DATABASE, &path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    assert!(lines.any(|line| line.unwrap().contains("claimed")), "the child claims the run");
+
+    let (store, report) = Store::open(&path).unwrap();
+    assert!(report.interrupted.is_empty(), "a live owner's run is left alone: {report:?}");
+    let running = store.list_plans(&ListQuery { status: Some(PlanStatus::Running), limit: 10, ..ListQuery::default() }).unwrap();
+    assert_eq!(running.plans.len(), 1);
+    drop(store);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (_, report) = Store::open(&path).unwrap();
+    assert_eq!(report.interrupted.len(), 1, "once the owner is gone the run was left by a crash");
 }
 
 #[test]

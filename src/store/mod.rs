@@ -8,6 +8,7 @@
 //! The store does not decide anything: guards live on the model, policy in the orchestrator.
 
 mod codec;
+mod owner;
 mod read;
 mod schema;
 mod thread;

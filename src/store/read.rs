@@ -380,13 +380,19 @@ pub(crate) fn count_plans(connection: &Connection, path: &Path) -> Result<u64, S
 }
 
 /// The ids of every plan whose stored status is `running`, oldest first.
-pub(crate) fn running_plan_ids(connection: &Connection, path: &Path) -> Result<Vec<PlanId>, StoreError> {
+/// Plans `running` with no live owner: left by a process that is gone (or by an earlier store
+/// of this one). Runs owned by another live server process are not listed.
+pub(crate) fn orphaned_running_plan_ids(connection: &Connection, path: &Path) -> Result<Vec<PlanId>, StoreError> {
     let mut statement = connection
-        .prepare_cached("SELECT id FROM plans WHERE status = 'running' ORDER BY seq")
+        .prepare_cached("SELECT id, run_owner FROM plans WHERE status = 'running' ORDER BY seq")
         .map_err(|error| sqlite_error(path, error))?;
-    let ids = statement
-        .query_map([], |row| row.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+    let rows = statement
+        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
         .map_err(|error| sqlite_error(path, error))?;
-    Ok(ids.into_iter().map(PlanId::from_raw).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(_, owner)| !owner.as_deref().is_some_and(super::owner::is_other_live_process))
+        .map(|(id, _)| PlanId::from_raw(id))
+        .collect())
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use super::codec::{depends_on_to_json, from_u64, millis, optional_u64, sqlite_error, subtasks_to_json, to_u64};
-use super::read::{get_plan, plan_seq, plan_status, running_plan_ids};
+use super::read::{get_plan, plan_seq, plan_status, orphaned_running_plan_ids};
 use super::{PlanEvent, PlanHeader, SessionTransition, StoreError, WriteOp};
 use crate::model::{Plan, PlanId, PlanStatus, Subtask, Timestamp};
 
@@ -181,7 +181,7 @@ fn update_header(
 ) -> Result<(), StoreError> {
     let mut sql = String::from(
         "UPDATE plans SET status = ?, updated_at = ?, approved_at = ?, started_at = ?, finished_at = ?, error = ?, \
-         run_id = ?, feedback = ? WHERE id = ?",
+         run_id = ?, feedback = ?, run_owner = ? WHERE id = ?",
     );
     let expected_names: Vec<&str> = expected.into_iter().flatten().map(|status| status.as_str()).collect();
     if expected.is_some() {
@@ -197,6 +197,7 @@ fn update_header(
         header.error,
         header.run_id.as_ref().map(|run| run.as_str()),
         header.feedback,
+        (header.status == PlanStatus::Running).then(super::owner::current_token),
         header.id.as_str(),
     ];
     let arguments = fixed.iter().copied().chain(expected_names.iter().map(|name| name as &dyn rusqlite::ToSql));
@@ -376,20 +377,21 @@ fn delete_plan(transaction: &Transaction<'_>, path: &Path, id: &PlanId) -> Resul
     }
 }
 
-/// Every `running` plan becomes `interrupted` ([`Plan::interrupt`]): header, reset subtasks and
-/// an `interrupted` event, all in one transaction. Returns the ids, oldest first.
+/// Every `running` plan whose owner process is gone becomes `interrupted` ([`Plan::interrupt`]):
+/// header, reset subtasks and an `interrupted` event, all in one transaction. Returns the ids,
+/// oldest first.
 pub(crate) fn interrupt_running_plans(
     connection: &mut Connection,
     path: &Path,
     now: Timestamp,
 ) -> Result<Vec<PlanId>, StoreError> {
-    if running_plan_ids(connection, path)?.is_empty() {
+    if orphaned_running_plan_ids(connection, path)?.is_empty() {
         return Ok(Vec::new());
     }
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|error| sqlite_error(path, error))?;
-    let running = running_plan_ids(&transaction, path)?;
+    let running = orphaned_running_plan_ids(&transaction, path)?;
     for id in &running {
         let Some(mut plan) = get_plan(&transaction, path, id)? else {
             return Err(StoreError::PlanNotFound(id.clone()));
