@@ -199,7 +199,6 @@ pub async fn run_shell(
     for reader in readers {
         reader.abort();
     }
-    drop(record);
     Ok(ShellOutcome { exit, output: output.finish(), stderr_tail: stderr_tail.finish() })
 }
 
