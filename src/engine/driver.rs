@@ -421,13 +421,14 @@ impl Driver {
 
     /// Commits the batch in one transaction, then emits its events, then spawns its attempts.
     async fn flush(&mut self) {
-        let batch = std::mem::replace(
-            &mut self.batch,
-            Batch { is_dirty: vec![false; self.plan.subtasks.len()], ..Batch::default() },
-        );
-        if batch.dirty.is_empty() && batch.plan_events.is_empty() && batch.launches.is_empty() {
+        if self.batch.dirty.is_empty() && self.batch.plan_events.is_empty() && self.batch.launches.is_empty() {
             return;
         }
+        for &node in &self.batch.dirty {
+            self.batch.is_dirty[node] = false;
+        }
+        let is_dirty = std::mem::take(&mut self.batch.is_dirty);
+        let batch = std::mem::replace(&mut self.batch, Batch { is_dirty, ..Batch::default() });
         let mut ops = Vec::with_capacity(batch.plan_events.len() + 1);
         if !batch.dirty.is_empty() {
             let subtasks = batch.dirty.iter().map(|&node| self.plan.subtasks[node].clone()).collect();

@@ -30,6 +30,8 @@ pub struct ReadyQueue {
     dependents: Vec<Vec<usize>>,
     ready: BTreeSet<usize>,
     running: usize,
+    /// Nodes waiting, ready or running.
+    unfinished: usize,
     /// Pending nodes that can never run because a dependency was already blocked at build time,
     /// each with the position of the blocking dependency.
     initially_blocked: Vec<(usize, usize)>,
@@ -76,10 +78,12 @@ impl ReadyQueue {
             dependents,
             ready: BTreeSet::new(),
             running: 0,
+            unfinished: 0,
             initially_blocked: Vec::new(),
         };
         queue.block_dependents_of_initially_blocked();
         queue.ready = (0..queue.states.len()).filter(|&node| queue.states[node] == NodeState::Ready).collect();
+        queue.unfinished = (0..queue.states.len()).filter(|&node| queue.is_unstarted(node)).count();
         queue
     }
 
@@ -166,6 +170,7 @@ impl ReadyQueue {
             self.ready.remove(&dependent);
             self.states[dependent] = NodeState::Blocked;
         }
+        self.unfinished -= to_skip.len();
         to_skip
     }
 
@@ -175,13 +180,14 @@ impl ReadyQueue {
         for &node in &to_cancel {
             self.states[node] = NodeState::Blocked;
         }
+        self.unfinished -= to_cancel.len();
         self.ready.clear();
         to_cancel
     }
 
     /// True when nothing is waiting, ready or running.
     pub fn is_drained(&self) -> bool {
-        self.running == 0 && self.states.iter().all(|state| matches!(state, NodeState::Done | NodeState::Blocked))
+        self.unfinished == 0
     }
 
     /// Length of the longest dependency chain when node i takes `durations[i]`.
@@ -218,8 +224,13 @@ impl ReadyQueue {
     }
 
     fn leave_running(&mut self, node: usize, next: NodeState) {
-        if self.states[node] == NodeState::Running {
-            self.running -= 1;
+        match self.states[node] {
+            NodeState::Running => {
+                self.running -= 1;
+                self.unfinished -= 1;
+            }
+            NodeState::Waiting(_) | NodeState::Ready => self.unfinished -= 1,
+            NodeState::Done | NodeState::Blocked => {}
         }
         self.ready.remove(&node);
         self.states[node] = next;
