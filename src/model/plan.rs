@@ -171,7 +171,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn of<'a>(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
+    pub fn of(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
         let mut progress = Progress::default();
         for status in statuses {
             progress.total += 1;
@@ -192,7 +192,7 @@ impl Progress {
     }
 
     pub fn percentage(&self) -> u32 {
-        if self.total == 0 { 0 } else { self.finished() * 100 / self.total }
+        (self.finished() * 100).checked_div(self.total).unwrap_or(0)
     }
 }
 
