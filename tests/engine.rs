@@ -135,6 +135,11 @@ fn finished_status(events: &[RunEvent], id: &str) -> Vec<SubtaskStatus> {
         .collect()
 }
 
+/// True once the shell has written its whole pid line.
+fn pid_written(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.ends_with('\n'))
+}
+
 fn pid_from(path: &Path) -> i32 {
     std::fs::read_to_string(path).expect("pid file").trim().parse().expect("pid")
 }
@@ -321,7 +326,7 @@ async fn cancel_mid_run_kills_running_processes_and_cancels_everything() {
         }
     }
     let (one, two) = (workspace.path("one.pid"), workspace.path("two.pid"));
-    wait_until("both shells recorded their pids", || one.exists() && two.exists()).await;
+    wait_until("both shells recorded their pids", || pid_written(&one) && pid_written(&two)).await;
     let pids = [pid_from(&one), pid_from(&two)];
     handle.cancel();
     let events = all_events(receiver).await;
@@ -352,8 +357,11 @@ async fn a_killed_engine_process_leaves_an_interrupted_plan_that_resumes() {
     let root = directory.path().to_path_buf();
     let mut child = spawn_self_as_engine(&root);
     let b_pid_file = root.join("b.pid");
-    wait_until("B is running in the child engine", || b_pid_file.exists() || matches!(child.try_wait(), Ok(Some(_)))).await;
-    assert!(b_pid_file.exists(), "the child engine started B");
+    wait_until("B is running in the child engine", || {
+        pid_written(&b_pid_file) || matches!(child.try_wait(), Ok(Some(_)))
+    })
+    .await;
+    assert!(pid_written(&b_pid_file), "the child engine started B");
     let b_group = pid_from(&b_pid_file);
     child.kill().expect("kill -9 the engine process");
     child.wait().expect("reap the engine process");
