@@ -262,14 +262,7 @@ impl Plan {
 
     /// The user actions that make sense in the current status (for `invalidState.allowed`).
     pub fn allowed_actions(&self) -> Vec<&'static str> {
-        match self.status {
-            PlanStatus::Draft => vec!["approve", "reject", "revise", "update", "delete"],
-            PlanStatus::Approved => vec!["execute", "delete"],
-            PlanStatus::Running => vec!["cancel", "status"],
-            PlanStatus::Completed => vec!["delete"],
-            PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted => vec!["retry", "delete"],
-            PlanStatus::Rejected => vec!["delete"],
-        }
+        self.status.allowed_actions()
     }
 
     fn refuse(&self, action: &'static str) -> GuardError {
