@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::shell::ShellAgent;
 use crate::model::{AgentKind, PlanId, RunId, Subtask, SubtaskId};
 
 /// The result of a completed dependency, passed to its dependents.
@@ -84,6 +86,33 @@ pub struct AgentIo {
     pub output: OutputSink,
     /// Present when the client can take edits and questions.
     pub editor: Option<Arc<dyn EditorBridge>>,
+    /// Grace between SIGTERM and SIGKILL when a child process group is stopped.
+    pub kill_grace: Duration,
+}
+
+impl AgentIo {
+    /// Channels with no editor and the default kill grace.
+    pub fn new(cancel: CancellationToken, output: OutputSink) -> Self {
+        Self { cancel, output, editor: None, kill_grace: DEFAULT_KILL_GRACE }
+    }
+}
+
+/// Default grace between SIGTERM and SIGKILL.
+pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// What an LLM agent answers when no language model is configured.
+pub const NO_LANGUAGE_MODEL: &str = "no language model is configured: set llm.baseUrl";
+
+/// An executor that refuses at once with [`AgentError::Unavailable`] (not retried, no wait).
+pub struct UnavailableAgent {
+    pub reason: String,
+}
+
+impl SubtaskExecutor for UnavailableAgent {
+    fn execute<'a>(&'a self, _request: AgentRequest, _io: AgentIo) -> BoxFuture<'a, Result<AgentOutcome, AgentError>> {
+        let reason = self.reason.clone();
+        Box::pin(async move { Err(AgentError::Unavailable(reason)) })
+    }
 }
 
 /// What a successful attempt produced.
@@ -135,7 +164,12 @@ impl AgentSet {
     /// Shell for `shell`; for coder/debug/ask an executor that fails at once with
     /// "no language model is configured: set llm.baseUrl".
     pub fn without_llm() -> Self {
-        todo!("engine helper")
+        let no_model: Arc<dyn SubtaskExecutor> = Arc::new(UnavailableAgent { reason: NO_LANGUAGE_MODEL.to_owned() });
+        Self::new()
+            .with(AgentKind::Shell, Arc::new(ShellAgent))
+            .with(AgentKind::Coder, no_model.clone())
+            .with(AgentKind::Debug, no_model.clone())
+            .with(AgentKind::Ask, no_model)
     }
 }
 

@@ -12,6 +12,7 @@
 //! not know about LSP.
 
 pub mod agent;
+mod attempt;
 mod driver;
 pub mod events;
 pub mod process;
@@ -36,6 +37,21 @@ pub use shell::ShellAgent;
 pub struct Backoff {
     pub base: Duration,
     pub cap: Duration,
+}
+
+impl Backoff {
+    /// The largest delay after failed attempt `failed_attempt` (1-based): `base × 2^(n-1)`, capped.
+    pub fn ceiling(&self, failed_attempt: u32) -> Duration {
+        let doublings = failed_attempt.saturating_sub(1).min(31);
+        self.base.saturating_mul(1u32 << doublings).min(self.cap)
+    }
+
+    /// Full jitter: a uniformly random delay in `0..=ceiling(failed_attempt)`.
+    pub fn delay(&self, failed_attempt: u32) -> Duration {
+        use rand::Rng;
+        let ceiling_micros = u64::try_from(self.ceiling(failed_attempt).as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(rand::thread_rng().gen_range(0..=ceiling_micros))
+    }
 }
 
 impl Default for Backoff {
@@ -100,6 +116,30 @@ impl RunHandle {
 
 /// Starts running `plan`, which the caller has already claimed (`status == running` in the
 /// store, subtasks to run `pending`, finished ones kept). Returns at once.
-pub fn spawn_run(repository: PlanRepository, plan: Plan, config: RunConfig) -> (RunHandle, EventReceiver) {
-    todo!("engine helper {} {}", plan.id, config.max_parallel + usize::from(repository.path().exists()))
+/// Must be called inside a tokio runtime.
+pub fn spawn_run(repository: PlanRepository, mut plan: Plan, config: RunConfig) -> (RunHandle, EventReceiver) {
+    let (sender, receiver) = events::event_queue(events::DEFAULT_OUTPUT_EVENT_CAP);
+    let run_id = plan.run_id.get_or_insert_with(RunId::generate).clone();
+    let plan_id = plan.id.clone();
+    let cancel = CancellationToken::new();
+    let driver = driver::Driver::new(repository, plan, config, sender, cancel.clone());
+    let finished = tokio::spawn(driver.run());
+    (RunHandle { plan_id, run_id, cancel, finished }, receiver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitters_below_the_ceiling() {
+        let backoff = Backoff { base: Duration::from_millis(500), cap: Duration::from_secs(30) };
+        assert_eq!(backoff.ceiling(1), Duration::from_millis(500));
+        assert_eq!(backoff.ceiling(3), Duration::from_secs(2));
+        assert_eq!(backoff.ceiling(10), Duration::from_secs(30));
+        assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(30));
+        for attempt in 1..6 {
+            assert!(backoff.delay(attempt) <= backoff.ceiling(attempt));
+        }
+    }
 }

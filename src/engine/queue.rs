@@ -1,1 +1,400 @@
-//! engine helper: queue
+//! The pure ready-queue of a run (cargo's `dependency_queue` shape): which subtasks may start
+//! now, which become ready when one finishes, and which must be skipped when one fails.
+//!
+//! Synchronous and deterministic: no I/O, no clock, no async. Nodes are subtask positions in
+//! the plan; plan order is the tie-break everywhere. It does not validate the graph (plans that
+//! reach the engine are already validated; unknown dependency ids are ignored here).
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::model::{Subtask, SubtaskStatus};
+
+/// Where one node stands within this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeState {
+    /// Pending, with this many dependencies not yet done.
+    Waiting(usize),
+    /// Pending with every dependency done; not started.
+    Ready,
+    Running,
+    Done,
+    /// Failed, skipped or cancelled in this run, or left so by an earlier one: blocks dependents.
+    Blocked,
+}
+
+/// The ready-queue over one plan's subtasks.
+#[derive(Debug, Clone)]
+pub struct ReadyQueue {
+    states: Vec<NodeState>,
+    dependencies: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+    ready: BTreeSet<usize>,
+    running: usize,
+    /// Nodes waiting, ready or running.
+    unfinished: usize,
+    /// Pending nodes that can never run because a dependency was already blocked at build time,
+    /// each with the position of the blocking dependency.
+    initially_blocked: Vec<(usize, usize)>,
+}
+
+impl ReadyQueue {
+    /// Builds the queue from the subtasks' current statuses: `done` counts as satisfied,
+    /// `pending` is to run, anything else blocks its dependents (they are reported by
+    /// [`ReadyQueue::take_initially_blocked`]).
+    pub fn new(subtasks: &[Subtask]) -> Self {
+        let position_of: HashMap<&str, usize> =
+            subtasks.iter().enumerate().map(|(position, subtask)| (subtask.id.as_str(), position)).collect();
+        let dependencies: Vec<Vec<usize>> = subtasks
+            .iter()
+            .map(|subtask| {
+                let mut positions: Vec<usize> =
+                    subtask.depends_on.iter().filter_map(|id| position_of.get(id.as_str()).copied()).collect();
+                positions.sort_unstable();
+                positions.dedup();
+                positions
+            })
+            .collect();
+        let mut dependents = vec![Vec::new(); subtasks.len()];
+        for (node, node_dependencies) in dependencies.iter().enumerate() {
+            for &dependency in node_dependencies {
+                dependents[dependency].push(node);
+            }
+        }
+        let states = subtasks
+            .iter()
+            .enumerate()
+            .map(|(node, subtask)| match subtask.status {
+                SubtaskStatus::Done => NodeState::Done,
+                SubtaskStatus::Pending => {
+                    let open = dependencies[node].iter().filter(|&&d| subtasks[d].status != SubtaskStatus::Done).count();
+                    if open == 0 { NodeState::Ready } else { NodeState::Waiting(open) }
+                }
+                _ => NodeState::Blocked,
+            })
+            .collect();
+        let mut queue = Self {
+            states,
+            dependencies,
+            dependents,
+            ready: BTreeSet::new(),
+            running: 0,
+            unfinished: 0,
+            initially_blocked: Vec::new(),
+        };
+        queue.block_dependents_of_initially_blocked();
+        queue.ready = (0..queue.states.len()).filter(|&node| queue.states[node] == NodeState::Ready).collect();
+        queue.unfinished = (0..queue.states.len()).filter(|&node| queue.is_unstarted(node)).count();
+        queue
+    }
+
+    fn block_dependents_of_initially_blocked(&mut self) {
+        let blocked_roots: Vec<usize> =
+            (0..self.states.len()).filter(|&node| self.states[node] == NodeState::Blocked).collect();
+        let mut blocked_by: Vec<Option<usize>> = vec![None; self.states.len()];
+        for root in blocked_roots {
+            for dependent in self.transitive_dependents(root) {
+                if self.is_unstarted(dependent) && blocked_by[dependent].is_none() {
+                    blocked_by[dependent] = Some(root);
+                }
+            }
+        }
+        for (node, root) in blocked_by.into_iter().enumerate() {
+            if let Some(root) = root {
+                self.states[node] = NodeState::Blocked;
+                self.initially_blocked.push((node, root));
+            }
+        }
+    }
+
+    /// Pending nodes that cannot run because a dependency was failed, skipped or cancelled
+    /// before this run, with that dependency's position; plan order. Returns them once.
+    pub fn take_initially_blocked(&mut self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut self.initially_blocked)
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Direct dependencies of `node`, in plan order.
+    pub fn dependencies(&self, node: usize) -> &[usize] {
+        &self.dependencies[node]
+    }
+
+    /// The ready node earliest in the plan, if any (not removed: call `mark_started`).
+    pub fn next_ready(&self) -> Option<usize> {
+        self.ready.first().copied()
+    }
+
+    pub fn running_count(&self) -> usize {
+        self.running
+    }
+
+    pub fn mark_started(&mut self, node: usize) {
+        if self.ready.remove(&node) {
+            self.states[node] = NodeState::Running;
+            self.running += 1;
+        }
+    }
+
+    /// Records success; returns the dependents that became ready, in plan order.
+    pub fn mark_done(&mut self, node: usize) -> Vec<usize> {
+        self.leave_running(node, NodeState::Done);
+        let mut newly_ready = Vec::new();
+        for index in 0..self.dependents[node].len() {
+            let dependent = self.dependents[node][index];
+            if let NodeState::Waiting(open) = self.states[dependent] {
+                if open <= 1 {
+                    self.states[dependent] = NodeState::Ready;
+                    self.ready.insert(dependent);
+                    newly_ready.push(dependent);
+                } else {
+                    self.states[dependent] = NodeState::Waiting(open - 1);
+                }
+            }
+        }
+        newly_ready
+    }
+
+    /// Records a final failure (or a cancellation of a running node); returns every transitive
+    /// dependent not yet started, in plan order. They are marked blocked: the caller skips them.
+    pub fn mark_failed(&mut self, node: usize) -> Vec<usize> {
+        self.leave_running(node, NodeState::Blocked);
+        let to_skip: Vec<usize> =
+            self.transitive_dependents(node).into_iter().filter(|&dependent| self.is_unstarted(dependent)).collect();
+        for &dependent in &to_skip {
+            self.ready.remove(&dependent);
+            self.states[dependent] = NodeState::Blocked;
+        }
+        self.unfinished -= to_skip.len();
+        to_skip
+    }
+
+    /// Withdraws every node not yet started (for cancel and `failFast`); returns them in plan order.
+    pub fn cancel_pending(&mut self) -> Vec<usize> {
+        let to_cancel: Vec<usize> = (0..self.states.len()).filter(|&node| self.is_unstarted(node)).collect();
+        for &node in &to_cancel {
+            self.states[node] = NodeState::Blocked;
+        }
+        self.unfinished -= to_cancel.len();
+        self.ready.clear();
+        to_cancel
+    }
+
+    /// True when nothing is waiting, ready or running.
+    pub fn is_drained(&self) -> bool {
+        self.unfinished == 0
+    }
+
+    /// Length of the longest dependency chain when node i takes `durations[i]`.
+    pub fn critical_path(&self, durations: &[u64]) -> u64 {
+        let mut finish = vec![0u64; self.states.len()];
+        let mut longest = 0;
+        for node in self.topological_order() {
+            let start = self.dependencies[node].iter().map(|&d| finish[d]).max().unwrap_or(0);
+            finish[node] = start + durations.get(node).copied().unwrap_or(0);
+            longest = longest.max(finish[node]);
+        }
+        longest
+    }
+
+    /// Kahn's order, plan order among ready nodes; nodes on a cycle (never validated) are left out.
+    fn topological_order(&self) -> Vec<usize> {
+        let mut open: Vec<usize> = self.dependencies.iter().map(Vec::len).collect();
+        let mut ready: BTreeSet<usize> = (0..open.len()).filter(|&node| open[node] == 0).collect();
+        let mut order = Vec::with_capacity(open.len());
+        while let Some(node) = ready.pop_first() {
+            order.push(node);
+            for &dependent in &self.dependents[node] {
+                open[dependent] -= 1;
+                if open[dependent] == 0 {
+                    ready.insert(dependent);
+                }
+            }
+        }
+        order
+    }
+
+    fn is_unstarted(&self, node: usize) -> bool {
+        matches!(self.states[node], NodeState::Waiting(_) | NodeState::Ready)
+    }
+
+    fn leave_running(&mut self, node: usize, next: NodeState) {
+        match self.states[node] {
+            NodeState::Running => {
+                self.running -= 1;
+                self.unfinished -= 1;
+            }
+            NodeState::Waiting(_) | NodeState::Ready => self.unfinished -= 1,
+            NodeState::Done | NodeState::Blocked => {}
+        }
+        self.ready.remove(&node);
+        self.states[node] = next;
+    }
+
+    fn transitive_dependents(&self, node: usize) -> Vec<usize> {
+        let mut seen = vec![false; self.states.len()];
+        let mut stack = vec![node];
+        while let Some(current) = stack.pop() {
+            for &dependent in &self.dependents[current] {
+                if !seen[dependent] {
+                    seen[dependent] = true;
+                    stack.push(dependent);
+                }
+            }
+        }
+        seen[node] = false;
+        (0..seen.len()).filter(|&position| seen[position]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentKind, SubtaskId};
+
+    /// `spec` like `"a b:a c:a d:b,c"`: letter-named subtasks with their dependencies.
+    fn subtasks(spec: &str) -> Vec<Subtask> {
+        spec.split_whitespace()
+            .map(|item| {
+                let (name, dependencies) = item.split_once(':').unwrap_or((item, ""));
+                let mut subtask = Subtask::new(SubtaskId::from_raw(name), name.to_owned(), AgentKind::Shell);
+                subtask.depends_on =
+                    dependencies.split(',').filter(|d| !d.is_empty()).map(SubtaskId::from_raw).collect();
+                subtask
+            })
+            .collect()
+    }
+
+    fn with_status(mut subtasks: Vec<Subtask>, name: &str, status: SubtaskStatus) -> Vec<Subtask> {
+        for subtask in &mut subtasks {
+            if subtask.id.as_str() == name {
+                subtask.status = status;
+            }
+        }
+        subtasks
+    }
+
+    /// Runs the queue to the end with every node succeeding, one at a time; returns start order.
+    fn serial_order(queue: &mut ReadyQueue) -> Vec<usize> {
+        let mut order = Vec::new();
+        while let Some(node) = queue.next_ready() {
+            queue.mark_started(node);
+            order.push(node);
+            queue.mark_done(node);
+        }
+        order
+    }
+
+    #[test]
+    fn chain_runs_one_after_another() {
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b"));
+        assert_eq!(queue.next_ready(), Some(0));
+        queue.mark_started(0);
+        assert_eq!(queue.next_ready(), None, "b waits for a");
+        assert_eq!(queue.mark_done(0), vec![1]);
+        queue.mark_started(1);
+        assert_eq!(queue.mark_done(1), vec![2]);
+        queue.mark_started(2);
+        assert!(!queue.is_drained());
+        assert_eq!(queue.mark_done(2), Vec::<usize>::new());
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn diamond_releases_the_join_only_after_both_branches() {
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c"));
+        queue.mark_started(0);
+        assert_eq!(queue.mark_done(0), vec![1, 2]);
+        queue.mark_started(1);
+        queue.mark_started(2);
+        assert_eq!(queue.running_count(), 2);
+        assert_eq!(queue.mark_done(2), Vec::<usize>::new(), "d still waits for b");
+        assert_eq!(queue.mark_done(1), vec![3]);
+    }
+
+    #[test]
+    fn fan_out_makes_every_leaf_ready_in_plan_order() {
+        let mut queue = ReadyQueue::new(&subtasks("root x:root y:root z:root"));
+        assert_eq!(serial_order(&mut queue), vec![0, 1, 2, 3]);
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn failure_in_the_middle_of_a_diamond_skips_only_its_dependents() {
+        // a -> b, c -> d, and e depends on c only; f is independent.
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c e:c f"));
+        assert_eq!(queue.next_ready(), Some(0));
+        queue.mark_started(0);
+        queue.mark_started(5);
+        assert_eq!(queue.mark_done(0), vec![1, 2]);
+        queue.mark_started(1);
+        queue.mark_started(2);
+        assert_eq!(queue.mark_failed(1), vec![3], "d is skipped, e is not");
+        assert_eq!(queue.mark_done(2), vec![4]);
+        queue.mark_started(4);
+        queue.mark_done(4);
+        assert!(!queue.is_drained(), "f still runs");
+        queue.mark_done(5);
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn failure_skips_transitive_dependents_in_plan_order() {
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b d:c e"));
+        queue.mark_started(0);
+        assert_eq!(queue.mark_failed(0), vec![1, 2, 3]);
+        assert_eq!(queue.next_ready(), Some(4));
+    }
+
+    #[test]
+    fn two_components_interleave_by_plan_order() {
+        let mut queue = ReadyQueue::new(&subtasks("a b:a x y:x"));
+        assert_eq!(serial_order(&mut queue), vec![0, 1, 2, 3]);
+        let mut queue = ReadyQueue::new(&subtasks("a x b:a y:x"));
+        let first = queue.next_ready();
+        assert_eq!(first, Some(0));
+        queue.mark_started(0);
+        assert_eq!(queue.next_ready(), Some(1), "x does not wait for a");
+    }
+
+    #[test]
+    fn done_subtasks_count_as_satisfied_and_blocked_ones_block() {
+        let plan = with_status(subtasks("a b:a c:a d:c e"), "a", SubtaskStatus::Done);
+        let plan = with_status(plan, "c", SubtaskStatus::Failed);
+        let mut queue = ReadyQueue::new(&plan);
+        assert_eq!(queue.take_initially_blocked(), vec![(3, 2)]);
+        assert!(queue.take_initially_blocked().is_empty());
+        assert_eq!(serial_order(&mut queue), vec![1, 4]);
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn cancel_pending_withdraws_everything_not_started() {
+        let mut queue = ReadyQueue::new(&subtasks("a b c:a"));
+        queue.mark_started(0);
+        assert_eq!(queue.cancel_pending(), vec![1, 2]);
+        assert_eq!(queue.next_ready(), None);
+        assert!(!queue.is_drained(), "a is still running");
+        assert_eq!(queue.mark_failed(0), Vec::<usize>::new());
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn critical_path_follows_the_longest_chain() {
+        let queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c"));
+        assert_eq!(queue.critical_path(&[1, 10, 3, 2]), 13);
+        let queue = ReadyQueue::new(&subtasks("a b"));
+        assert_eq!(queue.critical_path(&[4, 7]), 7);
+    }
+
+    #[test]
+    fn dependencies_listed_later_in_the_plan_still_order_correctly() {
+        let mut queue = ReadyQueue::new(&subtasks("late:early early"));
+        assert_eq!(serial_order(&mut queue), vec![1, 0]);
+    }
+}

@@ -1,0 +1,97 @@
+//! One attempt of one subtask as a spawned task: the agent call raced against the per-attempt
+//! timeout, and the backoff wait between attempts. What comes back is a [`TaskReport`].
+//!
+//! No store, no status changes here: the driver applies the report.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, OutputSink, SubtaskExecutor};
+use super::events::{EventSender, RunEvent, RunEventKind};
+use crate::model::{PlanId, Progress, RunId, SubtaskId, Timestamp};
+
+/// What a spawned task of the run reports to the driver.
+pub(super) enum TaskReport {
+    Attempt { node: usize, outcome: Result<AgentOutcome, AgentError> },
+    /// The wait before the next attempt ended; `cancelled` when the attempt's token fired.
+    BackoffOver { node: usize, cancelled: bool },
+}
+
+/// Extra time after the kill grace for an agent to return once its attempt timed out.
+const TIMEOUT_RETURN_SLACK: Duration = Duration::from_secs(1);
+
+/// Runs one attempt: the executor's future, bounded by `timeout` (on expiry the attempt's token is
+/// cancelled so the agent stops its processes, and the error is `timed out after N s`).
+pub(super) async fn run_attempt(
+    node: usize,
+    executor: Option<Arc<dyn SubtaskExecutor>>,
+    request: AgentRequest,
+    io: AgentIo,
+    timeout: Option<Duration>,
+) -> TaskReport {
+    let Some(executor) = executor else {
+        let message = format!("no executor for agent {}", request.subtask.agent);
+        return TaskReport::Attempt { node, outcome: Err(AgentError::Unavailable(message)) };
+    };
+    let token = io.cancel.clone();
+    let kill_grace = io.kill_grace;
+    let attempt = executor.execute(request, io);
+    let Some(limit) = timeout else {
+        return TaskReport::Attempt { node, outcome: attempt.await };
+    };
+    tokio::pin!(attempt);
+    let outcome = tokio::select! {
+        outcome = &mut attempt => outcome,
+        () = tokio::time::sleep(limit) => {
+            token.cancel();
+            // Let the agent stop its process group; dropping the future would SIGKILL it anyway.
+            let _ = tokio::time::timeout(kill_grace + TIMEOUT_RETURN_SLACK, &mut attempt).await;
+            Err(AgentError::Failed { message: format!("timed out after {} s", limit.as_secs()), output: None })
+        }
+    };
+    TaskReport::Attempt { node, outcome }
+}
+
+/// Waits `delay` before the next attempt, or until `cancel` fires.
+pub(super) async fn wait_backoff(node: usize, delay: Duration, cancel: CancellationToken) -> TaskReport {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => TaskReport::BackoffOver { node, cancelled: false },
+        () = cancel.cancelled() => TaskReport::BackoffOver { node, cancelled: true },
+    }
+}
+
+/// The progress last committed, shared with output sinks so output events carry it.
+pub(super) type SharedProgress = Arc<Mutex<Progress>>;
+
+/// An output sink that turns each line into a `SubtaskOutput` event (never waits).
+pub(super) fn output_sink(
+    events: Arc<EventSender>,
+    progress: SharedProgress,
+    plan_id: PlanId,
+    run_id: RunId,
+    subtask_id: SubtaskId,
+) -> OutputSink {
+    OutputSink::new(move |text| {
+        let progress = *progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        events.send(RunEvent {
+            plan_id: plan_id.clone(),
+            run_id: run_id.clone(),
+            at: Timestamp::now(),
+            progress,
+            kind: RunEventKind::SubtaskOutput { subtask_id: subtask_id.clone(), text },
+        });
+    })
+}
+
+/// The text of a panic payload, for `internal error: <message>`.
+pub(super) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
