@@ -4,6 +4,9 @@
 //! connections on one file, and the async repository thread.
 //!
 //! Raw SQL appears here only to inspect or damage the file the way an outside actor would.
+//! The crash tests re-execute this test binary as a child process, the one place outside
+//! `engine::process` that starts a process.
+#![allow(clippy::disallowed_methods)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -84,7 +84,7 @@ impl Actor {
         }
         let run_id = RunId::generate();
         plan.start_run(now, run_id).map_err(|error| refused(&plan, error))?;
-        let mut ops = status_change(&plan, previous, now, "runStarted", None);
+        let mut ops = status_change(&plan, previous, now, "runClaimed", None);
         ops.extend(session.into_ops());
         self.repository.commit(ops).await?;
         Ok(self.launch(plan, launch))
@@ -104,7 +104,7 @@ impl Actor {
         plan.start_retry(now, run_id, &rerun, true).map_err(|error| refused(&plan, error))?;
         let reset = plan.subtasks.iter().filter(|subtask| rerun.contains(&subtask.id)).cloned().collect();
         let detail = format!("retry: {}", rerun.iter().map(SubtaskId::as_str).collect::<Vec<_>>().join(", "));
-        let mut ops = status_change(&plan, previous, now, "runStarted", Some(detail));
+        let mut ops = status_change(&plan, previous, now, "runClaimed", Some(detail));
         ops.insert(1, WriteOp::UpdateSubtasks { plan_id: plan.id.clone(), subtasks: reset });
         let mut session = self.load_session_for(&plan, now).await?;
         if session.state == SessionState::ErrorHandling {
