@@ -374,8 +374,7 @@ impl Driver {
     }
 
     fn shift(&mut self, from: SubtaskStatus, to: SubtaskStatus) {
-        *count_of(&mut self.progress, from) = count_of(&mut self.progress, from).saturating_sub(1);
-        *count_of(&mut self.progress, to) += 1;
+        self.progress.shift(from, to);
     }
 
     fn mark_dirty(&mut self, node: usize) {
@@ -535,16 +534,5 @@ impl Driver {
             success_rate,
             critical_path_ms: self.queue.critical_path(&self.durations_ms),
         }
-    }
-}
-
-fn count_of(progress: &mut Progress, status: SubtaskStatus) -> &mut u32 {
-    match status {
-        SubtaskStatus::Pending => &mut progress.pending,
-        SubtaskStatus::Running => &mut progress.running,
-        SubtaskStatus::Done => &mut progress.done,
-        SubtaskStatus::Failed => &mut progress.failed,
-        SubtaskStatus::Skipped => &mut progress.skipped,
-        SubtaskStatus::Cancelled => &mut progress.cancelled,
     }
 }

@@ -174,17 +174,34 @@ impl Progress {
     pub fn of(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
         let mut progress = Progress::default();
         for status in statuses {
-            progress.total += 1;
-            match status {
-                SubtaskStatus::Pending => progress.pending += 1,
-                SubtaskStatus::Running => progress.running += 1,
-                SubtaskStatus::Done => progress.done += 1,
-                SubtaskStatus::Failed => progress.failed += 1,
-                SubtaskStatus::Skipped => progress.skipped += 1,
-                SubtaskStatus::Cancelled => progress.cancelled += 1,
-            }
+            progress.add(status, 1);
         }
         progress
+    }
+
+    /// The counter of one status.
+    pub fn count_mut(&mut self, status: SubtaskStatus) -> &mut u32 {
+        match status {
+            SubtaskStatus::Pending => &mut self.pending,
+            SubtaskStatus::Running => &mut self.running,
+            SubtaskStatus::Done => &mut self.done,
+            SubtaskStatus::Failed => &mut self.failed,
+            SubtaskStatus::Skipped => &mut self.skipped,
+            SubtaskStatus::Cancelled => &mut self.cancelled,
+        }
+    }
+
+    /// Counts `count` more subtasks in `status`.
+    pub fn add(&mut self, status: SubtaskStatus, count: u32) {
+        self.total += count;
+        *self.count_mut(status) += count;
+    }
+
+    /// One subtask moved from `from` to `to`.
+    pub fn shift(&mut self, from: SubtaskStatus, to: SubtaskStatus) {
+        let from_count = self.count_mut(from);
+        *from_count = from_count.saturating_sub(1);
+        *self.count_mut(to) += 1;
     }
 
     pub fn finished(&self) -> u32 {

@@ -235,23 +235,10 @@ fn fill_progress(connection: &Connection, path: &Path, page: &mut [(i64, PlanSum
         let status = parse_name(path, "subtasks", "status", &status, SubtaskStatus::parse)?;
         let count = to_u32(path, "subtasks", "count", column(row, 2, path)?)?;
         if let Some(index) = index_by_seq.get(&seq) {
-            add_to_progress(&mut page[*index].1.progress, status, count);
+            page[*index].1.progress.add(status, count);
         }
     }
     Ok(())
-}
-
-fn add_to_progress(progress: &mut Progress, status: SubtaskStatus, count: u32) {
-    progress.total += count;
-    let bucket = match status {
-        SubtaskStatus::Pending => &mut progress.pending,
-        SubtaskStatus::Running => &mut progress.running,
-        SubtaskStatus::Done => &mut progress.done,
-        SubtaskStatus::Failed => &mut progress.failed,
-        SubtaskStatus::Skipped => &mut progress.skipped,
-        SubtaskStatus::Cancelled => &mut progress.cancelled,
-    };
-    *bucket += count;
 }
 
 pub(crate) fn active_plan(
