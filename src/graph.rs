@@ -55,6 +55,15 @@ impl DependencyGraph {
         Self::build_from_nodes(&nodes)
     }
 
+    /// `len` nodes and no edges: every node is independent. Never fails.
+    pub fn without_edges(len: usize) -> Self {
+        let mut graph = DiGraph::with_capacity(len, 0);
+        for position in 0..len {
+            graph.add_node(position);
+        }
+        Self { graph, dependencies_of: vec![Vec::new(); len], dependents_of: vec![Vec::new(); len] }
+    }
+
     fn build_from_nodes(nodes: &[(&SubtaskId, &[SubtaskId])]) -> Result<Self, Vec<GraphError>> {
         let mut position_by_id: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
         for (position, (id, _)) in nodes.iter().enumerate() {

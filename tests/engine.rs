@@ -454,6 +454,26 @@ async fn an_llm_agent_without_a_language_model_fails_at_once_without_retries() {
     assert_eq!(write.attempts, 1);
 }
 
+#[tokio::test]
+async fn a_plan_whose_dependencies_form_a_cycle_runs_nothing_and_ends_failed() {
+    let workspace = Workspace::new().await;
+    let plan = workspace
+        .claimed_plan(vec![shell("a", "echo a > ran-a", &["b"]), shell("b", "echo b > ran-b", &["a"]), shell("free", "true", &[])])
+        .await;
+    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::Continue));
+    let events = all_events(receiver).await;
+    assert_one_final_event_last(&events);
+    assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Failed);
+    let stored = workspace.stored(&plan).await;
+    for id in ["a", "b", "free"] {
+        let skipped = subtask(&stored, id);
+        assert_eq!(skipped.status, SubtaskStatus::Skipped, "{id}");
+        let reason = skipped.error.clone().unwrap_or_default();
+        assert!(reason.starts_with("invalid dependency graph: dependency cycle: a -> b -> a"), "{id}: {reason}");
+    }
+    assert!(!workspace.root.join("ran-a").exists() && !workspace.root.join("ran-b").exists());
+}
+
 /// An in-process agent for the tests: records what it was given and answers with its
 /// dependencies' results; panics when the subtask's description says so.
 #[derive(Default)]

@@ -67,6 +67,8 @@ pub(super) struct Driver {
     batch: Batch,
     stop: Option<StopReason>,
     run_started: Instant,
+    /// Why the plan's dependencies cannot be scheduled (then nothing runs).
+    graph_problem: Option<String>,
 }
 
 impl Driver {
@@ -79,9 +81,17 @@ impl Driver {
     ) -> Self {
         let size = plan.subtasks.len();
         let progress = plan.progress();
+        let (queue, graph_problem) = match ReadyQueue::new(&plan.subtasks) {
+            Ok(queue) => (queue, None),
+            Err(errors) => {
+                let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                (ReadyQueue::unschedulable(&plan.subtasks), Some(problems.join("; ")))
+            }
+        };
         Self {
             repository,
-            queue: ReadyQueue::new(&plan.subtasks),
+            queue,
+            graph_problem,
             plan,
             config,
             events: Arc::new(events),
@@ -106,6 +116,11 @@ impl Driver {
         if self.plan.status != PlanStatus::Running {
             tracing::error!(plan = %self.plan.id, status = %self.plan.status, "engine was given a plan that is not running");
             self.queue.cancel_pending();
+        }
+        if let Some(problem) = self.graph_problem.take() {
+            for node in self.queue.cancel_pending() {
+                self.skip(node, format!("invalid dependency graph: {problem}"));
+            }
         }
         self.skip_initially_blocked();
         loop {
@@ -144,10 +159,10 @@ impl Driver {
         }
     }
 
-    /// Nodes still waiting with nothing running can only be on an (unvalidated) cycle.
+    /// Nodes still waiting with nothing running: impossible on a DAG, but the loop must end.
     fn give_up_on_unreachable(&mut self) {
         for node in self.queue.cancel_pending() {
-            self.skip(node, "unreachable: dependency cycle".to_owned());
+            self.skip(node, "unreachable: no dependency can finish".to_owned());
         }
     }
 

@@ -2,11 +2,13 @@
 //! now, which become ready when one finishes, and which must be skipped when one fails.
 //!
 //! Synchronous and deterministic: no I/O, no clock, no async. Nodes are subtask positions in
-//! the plan; plan order is the tie-break everywhere. It does not validate the graph (plans that
-//! reach the engine are already validated; unknown dependency ids are ignored here).
+//! the plan; plan order is the tie-break everywhere. The edges come from
+//! [`DependencyGraph`], which also refuses a graph that cannot be scheduled (a cycle, an unknown
+//! id) — plans that reach the engine were validated, but the queue does not rely on it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use crate::graph::{DependencyGraph, GraphError};
 use crate::model::{Subtask, SubtaskStatus};
 
 /// Where one node stands within this run.
@@ -26,8 +28,7 @@ enum NodeState {
 #[derive(Debug, Clone)]
 pub struct ReadyQueue {
     states: Vec<NodeState>,
-    dependencies: Vec<Vec<usize>>,
-    dependents: Vec<Vec<usize>>,
+    graph: DependencyGraph,
     ready: BTreeSet<usize>,
     running: usize,
     /// Nodes waiting, ready or running.
@@ -40,33 +41,25 @@ pub struct ReadyQueue {
 impl ReadyQueue {
     /// Builds the queue from the subtasks' current statuses: `done` counts as satisfied,
     /// `pending` is to run, anything else blocks its dependents (they are reported by
-    /// [`ReadyQueue::take_initially_blocked`]).
-    pub fn new(subtasks: &[Subtask]) -> Self {
-        let position_of: HashMap<&str, usize> =
-            subtasks.iter().enumerate().map(|(position, subtask)| (subtask.id.as_str(), position)).collect();
-        let dependencies: Vec<Vec<usize>> = subtasks
-            .iter()
-            .map(|subtask| {
-                let mut positions: Vec<usize> =
-                    subtask.depends_on.iter().filter_map(|id| position_of.get(id.as_str()).copied()).collect();
-                positions.sort_unstable();
-                positions.dedup();
-                positions
-            })
-            .collect();
-        let mut dependents = vec![Vec::new(); subtasks.len()];
-        for (node, node_dependencies) in dependencies.iter().enumerate() {
-            for &dependency in node_dependencies {
-                dependents[dependency].push(node);
-            }
-        }
+    /// [`ReadyQueue::take_initially_blocked`]). Fails when the dependencies do not form a DAG.
+    pub fn new(subtasks: &[Subtask]) -> Result<Self, Vec<GraphError>> {
+        Ok(Self::with_graph(subtasks, DependencyGraph::build(subtasks)?))
+    }
+
+    /// A queue for subtasks whose dependency graph is unusable: no edges, so that the caller can
+    /// withdraw every pending subtask with [`ReadyQueue::cancel_pending`] and say why.
+    pub fn unschedulable(subtasks: &[Subtask]) -> Self {
+        Self::with_graph(subtasks, DependencyGraph::without_edges(subtasks.len()))
+    }
+
+    fn with_graph(subtasks: &[Subtask], graph: DependencyGraph) -> Self {
         let states = subtasks
             .iter()
             .enumerate()
             .map(|(node, subtask)| match subtask.status {
                 SubtaskStatus::Done => NodeState::Done,
                 SubtaskStatus::Pending => {
-                    let open = dependencies[node].iter().filter(|&&d| subtasks[d].status != SubtaskStatus::Done).count();
+                    let open = graph.dependencies(node).iter().filter(|&&d| subtasks[d].status != SubtaskStatus::Done).count();
                     if open == 0 { NodeState::Ready } else { NodeState::Waiting(open) }
                 }
                 _ => NodeState::Blocked,
@@ -74,8 +67,7 @@ impl ReadyQueue {
             .collect();
         let mut queue = Self {
             states,
-            dependencies,
-            dependents,
+            graph,
             ready: BTreeSet::new(),
             running: 0,
             unfinished: 0,
@@ -92,7 +84,7 @@ impl ReadyQueue {
             (0..self.states.len()).filter(|&node| self.states[node] == NodeState::Blocked).collect();
         let mut blocked_by: Vec<Option<usize>> = vec![None; self.states.len()];
         for root in blocked_roots {
-            for dependent in self.transitive_dependents(root) {
+            for dependent in self.graph.transitive_dependents(root) {
                 if self.is_unstarted(dependent) && blocked_by[dependent].is_none() {
                     blocked_by[dependent] = Some(root);
                 }
@@ -122,7 +114,7 @@ impl ReadyQueue {
 
     /// Direct dependencies of `node`, in plan order.
     pub fn dependencies(&self, node: usize) -> &[usize] {
-        &self.dependencies[node]
+        self.graph.dependencies(node)
     }
 
     /// The ready node earliest in the plan, if any (not removed: call `mark_started`).
@@ -145,8 +137,7 @@ impl ReadyQueue {
     pub fn mark_done(&mut self, node: usize) -> Vec<usize> {
         self.leave_running(node, NodeState::Done);
         let mut newly_ready = Vec::new();
-        for index in 0..self.dependents[node].len() {
-            let dependent = self.dependents[node][index];
+        for &dependent in self.graph.dependents(node) {
             if let NodeState::Waiting(open) = self.states[dependent] {
                 if open <= 1 {
                     self.states[dependent] = NodeState::Ready;
@@ -165,7 +156,7 @@ impl ReadyQueue {
     pub fn mark_failed(&mut self, node: usize) -> Vec<usize> {
         self.leave_running(node, NodeState::Blocked);
         let to_skip: Vec<usize> =
-            self.transitive_dependents(node).into_iter().filter(|&dependent| self.is_unstarted(dependent)).collect();
+            self.graph.transitive_dependents(node).into_iter().filter(|&dependent| self.is_unstarted(dependent)).collect();
         for &dependent in &to_skip {
             self.ready.remove(&dependent);
             self.states[dependent] = NodeState::Blocked;
@@ -192,31 +183,7 @@ impl ReadyQueue {
 
     /// Length of the longest dependency chain when node i takes `durations[i]`.
     pub fn critical_path(&self, durations: &[u64]) -> u64 {
-        let mut finish = vec![0u64; self.states.len()];
-        let mut longest = 0;
-        for node in self.topological_order() {
-            let start = self.dependencies[node].iter().map(|&d| finish[d]).max().unwrap_or(0);
-            finish[node] = start + durations.get(node).copied().unwrap_or(0);
-            longest = longest.max(finish[node]);
-        }
-        longest
-    }
-
-    /// Kahn's order, plan order among ready nodes; nodes on a cycle (never validated) are left out.
-    fn topological_order(&self) -> Vec<usize> {
-        let mut open: Vec<usize> = self.dependencies.iter().map(Vec::len).collect();
-        let mut ready: BTreeSet<usize> = (0..open.len()).filter(|&node| open[node] == 0).collect();
-        let mut order = Vec::with_capacity(open.len());
-        while let Some(node) = ready.pop_first() {
-            order.push(node);
-            for &dependent in &self.dependents[node] {
-                open[dependent] -= 1;
-                if open[dependent] == 0 {
-                    ready.insert(dependent);
-                }
-            }
-        }
-        order
+        self.graph.critical_path(durations)
     }
 
     fn is_unstarted(&self, node: usize) -> bool {
@@ -234,21 +201,6 @@ impl ReadyQueue {
         }
         self.ready.remove(&node);
         self.states[node] = next;
-    }
-
-    fn transitive_dependents(&self, node: usize) -> Vec<usize> {
-        let mut seen = vec![false; self.states.len()];
-        let mut stack = vec![node];
-        while let Some(current) = stack.pop() {
-            for &dependent in &self.dependents[current] {
-                if !seen[dependent] {
-                    seen[dependent] = true;
-                    stack.push(dependent);
-                }
-            }
-        }
-        seen[node] = false;
-        (0..seen.len()).filter(|&position| seen[position]).collect()
     }
 }
 
@@ -292,7 +244,7 @@ mod tests {
 
     #[test]
     fn chain_runs_one_after_another() {
-        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b"));
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b")).unwrap();
         assert_eq!(queue.next_ready(), Some(0));
         queue.mark_started(0);
         assert_eq!(queue.next_ready(), None, "b waits for a");
@@ -307,7 +259,7 @@ mod tests {
 
     #[test]
     fn diamond_releases_the_join_only_after_both_branches() {
-        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c"));
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c")).unwrap();
         queue.mark_started(0);
         assert_eq!(queue.mark_done(0), vec![1, 2]);
         queue.mark_started(1);
@@ -319,7 +271,7 @@ mod tests {
 
     #[test]
     fn fan_out_makes_every_leaf_ready_in_plan_order() {
-        let mut queue = ReadyQueue::new(&subtasks("root x:root y:root z:root"));
+        let mut queue = ReadyQueue::new(&subtasks("root x:root y:root z:root")).unwrap();
         assert_eq!(serial_order(&mut queue), vec![0, 1, 2, 3]);
         assert!(queue.is_drained());
     }
@@ -327,7 +279,7 @@ mod tests {
     #[test]
     fn failure_in_the_middle_of_a_diamond_skips_only_its_dependents() {
         // a -> b, c -> d, and e depends on c only; f is independent.
-        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c e:c f"));
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c e:c f")).unwrap();
         assert_eq!(queue.next_ready(), Some(0));
         queue.mark_started(0);
         queue.mark_started(5);
@@ -345,7 +297,7 @@ mod tests {
 
     #[test]
     fn failure_skips_transitive_dependents_in_plan_order() {
-        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b d:c e"));
+        let mut queue = ReadyQueue::new(&subtasks("a b:a c:b d:c e")).unwrap();
         queue.mark_started(0);
         assert_eq!(queue.mark_failed(0), vec![1, 2, 3]);
         assert_eq!(queue.next_ready(), Some(4));
@@ -353,9 +305,9 @@ mod tests {
 
     #[test]
     fn two_components_interleave_by_plan_order() {
-        let mut queue = ReadyQueue::new(&subtasks("a b:a x y:x"));
+        let mut queue = ReadyQueue::new(&subtasks("a b:a x y:x")).unwrap();
         assert_eq!(serial_order(&mut queue), vec![0, 1, 2, 3]);
-        let mut queue = ReadyQueue::new(&subtasks("a x b:a y:x"));
+        let mut queue = ReadyQueue::new(&subtasks("a x b:a y:x")).unwrap();
         let first = queue.next_ready();
         assert_eq!(first, Some(0));
         queue.mark_started(0);
@@ -366,7 +318,7 @@ mod tests {
     fn done_subtasks_count_as_satisfied_and_blocked_ones_block() {
         let plan = with_status(subtasks("a b:a c:a d:c e"), "a", SubtaskStatus::Done);
         let plan = with_status(plan, "c", SubtaskStatus::Failed);
-        let mut queue = ReadyQueue::new(&plan);
+        let mut queue = ReadyQueue::new(&plan).unwrap();
         assert_eq!(queue.take_initially_blocked(), vec![(3, 2)]);
         assert!(queue.take_initially_blocked().is_empty());
         assert_eq!(serial_order(&mut queue), vec![1, 4]);
@@ -375,7 +327,7 @@ mod tests {
 
     #[test]
     fn cancel_pending_withdraws_everything_not_started() {
-        let mut queue = ReadyQueue::new(&subtasks("a b c:a"));
+        let mut queue = ReadyQueue::new(&subtasks("a b c:a")).unwrap();
         queue.mark_started(0);
         assert_eq!(queue.cancel_pending(), vec![1, 2]);
         assert_eq!(queue.next_ready(), None);
@@ -386,15 +338,25 @@ mod tests {
 
     #[test]
     fn critical_path_follows_the_longest_chain() {
-        let queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c"));
+        let queue = ReadyQueue::new(&subtasks("a b:a c:a d:b,c")).unwrap();
         assert_eq!(queue.critical_path(&[1, 10, 3, 2]), 13);
-        let queue = ReadyQueue::new(&subtasks("a b"));
+        let queue = ReadyQueue::new(&subtasks("a b")).unwrap();
         assert_eq!(queue.critical_path(&[4, 7]), 7);
     }
 
     #[test]
     fn dependencies_listed_later_in_the_plan_still_order_correctly() {
-        let mut queue = ReadyQueue::new(&subtasks("late:early early"));
+        let mut queue = ReadyQueue::new(&subtasks("late:early early")).unwrap();
         assert_eq!(serial_order(&mut queue), vec![1, 0]);
+    }
+
+    #[test]
+    fn a_cycle_is_refused_and_an_unschedulable_queue_only_withdraws() {
+        let errors = ReadyQueue::new(&subtasks("a:b b:a c")).err().expect("a cycle cannot be scheduled");
+        assert_eq!(errors.len(), 1);
+        let mut queue = ReadyQueue::unschedulable(&subtasks("a:b b:a c"));
+        assert_eq!(queue.cancel_pending(), vec![0, 1, 2]);
+        assert_eq!(queue.next_ready(), None);
+        assert!(queue.is_drained());
     }
 }
