@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn a_cycle_is_refused_and_an_unschedulable_queue_only_withdraws() {
-        let errors = ReadyQueue::new(&subtasks("a:b b:a c")).err().expect("a cycle cannot be scheduled");
+        let errors = ReadyQueue::new(&subtasks("a:b b:a c")).expect_err("a cycle cannot be scheduled");
         assert_eq!(errors.len(), 1);
         let mut queue = ReadyQueue::unschedulable(&subtasks("a:b b:a c"));
         assert_eq!(queue.cancel_pending(), vec![0, 1, 2]);
