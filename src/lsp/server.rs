@@ -158,18 +158,18 @@ impl PlannerServer {
         started.cloned().map_err(|cause| orchestrator_unavailable(&cause))
     }
 
-    /// Parses params as `R::Params`, gets the orchestrator, and runs `handler`; a panic anywhere
-    /// in it becomes an internal error reply.
+    /// Parses params as `R::Params` and runs `handler` (which converts them, then gets the
+    /// orchestrator, so malformed params are refused without touching the database); a panic
+    /// anywhere in it becomes an internal error reply.
     pub(crate) async fn serve_request<R, F, Fut>(&self, params: Value, handler: F) -> Result<R::Result>
     where
         R: Request,
-        F: FnOnce(Orchestrator, R::Params) -> Fut,
+        F: FnOnce(R::Params) -> Fut,
         Fut: Future<Output = Result<R::Result>>,
     {
         let work = async move {
             let params: R::Params = parse_params(params)?;
-            let orchestrator = self.orchestrator().await?;
-            handler(orchestrator, params).await
+            handler(params).await
         };
         match AssertUnwindSafe(work).catch_unwind().await {
             Ok(result) => result,

@@ -11,7 +11,8 @@ use crate::model::PlanId;
 
 pub async fn handle_plan_approve(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
     server
-        .serve_request::<ext::ApprovePlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::ApprovePlan, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
             let plan =
                 orchestrator.approve(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::plan_to_wire(&plan))
@@ -21,7 +22,8 @@ pub async fn handle_plan_approve(server: &PlannerServer, params: Value) -> Resul
 
 pub async fn handle_plan_reject(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
     server
-        .serve_request::<ext::RejectPlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::RejectPlan, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
             let plan = orchestrator
                 .reject(PlanId::from_raw(params.plan_id), params.feedback)
                 .await
@@ -33,7 +35,8 @@ pub async fn handle_plan_reject(server: &PlannerServer, params: Value) -> Result
 
 pub async fn handle_plan_revise(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
     server
-        .serve_request::<ext::RevisePlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::RevisePlan, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
             let plan = orchestrator
                 .revise(PlanId::from_raw(params.plan_id), params.feedback)
                 .await

@@ -14,8 +14,9 @@ use crate::model::PlanId;
 
 pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
     server
-        .serve_request::<ext::ExecutePlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::ExecutePlan, _, _>(params, |params| async move {
             let request = convert::execute_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
             let run = orchestrator.execute(request).await.map_err(orchestrator_error_to_jsonrpc)?;
             let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
             spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
@@ -26,8 +27,9 @@ pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Resul
 
 pub async fn handle_plan_retry(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
     server
-        .serve_request::<ext::RetryPlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::RetryPlan, _, _>(params, |params| async move {
             let request = convert::retry_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
             let run = orchestrator.retry(request).await.map_err(orchestrator_error_to_jsonrpc)?;
             let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
             spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
@@ -38,7 +40,8 @@ pub async fn handle_plan_retry(server: &PlannerServer, params: Value) -> Result<
 
 pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result<ext::CancelPlanResult> {
     server
-        .serve_request::<ext::CancelPlan, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::CancelPlan, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
             let outcome = orchestrator
                 .cancel(PlanId::from_raw(params.plan_id), params.reason)
                 .await
@@ -50,7 +53,8 @@ pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result
 
 pub async fn handle_plan_status(server: &PlannerServer, params: Value) -> Result<ext::PlanStatusResult> {
     server
-        .serve_request::<ext::GetPlanStatus, _, _>(params, |orchestrator, params| async move {
+        .serve_request::<ext::GetPlanStatus, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
             let status =
                 orchestrator.status(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::status_to_wire(&status))
