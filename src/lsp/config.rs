@@ -75,10 +75,14 @@ fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Va
         "database" => parse_optional_string(value).map(|path| settings.database = path.map(PathBuf::from)),
         "maxParallel" => parse_positive(value, default_max_parallel() as u64)
             .map(|count| settings.max_parallel = usize::try_from(count).unwrap_or(usize::MAX)),
-        "failurePolicy" => parse_choice(value, FailurePolicy::Continue, FailurePolicy::parse, &FailurePolicy::expected())
-            .map(|policy| settings.failure_policy = policy),
-        "approval.plans" => parse_choice(value, PlanApproval::Complex, parse_plan_approval, "\"complex\", \"always\", \"never\"")
-            .map(|approval| settings.plan_approval = approval),
+        "failurePolicy" => {
+            parse_choice(value, FailurePolicy::Continue, FailurePolicy::parse, &FailurePolicy::expected())
+                .map(|policy| settings.failure_policy = policy)
+        }
+        "approval.plans" => {
+            parse_choice(value, PlanApproval::Complex, parse_plan_approval, "\"complex\", \"always\", \"never\"")
+                .map(|approval| settings.plan_approval = approval)
+        }
         "approval.tools" => parse_choice(value, ToolApproval::Ask, parse_tool_approval, "\"ask\", \"auto\"")
             .map(|approval| settings.tool_approval = approval),
         "llm.baseUrl" => parse_optional_string(value).map(|url| settings.llm.base_url = url),

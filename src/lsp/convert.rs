@@ -12,7 +12,7 @@ use crate::orchestrator::{
     CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, RetryRequest, SessionView, StatusView,
     TaskContext, UpdateRequest,
 };
-use crate::store::{PlanPage, PlanVersion, PlanSummary};
+use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
 use super::ext;
 
@@ -163,7 +163,9 @@ pub fn run_started_to_wire(plan_id: &PlanId, run_id: &model::RunId) -> ext::RunS
 /// A run event as the `planning/progress` notification's params.
 pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
     let wire_event = match &event.kind {
-        RunEventKind::PlanStarted { title, total } => ext::RunEvent::PlanStarted { title: title.clone(), total: *total },
+        RunEventKind::PlanStarted { title, total } => {
+            ext::RunEvent::PlanStarted { title: title.clone(), total: *total }
+        }
         RunEventKind::SubtaskStarted { subtask_id, title, attempt } => ext::RunEvent::SubtaskStarted {
             subtask_id: subtask_id.to_string(),
             attempt: *attempt,
@@ -193,7 +195,11 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
             duration_ms: *duration_ms,
         },
     };
-    ext::PlanningProgressParams { plan_id: event.plan_id.to_string(), run_id: event.run_id.to_string(), event: wire_event }
+    ext::PlanningProgressParams {
+        plan_id: event.plan_id.to_string(),
+        run_id: event.run_id.to_string(),
+        event: wire_event,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,10 +224,9 @@ fn parse_mode(mode: Option<&str>) -> Result<CreateMode, Problem> {
         None | Some("auto") => Ok(CreateMode::Auto),
         Some("plan") => Ok(CreateMode::Plan),
         Some("direct") => Ok(CreateMode::Direct),
-        Some(other) => Err(field_problem(
-            "mode",
-            format!("unknown mode \"{other}\" (expected \"auto\", \"plan\", \"direct\")"),
-        )),
+        Some(other) => {
+            Err(field_problem("mode", format!("unknown mode \"{other}\" (expected \"auto\", \"plan\", \"direct\")")))
+        }
     }
 }
 
@@ -265,12 +270,7 @@ pub fn list_params_to_request(params: ext::ListPlansParams) -> Result<ListReques
             Some(usize::try_from(limit).unwrap_or(usize::MAX))
         }
     };
-    Ok(ListRequest {
-        session_id: params.session_id.map(SessionId::from_raw),
-        status,
-        limit,
-        cursor: params.cursor,
-    })
+    Ok(ListRequest { session_id: params.session_id.map(SessionId::from_raw), status, limit, cursor: params.cursor })
 }
 
 pub fn update_params_to_request(params: ext::UpdatePlanParams) -> Result<UpdateRequest, Problem> {
@@ -300,9 +300,8 @@ pub fn execute_params_to_request(params: &ext::ExecutePlanParams) -> Result<Exec
 }
 
 pub fn retry_params_to_request(params: &ext::RetryPlanParams) -> Result<RetryRequest, Problem> {
-    let subtask_ids = params.subtask_ids.as_ref().map(|ids| {
-        ids.iter().map(|id| SubtaskId::from_raw(id.clone())).collect::<Vec<_>>()
-    });
+    let subtask_ids =
+        params.subtask_ids.as_ref().map(|ids| ids.iter().map(|id| SubtaskId::from_raw(id.clone())).collect::<Vec<_>>());
     if let Some(ids) = &params.subtask_ids {
         if let Some(index) = ids.iter().position(|id| !model::validate::is_valid_subtask_id(id)) {
             return Err(field_problem(
@@ -323,13 +322,19 @@ mod tests {
         let params = ext::ListPlansParams { status: Some("foo".into()), ..Default::default() };
         let problem = list_params_to_request(params).unwrap_err();
         assert_eq!(problem.path, "status");
-        assert!(problem.to_string().starts_with("status: unknown plan status \"foo\" (expected \"draft\""), "{problem}");
+        assert!(
+            problem.to_string().starts_with("status: unknown plan status \"foo\" (expected \"draft\""),
+            "{problem}"
+        );
     }
 
     #[test]
     fn negative_and_oversized_limits_are_refused() {
         let negative = ext::ListPlansParams { limit: Some(-1), ..Default::default() };
-        assert_eq!(list_params_to_request(negative).unwrap_err().to_string(), "limit: expected a positive integer, got -1");
+        assert_eq!(
+            list_params_to_request(negative).unwrap_err().to_string(),
+            "limit: expected a positive integer, got -1"
+        );
         let huge = ext::ListPlansParams { limit: Some(501), ..Default::default() };
         assert_eq!(list_params_to_request(huge).unwrap_err().path, "limit");
         let fine = ext::ListPlansParams { limit: Some(500), status: Some("running".into()), ..Default::default() };

@@ -36,26 +36,29 @@ pub fn orchestrator_error_to_jsonrpc(failure: OrchestratorError) -> Error {
         OrchestratorError::InvalidParams(problem) => invalid_params(&problem),
         OrchestratorError::Validation(problems) => {
             let any_field_problem = problems.0.iter().any(|problem| problem.kind == ProblemKind::Field);
-            let code = if any_field_problem { ErrorCode::InvalidParams } else { ErrorCode::ServerError(REQUEST_FAILED) };
+            let code =
+                if any_field_problem { ErrorCode::InvalidParams } else { ErrorCode::ServerError(REQUEST_FAILED) };
             error(code, problems.to_string(), Some(json!({ "kind": "validation", "errors": problems.messages() })))
         }
-        OrchestratorError::PlanNotFound(plan_id) => {
-            request_failed(format!("plan {plan_id} not found"), json!({ "kind": "planNotFound", "planId": plan_id.as_str() }))
-        }
+        OrchestratorError::PlanNotFound(plan_id) => request_failed(
+            format!("plan {plan_id} not found"),
+            json!({ "kind": "planNotFound", "planId": plan_id.as_str() }),
+        ),
         OrchestratorError::SessionNotFound(session_id) => request_failed(
             format!("session {session_id} not found"),
             json!({ "kind": "sessionNotFound", "sessionId": session_id.as_str() }),
         ),
-        OrchestratorError::InvalidState { message, status, allowed } => request_failed(
-            message,
-            json!({ "kind": "invalidState", "status": status.as_str(), "allowed": allowed }),
-        ),
+        OrchestratorError::InvalidState { message, status, allowed } => {
+            request_failed(message, json!({ "kind": "invalidState", "status": status.as_str(), "allowed": allowed }))
+        }
         OrchestratorError::StaleVersion { plan, expected, actual } => error(
             ErrorCode::ContentModified,
             format!("plan {plan} is at version {actual}, not {expected}"),
             Some(json!({ "kind": "staleVersion", "expected": expected, "actual": actual })),
         ),
-        OrchestratorError::Llm(message) => request_failed(format!("language model: {message}"), json!({ "kind": "llm" })),
+        OrchestratorError::Llm(message) => {
+            request_failed(format!("language model: {message}"), json!({ "kind": "llm" }))
+        }
         OrchestratorError::Storage(cause) => request_failed(cause.to_string(), json!({ "kind": "storage" })),
         OrchestratorError::Stopped => error(ErrorCode::InternalError, failure.to_string(), None),
     }
@@ -109,7 +112,11 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(failure.code, ErrorCode::InvalidParams);
-        assert!(failure.message.starts_with("subtasks[1].timeoutSecs: invalid type: string \"soon\""), "{}", failure.message);
+        assert!(
+            failure.message.starts_with("subtasks[1].timeoutSecs: invalid type: string \"soon\""),
+            "{}",
+            failure.message
+        );
 
         let missing = parse_params::<ext::CreatePlanParams>(json!({"title": "x"})).unwrap_err();
         assert_eq!(missing.message, "missing field `task`");
@@ -147,7 +154,10 @@ mod tests {
             allowed: vec!["approve", "reject"],
         });
         assert_eq!(state.code.code(), REQUEST_FAILED);
-        assert_eq!(state.data.unwrap(), json!({"kind": "invalidState", "status": "draft", "allowed": ["approve", "reject"]}));
+        assert_eq!(
+            state.data.unwrap(),
+            json!({"kind": "invalidState", "status": "draft", "allowed": ["approve", "reject"]})
+        );
 
         let stale = orchestrator_error_to_jsonrpc(OrchestratorError::StaleVersion {
             plan: PlanId::from_raw("p"),
@@ -163,6 +173,9 @@ mod tests {
 
         let params = orchestrator_error_to_jsonrpc(OrchestratorError::InvalidParams(field("task", "too long")));
         assert_eq!((params.code, params.message.as_ref()), (ErrorCode::InvalidParams, "task: too long"));
-        assert_eq!(orchestrator_error_to_jsonrpc(OrchestratorError::Llm("timeout".into())).data.unwrap()["kind"], "llm");
+        assert_eq!(
+            orchestrator_error_to_jsonrpc(OrchestratorError::Llm("timeout".into())).data.unwrap()["kind"],
+            "llm"
+        );
     }
 }

@@ -24,7 +24,12 @@ use super::ext::PlanningProgress;
 use super::server::SharedState;
 
 /// Starts forwarding `run`'s events; returns at once.
-pub fn spawn_run_forwarding(client: Client, shared: Arc<SharedState>, run: RunStarted, request_token: Option<ProgressToken>) {
+pub fn spawn_run_forwarding(
+    client: Client,
+    shared: Arc<SharedState>,
+    run: RunStarted,
+    request_token: Option<ProgressToken>,
+) {
     tokio::spawn(forward_run(client, shared, run, request_token));
 }
 
@@ -36,12 +41,16 @@ async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, 
     };
     if let Some(token) = &token {
         shared.remember_progress_token(token.clone(), plan_id.clone());
-        send_work_done(&client, token, WorkDoneProgress::Begin(WorkDoneProgressBegin {
-            title,
-            cancellable: Some(true),
-            message: None,
-            percentage: Some(0),
-        }))
+        send_work_done(
+            &client,
+            token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title,
+                cancellable: Some(true),
+                message: None,
+                percentage: Some(0),
+            }),
+        )
         .await;
     }
     let finished = forward_events(&client, token.as_ref(), events).await;
@@ -76,7 +85,8 @@ async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut even
                 send_work_done(client, token, WorkDoneProgress::Report(report)).await;
             }
             Some(WorkDoneUpdate::End(message)) => {
-                send_work_done(client, token, WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(message) })).await;
+                send_work_done(client, token, WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(message) }))
+                    .await;
                 return true;
             }
             None => {}
@@ -131,9 +141,10 @@ impl RunProgressText {
                 }
                 Some(WorkDoneUpdate::Report(self.report(&counts)))
             }
-            RunEventKind::SubtaskRetrying { subtask_id, attempt, .. } => {
-                Some(WorkDoneUpdate::Report(format!("{} · retrying {subtask_id} (attempt {attempt})", self.report(&counts))))
-            }
+            RunEventKind::SubtaskRetrying { subtask_id, attempt, .. } => Some(WorkDoneUpdate::Report(format!(
+                "{} · retrying {subtask_id} (attempt {attempt})",
+                self.report(&counts)
+            ))),
             RunEventKind::SubtaskFinished { subtask_id, .. } => {
                 self.running.retain(|(id, _)| id != subtask_id);
                 Some(WorkDoneUpdate::Report(self.report(&counts)))
@@ -174,21 +185,27 @@ mod tests {
     fn report_and_end_messages() {
         let mut text = RunProgressText::default();
         let running = Progress { total: 7, done: 3, running: 1, pending: 3, ..Default::default() };
-        let started = event(running, RunEventKind::SubtaskStarted {
-            subtask_id: SubtaskId::from_raw("t"),
-            title: "Run tests".into(),
-            attempt: 1,
-        });
+        let started = event(
+            running,
+            RunEventKind::SubtaskStarted {
+                subtask_id: SubtaskId::from_raw("t"),
+                title: "Run tests".into(),
+                attempt: 1,
+            },
+        );
         assert_eq!(text.observe(&started), Some(WorkDoneUpdate::Report("3/7 · running: Run tests".into())));
         let done = Progress { total: 7, done: 4, pending: 3, ..Default::default() };
-        let finished = event(done, RunEventKind::SubtaskFinished {
-            subtask_id: SubtaskId::from_raw("t"),
-            title: "Run tests".into(),
-            status: SubtaskStatus::Done,
-            result: None,
-            error: None,
-            duration_ms: 1,
-        });
+        let finished = event(
+            done,
+            RunEventKind::SubtaskFinished {
+                subtask_id: SubtaskId::from_raw("t"),
+                title: "Run tests".into(),
+                status: SubtaskStatus::Done,
+                result: None,
+                error: None,
+                duration_ms: 1,
+            },
+        );
         assert_eq!(text.observe(&finished), Some(WorkDoneUpdate::Report("4/7".into())));
         let all_done = Progress { total: 7, done: 7, ..Default::default() };
         let end = event(all_done, RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 12_400 });

@@ -112,11 +112,8 @@ impl SharedState {
 
     fn orchestrator_config(&self) -> OrchestratorConfig {
         let setup = lock(&self.setup);
-        let workspace_root = setup
-            .workspace_root
-            .clone()
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_else(|| PathBuf::from("."));
+        let workspace_root =
+            setup.workspace_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."));
         let database = self
             .options
             .database_override
@@ -139,8 +136,10 @@ pub fn build_service(options: ServerOptions) -> (LspService<PlannerServer>, Clie
     let shared = Arc::new(SharedState::new(options));
     let server_shared = shared.clone();
     let builder = LspService::build(move |client| PlannerServer { client, shared: server_shared });
-    let builder = handlers::register(builder)
-        .custom_method(<WorkDoneProgressCancel as Notification>::METHOD, handlers::runs::handle_work_done_progress_cancel);
+    let builder = handlers::register(builder).custom_method(
+        <WorkDoneProgressCancel as Notification>::METHOD,
+        handlers::runs::handle_work_done_progress_cancel,
+    );
     let (service, socket) = builder.finish();
     (service, socket, shared)
 }
@@ -286,10 +285,8 @@ impl LanguageServer for PlannerServer {
         }
         let work_done_progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress);
         let configuration = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.configuration);
-        let parsed = params
-            .initialization_options
-            .as_ref()
-            .and_then(|options| parse_settings(options, &Settings::default()));
+        let parsed =
+            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
         let mut setup = lock(&self.shared.setup);
         if let Some(parsed) = parsed {
             for message in parsed.warnings.iter().chain(&parsed.errors) {

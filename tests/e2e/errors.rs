@@ -31,13 +31,20 @@ fn malformed_params_name_the_field() {
 
     let status = server.call_err("planning/list", json!({ "status": "foo" }));
     assert_eq!(status.code, -32602);
-    assert!(status.message.starts_with("status: unknown plan status \"foo\" (expected \"draft\""), "{}", status.message);
+    assert!(
+        status.message.starts_with("status: unknown plan status \"foo\" (expected \"draft\""),
+        "{}",
+        status.message
+    );
 
     let limit = server.call_err("planning/list", json!({ "limit": -5 }));
     assert_eq!((limit.code, limit.message.as_str()), (-32602, "limit: expected a positive integer, got -5"));
 
     let parallel = server.call_err("planning/execute", json!({ "planId": "x", "maxParallel": -3 }));
-    assert_eq!((parallel.code, parallel.message.as_str()), (-32602, "maxParallel: expected a positive integer, got -3"));
+    assert_eq!(
+        (parallel.code, parallel.message.as_str()),
+        (-32602, "maxParallel: expected a positive integer, got -3")
+    );
 
     let negative_attempts = server.call_err(
         "planning/create",
@@ -81,7 +88,11 @@ fn executing_a_draft_complex_plan_is_invalid_state() {
     assert_eq!(refused.code, -32803);
     assert_eq!(refused.data["kind"], "invalidState");
     assert_eq!(refused.data["status"], "draft");
-    assert!(refused.data["allowed"].as_array().is_some_and(|allowed| allowed.contains(&json!("approve"))), "{:?}", refused.data);
+    assert!(
+        refused.data["allowed"].as_array().is_some_and(|allowed| allowed.contains(&json!("approve"))),
+        "{:?}",
+        refused.data
+    );
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
@@ -90,10 +101,12 @@ fn update_with_a_stale_version_is_content_modified() {
     let (_dir, mut server) = started();
     let plan = create_plan(&mut server, "build it", vec![shell("a", "true", &[])]);
     let version = plan["version"].as_i64().expect("version");
-    let updated = server.call("planning/update", json!({ "planId": plan["id"], "version": version, "title": "renamed" }));
+    let updated =
+        server.call("planning/update", json!({ "planId": plan["id"], "version": version, "title": "renamed" }));
     assert_eq!(updated["version"], version + 1);
     assert_eq!(updated["title"], "renamed");
-    let stale = server.call_err("planning/update", json!({ "planId": plan["id"], "version": version, "title": "again" }));
+    let stale =
+        server.call_err("planning/update", json!({ "planId": plan["id"], "version": version, "title": "again" }));
     assert_eq!(stale.code, -32801);
     assert_eq!(stale.data["kind"], "staleVersion");
     assert_eq!(stale.data["actual"], version + 1);

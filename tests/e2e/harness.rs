@@ -157,6 +157,11 @@ impl TestServer {
         result
     }
 
+    #[allow(dead_code, reason = "used by benches/stdio.rs")]
+    pub fn process_id(&self) -> u32 {
+        self.child.id()
+    }
+
     fn send(&mut self, message: Value) {
         self.transcript.push(format!("--> {message}"));
         let stdin = self.stdin.as_mut().expect("stdin is open");
@@ -174,7 +179,8 @@ impl TestServer {
         self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
         let deadline = Instant::now() + REQUEST_TIMEOUT;
         loop {
-            let message = self.receive(deadline).unwrap_or_else(|| self.fail(&format!("no response to {method} in time")));
+            let message =
+                self.receive(deadline).unwrap_or_else(|| self.fail(&format!("no response to {method} in time")));
             if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
                 return match message.get("error") {
                     Some(error) => Err(RpcError {
@@ -258,7 +264,12 @@ impl TestServer {
         }
     }
 
-    pub fn wait_for_notification(&mut self, method: &str, timeout: Duration, predicate: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait_for_notification(
+        &mut self,
+        method: &str,
+        timeout: Duration,
+        predicate: impl Fn(&Value) -> bool,
+    ) -> Value {
         let wanted = method.to_owned();
         self.wait_for(method, timeout, move |message| {
             message.get("method").and_then(Value::as_str) == Some(wanted.as_str()) && predicate(&message["params"])
@@ -270,7 +281,8 @@ impl TestServer {
     pub fn collect_run_events(&mut self, run_id: &str) -> Vec<Value> {
         let mut events = Vec::new();
         loop {
-            let params = self.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| params["runId"] == run_id);
+            let params =
+                self.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| params["runId"] == run_id);
             let event = params["event"].clone();
             let finished = event["kind"] == "planFinished";
             events.push(event);
@@ -449,7 +461,12 @@ pub fn create_plan(server: &mut TestServer, task: &str, subtasks: Vec<Value>) ->
 }
 
 /// Creates, approves and executes; returns `(plan id, run id)`.
-pub fn create_and_execute(server: &mut TestServer, task: &str, subtasks: Vec<Value>, execute_extra: Value) -> (String, String) {
+pub fn create_and_execute(
+    server: &mut TestServer,
+    task: &str,
+    subtasks: Vec<Value>,
+    execute_extra: Value,
+) -> (String, String) {
     let plan = create_plan(server, task, subtasks);
     let plan_id = plan["id"].as_str().expect("plan id").to_owned();
     server.call("planning/approve", json!({ "planId": plan_id }));

@@ -31,7 +31,9 @@ fn a_crashed_run_is_interrupted_and_retry_finishes_it_keeping_results() {
     let (mut first, _) = TestServer::start(setup.clone());
     let (plan_id, run_id) = create_and_execute(&mut first, "crash in the middle", subtasks, json!({}));
     first.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
-        params["runId"] == run_id.as_str() && params["event"]["kind"] == "subtaskFinished" && params["event"]["subtaskId"] == "a"
+        params["runId"] == run_id.as_str()
+            && params["event"]["kind"] == "subtaskFinished"
+            && params["event"]["subtaskId"] == "a"
     });
     let orphan = read_pid_file(&pid_file);
     first.kill_hard();
@@ -84,7 +86,10 @@ fn two_servers_share_one_workspace_and_one_run() {
     let seen = second.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(seen["status"], "running");
     let listed = second.call("planning/list", json!({ "status": "running" }));
-    assert!(listed["plans"].as_array().is_some_and(|plans| plans.iter().any(|plan| plan["id"] == plan_id.as_str())), "{listed}");
+    assert!(
+        listed["plans"].as_array().is_some_and(|plans| plans.iter().any(|plan| plan["id"] == plan_id.as_str())),
+        "{listed}"
+    );
     let refused = second.call_err("planning/execute", json!({ "planId": plan_id }));
     assert_eq!(refused.code, -32803);
     assert_eq!(refused.data["kind"], "invalidState");

@@ -29,7 +29,8 @@ fn every_mirror_names_exactly_the_methods_of_ext_rs() {
     let defined: BTreeSet<String> = ALL_METHODS.iter().map(|method| (*method).to_owned()).collect();
     for mirror in MIRRORS {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(mirror);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
         let named = planning_names(&text);
         let missing: Vec<&String> = defined.difference(&named).collect();
         let unknown: Vec<&String> = named.difference(&defined).collect();

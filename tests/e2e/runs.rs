@@ -25,7 +25,10 @@ fn check_run_order(events: &[Value], dependencies: &HashMap<&str, Vec<&str>>) ->
         match event["kind"].as_str() {
             Some("subtaskStarted") => {
                 for dependency in dependencies.get(subtask.as_str()).into_iter().flatten() {
-                    assert!(finished.contains(&(*dependency).to_owned()), "{subtask} started before {dependency} finished");
+                    assert!(
+                        finished.contains(&(*dependency).to_owned()),
+                        "{subtask} started before {dependency} finished"
+                    );
                 }
                 started.push(subtask);
             }
@@ -68,15 +71,23 @@ fn a_plan_of_shell_steps_runs_with_ordered_progress() {
     assert_eq!((begin["kind"].as_str(), begin["cancellable"].as_bool()), (Some("begin"), Some(true)));
     assert_eq!(begin["percentage"], 0);
     assert!(work_done[1..work_done.len() - 1].iter().all(|value| value["kind"] == "report"), "{work_done:#?}");
-    assert!(work_done.iter().any(|value| value["message"].as_str().is_some_and(|message| message.contains("running: step d"))));
+    assert!(
+        work_done
+            .iter()
+            .any(|value| value["message"].as_str().is_some_and(|message| message.contains("running: step d")))
+    );
     let end = work_done.last().expect("end");
     assert!(end["message"].as_str().is_some_and(|message| message.starts_with("completed 4/4 in ")), "{end}");
 
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(plan["status"], "completed");
     assert_eq!(begin["title"], plan["title"]);
-    let results: Vec<&str> = plan["subtasks"].as_array().expect("subtasks").iter().filter_map(|s| s["result"].as_str()).collect();
-    assert!(results.iter().any(|result| result.contains("alpha")) && results.iter().any(|result| result.contains("delta")), "{results:?}");
+    let results: Vec<&str> =
+        plan["subtasks"].as_array().expect("subtasks").iter().filter_map(|s| s["result"].as_str()).collect();
+    assert!(
+        results.iter().any(|result| result.contains("alpha")) && results.iter().any(|result| result.contains("delta")),
+        "{results:?}"
+    );
     assert_eq!(std::fs::read_to_string(dir.path().join("result.txt")).unwrap_or_default().trim(), "done");
     let status = server.call("planning/status", json!({ "planId": plan_id }));
     assert_eq!((status["status"].as_str(), status["progress"]["done"].as_u64()), (Some("completed"), Some(4)));
@@ -92,7 +103,8 @@ fn planning_cancel_stops_the_run_and_kills_its_processes() {
     let (mut server, _) = TestServer::start(setup);
     let pid_file = dir.path().join("sleeper.pid");
     let command = format!("echo $$ > {}; sleep 30", pid_file.display());
-    let (plan_id, run_id) = create_and_execute(&mut server, "a long step", vec![shell("slow", &command, &[])], json!({}));
+    let (plan_id, run_id) =
+        create_and_execute(&mut server, "a long step", vec![shell("slow", &command, &[])], json!({}));
     let pid = read_pid_file(&pid_file);
 
     let outcome = server.call("planning/cancel", json!({ "planId": plan_id, "reason": "enough" }));
@@ -114,8 +126,12 @@ fn work_done_progress_cancel_stops_the_run_of_that_token() {
     let pid_file = dir.path().join("sleeper.pid");
     let command = format!("echo $$ > {}; sleep 30", pid_file.display());
     let token = json!("editor-token-1");
-    let (plan_id, run_id) =
-        create_and_execute(&mut server, "a long step", vec![shell("slow", &command, &[])], json!({ "workDoneToken": token }));
+    let (plan_id, run_id) = create_and_execute(
+        &mut server,
+        "a long step",
+        vec![shell("slow", &command, &[])],
+        json!({ "workDoneToken": token }),
+    );
     let begin = server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["token"] == token);
     assert_eq!(begin["value"]["kind"], "begin");
     let pid = read_pid_file(&pid_file);
@@ -124,7 +140,10 @@ fn work_done_progress_cancel_stops_the_run_of_that_token() {
     let events = server.collect_run_events(&run_id);
     assert_eq!(check_run_order(&events, &HashMap::new()), "cancelled");
     let rest = server.collect_work_done(&token);
-    assert!(rest.last().is_some_and(|end| end["message"].as_str().is_some_and(|message| message.starts_with("cancelled"))), "{rest:#?}");
+    assert!(
+        rest.last().is_some_and(|end| end["message"].as_str().is_some_and(|message| message.starts_with("cancelled"))),
+        "{rest:#?}"
+    );
     eventually("the cancelled step's shell is gone", REQUEST_TIMEOUT, || process_is_gone(pid));
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(plan["status"], "cancelled");

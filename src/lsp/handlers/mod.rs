@@ -8,8 +8,8 @@ pub mod plans;
 pub mod review;
 pub mod runs;
 
-use tower_lsp_server::ls_types::request::Request;
 use tower_lsp_server::LspServiceBuilder;
+use tower_lsp_server::ls_types::request::Request;
 
 use super::ext;
 use super::server::PlannerServer;

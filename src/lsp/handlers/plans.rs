@@ -38,7 +38,8 @@ pub async fn handle_plan_get(server: &PlannerServer, params: Value) -> Result<ex
     server
         .serve_request::<ext::GetPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
-            let plan = orchestrator.get(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
+            let plan =
+                orchestrator.get(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::plan_to_wire(&plan))
         })
         .await

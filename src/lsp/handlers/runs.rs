@@ -74,7 +74,9 @@ pub async fn handle_work_done_progress_cancel(server: &PlannerServer, params: Wo
             orchestrator.cancel(plan_id.clone(), Some("cancelled from the editor".to_owned())),
         ));
         match cancelling.await {
-            Ok(Ok(outcome)) => tracing::info!(plan = %plan_id, cancelled = outcome.cancelled, "cancelled by progress token"),
+            Ok(Ok(outcome)) => {
+                tracing::info!(plan = %plan_id, cancelled = outcome.cancelled, "cancelled by progress token")
+            }
             Ok(Err(failure)) => tracing::warn!(plan = %plan_id, "cancel by progress token failed: {failure}"),
             Err(panic) => tracing::error!(plan = %plan_id, "cancel panicked: {}", panic_message(&panic)),
         }
