@@ -340,9 +340,12 @@ impl LanguageServer for PlannerServer {
         let settings = params.settings;
         self.spawn_background(|server| {
             async move {
-                let carries_settings = settings.as_object().is_some_and(|object| !object.is_empty());
+                // Our section pushed by the client wins; otherwise pull it when the client can
+                // answer `workspace/configuration`; otherwise take a non-empty object as ours.
+                let carries_section = settings.get(SECTION).is_some_and(Value::is_object);
                 let can_fetch = lock(&server.shared.setup).client_supports_configuration;
-                if carries_settings {
+                let non_empty = settings.as_object().is_some_and(|object| !object.is_empty());
+                if carries_section || (!can_fetch && non_empty) {
                     server.apply_settings_value(&settings, "workspace/didChangeConfiguration").await;
                 } else if can_fetch {
                     server.fetch_configuration().await;

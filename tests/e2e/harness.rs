@@ -181,6 +181,9 @@ impl TestServer {
         loop {
             let message =
                 self.receive(deadline).unwrap_or_else(|| self.fail(&format!("no response to {method} in time")));
+            if message.is_null() {
+                continue;
+            }
             if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
                 return match message.get("error") {
                     Some(error) => Err(RpcError {
@@ -211,8 +214,9 @@ impl TestServer {
         }
     }
 
-    /// Next server message before `deadline`, answering server → client requests and filing
-    /// log messages on the way. `None` at the deadline or when the server closed stdout.
+    /// Next server message before `deadline`. Server → client requests are answered at once and
+    /// returned as `{ serverRequest, params }`; log messages are filed in `log_messages` and
+    /// returned as `null` (callers skip it). `None` at the deadline or when the server closed stdout.
     fn receive(&mut self, deadline: Instant) -> Option<Value> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -225,10 +229,11 @@ impl TestServer {
                 (Some(method), Some(id)) => {
                     let (method, id) = (method.to_owned(), id.clone());
                     self.answer_server_request(&method, id, &message);
-                    self.unconsumed.push_back(json!({ "serverRequest": method, "params": message["params"] }));
+                    return Some(json!({ "serverRequest": method, "params": message["params"] }));
                 }
                 (Some("window/logMessage"), None) => {
                     self.log_messages.push(message["params"]["message"].as_str().unwrap_or("").to_owned());
+                    return Some(Value::Null);
                 }
                 _ => return Some(message),
             }
@@ -257,6 +262,7 @@ impl TestServer {
         let deadline = Instant::now() + timeout;
         loop {
             match self.receive(deadline) {
+                Some(Value::Null) => {}
                 Some(message) if predicate(&message) => return message,
                 Some(message) => self.unconsumed.push_back(message),
                 None => self.fail(&format!("timed out waiting for {what}")),
@@ -314,6 +320,7 @@ impl TestServer {
                 return found.clone();
             }
             match self.receive(deadline) {
+                Some(Value::Null) => {}
                 Some(message) => self.unconsumed.push_back(message),
                 None => self.fail(&format!("timed out waiting for a log message containing {needle:?}")),
             }

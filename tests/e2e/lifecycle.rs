@@ -64,3 +64,19 @@ fn bad_settings_are_reported_by_name_and_do_not_stop_the_server() {
     assert!(messages.contains("approval.plans: unknown value \"sometimes\""), "{messages}");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn did_change_configuration_pushes_or_pulls_settings() {
+    let dir = workspace();
+    let (mut server, _) = TestServer::start(ServerSetup::new(dir.path()));
+    server.take_server_request("workspace/configuration");
+    // Pushed: the section is in the notification.
+    server.notify("workspace/didChangeConfiguration", json!({ "settings": { "codelabPlanner": { "failurePolicy": "stop" } } }));
+    let warning = server.wait_for_log("failurePolicy", REQUEST_TIMEOUT);
+    assert!(warning.contains("unknown value \"stop\""), "{warning}");
+    // Pulled: no settings, so the server asks for them.
+    server.notify("workspace/didChangeConfiguration", json!({ "settings": null }));
+    let asked = server.take_server_request("workspace/configuration");
+    assert_eq!(asked["items"][0]["section"], "codelabPlanner");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
