@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
         assert_eq!(
             Timestamp::from_millis(1_795_000_000_123).to_rfc3339(),
-            "2026-11-18T09:46:40.123Z"
+            "2026-11-18T11:06:40.123Z"
         );
     }
 

@@ -171,7 +171,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn of<'a>(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
+    pub fn of(statuses: impl IntoIterator<Item = SubtaskStatus>) -> Self {
         let mut progress = Progress::default();
         for status in statuses {
             progress.total += 1;
@@ -192,7 +192,7 @@ impl Progress {
     }
 
     pub fn percentage(&self) -> u32 {
-        if self.total == 0 { 0 } else { self.finished() * 100 / self.total }
+        (self.finished() * 100).checked_div(self.total).unwrap_or(0)
     }
 }
 
@@ -262,14 +262,7 @@ impl Plan {
 
     /// The user actions that make sense in the current status (for `invalidState.allowed`).
     pub fn allowed_actions(&self) -> Vec<&'static str> {
-        match self.status {
-            PlanStatus::Draft => vec!["approve", "reject", "revise", "update", "delete"],
-            PlanStatus::Approved => vec!["execute", "delete"],
-            PlanStatus::Running => vec!["cancel", "status"],
-            PlanStatus::Completed => vec!["delete"],
-            PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted => vec!["retry", "delete"],
-            PlanStatus::Rejected => vec!["delete"],
-        }
+        self.status.allowed_actions()
     }
 
     fn refuse(&self, action: &'static str) -> GuardError {

@@ -107,6 +107,17 @@ closed_enum!(
 );
 
 impl PlanStatus {
+    /// The user actions that make sense in this status (for `invalidState.allowed`).
+    pub fn allowed_actions(self) -> Vec<&'static str> {
+        match self {
+            Self::Draft => vec!["approve", "reject", "revise", "update", "delete"],
+            Self::Approved => vec!["execute", "delete"],
+            Self::Running => vec!["cancel", "status"],
+            Self::Completed | Self::Rejected => vec!["delete"],
+            Self::Failed | Self::Cancelled | Self::Interrupted => vec!["retry", "delete"],
+        }
+    }
+
     /// A plan in one of these states has no run and will not get one without a user action.
     pub fn is_finished(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled | Self::Rejected)

@@ -9,14 +9,26 @@
 //!
 //! The orchestrator does not speak JSON-RPC and does not run subtasks itself.
 
-use std::path::PathBuf;
+mod actor;
+mod errors;
+mod plans;
+mod runs;
+mod session;
 
-use crate::config::Settings;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::classify::classify_keywords;
+use crate::config::{Settings, default_database_path};
 use crate::engine::EventReceiver;
 use crate::fsm::SessionState;
-use crate::model::validate::{Problem, SubtaskDraft, ValidationErrors};
-use crate::model::{Classification, FailurePolicy, GuardError, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, Timestamp};
-use crate::store::{PlanPage, PlanVersion, StoreError};
+use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors, validate_goal};
+use crate::model::{Classification, FailurePolicy, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
+
+use actor::Command;
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +55,9 @@ pub enum OrchestratorError {
     Storage(StoreError),
     #[error("the orchestrator has stopped")]
     Stopped,
+    /// A bug: the operation panicked or lost its reply.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// How `create` treats the task.
@@ -160,92 +175,177 @@ pub struct StartReport {
     pub interrupted: Vec<PlanId>,
 }
 
-/// Handle to the orchestrator actor. Cheap to clone.
+/// Default and largest page size of `list`.
+pub const DEFAULT_LIST_LIMIT: usize = 50;
+pub const MAX_LIST_LIMIT: usize = 500;
+/// How long `cancel` waits for the run to commit its final status.
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
+
+/// Handle to the orchestrator actor. Cheap to clone. Mutations go through the actor (the one
+/// owner of sessions and runs); reads go straight to the repository.
 #[derive(Clone)]
 pub struct Orchestrator {
-    _private: (),
+    commands: mpsc::Sender<Command>,
+    repository: PlanRepository,
 }
 
 impl Orchestrator {
     /// Opens the store (recovering crashed runs) and starts the actor.
     pub async fn start(config: OrchestratorConfig) -> Result<(Orchestrator, StartReport), OrchestratorError> {
-        todo!("{config:?}")
+        let database = config
+            .database
+            .clone()
+            .or_else(|| config.settings.database.clone())
+            .unwrap_or_else(|| default_database_path(&config.workspace_root));
+        let (repository, open_report) = PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
+        let (commands, receiver) = mpsc::channel(256);
+        let actor = actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
+        tokio::spawn(actor.run(receiver));
+        let report = StartReport { database, interrupted: open_report.interrupted };
+        Ok((Orchestrator { commands, repository }, report))
+    }
+
+    /// The repository this orchestrator writes to (read-only use by callers).
+    pub fn repository(&self) -> &PlanRepository {
+        &self.repository
+    }
+
+    async fn ask<R>(&self, make: impl FnOnce(oneshot::Sender<R>) -> Command) -> Result<R, OrchestratorError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| OrchestratorError::Stopped)?;
+        answer.await.map_err(|_| OrchestratorError::Internal("the operation failed unexpectedly".to_owned()))
     }
 
     /// Classifies without creating anything.
     pub async fn classify(&self, task: String) -> Result<Classification, OrchestratorError> {
-        todo!("{task}")
+        validate_goal(&task, "task").map_err(OrchestratorError::InvalidParams)?;
+        Ok(classify_keywords(&task))
     }
 
     pub async fn create(&self, request: CreateRequest) -> Result<Created, OrchestratorError> {
-        todo!("{request:?}")
+        self.ask(|reply| Command::Create(request, reply)).await?
     }
 
     pub async fn get(&self, plan_id: PlanId) -> Result<Plan, OrchestratorError> {
-        todo!("{plan_id}")
+        let lookup = plan_id.clone();
+        self.repository
+            .get_plan(lookup)
+            .await?
+            .ok_or(OrchestratorError::PlanNotFound(plan_id))
     }
 
     pub async fn list(&self, request: ListRequest) -> Result<PlanPage, OrchestratorError> {
-        todo!("{request:?}")
+        let limit = request.limit.unwrap_or(DEFAULT_LIST_LIMIT);
+        if limit == 0 || limit > MAX_LIST_LIMIT {
+            return Err(invalid_param("limit", format!("must be between 1 and {MAX_LIST_LIMIT}, got {limit}")));
+        }
+        let query = ListQuery { session_id: request.session_id, status: request.status, limit, cursor: request.cursor };
+        self.repository.call(move |store| store.list_plans(&query)).await.map_err(OrchestratorError::from)
     }
 
     pub async fn update(&self, request: UpdateRequest) -> Result<Plan, OrchestratorError> {
-        todo!("{request:?}")
+        self.ask(|reply| Command::Update(request, reply)).await?
     }
 
     pub async fn delete(&self, plan_id: PlanId) -> Result<bool, OrchestratorError> {
-        todo!("{plan_id}")
+        self.ask(|reply| Command::Delete(plan_id, reply)).await?
     }
 
     pub async fn approve(&self, plan_id: PlanId) -> Result<Plan, OrchestratorError> {
-        todo!("{plan_id}")
+        self.ask(|reply| Command::Approve(plan_id, reply)).await?
     }
 
     pub async fn reject(&self, plan_id: PlanId, feedback: Option<String>) -> Result<Plan, OrchestratorError> {
-        todo!("{plan_id} {feedback:?}")
+        self.ask(|reply| Command::Reject(plan_id, feedback, reply)).await?
     }
 
     pub async fn revise(&self, plan_id: PlanId, feedback: String) -> Result<Plan, OrchestratorError> {
-        todo!("{plan_id} {feedback}")
+        self.ask(|reply| Command::Revise(plan_id, feedback, reply)).await?
     }
 
     /// Claims the run in the database and starts it; returns at once.
     pub async fn execute(&self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
-        todo!("{request:?}")
+        self.ask(|reply| Command::Execute(request, reply)).await?
     }
 
-    /// Stops a run and waits (briefly) until its final status is committed.
+    /// Stops a run and waits (briefly) until its final status is committed. A plan that is not
+    /// running here gives `cancelled: false` and its current status.
     pub async fn cancel(&self, plan_id: PlanId, reason: Option<String>) -> Result<CancelOutcome, OrchestratorError> {
-        todo!("{plan_id} {reason:?}")
+        let lookup = plan_id.clone();
+        let waiter = self.ask(|reply| Command::Cancel(lookup, reason, reply)).await??;
+        match waiter {
+            runs::CancelWait::NotRunning(status) => Ok(CancelOutcome { plan_id, cancelled: false, status }),
+            runs::CancelWait::Stopping(finished) => {
+                let status = match tokio::time::timeout(CANCEL_WAIT, finished).await {
+                    Ok(Ok(status)) => status,
+                    _ => self.get(plan_id.clone()).await?.status,
+                };
+                Ok(CancelOutcome { plan_id, cancelled: true, status })
+            }
+        }
     }
 
     pub async fn retry(&self, request: RetryRequest) -> Result<RunStarted, OrchestratorError> {
-        todo!("{request:?}")
+        self.ask(|reply| Command::Retry(request, reply)).await?
     }
 
+    /// Read from the database, so a plan run by another server process shows too.
     pub async fn status(&self, plan_id: PlanId) -> Result<StatusView, OrchestratorError> {
-        todo!("{plan_id}")
+        let plan = self.get(plan_id).await?;
+        let running = plan
+            .subtasks
+            .iter()
+            .filter(|subtask| subtask.status == SubtaskStatus::Running)
+            .map(|subtask| subtask.id.clone())
+            .collect();
+        let elapsed_ms = plan.started_at.map(|started| {
+            let end = if plan.status == PlanStatus::Running { Timestamp::now() } else { plan.finished_at.unwrap_or(plan.updated_at) };
+            end.millis_since(started)
+        });
+        Ok(StatusView {
+            plan_id: plan.id.clone(),
+            status: plan.status,
+            progress: plan.progress(),
+            running,
+            run_id: plan.run_id.clone(),
+            started_at: plan.started_at,
+            elapsed_ms,
+        })
     }
 
     /// Every version of the plan's content, oldest first.
     pub async fn history(&self, plan_id: PlanId) -> Result<Vec<PlanVersion>, OrchestratorError> {
-        todo!("{plan_id}")
+        let lookup = plan_id.clone();
+        let versions = self.repository.call(move |store| store.plan_versions(&lookup)).await?;
+        if versions.is_empty() {
+            return Err(OrchestratorError::PlanNotFound(plan_id));
+        }
+        Ok(versions)
     }
 
     pub async fn session(&self, session_id: SessionId) -> Result<SessionView, OrchestratorError> {
-        todo!("{session_id}")
+        let lookup = session_id.clone();
+        let record = self.repository.call(move |store| store.get_session(&lookup)).await?;
+        record
+            .map(|record| SessionView { id: record.id, state: record.state })
+            .ok_or(OrchestratorError::SessionNotFound(session_id))
     }
 
     /// New settings from the client (`workspace/didChangeConfiguration`).
     pub async fn set_settings(&self, settings: Settings) -> Result<(), OrchestratorError> {
-        todo!("{settings:?}")
+        self.ask(|reply| Command::SetSettings(Box::new(settings), reply)).await
     }
 
-    /// Stops every run (processes killed, plans left `interrupted` for a later retry) and the actor.
+    /// Cancels every run of this process (processes killed, plans `cancelled`, retryable) and
+    /// waits for their final status, then stops the actor.
     pub async fn shutdown(&self) {
-        todo!()
+        if let Ok(finished) = self.ask(Command::Shutdown).await {
+            let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(finished)).await;
+        }
     }
 }
 
-#[allow(dead_code)]
-fn _uses(_: GuardError) {}
+/// An `InvalidParams` error for one field.
+pub(crate) fn invalid_param(path: &str, message: impl Into<String>) -> OrchestratorError {
+    OrchestratorError::InvalidParams(Problem { kind: ProblemKind::Field, path: path.to_owned(), message: message.into() })
+}

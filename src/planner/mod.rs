@@ -7,12 +7,17 @@
 //! of the workspace (the only I/O here).
 
 pub mod detect;
+mod revise;
 mod templates;
 
-use crate::model::validate::SubtaskDraft;
+use crate::classify::Tokens;
 use crate::model::Subtask;
+use crate::model::validate::SubtaskDraft;
 
-pub use detect::{WorkspaceCommand, WorkspaceFacts};
+pub use detect::{CommandPurpose, WorkspaceCommand, WorkspaceFacts, detect_workspace};
+
+/// Longest plan title the planner derives from a task, in characters.
+pub const PLAN_TITLE_MAX_CHARS: usize = 80;
 
 /// Which template a task matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +49,45 @@ pub enum ReviseError {
 
 /// Plans a complex task from templates. `notes` is optional extra context from the request.
 pub fn plan_task(task: &str, notes: Option<&str>, facts: &WorkspaceFacts) -> PlanDraft {
-    todo!("planner helper {task} {notes:?} {}", facts.commands.len())
+    let template = choose_template(task);
+    PlanDraft { title: plan_title(task), template, subtasks: templates::drafts_for(template, task, notes, facts) }
 }
 
 /// Re-plans a draft from feedback: removes steps the feedback names ("remove/drop/skip/without
-/// X"), adds steps it asks for ("add/also X"), and otherwise re-plans the task with the feedback
-/// folded in. Returns the new subtask list (ids stable for kept steps).
-pub fn revise_plan(task: &str, current: &[Subtask], feedback: &str, facts: &WorkspaceFacts) -> Result<PlanDraft, ReviseError> {
-    todo!("planner helper {task} {} {feedback} {}", current.len(), facts.commands.len())
+/// X", "remove step 3", "remove s3"), adds steps it asks for ("add/also X"), and folds any other
+/// feedback into every kept step's description. Returns the new subtask list (ids stable for
+/// kept steps; a removed step's dependents inherit its dependencies).
+pub fn revise_plan(
+    task: &str,
+    current: &[Subtask],
+    feedback: &str,
+    facts: &WorkspaceFacts,
+) -> Result<PlanDraft, ReviseError> {
+    let subtasks = revise::revise_subtasks(task, current, feedback, facts)?;
+    Ok(PlanDraft { title: plan_title(task), template: choose_template(task), subtasks })
 }
 
-#[allow(dead_code)]
-fn _templates() {
-    let _ = templates::_placeholder;
+/// The template a task's words ask for (token-based, English and Russian).
+pub fn choose_template(task: &str) -> TemplateKind {
+    templates::choose_template(&Tokens::of(task))
+}
+
+/// A plan title from the task: its first non-blank line, whitespace collapsed, at most
+/// [`PLAN_TITLE_MAX_CHARS`] characters (cut at a word boundary when possible, ending in "…").
+/// "Untitled plan" for a blank task.
+pub fn plan_title(task: &str) -> String {
+    let first_line = task.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let collapsed = first_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return "Untitled plan".to_owned();
+    }
+    if collapsed.chars().count() <= PLAN_TITLE_MAX_CHARS {
+        return collapsed;
+    }
+    let kept: String = collapsed.chars().take(PLAN_TITLE_MAX_CHARS - 1).collect();
+    let at_word_boundary = match kept.rfind(' ') {
+        Some(space) if space >= kept.len() / 2 => &kept[..space],
+        _ => kept.as_str(),
+    };
+    format!("{}…", at_word_boundary.trim_end_matches([' ', ',', ';', ':', '.', '-']))
 }

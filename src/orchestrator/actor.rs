@@ -1,0 +1,119 @@
+//! The orchestrator actor: the single owner of sessions, plan mutations and active runs. It
+//! handles one [`Command`] at a time; operations themselves live in `plans.rs` (create, edit,
+//! review) and `runs.rs` (execute, retry, cancel, run completion).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use futures::FutureExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::runs::{ActiveRun, CancelWait, RunEnd};
+use super::{CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, UpdateRequest};
+use crate::config::Settings;
+use crate::model::{Plan, PlanId, PlanStatus};
+use crate::store::PlanRepository;
+
+type Reply<T> = oneshot::Sender<Result<T, OrchestratorError>>;
+
+/// Everything the actor can be asked to do. Closed: a new operation is a new variant.
+pub(super) enum Command {
+    Create(CreateRequest, Reply<Created>),
+    Update(UpdateRequest, Reply<Plan>),
+    Delete(PlanId, Reply<bool>),
+    Approve(PlanId, Reply<Plan>),
+    Reject(PlanId, Option<String>, Reply<Plan>),
+    Revise(PlanId, String, Reply<Plan>),
+    Execute(ExecuteRequest, Reply<RunStarted>),
+    Retry(RetryRequest, Reply<RunStarted>),
+    Cancel(PlanId, Option<String>, Reply<CancelWait>),
+    /// Sent by a run's watcher task when the engine has committed the final status.
+    RunFinished(RunEnd),
+    SetSettings(Box<Settings>, oneshot::Sender<()>),
+    /// Cancels every run; replies with one receiver per run that resolves when it has ended.
+    Shutdown(oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>),
+}
+
+pub(super) struct Actor {
+    pub repository: PlanRepository,
+    pub workspace_root: PathBuf,
+    pub settings: Settings,
+    pub runs: HashMap<PlanId, ActiveRun>,
+    /// For run watchers to report back; weak so the actor stops when every handle is gone.
+    pub commands: mpsc::WeakSender<Command>,
+}
+
+impl Actor {
+    pub fn new(repository: PlanRepository, workspace_root: PathBuf, settings: Settings, commands: mpsc::WeakSender<Command>) -> Self {
+        Self { repository, workspace_root, settings, runs: HashMap::new(), commands }
+    }
+
+    pub async fn run(mut self, mut receiver: mpsc::Receiver<Command>) {
+        while let Some(command) = receiver.recv().await {
+            // A panic in one operation drops its reply (the caller gets `Internal`); the actor
+            // keeps serving.
+            let outcome = std::panic::AssertUnwindSafe(self.handle(command)).catch_unwind().await;
+            if let Err(panic) = outcome {
+                tracing::error!(panic = %panic_message(&panic), "orchestrator operation panicked");
+            }
+        }
+        for run in self.runs.values() {
+            run.cancel.cancel();
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Create(request, reply) => {
+                let _ = reply.send(self.create(request).await);
+            }
+            Command::Update(request, reply) => {
+                let _ = reply.send(self.update(request).await);
+            }
+            Command::Delete(plan_id, reply) => {
+                let _ = reply.send(self.delete(plan_id).await);
+            }
+            Command::Approve(plan_id, reply) => {
+                let _ = reply.send(self.approve(plan_id).await);
+            }
+            Command::Reject(plan_id, feedback, reply) => {
+                let _ = reply.send(self.reject(plan_id, feedback).await);
+            }
+            Command::Revise(plan_id, feedback, reply) => {
+                let _ = reply.send(self.revise(plan_id, feedback).await);
+            }
+            Command::Execute(request, reply) => {
+                let _ = reply.send(self.execute(request).await);
+            }
+            Command::Retry(request, reply) => {
+                let _ = reply.send(self.retry(request).await);
+            }
+            Command::Cancel(plan_id, reason, reply) => {
+                let _ = reply.send(self.cancel(plan_id, reason).await);
+            }
+            Command::RunFinished(end) => self.run_finished(end).await,
+            Command::SetSettings(settings, reply) => {
+                if settings.database != self.settings.database {
+                    tracing::warn!("database path changes take effect after a restart");
+                }
+                self.settings = *settings;
+                let _ = reply.send(());
+            }
+            Command::Shutdown(reply) => {
+                let waits = self.runs.values_mut().map(|run| run.stop(Some("the server is shutting down".to_owned()))).collect();
+                let _ = reply.send(waits);
+            }
+        }
+    }
+}
+
+/// The text of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}

@@ -1,0 +1,302 @@
+//! Run operations of the actor: execute and retry (claim the run in the database, then hand the
+//! plan to the engine), cancel, and the bookkeeping when a run ends (session FSM, waiters).
+//!
+//! The engine owns a run while it goes; the actor only keeps its cancel token and run id.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::actor::{Actor, Command, panic_message};
+use super::errors::{invalid_state, refused};
+use super::plans::{event, status_change};
+use super::session::SessionWalk;
+use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
+use crate::config::PlanApproval;
+use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
+use crate::fsm::{SessionEvent, SessionState};
+use crate::graph::DependencyGraph;
+use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::store::{PlanEvent, PlanHeader, WriteOp};
+
+/// Most subtasks run at once, whatever the request asks.
+const MAX_PARALLEL_LIMIT: usize = 256;
+/// Grace between SIGTERM and SIGKILL when a run is cancelled.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// A run of this process, as the actor tracks it.
+pub(super) struct ActiveRun {
+    pub run_id: RunId,
+    pub cancel: CancellationToken,
+    waiters: Vec<oneshot::Sender<PlanStatus>>,
+}
+
+impl ActiveRun {
+    /// Cancels the run; the receiver resolves with the final status once it is committed.
+    pub fn stop(&mut self, reason: Option<String>) -> oneshot::Receiver<PlanStatus> {
+        tracing::info!(run = %self.run_id, reason = reason.as_deref().unwrap_or("none"), "cancelling run");
+        self.cancel.cancel();
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.push(sender);
+        receiver
+    }
+}
+
+/// What `cancel` found.
+pub(super) enum CancelWait {
+    /// Not running in this process: nothing to cancel.
+    NotRunning(PlanStatus),
+    /// Cancelling: resolves with the final status.
+    Stopping(oneshot::Receiver<PlanStatus>),
+}
+
+/// A run's end, reported by its watcher task.
+pub(super) struct RunEnd {
+    plan_id: PlanId,
+    run_id: RunId,
+    /// The engine's summary, or what went wrong if the engine task itself died.
+    outcome: Result<ExecutionSummary, String>,
+}
+
+/// How a run is configured, from the request and the settings.
+struct Launch {
+    max_parallel: usize,
+    failure_policy: FailurePolicy,
+}
+
+impl Actor {
+    pub(super) async fn execute(&mut self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
+        let launch = self.launch_settings(request.max_parallel, request.failure_policy)?;
+        let mut plan = self.load_plan(&request.plan_id).await?;
+        self.refuse_if_running(&plan)?;
+        let previous = plan.status;
+        let now = Timestamp::now();
+        let mut session = self.load_session_for(&plan, now).await?;
+        if plan.status == PlanStatus::Draft {
+            if !self.auto_approves(&plan) {
+                return Err(invalid_state(&plan, format!("plan {} needs approval before it runs", plan.id)));
+            }
+            plan.approve(now).map_err(|error| refused(&plan, error))?;
+            if session.state == SessionState::PlanReview {
+                session.fire_if_legal(SessionEvent::PlanApproved);
+            }
+        }
+        let run_id = RunId::generate();
+        plan.start_run(now, run_id).map_err(|error| refused(&plan, error))?;
+        let mut ops = status_change(&plan, previous, now, "runStarted", None);
+        ops.extend(session.into_ops());
+        self.repository.commit(ops).await?;
+        Ok(self.launch(plan, launch))
+    }
+
+    pub(super) async fn retry(&mut self, request: RetryRequest) -> Result<RunStarted, OrchestratorError> {
+        let launch = self.launch_settings(None, None)?;
+        let mut plan = self.load_plan(&request.plan_id).await?;
+        self.refuse_if_running(&plan)?;
+        if !matches!(plan.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
+            return Err(invalid_state(&plan, format!("only a failed, cancelled or interrupted plan can be retried; plan {} is {}", plan.id, plan.status)));
+        }
+        let rerun = rerun_set(&plan, request.subtask_ids.as_deref())?;
+        let previous = plan.status;
+        let now = Timestamp::now();
+        let run_id = RunId::generate();
+        plan.start_retry(now, run_id, &rerun, true).map_err(|error| refused(&plan, error))?;
+        let reset = plan.subtasks.iter().filter(|subtask| rerun.contains(&subtask.id)).cloned().collect();
+        let detail = format!("retry: {}", rerun.iter().map(SubtaskId::as_str).collect::<Vec<_>>().join(", "));
+        let mut ops = status_change(&plan, previous, now, "runStarted", Some(detail));
+        ops.insert(1, WriteOp::UpdateSubtasks { plan_id: plan.id.clone(), subtasks: reset });
+        let mut session = self.load_session_for(&plan, now).await?;
+        if session.state == SessionState::ErrorHandling {
+            let event = if is_atomic(&plan) { SessionEvent::RetrySubtask } else { SessionEvent::PlanApproved };
+            session.fire_if_legal(event);
+        }
+        ops.extend(session.into_ops());
+        self.repository.commit(ops).await?;
+        Ok(self.launch(plan, launch))
+    }
+
+    pub(super) async fn cancel(&mut self, plan_id: PlanId, reason: Option<String>) -> Result<CancelWait, OrchestratorError> {
+        if let Some(run) = self.runs.get_mut(&plan_id) {
+            let run_id = run.run_id.clone();
+            let waiter = run.stop(reason.clone());
+            let note = PlanEvent {
+                plan_id: plan_id.clone(),
+                at: Timestamp::now(),
+                run_id: Some(run_id),
+                subtask_id: None,
+                kind: "cancelRequested".to_owned(),
+                from_status: None,
+                to_status: None,
+                detail: reason,
+            };
+            self.repository.commit(vec![WriteOp::AppendEvent(note)]).await?;
+            return Ok(CancelWait::Stopping(waiter));
+        }
+        let plan = self.load_plan(&plan_id).await?;
+        if plan.status == PlanStatus::Running {
+            return Err(invalid_state(&plan, format!("plan {plan_id} is running in another codelab-planner process; cancel it there")));
+        }
+        Ok(CancelWait::NotRunning(plan.status))
+    }
+
+    /// Books a run's end: forgets it, moves the session, wakes whoever waits for it.
+    pub(super) async fn run_finished(&mut self, end: RunEnd) {
+        let Some(run) = self.runs.remove(&end.plan_id) else { return };
+        if run.run_id != end.run_id {
+            tracing::warn!(plan = %end.plan_id, "a stale run reported its end");
+        }
+        let status = match end.outcome {
+            Ok(summary) => summary.status,
+            Err(message) => self.fail_dead_run(&end.plan_id, &message).await,
+        };
+        if let Err(error) = self.record_session_outcome(&end.plan_id, status).await {
+            tracing::warn!(plan = %end.plan_id, %error, "could not record the session's outcome");
+        }
+        for waiter in run.waiters {
+            let _ = waiter.send(status);
+        }
+    }
+
+    async fn record_session_outcome(&mut self, plan_id: &PlanId, status: PlanStatus) -> Result<(), OrchestratorError> {
+        let plan = self.load_plan(plan_id).await?;
+        let mut session = self.load_session_for(&plan, Timestamp::now()).await?;
+        let event = match (is_atomic(&plan), status) {
+            (_, PlanStatus::Cancelled) => SessionEvent::PlanCancelled,
+            (true, PlanStatus::Completed) => SessionEvent::AllSubtasksDone,
+            (true, _) => SessionEvent::SubtaskFailed,
+            (false, PlanStatus::Completed) => SessionEvent::PlanExecutionCompleted,
+            (false, _) => SessionEvent::PlanExecutionFailed,
+        };
+        let expected = if is_atomic(&plan) { SessionState::Execution } else { SessionState::PlanExecution };
+        if session.state == expected {
+            session.fire_if_legal(event);
+        }
+        let ops = session.into_ops();
+        if !ops.is_empty() {
+            self.repository.commit(ops).await?;
+        }
+        Ok(())
+    }
+
+    /// The engine task died without finishing the plan (a bug): fail what is left so the plan
+    /// never stays `running`.
+    async fn fail_dead_run(&mut self, plan_id: &PlanId, message: &str) -> PlanStatus {
+        tracing::error!(plan = %plan_id, message, "run ended without a final status");
+        let Ok(mut plan) = self.load_plan(plan_id).await else { return PlanStatus::Failed };
+        if plan.status != PlanStatus::Running {
+            return plan.status;
+        }
+        let now = Timestamp::now();
+        let error = format!("internal error: {message}");
+        for subtask in &mut plan.subtasks {
+            let _ = match subtask.status {
+                SubtaskStatus::Running => subtask.fail(now, error.clone(), None),
+                SubtaskStatus::Pending => subtask.cancel(now, error.clone()),
+                _ => Ok(()),
+            };
+        }
+        let status = plan.finish_run(now, false).unwrap_or(PlanStatus::Failed);
+        plan.error = Some(error.clone());
+        let ops = vec![
+            WriteOp::UpdateSubtasks { plan_id: plan.id.clone(), subtasks: plan.subtasks.clone() },
+            WriteOp::UpdateHeader(PlanHeader::of(&plan)),
+            WriteOp::AppendEvent(PlanEvent { detail: Some(error), ..event(&plan, now, "runFinished", Some(PlanStatus::Running), Some(status)) }),
+        ];
+        if let Err(error) = self.repository.commit(ops).await {
+            tracing::error!(plan = %plan_id, %error, "could not record the failed run");
+        }
+        status
+    }
+
+    fn launch_settings(&self, max_parallel: Option<usize>, failure_policy: Option<FailurePolicy>) -> Result<Launch, OrchestratorError> {
+        let max_parallel = max_parallel.unwrap_or(self.settings.max_parallel);
+        if max_parallel == 0 || max_parallel > MAX_PARALLEL_LIMIT {
+            return Err(invalid_param("maxParallel", format!("must be between 1 and {MAX_PARALLEL_LIMIT}, got {max_parallel}")));
+        }
+        Ok(Launch { max_parallel, failure_policy: failure_policy.unwrap_or(self.settings.failure_policy) })
+    }
+
+    fn refuse_if_running(&self, plan: &Plan) -> Result<(), OrchestratorError> {
+        if self.runs.contains_key(&plan.id) || plan.status == PlanStatus::Running {
+            return Err(invalid_state(plan, format!("plan {} is already running", plan.id)));
+        }
+        Ok(())
+    }
+
+    /// Whether `execute` may approve this draft itself (`approval.plans`).
+    fn auto_approves(&self, plan: &Plan) -> bool {
+        match self.settings.plan_approval {
+            PlanApproval::Never => true,
+            PlanApproval::Always => false,
+            PlanApproval::Complex => is_atomic(plan),
+        }
+    }
+
+    async fn load_session_for(&self, plan: &Plan, now: Timestamp) -> Result<SessionWalk, OrchestratorError> {
+        let lookup = plan.session_id.clone();
+        let record = self.repository.call(move |store| store.get_session(&lookup)).await?;
+        let state = record.map(|record| record.state).unwrap_or(SessionState::Idle);
+        let mut walk = SessionWalk::new(plan.session_id.clone(), state, now);
+        walk.about(&plan.id);
+        Ok(walk)
+    }
+
+    /// Hands a claimed plan to the engine and watches for its end.
+    fn launch(&mut self, plan: Plan, launch: Launch) -> RunStarted {
+        let config = RunConfig {
+            max_parallel: launch.max_parallel,
+            failure_policy: launch.failure_policy,
+            workspace_root: self.workspace_root.clone(),
+            backoff: Backoff::default(),
+            kill_grace: KILL_GRACE,
+            agents: AgentSet::without_llm(),
+        };
+        let plan_id = plan.id.clone();
+        let title = plan.title.clone();
+        let (handle, events) = spawn_run(self.repository.clone(), plan, config);
+        let run_id = handle.run_id.clone();
+        let cancel = handle.cancel_token();
+        let commands = self.commands.clone();
+        let watched = RunEnd { plan_id: plan_id.clone(), run_id: run_id.clone(), outcome: Err(String::new()) };
+        tokio::spawn(async move {
+            let outcome = handle.finished.await.map_err(|error| match error.try_into_panic() {
+                Ok(panic) => format!("run panicked: {}", panic_message(panic.as_ref())),
+                Err(error) => format!("run stopped: {error}"),
+            });
+            if let Some(commands) = commands.upgrade() {
+                let _ = commands.send(Command::RunFinished(RunEnd { outcome, ..watched })).await;
+            }
+        });
+        self.runs.insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), cancel, waiters: Vec::new() });
+        RunStarted { plan_id, run_id, title, events }
+    }
+}
+
+fn is_atomic(plan: &Plan) -> bool {
+    plan.classification.as_ref().is_some_and(|classification| classification.is_atomic())
+}
+
+/// The subtasks a retry re-runs: the named ones and everything that depends on them, or every
+/// subtask that is not done.
+fn rerun_set(plan: &Plan, named: Option<&[SubtaskId]>) -> Result<Vec<SubtaskId>, OrchestratorError> {
+    let Some(named) = named else {
+        return Ok(plan.subtasks.iter().filter(|subtask| subtask.status != SubtaskStatus::Done).map(|subtask| subtask.id.clone()).collect());
+    };
+    if named.is_empty() {
+        return Err(invalid_param("subtaskIds", "must not be empty (omit it to retry every subtask that is not done)"));
+    }
+    let graph = DependencyGraph::build(&plan.subtasks)
+        .map_err(|errors| OrchestratorError::Internal(format!("stored plan has an invalid graph: {}", errors.len())))?;
+    let mut positions = Vec::new();
+    for (index, id) in named.iter().enumerate() {
+        let Some(position) = plan.subtasks.iter().position(|subtask| &subtask.id == id) else {
+            return Err(invalid_param(&format!("subtaskIds[{index}]"), format!("unknown subtask \"{id}\"")));
+        };
+        positions.push(position);
+        positions.extend(graph.transitive_dependents(position));
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    Ok(positions.into_iter().map(|position| plan.subtasks[position].id.clone()).collect())
+}
