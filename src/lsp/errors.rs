@@ -60,7 +60,9 @@ pub fn orchestrator_error_to_jsonrpc(failure: OrchestratorError) -> Error {
             request_failed(format!("language model: {message}"), json!({ "kind": "llm" }))
         }
         OrchestratorError::Storage(cause) => request_failed(cause.to_string(), json!({ "kind": "storage" })),
-        OrchestratorError::Stopped => error(ErrorCode::InternalError, failure.to_string(), None),
+        OrchestratorError::Stopped | OrchestratorError::Internal(_) => {
+            error(ErrorCode::InternalError, failure.to_string(), None)
+        }
     }
 }
 
