@@ -355,3 +355,59 @@ impl LanguageServer for PlannerServer {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_error_reply() {
+        let (service, _socket, _shared) = build_service(ServerOptions::default());
+        let server = service.inner();
+        let reply = server
+            .serve_request::<ext::GetPlan, _, _>(json!({ "planId": "p" }), |_params| async move {
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                Err(orchestrator_unavailable("unreachable"))
+            })
+            .await;
+        let error = reply.unwrap_err();
+        assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InternalError);
+        assert_eq!(error.message, "internal error while handling planning/get");
+    }
+
+    #[tokio::test]
+    async fn params_are_checked_before_the_handler_runs() {
+        let (service, _socket, _shared) = build_service(ServerOptions::default());
+        let reply = service
+            .inner()
+            .serve_request::<ext::GetPlan, _, _>(json!({ "plan": 1 }), |_params| async move {
+                Err(orchestrator_unavailable("the handler must not run"))
+            })
+            .await;
+        let error = reply.unwrap_err();
+        assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InvalidParams);
+        assert_eq!(error.message, "missing field `planId`");
+    }
+
+    #[test]
+    fn the_workspace_root_comes_from_folders_then_root_uri_then_root_path() {
+        let mut params: InitializeParams = serde_json::from_value(json!({
+            "capabilities": {},
+            "rootPath": "/from/root/path",
+        }))
+        .unwrap();
+        assert_eq!(workspace_root_of(&params), Some(PathBuf::from("/from/root/path")));
+        params = serde_json::from_value(json!({
+            "capabilities": {},
+            "rootPath": "/from/root/path",
+            "rootUri": "file:///from/root/uri",
+            "workspaceFolders": [{ "uri": "file:///from/folder", "name": "w" }],
+        }))
+        .unwrap();
+        assert_eq!(workspace_root_of(&params), Some(PathBuf::from("/from/folder")));
+        params = serde_json::from_value(json!({ "capabilities": {} })).unwrap();
+        assert_eq!(workspace_root_of(&params), None);
+    }
+}
