@@ -218,25 +218,23 @@ impl TestServer {
     /// returned as `{ serverRequest, params }`; log messages are filed in `log_messages` and
     /// returned as `null` (callers skip it). `None` at the deadline or when the server closed stdout.
     fn receive(&mut self, deadline: Instant) -> Option<Value> {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let message = match self.incoming.recv_timeout(left) {
-                Ok(message) => message,
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
-            };
-            self.transcript.push(format!("<-- {message}"));
-            match (message.get("method").and_then(Value::as_str), message.get("id")) {
-                (Some(method), Some(id)) => {
-                    let (method, id) = (method.to_owned(), id.clone());
-                    self.answer_server_request(&method, id, &message);
-                    return Some(json!({ "serverRequest": method, "params": message["params"] }));
-                }
-                (Some("window/logMessage"), None) => {
-                    self.log_messages.push(message["params"]["message"].as_str().unwrap_or("").to_owned());
-                    return Some(Value::Null);
-                }
-                _ => return Some(message),
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match self.incoming.recv_timeout(left) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+        };
+        self.transcript.push(format!("<-- {message}"));
+        match (message.get("method").and_then(Value::as_str), message.get("id")) {
+            (Some(method), Some(id)) => {
+                let (method, id) = (method.to_owned(), id.clone());
+                self.answer_server_request(&method, id, &message);
+                Some(json!({ "serverRequest": method, "params": message["params"] }))
             }
+            (Some("window/logMessage"), None) => {
+                self.log_messages.push(message["params"]["message"].as_str().unwrap_or("").to_owned());
+                Some(Value::Null)
+            }
+            _ => Some(message),
         }
     }
 
