@@ -7,6 +7,12 @@
 //!
 //! The store does not decide anything: guards live on the model, policy in the orchestrator.
 
+mod codec;
+mod read;
+mod schema;
+mod thread;
+mod write;
+
 use std::path::{Path, PathBuf};
 
 use crate::fsm::{SessionEvent, SessionState};
@@ -17,7 +23,9 @@ use crate::model::{Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask
 pub enum StoreError {
     #[error("cannot open database {path}: {cause}")]
     Open { path: PathBuf, cause: String },
-    #[error("database {path} has schema version {found}, newer than this server supports ({supported}); upgrade codelab-planner")]
+    #[error(
+        "database {path} has schema version {found}, newer than this server supports ({supported}); upgrade codelab-planner"
+    )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("database {path}: {cause}")]
     Sqlite { path: PathBuf, cause: String },
@@ -103,13 +111,23 @@ pub enum WriteOp {
     UpdateHeader(PlanHeader),
     /// Like `UpdateHeader`, but only if the stored status is one of `expected`; otherwise the
     /// whole commit fails with `StatusConflict`. Used to claim a run across processes.
-    ClaimHeader { header: PlanHeader, expected: Vec<PlanStatus> },
+    ClaimHeader {
+        header: PlanHeader,
+        expected: Vec<PlanStatus>,
+    },
     /// The run fields (status, attempts, result, error, timestamps) of these subtasks, by id.
-    UpdateSubtasks { plan_id: PlanId, subtasks: Vec<Subtask> },
+    UpdateSubtasks {
+        plan_id: PlanId,
+        subtasks: Vec<Subtask>,
+    },
     /// An edit of a draft: title and the whole subtask list, updated in place by id (rows for
     /// removed ids deleted, new ones inserted, order kept), only if the stored version is
     /// `expected_version` (else `VersionConflict`); records the new version in the plan history.
-    ReplaceContent { plan: Plan, expected_version: u64, reason: String },
+    ReplaceContent {
+        plan: Plan,
+        expected_version: u64,
+        reason: String,
+    },
     AppendEvent(PlanEvent),
     /// Upserts the session's state and appends the transition to its log.
     Session(SessionTransition),
@@ -176,96 +194,74 @@ pub struct OpenReport {
 
 /// The synchronous repository over one SQLite connection.
 pub struct Store {
-    _private: (),
+    connection: rusqlite::Connection,
+    path: PathBuf,
 }
 
 impl Store {
     /// Opens (creating the folder and the file, mode 0600) and migrates the database; WAL,
     /// `synchronous=NORMAL`, a busy timeout. Plans left `running` become `interrupted` and their
-    /// running subtasks `pending`, with an event each. A newer schema is refused.
+    /// running subtasks `pending`, with an event each. A newer schema is refused. A file that is
+    /// not a healthy SQLite database is refused (`Corrupt`) and left untouched.
     pub fn open(path: &Path) -> Result<(Store, OpenReport), StoreError> {
-        todo!("store helper {}", path.display())
+        let connection = schema::open_connection(path)?;
+        let mut store = Store { connection, path: path.to_path_buf() };
+        let interrupted = store.interrupt_running_plans(Timestamp::now())?;
+        Ok((store, OpenReport { interrupted }))
     }
 
     pub fn path(&self) -> &Path {
-        todo!()
+        &self.path
     }
 
     /// Applies `ops` in one transaction; on any error nothing is written.
     pub fn commit(&mut self, ops: &[WriteOp]) -> Result<(), StoreError> {
-        todo!("store helper {}", ops.len())
+        write::commit(&mut self.connection, &self.path, ops)
     }
 
     pub fn get_plan(&self, id: &PlanId) -> Result<Option<Plan>, StoreError> {
-        todo!("store helper {id}")
+        read::get_plan(&self.connection, &self.path, id)
     }
 
     pub fn list_plans(&self, query: &ListQuery) -> Result<PlanPage, StoreError> {
-        todo!("store helper {query:?}")
+        read::list_plans(&self.connection, &self.path, query)
     }
 
     /// The newest `approved` or `running` plan of a session.
     pub fn active_plan(&self, session: &SessionId) -> Result<Option<PlanId>, StoreError> {
-        todo!("store helper {session}")
+        read::active_plan(&self.connection, &self.path, session)
     }
 
-    /// Every stored version of a plan's content, oldest first.
+    /// Every stored version of a plan's content, oldest first; `PlanNotFound` when absent.
     pub fn plan_versions(&self, id: &PlanId) -> Result<Vec<PlanVersion>, StoreError> {
-        todo!("store helper {id}")
+        read::plan_versions(&self.connection, &self.path, id)
     }
 
-    /// The plan's event log, oldest first.
+    /// The plan's event log, oldest first; `PlanNotFound` when absent.
     pub fn plan_events(&self, id: &PlanId) -> Result<Vec<PlanEvent>, StoreError> {
-        todo!("store helper {id}")
+        read::plan_events(&self.connection, &self.path, id)
     }
 
     pub fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        todo!("store helper {id}")
+        read::get_session(&self.connection, &self.path, id)
     }
 
     /// A session's transition log, oldest first.
     pub fn session_transitions(&self, id: &SessionId) -> Result<Vec<SessionTransition>, StoreError> {
-        todo!("store helper {id}")
+        read::session_transitions(&self.connection, &self.path, id)
     }
 
     /// Number of plans stored.
     pub fn count_plans(&self) -> Result<u64, StoreError> {
-        todo!("store helper")
+        read::count_plans(&self.connection, &self.path)
+    }
+
+    /// Marks every `running` plan `interrupted` (see [`Plan::interrupt`]) with an `interrupted`
+    /// event each, all in one transaction. Called by [`Store::open`]: a plan found running at
+    /// open time was left by a process that stopped without finishing it.
+    fn interrupt_running_plans(&mut self, now: Timestamp) -> Result<Vec<PlanId>, StoreError> {
+        write::interrupt_running_plans(&mut self.connection, &self.path, now)
     }
 }
 
-/// The async handle: a dedicated thread owns the [`Store`]; cheap to clone.
-#[derive(Clone)]
-pub struct PlanRepository {
-    _private: (),
-}
-
-impl PlanRepository {
-    /// Opens the store on its own thread.
-    pub async fn open(path: PathBuf) -> Result<(PlanRepository, OpenReport), StoreError> {
-        todo!("store helper {}", path.display())
-    }
-
-    pub fn path(&self) -> &Path {
-        todo!()
-    }
-
-    /// Runs `job` on the database thread and returns its result.
-    pub async fn call<R, F>(&self, job: F) -> Result<R, StoreError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
-    {
-        let _ = job;
-        todo!("store helper")
-    }
-
-    /// Shorthand for `call(|store| store.commit(&ops))`.
-    pub async fn commit(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.call(move |store| store.commit(&ops)).await
-    }
-
-    pub async fn get_plan(&self, id: PlanId) -> Result<Option<Plan>, StoreError> {
-        self.call(move |store| store.get_plan(&id)).await
-    }
-}
+pub use thread::PlanRepository;

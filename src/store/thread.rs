@@ -1,0 +1,109 @@
+//! [`PlanRepository`]: the async handle of the store. One dedicated OS thread owns the
+//! [`Store`]; callers send boxed closures over a channel and await the reply on a oneshot, so
+//! rusqlite never blocks a tokio worker.
+//!
+//! A panic inside a job is caught on the database thread and returned as an error; the thread
+//! keeps serving. The thread ends when the last handle is dropped. No SQL lives here.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+
+use super::{OpenReport, Store, StoreError};
+
+/// A unit of work for the database thread; it sends its own reply.
+type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// The async handle: a dedicated thread owns the [`Store`]; cheap to clone.
+#[derive(Clone)]
+pub struct PlanRepository {
+    jobs: mpsc::Sender<Job>,
+    path: Arc<PathBuf>,
+}
+
+impl PlanRepository {
+    /// Opens the store on its own thread.
+    pub async fn open(path: PathBuf) -> Result<(PlanRepository, OpenReport), StoreError> {
+        let (jobs, job_receiver) = mpsc::channel::<Job>();
+        let (opened_sender, opened) = oneshot::channel();
+        let thread_path = path.clone();
+        std::thread::Builder::new()
+            .name("codelab-store".to_owned())
+            .spawn(move || serve(thread_path, job_receiver, opened_sender))
+            .map_err(|error| StoreError::Open {
+                path: path.clone(),
+                cause: format!("cannot start database thread: {error}"),
+            })?;
+        let report = opened.await.map_err(|_| StoreError::Closed)??;
+        Ok((PlanRepository { jobs, path: Arc::new(path) }, report))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `job` on the database thread and returns its result. A panic in `job` comes back
+    /// as `StoreError::Sqlite` naming the panic; `Closed` if the thread has stopped.
+    pub async fn call<R, F>(&self, job: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply_sender, reply) = oneshot::channel();
+        let path = Arc::clone(&self.path);
+        let boxed: Job = Box::new(move |store: &mut Store| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(store)))
+                .unwrap_or_else(|panic| Err(panicked(&path, "job", panic.as_ref())));
+            // The caller may have stopped waiting; nothing to do then.
+            let _ = reply_sender.send(outcome);
+        });
+        self.jobs.send(boxed).map_err(|_| StoreError::Closed)?;
+        reply.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Shorthand for `call(|store| store.commit(&ops))`.
+    pub async fn commit(&self, ops: Vec<super::WriteOp>) -> Result<(), StoreError> {
+        self.call(move |store| store.commit(&ops)).await
+    }
+
+    pub async fn get_plan(&self, id: crate::model::PlanId) -> Result<Option<crate::model::Plan>, StoreError> {
+        self.call(move |store| store.get_plan(&id)).await
+    }
+}
+
+/// The database thread: open, report, then run jobs until every handle is dropped.
+fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Result<OpenReport, StoreError>>) {
+    let outcome =
+        catch_unwind(|| Store::open(&path)).unwrap_or_else(|panic| Err(panicked(&path, "open", panic.as_ref())));
+    let mut store = match outcome {
+        Ok((store, report)) => {
+            if opened.send(Ok(report)).is_err() {
+                return;
+            }
+            store
+        }
+        Err(error) => {
+            let _ = opened.send(Err(error));
+            return;
+        }
+    };
+    while let Ok(job) = jobs.recv() {
+        // `call` already catches panics of the caller's closure; this guards the wrapper itself.
+        if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
+            tracing::error!(path = %path.display(), "database job wrapper panicked");
+        }
+    }
+}
+
+fn panicked(path: &Path, what: &str, panic: &(dyn Any + Send)) -> StoreError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    StoreError::Sqlite { path: path.to_path_buf(), cause: format!("database {what} panicked: {message}") }
+}
