@@ -1,3 +1,68 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio.
+//!
+//! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
+//! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `info`. The process ends with
+//! `std::process::exit`: 0 after `shutdown` + `exit`, 1 after `exit` alone or end of input.
 
-fn main() {}
+use std::path::PathBuf;
+
+use clap::Parser;
+use codelab_planner::lsp::{ServerOptions, serve_stdio};
+use tracing_subscriber::EnvFilter;
+
+/// A language server that classifies coding tasks, plans them as dependency graphs and executes them.
+#[derive(Debug, Parser)]
+#[command(name = "codelab-planner", version, about)]
+struct Arguments {
+    /// Serve the Language Server Protocol on stdin/stdout (the default).
+    #[arg(long)]
+    stdio: bool,
+    /// Write logs to this file instead of stderr.
+    #[arg(long, value_name = "PATH")]
+    log_file: Option<PathBuf>,
+    /// Use this database file (overrides the `database` setting).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+}
+
+fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
+    let filter = std::env::var("CODELAB_PLANNER_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    match log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|cause| anyhow::anyhow!("cannot open log file {}: {cause}", path.display()))?;
+            builder.with_writer(std::sync::Mutex::new(file)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+fn main() {
+    let arguments = Arguments::parse();
+    if let Err(failure) = init_logging(arguments.log_file.as_ref()) {
+        eprintln!("codelab-planner: {failure}");
+        std::process::exit(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(failure) => {
+            eprintln!("codelab-planner: cannot start the async runtime: {failure}");
+            std::process::exit(2);
+        }
+    };
+    let _ = arguments.stdio;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "codelab-planner starting on stdio");
+    let options = ServerOptions { database_override: arguments.db };
+    let exit_code = runtime.block_on(serve_stdio(options));
+    tracing::info!(exit_code, "codelab-planner exiting");
+    std::process::exit(exit_code);
+}

@@ -1,1 +1,518 @@
-//! The protocol extensions: every custom method and its params/result types (lsp helper).
+//! The protocol extensions: every `planning/*` method as a type (an uninhabited enum implementing
+//! `ls_types::request::Request` or `Notification`, with its `METHOD`), and the wire objects they
+//! carry, named exactly as `docs/protocol.md` names them.
+//!
+//! This is the only place in Rust that spells a method name. Wire types are not domain types:
+//! they hold plain strings and numbers; `crate::lsp::convert` maps them to and from `crate::model`.
+//! Params structs ignore unknown fields (clients may send more); numbers a user can get wrong are
+//! signed so that a negative value is reported with its field name instead of a serde error.
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::ProgressToken;
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::ls_types::request::Request;
+
+/// Every method of the planning protocol (requests and the `planning/progress` notification).
+pub const ALL_METHODS: &[&str] = &[
+    <ClassifyTask as Request>::METHOD,
+    <CreatePlan as Request>::METHOD,
+    <GetPlan as Request>::METHOD,
+    <ListPlans as Request>::METHOD,
+    <UpdatePlan as Request>::METHOD,
+    <DeletePlan as Request>::METHOD,
+    <ApprovePlan as Request>::METHOD,
+    <RejectPlan as Request>::METHOD,
+    <RevisePlan as Request>::METHOD,
+    <ExecutePlan as Request>::METHOD,
+    <CancelPlan as Request>::METHOD,
+    <RetryPlan as Request>::METHOD,
+    <GetPlanStatus as Request>::METHOD,
+    <PlanHistory as Request>::METHOD,
+    <GetSession as Request>::METHOD,
+    <PlanningProgress as Notification>::METHOD,
+];
+
+/// The request methods only (what the server advertises in `experimental.planning.methods`).
+pub fn request_methods() -> Vec<&'static str> {
+    ALL_METHODS.iter().copied().filter(|method| *method != <PlanningProgress as Notification>::METHOD).collect()
+}
+
+macro_rules! planning_request {
+    ($(#[$doc:meta])* $name:ident = $method:literal, $params:ty => $result:ty) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub enum $name {}
+
+        impl Request for $name {
+            type Params = $params;
+            type Result = $result;
+            const METHOD: &'static str = $method;
+        }
+    };
+}
+
+planning_request!(
+    /// Classifies a task without creating anything.
+    ClassifyTask = "planning/classify", ClassifyParams => Classification
+);
+planning_request!(
+    /// Classifies, plans and stores a task; a complex plan waits for review.
+    CreatePlan = "planning/create", CreatePlanParams => CreatePlanResult
+);
+planning_request!(GetPlan = "planning/get", PlanIdParams => Plan);
+planning_request!(
+    /// Plan summaries, newest first, one page at a time.
+    ListPlans = "planning/list", ListPlansParams => ListPlansResult
+);
+planning_request!(
+    /// Edits a draft (title and/or the whole subtask list) at a known version.
+    UpdatePlan = "planning/update", UpdatePlanParams => Plan
+);
+planning_request!(DeletePlan = "planning/delete", PlanIdParams => DeletePlanResult);
+planning_request!(ApprovePlan = "planning/approve", PlanIdParams => Plan);
+planning_request!(RejectPlan = "planning/reject", RejectPlanParams => Plan);
+planning_request!(RevisePlan = "planning/revise", RevisePlanParams => Plan);
+planning_request!(
+    /// Starts a run and returns at once; progress follows as notifications.
+    ExecutePlan = "planning/execute", ExecutePlanParams => RunStartedResult
+);
+planning_request!(CancelPlan = "planning/cancel", CancelPlanParams => CancelPlanResult);
+planning_request!(
+    /// Runs the unfinished (or the named) subtasks of a failed, cancelled or interrupted plan.
+    RetryPlan = "planning/retry", RetryPlanParams => RunStartedResult
+);
+planning_request!(GetPlanStatus = "planning/status", PlanIdParams => PlanStatusResult);
+planning_request!(
+    /// Extension: every stored version of a plan's content, oldest first.
+    PlanHistory = "planning/history", PlanIdParams => PlanHistoryResult
+);
+planning_request!(
+    /// Extension: a session's FSM state.
+    GetSession = "planning/session", SessionParams => Session
+);
+
+/// Server → client: one event of a run.
+#[derive(Debug)]
+pub enum PlanningProgress {}
+
+impl Notification for PlanningProgress {
+    type Params = PlanningProgressParams;
+    const METHOD: &'static str = "planning/progress";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/// `isAtomic == false` ⇒ `agent == "plan"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Classification {
+    pub is_atomic: bool,
+    /// `code | plan | debug | explain`.
+    pub agent: String,
+    /// `high | medium | low`.
+    pub confidence: String,
+    pub reason: String,
+    /// `keywords | llm`.
+    pub method: String,
+}
+
+/// A subtask as the client writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubtaskInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `coder | debug | ask | shell`.
+    pub agent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<i64>,
+    /// Extension: the planner's estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subtask {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub agent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    pub depends_on: Vec<String>,
+    /// `pending | running | done | failed | skipped | cancelled`.
+    pub status: String,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub total: u32,
+    pub pending: u32,
+    pub running: u32,
+    pub done: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub cancelled: u32,
+    pub percentage: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub id: String,
+    pub session_id: String,
+    pub title: String,
+    pub goal: String,
+    /// `draft | approved | running | completed | failed | cancelled | rejected | interrupted`.
+    pub status: String,
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Classification>,
+    pub subtasks: Vec<Subtask>,
+    pub progress: Progress,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Extension: the current or last run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Extension: the feedback given with the last reject or revise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    pub id: String,
+    pub session_id: String,
+    pub title: String,
+    pub status: String,
+    pub progress: Progress,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A session and its FSM state (`idle`, `classify`, ..., `plan_review`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub state: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Params and results
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassifyParams {
+    pub task: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePlanParams {
+    pub task: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `auto | plan | direct`, default `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtasks: Option<Vec<SubtaskInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<TaskContext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePlanResult {
+    pub plan: Plan,
+    pub session: Session,
+}
+
+/// Params of every method that takes only a plan id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanIdParams {
+    pub plan_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPlansParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Default 50, 1..=500.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPlansResult {
+    pub plans: Vec<PlanSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePlanParams {
+    pub plan_id: String,
+    pub version: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtasks: Option<Vec<SubtaskInput>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletePlanResult {
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectPlanParams {
+    pub plan_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisePlanParams {
+    pub plan_id: String,
+    pub feedback: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutePlanParams {
+    pub plan_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<i64>,
+    /// `continue | failFast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Result of `planning/execute` and `planning/retry`; `status` is always `running`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStartedResult {
+    pub plan_id: String,
+    pub run_id: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelPlanParams {
+    pub plan_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelPlanResult {
+    pub plan_id: String,
+    pub cancelled: bool,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPlanParams {
+    pub plan_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtask_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_done_token: Option<ProgressToken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStatusResult {
+    pub plan_id: String,
+    pub status: String,
+    pub progress: Progress,
+    pub running: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+}
+
+/// One stored version of a plan's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanVersion {
+    pub version: u64,
+    pub title: String,
+    pub subtasks: Vec<Subtask>,
+    pub created_at: String,
+    /// `created`, `update`, `revise: <feedback>`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanHistoryResult {
+    pub plan_id: String,
+    pub versions: Vec<PlanVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionParams {
+    pub session_id: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanningProgressParams {
+    pub plan_id: String,
+    pub run_id: String,
+    pub event: RunEvent,
+}
+
+/// One event of a run, tagged by `kind`. Every run sends exactly one `planFinished`, last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum RunEvent {
+    PlanStarted {
+        title: String,
+        total: u32,
+    },
+    SubtaskStarted {
+        subtask_id: String,
+        attempt: u32,
+        title: String,
+    },
+    SubtaskOutput {
+        subtask_id: String,
+        text: String,
+    },
+    SubtaskRetrying {
+        subtask_id: String,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    SubtaskFinished {
+        subtask_id: String,
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        duration_ms: u64,
+    },
+    PlanFinished {
+        status: String,
+        progress: Progress,
+        duration_ms: u64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_unique_and_namespaced() {
+        let mut seen = std::collections::HashSet::new();
+        for method in ALL_METHODS {
+            assert!(method.starts_with("planning/"), "{method}");
+            assert!(seen.insert(*method), "duplicate {method}");
+        }
+        assert_eq!(request_methods().len(), ALL_METHODS.len() - 1);
+    }
+
+    #[test]
+    fn events_are_tagged_by_kind_in_camel_case() {
+        let event = RunEvent::SubtaskFinished {
+            subtask_id: "build".into(),
+            status: "done".into(),
+            result: None,
+            error: None,
+            duration_ms: 12,
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "subtaskFinished", "subtaskId": "build", "status": "done", "durationMs": 12})
+        );
+    }
+
+    #[test]
+    fn params_ignore_unknown_fields_and_default_optional_ones() {
+        let params: CreatePlanParams =
+            serde_json::from_value(serde_json::json!({"task": "x", "somethingNew": 1})).unwrap();
+        assert_eq!(params.task, "x");
+        assert!(params.subtasks.is_none());
+        let input: SubtaskInput =
+            serde_json::from_value(serde_json::json!({"title": "t", "agent": "shell", "command": "true"})).unwrap();
+        assert!(input.depends_on.is_empty());
+    }
+}

@@ -1,0 +1,240 @@
+//! Parsing of the client's `codelabPlanner` settings object (from `initializationOptions`,
+//! `workspace/configuration` or `workspace/didChangeConfiguration`) into [`Settings`].
+//!
+//! Accepts nested objects (`{"approval": {"plans": "always"}}`) and dotted keys
+//! (`{"approval.plans": "always"}`). An unknown key is a warning; a bad value is refused with a
+//! message naming the key and the value, and the previous value of that key is kept. A key that
+//! is absent or `null` takes its default. The API key itself is never read here, only the name
+//! of the variable that holds it, so nothing secret can reach a log.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::config::{LlmSettings, PlanApproval, Settings, ToolApproval, default_max_parallel};
+use crate::model::FailurePolicy;
+
+/// The configuration section name.
+pub const SECTION: &str = "codelabPlanner";
+
+/// The result of parsing: the settings to use and what the user should be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSettings {
+    pub settings: Settings,
+    /// Unknown keys.
+    pub warnings: Vec<String>,
+    /// Refused values (the previous value was kept).
+    pub errors: Vec<String>,
+}
+
+/// Parses `value`: either the `codelabPlanner` object itself or an object that holds it under
+/// `codelabPlanner`. Returns `None` when `value` is not an object (nothing to apply).
+pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettings> {
+    let object = value.as_object()?;
+    let section = match object.get(SECTION) {
+        Some(Value::Object(inner)) => inner,
+        _ => object,
+    };
+    let mut flat = Vec::new();
+    flatten(section, "", &mut flat);
+    let mut parsed = ParsedSettings { settings: Settings::default(), warnings: Vec::new(), errors: Vec::new() };
+    for (key, value) in flat {
+        if let Err(message) = apply_key(&mut parsed.settings, previous, &key, &value) {
+            match message {
+                KeyError::Unknown => parsed.warnings.push(format!("unknown setting \"{SECTION}.{key}\" ignored")),
+                KeyError::Bad(message) => parsed.errors.push(format!("{key}: {message}")),
+            }
+        }
+    }
+    Some(parsed)
+}
+
+/// Nested objects of the known groups become dotted keys; everything else is kept as is.
+fn flatten(object: &Map<String, Value>, prefix: &str, out: &mut Vec<(String, Value)>) {
+    for (key, value) in object {
+        let full_key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            Value::Object(inner) if matches!(full_key.as_str(), "approval" | "llm") => flatten(inner, &full_key, out),
+            _ => out.push((full_key, value.clone())),
+        }
+    }
+}
+
+enum KeyError {
+    Unknown,
+    Bad(String),
+}
+
+fn describe(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
+}
+
+fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Value) -> Result<(), KeyError> {
+    let result = match key {
+        "database" => parse_optional_string(value).map(|path| settings.database = path.map(PathBuf::from)),
+        "maxParallel" => parse_positive(value, default_max_parallel() as u64)
+            .map(|count| settings.max_parallel = usize::try_from(count).unwrap_or(usize::MAX)),
+        "failurePolicy" => {
+            parse_choice(value, FailurePolicy::Continue, FailurePolicy::parse, &FailurePolicy::expected())
+                .map(|policy| settings.failure_policy = policy)
+        }
+        "approval.plans" => {
+            parse_choice(value, PlanApproval::Complex, parse_plan_approval, "\"complex\", \"always\", \"never\"")
+                .map(|approval| settings.plan_approval = approval)
+        }
+        "approval.tools" => parse_choice(value, ToolApproval::Ask, parse_tool_approval, "\"ask\", \"auto\"")
+            .map(|approval| settings.tool_approval = approval),
+        "llm.baseUrl" => parse_optional_string(value).map(|url| settings.llm.base_url = url),
+        "llm.model" => parse_optional_string(value).map(|model| settings.llm.model = model),
+        "llm.apiKeyEnv" => parse_optional_string(value)
+            .map(|name| settings.llm.api_key_env = name.unwrap_or_else(|| LlmSettings::default().api_key_env)),
+        "llm.timeoutSecs" => parse_positive(value, LlmSettings::default().timeout_secs)
+            .map(|seconds| settings.llm.timeout_secs = seconds),
+        _ => return Err(KeyError::Unknown),
+    };
+    result.map_err(|message| {
+        keep_previous(settings, previous, key);
+        KeyError::Bad(message)
+    })
+}
+
+fn keep_previous(settings: &mut Settings, previous: &Settings, key: &str) {
+    match key {
+        "database" => settings.database = previous.database.clone(),
+        "maxParallel" => settings.max_parallel = previous.max_parallel,
+        "failurePolicy" => settings.failure_policy = previous.failure_policy,
+        "approval.plans" => settings.plan_approval = previous.plan_approval,
+        "approval.tools" => settings.tool_approval = previous.tool_approval,
+        "llm.baseUrl" => settings.llm.base_url = previous.llm.base_url.clone(),
+        "llm.model" => settings.llm.model = previous.llm.model.clone(),
+        "llm.apiKeyEnv" => settings.llm.api_key_env = previous.llm.api_key_env.clone(),
+        "llm.timeoutSecs" => settings.llm.timeout_secs = previous.llm.timeout_secs,
+        _ => {}
+    }
+}
+
+fn parse_optional_string(value: &Value) -> Result<Option<String>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) if text.trim().is_empty() => Ok(None),
+        Value::String(text) => Ok(Some(text.clone())),
+        other => Err(format!("expected a string, got {}", describe(other))),
+    }
+}
+
+fn parse_positive(value: &Value, default: u64) -> Result<u64, String> {
+    match value {
+        Value::Null => Ok(default),
+        Value::Number(number) => match number.as_u64() {
+            Some(count) if count >= 1 => Ok(count),
+            _ => Err(format!("expected a positive integer, got {number}")),
+        },
+        other => Err(format!("expected a positive integer, got {}", describe(other))),
+    }
+}
+
+fn parse_choice<T>(value: &Value, default: T, parse: fn(&str) -> Option<T>, expected: &str) -> Result<T, String> {
+    match value {
+        Value::Null => Ok(default),
+        Value::String(text) => parse(text).ok_or_else(|| format!("unknown value \"{text}\" (expected {expected})")),
+        other => Err(format!("expected one of {expected}, got {}", describe(other))),
+    }
+}
+
+fn parse_plan_approval(text: &str) -> Option<PlanApproval> {
+    match text {
+        "complex" => Some(PlanApproval::Complex),
+        "always" => Some(PlanApproval::Always),
+        "never" => Some(PlanApproval::Never),
+        _ => None,
+    }
+}
+
+fn parse_tool_approval(text: &str) -> Option<ToolApproval> {
+    match text {
+        "ask" => Some(ToolApproval::Ask),
+        "auto" => Some(ToolApproval::Auto),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(value: Value) -> ParsedSettings {
+        parse_settings(&value, &Settings::default()).unwrap()
+    }
+
+    #[test]
+    fn empty_object_gives_defaults_and_non_objects_give_nothing() {
+        assert_eq!(parse(json!({})).settings, Settings::default());
+        assert!(parse_settings(&Value::Null, &Settings::default()).is_none());
+        assert!(parse_settings(&json!([1]), &Settings::default()).is_none());
+    }
+
+    #[test]
+    fn database_is_a_path_or_null() {
+        assert_eq!(parse(json!({"database": "/tmp/x.db"})).settings.database, Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(parse(json!({"database": null})).settings.database, None);
+        assert_eq!(parse(json!({"database": 3})).errors, vec!["database: expected a string, got 3".to_owned()]);
+    }
+
+    #[test]
+    fn max_parallel_must_be_positive_and_keeps_the_previous_value() {
+        assert_eq!(parse(json!({"maxParallel": 7})).settings.max_parallel, 7);
+        let previous = Settings { max_parallel: 5, ..Settings::default() };
+        let parsed = parse_settings(&json!({"maxParallel": -3}), &previous).unwrap();
+        assert_eq!(parsed.errors, vec!["maxParallel: expected a positive integer, got -3".to_owned()]);
+        assert_eq!(parsed.settings.max_parallel, 5);
+        assert_eq!(parse(json!({"maxParallel": 0})).errors.len(), 1);
+        assert_eq!(parse(json!({"maxParallel": "4"})).errors.len(), 1);
+    }
+
+    #[test]
+    fn failure_policy_names() {
+        assert_eq!(parse(json!({"failurePolicy": "failFast"})).settings.failure_policy, FailurePolicy::FailFast);
+        let parsed = parse(json!({"failurePolicy": "stop"}));
+        assert!(parsed.errors[0].starts_with("failurePolicy: unknown value \"stop\""), "{:?}", parsed.errors);
+        assert_eq!(parsed.settings.failure_policy, FailurePolicy::Continue);
+    }
+
+    #[test]
+    fn approval_nested_and_dotted() {
+        let nested = parse(json!({"approval": {"plans": "always", "tools": "auto"}})).settings;
+        assert_eq!((nested.plan_approval, nested.tool_approval), (PlanApproval::Always, ToolApproval::Auto));
+        let dotted = parse(json!({"approval.plans": "never", "approval.tools": "ask"})).settings;
+        assert_eq!((dotted.plan_approval, dotted.tool_approval), (PlanApproval::Never, ToolApproval::Ask));
+        assert_eq!(parse(json!({"approval": {"plans": "sometimes"}})).errors.len(), 1);
+        assert_eq!(parse(json!({"approval.tools": true})).errors.len(), 1);
+    }
+
+    #[test]
+    fn llm_keys() {
+        let settings = parse(json!({"llm": {"baseUrl": "http://127.0.0.1:9/v1", "model": "m", "apiKeyEnv": "MY_KEY", "timeoutSecs": 30}})).settings;
+        assert_eq!(settings.llm.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(settings.llm.model.as_deref(), Some("m"));
+        assert_eq!(settings.llm.api_key_env, "MY_KEY");
+        assert_eq!(settings.llm.timeout_secs, 30);
+        let dotted = parse(json!({"llm.timeoutSecs": -1, "llm.apiKeyEnv": null}));
+        assert_eq!(dotted.errors, vec!["llm.timeoutSecs: expected a positive integer, got -1".to_owned()]);
+        assert_eq!(dotted.settings.llm, LlmSettings::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_and_the_section_wrapper_is_accepted() {
+        let parsed = parse(json!({"codelabPlanner": {"maxParallel": 3, "colour": "blue", "llm": {"temperature": 1}}}));
+        assert_eq!(parsed.settings.max_parallel, 3);
+        assert_eq!(
+            parsed.warnings,
+            vec![
+                "unknown setting \"codelabPlanner.colour\" ignored".to_owned(),
+                "unknown setting \"codelabPlanner.llm.temperature\" ignored".to_owned()
+            ]
+        );
+        assert!(parsed.errors.is_empty());
+    }
+}

@@ -1,0 +1,84 @@
+//! Handlers for runs: execute, retry (both return at once and spawn the event forwarding),
+//! cancel, status, and the `window/workDoneProgress/cancel` notification.
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::WorkDoneProgressCancelParams;
+
+use crate::lsp::convert;
+use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
+use crate::lsp::ext;
+use crate::lsp::progress::spawn_run_forwarding;
+use crate::lsp::server::{PlannerServer, panic_message};
+use crate::model::PlanId;
+
+pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
+    server
+        .serve_request::<ext::ExecutePlan, _, _>(params, |params| async move {
+            let request = convert::execute_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
+            let run = orchestrator.execute(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
+            spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
+            Ok(result)
+        })
+        .await
+}
+
+pub async fn handle_plan_retry(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
+    server
+        .serve_request::<ext::RetryPlan, _, _>(params, |params| async move {
+            let request = convert::retry_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
+            let run = orchestrator.retry(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
+            spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
+            Ok(result)
+        })
+        .await
+}
+
+pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result<ext::CancelPlanResult> {
+    server
+        .serve_request::<ext::CancelPlan, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
+            let outcome = orchestrator
+                .cancel(PlanId::from_raw(params.plan_id), params.reason)
+                .await
+                .map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(convert::cancel_outcome_to_wire(&outcome))
+        })
+        .await
+}
+
+pub async fn handle_plan_status(server: &PlannerServer, params: Value) -> Result<ext::PlanStatusResult> {
+    server
+        .serve_request::<ext::GetPlanStatus, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
+            let status =
+                orchestrator.status(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(convert::status_to_wire(&status))
+        })
+        .await
+}
+
+/// The user pressed cancel on a `$/progress` the server started: cancel that run.
+pub async fn handle_work_done_progress_cancel(server: &PlannerServer, params: WorkDoneProgressCancelParams) {
+    let Some(plan_id) = server.shared.plan_of_progress_token(&params.token) else {
+        tracing::debug!("window/workDoneProgress/cancel for an unknown token");
+        return;
+    };
+    let Ok(orchestrator) = server.orchestrator().await else { return };
+    tokio::spawn(async move {
+        let cancelling = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            orchestrator.cancel(plan_id.clone(), Some("cancelled from the editor".to_owned())),
+        ));
+        match cancelling.await {
+            Ok(Ok(outcome)) => {
+                tracing::info!(plan = %plan_id, cancelled = outcome.cancelled, "cancelled by progress token")
+            }
+            Ok(Err(failure)) => tracing::warn!(plan = %plan_id, "cancel by progress token failed: {failure}"),
+            Err(panic) => tracing::error!(plan = %plan_id, "cancel panicked: {}", panic_message(&panic)),
+        }
+    });
+}

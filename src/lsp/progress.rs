@@ -1,0 +1,214 @@
+//! Forwarding of one run's events to the client: each `RunEvent` becomes a `planning/progress`
+//! notification and, when a token is available, a `$/progress` begin/report/end.
+//!
+//! The token is the request's `workDoneToken`, or one created with
+//! `window/workDoneProgress/create` when the client advertised `window.workDoneProgress`. The
+//! token is remembered (token → plan) while the run lasts so `window/workDoneProgress/cancel`
+//! can find the plan. The forwarding task is spawned: handlers never wait for a run.
+
+use std::sync::Arc;
+
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::notification::Progress as ProgressNotification;
+use tower_lsp_server::ls_types::{
+    NumberOrString, ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin,
+    WorkDoneProgressEnd, WorkDoneProgressReport,
+};
+
+use crate::engine::{EventReceiver, RunEvent, RunEventKind};
+use crate::model::{RunId, SubtaskId};
+use crate::orchestrator::RunStarted;
+
+use super::convert::run_event_to_wire;
+use super::ext::PlanningProgress;
+use super::server::SharedState;
+
+/// Starts forwarding `run`'s events; returns at once.
+pub fn spawn_run_forwarding(
+    client: Client,
+    shared: Arc<SharedState>,
+    run: RunStarted,
+    request_token: Option<ProgressToken>,
+) {
+    tokio::spawn(forward_run(client, shared, run, request_token));
+}
+
+async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, request_token: Option<ProgressToken>) {
+    let RunStarted { plan_id, run_id, title, events } = run;
+    let token = match request_token {
+        Some(token) => Some(token),
+        None => create_token(&client, &shared, &run_id).await,
+    };
+    if let Some(token) = &token {
+        shared.remember_progress_token(token.clone(), plan_id.clone());
+        send_work_done(
+            &client,
+            token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title,
+                cancellable: Some(true),
+                message: None,
+                percentage: Some(0),
+            }),
+        )
+        .await;
+    }
+    let finished = forward_events(&client, token.as_ref(), events).await;
+    if let Some(token) = &token {
+        if !finished {
+            let end = WorkDoneProgressEnd { message: Some("stopped".to_owned()) };
+            send_work_done(&client, token, WorkDoneProgress::End(end)).await;
+        }
+        shared.forget_progress_token(token);
+    }
+    tracing::debug!(plan = %plan_id, run = %run_id, "run forwarding ended");
+}
+
+/// Forwards until `PlanFinished`; true when it was seen.
+async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut events: EventReceiver) -> bool {
+    let mut text = RunProgressText::default();
+    while let Some(event) = events.recv().await {
+        client.send_notification::<PlanningProgress>(run_event_to_wire(&event)).await;
+        let Some(token) = token else {
+            if event.kind.is_final() {
+                return true;
+            }
+            continue;
+        };
+        match text.observe(&event) {
+            Some(WorkDoneUpdate::Report(message)) => {
+                let report = WorkDoneProgressReport {
+                    cancellable: Some(true),
+                    message: Some(message),
+                    percentage: Some(event.progress.percentage()),
+                };
+                send_work_done(client, token, WorkDoneProgress::Report(report)).await;
+            }
+            Some(WorkDoneUpdate::End(message)) => {
+                send_work_done(client, token, WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(message) }))
+                    .await;
+                return true;
+            }
+            None => {}
+        }
+    }
+    false
+}
+
+async fn create_token(client: &Client, shared: &SharedState, run_id: &RunId) -> Option<ProgressToken> {
+    if !shared.client_supports_work_done_progress() {
+        return None;
+    }
+    let token = NumberOrString::String(format!("codelab-planner/run/{run_id}"));
+    match client.create_work_done_progress(token.clone()).await {
+        Ok(()) => Some(token),
+        Err(failure) => {
+            tracing::warn!("window/workDoneProgress/create failed: {}", failure.message);
+            None
+        }
+    }
+}
+
+async fn send_work_done(client: &Client, token: &ProgressToken, value: WorkDoneProgress) {
+    let params = ProgressParams { token: token.clone(), value: ProgressParamsValue::WorkDone(value) };
+    client.send_notification::<ProgressNotification>(params).await;
+}
+
+/// What a run event changes in the `$/progress` stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkDoneUpdate {
+    Report(String),
+    End(String),
+}
+
+/// Tracks the running subtasks' titles to write `3/7 · running: Run tests`.
+#[derive(Debug, Default)]
+pub struct RunProgressText {
+    running: Vec<(SubtaskId, String)>,
+}
+
+impl RunProgressText {
+    /// The report or end message for `event`; `None` for output and the start (begin is sent
+    /// separately).
+    pub fn observe(&mut self, event: &RunEvent) -> Option<WorkDoneUpdate> {
+        let progress = event.progress;
+        let counts = format!("{}/{}", progress.finished(), progress.total);
+        match &event.kind {
+            RunEventKind::PlanStarted { .. } | RunEventKind::SubtaskOutput { .. } => None,
+            RunEventKind::SubtaskStarted { subtask_id, title, .. } => {
+                if !self.running.iter().any(|(id, _)| id == subtask_id) {
+                    self.running.push((subtask_id.clone(), title.clone()));
+                }
+                Some(WorkDoneUpdate::Report(self.report(&counts)))
+            }
+            RunEventKind::SubtaskRetrying { subtask_id, attempt, .. } => Some(WorkDoneUpdate::Report(format!(
+                "{} · retrying {subtask_id} (attempt {attempt})",
+                self.report(&counts)
+            ))),
+            RunEventKind::SubtaskFinished { subtask_id, .. } => {
+                self.running.retain(|(id, _)| id != subtask_id);
+                Some(WorkDoneUpdate::Report(self.report(&counts)))
+            }
+            RunEventKind::PlanFinished { status, duration_ms } => {
+                let seconds = *duration_ms as f64 / 1000.0;
+                Some(WorkDoneUpdate::End(format!("{status} {}/{} in {seconds:.1}s", progress.done, progress.total)))
+            }
+        }
+    }
+
+    fn report(&self, counts: &str) -> String {
+        if self.running.is_empty() {
+            counts.to_owned()
+        } else {
+            let titles: Vec<&str> = self.running.iter().map(|(_, title)| title.as_str()).collect();
+            format!("{counts} · running: {}", titles.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PlanId, PlanStatus, Progress, SubtaskStatus, Timestamp};
+
+    fn event(progress: Progress, kind: RunEventKind) -> RunEvent {
+        RunEvent {
+            plan_id: PlanId::from_raw("p"),
+            run_id: RunId::from_raw("r"),
+            at: Timestamp::from_millis(0),
+            progress,
+            kind,
+        }
+    }
+
+    #[test]
+    fn report_and_end_messages() {
+        let mut text = RunProgressText::default();
+        let running = Progress { total: 7, done: 3, running: 1, pending: 3, ..Default::default() };
+        let started = event(
+            running,
+            RunEventKind::SubtaskStarted {
+                subtask_id: SubtaskId::from_raw("t"),
+                title: "Run tests".into(),
+                attempt: 1,
+            },
+        );
+        assert_eq!(text.observe(&started), Some(WorkDoneUpdate::Report("3/7 · running: Run tests".into())));
+        let done = Progress { total: 7, done: 4, pending: 3, ..Default::default() };
+        let finished = event(
+            done,
+            RunEventKind::SubtaskFinished {
+                subtask_id: SubtaskId::from_raw("t"),
+                title: "Run tests".into(),
+                status: SubtaskStatus::Done,
+                result: None,
+                error: None,
+                duration_ms: 1,
+            },
+        );
+        assert_eq!(text.observe(&finished), Some(WorkDoneUpdate::Report("4/7".into())));
+        let all_done = Progress { total: 7, done: 7, ..Default::default() };
+        let end = event(all_done, RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 12_400 });
+        assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));
+    }
+}

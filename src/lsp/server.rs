@@ -1,0 +1,413 @@
+//! The language server proper: [`PlannerServer`] (the `LanguageServer` impl: lifecycle and
+//! configuration), the state its handlers share, and the service builder that registers every
+//! `planning/*` handler.
+//!
+//! The orchestrator starts once, when the client says `initialized` or at the first planning
+//! request, whichever comes first (a `tokio::sync::OnceCell`); it needs the workspace root and the
+//! settings that `initialize` delivers. No lock here is ever held across an await.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::FutureExt;
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::notification::{Notification, WorkDoneProgressCancel};
+use tower_lsp_server::ls_types::request::Request;
+use tower_lsp_server::ls_types::{
+    ConfigurationItem, DidChangeConfigurationParams, InitializeParams, InitializeResult, InitializedParams,
+    MessageType, ProgressToken, ServerCapabilities, ServerInfo,
+};
+use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
+
+use crate::config::Settings;
+use crate::model::PlanId;
+use crate::orchestrator::{Orchestrator, OrchestratorConfig};
+
+use super::config::{SECTION, parse_settings};
+use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
+use super::{ext, handlers};
+
+/// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
+const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Options from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// `--db PATH`: overrides the `database` setting.
+    pub database_override: Option<PathBuf>,
+}
+
+/// What `initialize` learned; read when the orchestrator starts.
+#[derive(Debug, Default)]
+struct Setup {
+    workspace_root: Option<PathBuf>,
+    settings: Settings,
+    client_supports_work_done_progress: bool,
+    client_supports_configuration: bool,
+    /// Messages for the client that could not be sent before `initialized`.
+    deferred_messages: Vec<(MessageType, String)>,
+}
+
+/// State shared by the server, its handlers and its spawned tasks.
+pub struct SharedState {
+    options: ServerOptions,
+    setup: Mutex<Setup>,
+    orchestrator: tokio::sync::OnceCell<Orchestrator>,
+    shutdown_requested: AtomicBool,
+    /// `$/progress` token → the plan whose run it reports (for `window/workDoneProgress/cancel`).
+    progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SharedState {
+    fn new(options: ServerOptions) -> Self {
+        Self {
+            options,
+            setup: Mutex::new(Setup::default()),
+            orchestrator: tokio::sync::OnceCell::new(),
+            shutdown_requested: AtomicBool::new(false),
+            progress_tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// 0 after a `shutdown` request, 1 otherwise (LSP `exit` semantics).
+    pub fn exit_code(&self) -> i32 {
+        if self.shutdown_requested.load(Ordering::SeqCst) { 0 } else { 1 }
+    }
+
+    /// Stops the orchestrator if it started (runs end `interrupted`), waiting a bounded time.
+    pub async fn stop_orchestrator(&self) {
+        if let Some(orchestrator) = self.orchestrator.get() {
+            let stopping = AssertUnwindSafe(orchestrator.shutdown()).catch_unwind();
+            if tokio::time::timeout(ORCHESTRATOR_STOP_TIMEOUT, stopping).await.is_err() {
+                tracing::warn!("the orchestrator did not stop within {ORCHESTRATOR_STOP_TIMEOUT:?}");
+            }
+        }
+    }
+
+    pub fn client_supports_work_done_progress(&self) -> bool {
+        lock(&self.setup).client_supports_work_done_progress
+    }
+
+    pub fn remember_progress_token(&self, token: ProgressToken, plan_id: PlanId) {
+        lock(&self.progress_tokens).insert(token, plan_id);
+    }
+
+    pub fn forget_progress_token(&self, token: &ProgressToken) {
+        lock(&self.progress_tokens).remove(token);
+    }
+
+    pub fn plan_of_progress_token(&self, token: &ProgressToken) -> Option<PlanId> {
+        lock(&self.progress_tokens).get(token).cloned()
+    }
+
+    fn orchestrator_config(&self) -> OrchestratorConfig {
+        let setup = lock(&self.setup);
+        let workspace_root =
+            setup.workspace_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."));
+        let database = self
+            .options
+            .database_override
+            .clone()
+            .or_else(|| setup.settings.database.clone())
+            .map(|path| if path.is_relative() { workspace_root.join(path) } else { path });
+        OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }
+    }
+}
+
+/// The `LanguageServer` implementation. Planning handlers live in `crate::lsp::handlers`.
+pub struct PlannerServer {
+    pub(crate) client: Client,
+    pub(crate) shared: Arc<SharedState>,
+}
+
+/// Builds the service with every planning method registered. The returned state outlives the
+/// service: `main` reads the exit code from it and stops the orchestrator after `exit`.
+pub fn build_service(options: ServerOptions) -> (LspService<PlannerServer>, ClientSocket, Arc<SharedState>) {
+    let shared = Arc::new(SharedState::new(options));
+    let server_shared = shared.clone();
+    let builder = LspService::build(move |client| PlannerServer { client, shared: server_shared });
+    let builder = handlers::register(builder).custom_method(
+        <WorkDoneProgressCancel as Notification>::METHOD,
+        handlers::runs::handle_work_done_progress_cancel,
+    );
+    let (service, socket) = builder.finish();
+    (service, socket, shared)
+}
+
+impl PlannerServer {
+    /// The running orchestrator, started now if it is not yet.
+    pub(crate) async fn orchestrator(&self) -> Result<Orchestrator> {
+        let shared = self.shared.clone();
+        let client = self.client.clone();
+        let started = self
+            .shared
+            .orchestrator
+            .get_or_try_init(|| async move { start_orchestrator(&shared, &client).await })
+            .await;
+        started.cloned().map_err(|cause| orchestrator_unavailable(&cause))
+    }
+
+    /// Parses params as `R::Params` and runs `handler` (which converts them, then gets the
+    /// orchestrator, so malformed params are refused without touching the database); a panic
+    /// anywhere in it becomes an internal error reply.
+    pub(crate) async fn serve_request<R, F, Fut>(&self, params: Value, handler: F) -> Result<R::Result>
+    where
+        R: Request,
+        F: FnOnce(R::Params) -> Fut,
+        Fut: Future<Output = Result<R::Result>>,
+    {
+        let work = async move {
+            let params: R::Params = parse_params(params)?;
+            handler(params).await
+        };
+        match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                tracing::error!(method = R::METHOD, "handler panicked: {}", panic_message(&panic));
+                Err(handler_panicked(R::METHOD))
+            }
+        }
+    }
+
+    async fn apply_settings_value(&self, value: &Value, origin: &str) {
+        let previous = lock(&self.shared.setup).settings.clone();
+        let Some(parsed) = parse_settings(value, &previous) else { return };
+        for message in parsed.warnings.iter().chain(&parsed.errors) {
+            tracing::warn!("{origin}: {message}");
+            self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
+        }
+        let settings = parsed.settings;
+        lock(&self.shared.setup).settings = settings.clone();
+        if let Some(orchestrator) = self.shared.orchestrator.get() {
+            let update = AssertUnwindSafe(orchestrator.set_settings(settings)).catch_unwind().await;
+            if !matches!(update, Ok(Ok(()))) {
+                tracing::warn!("{origin}: the orchestrator did not take the new settings");
+            }
+        }
+    }
+
+    /// Asks the client for the `codelabPlanner` section and applies it.
+    async fn fetch_configuration(&self) {
+        let item = ConfigurationItem { scope_uri: None, section: Some(SECTION.to_owned()) };
+        match self.client.configuration(vec![item]).await {
+            Ok(values) => {
+                if let Some(value) = values.into_iter().next() {
+                    self.apply_settings_value(&value, "workspace/configuration").await;
+                }
+            }
+            Err(failure) => tracing::warn!("workspace/configuration failed: {}", failure.message),
+        }
+    }
+
+    fn spawn_background(&self, work: impl FnOnce(PlannerServer) -> futures::future::BoxFuture<'static, ()>) {
+        let server = PlannerServer { client: self.client.clone(), shared: self.shared.clone() };
+        tokio::spawn(work(server));
+    }
+}
+
+async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
+    let config = shared.orchestrator_config();
+    let root = config.workspace_root.display().to_string();
+    let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
+    match starting {
+        Ok(Ok((orchestrator, report))) => {
+            tracing::info!(database = %report.database.display(), workspace = %root, "planner started");
+            if !report.interrupted.is_empty() {
+                let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
+                let message = format!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
+                client.log_message(MessageType::INFO, message).await;
+            }
+            Ok(orchestrator)
+        }
+        Ok(Err(failure)) => {
+            tracing::error!("planner failed to start: {failure}");
+            client.log_message(MessageType::ERROR, format!("codelab-planner: {failure}")).await;
+            Err(failure.to_string())
+        }
+        Err(panic) => {
+            tracing::error!("planner panicked while starting: {}", panic_message(&panic));
+            Err("internal error while starting".to_owned())
+        }
+    }
+}
+
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
+    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first()) {
+        if let Some(path) = folder.uri.to_file_path() {
+            return Some(path.into_owned());
+        }
+    }
+    #[allow(deprecated)]
+    if let Some(path) = params.root_uri.as_ref().and_then(|uri| uri.to_file_path()) {
+        return Some(path.into_owned());
+    }
+    #[allow(deprecated)]
+    params.root_path.as_ref().filter(|path| !path.is_empty()).map(PathBuf::from)
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        experimental: Some(json!({
+            "planning": {
+                "methods": ext::request_methods(),
+                "progress": <ext::PlanningProgress as Notification>::METHOD,
+            }
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+impl LanguageServer for PlannerServer {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut deferred = Vec::new();
+        let root = workspace_root_of(&params);
+        if root.is_none() {
+            let cwd = std::env::current_dir().map(|path| path.display().to_string()).unwrap_or_default();
+            deferred.push((MessageType::INFO, format!("codelab-planner: no workspace folder given; using {cwd}")));
+        }
+        let work_done_progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress);
+        let configuration = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.configuration);
+        let parsed =
+            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
+        let mut setup = lock(&self.shared.setup);
+        if let Some(parsed) = parsed {
+            for message in parsed.warnings.iter().chain(&parsed.errors) {
+                tracing::warn!("initializationOptions: {message}");
+                deferred.push((MessageType::WARNING, format!("codelab-planner: {message}")));
+            }
+            setup.settings = parsed.settings;
+        }
+        setup.workspace_root = root;
+        setup.client_supports_work_done_progress = work_done_progress.unwrap_or(false);
+        setup.client_supports_configuration = configuration.unwrap_or(false);
+        setup.deferred_messages = deferred;
+        drop(setup);
+        Ok(InitializeResult {
+            capabilities: capabilities(),
+            server_info: Some(ServerInfo {
+                name: env!("CARGO_PKG_NAME").to_owned(),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.spawn_background(|server| {
+            async move {
+                let (messages, fetch_configuration) = {
+                    let mut setup = lock(&server.shared.setup);
+                    (std::mem::take(&mut setup.deferred_messages), setup.client_supports_configuration)
+                };
+                for (kind, message) in messages {
+                    server.client.log_message(kind, message).await;
+                }
+                if let Err(failure) = server.orchestrator().await {
+                    tracing::error!("{}", failure.message);
+                }
+                if fetch_configuration {
+                    server.fetch_configuration().await;
+                }
+            }
+            .boxed()
+        });
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shared.shutdown_requested.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let settings = params.settings;
+        self.spawn_background(|server| {
+            async move {
+                // Our section pushed by the client wins; otherwise pull it when the client can
+                // answer `workspace/configuration`; otherwise take a non-empty object as ours.
+                let carries_section = settings.get(SECTION).is_some_and(Value::is_object);
+                let can_fetch = lock(&server.shared.setup).client_supports_configuration;
+                let non_empty = settings.as_object().is_some_and(|object| !object.is_empty());
+                if carries_section || (!can_fetch && non_empty) {
+                    server.apply_settings_value(&settings, "workspace/didChangeConfiguration").await;
+                } else if can_fetch {
+                    server.fetch_configuration().await;
+                }
+            }
+            .boxed()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_error_reply() {
+        let (service, _socket, _shared) = build_service(ServerOptions::default());
+        let server = service.inner();
+        let reply = server
+            .serve_request::<ext::GetPlan, _, _>(json!({ "planId": "p" }), |_params| async move {
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                Err(orchestrator_unavailable("unreachable"))
+            })
+            .await;
+        let error = reply.unwrap_err();
+        assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InternalError);
+        assert_eq!(error.message, "internal error while handling planning/get");
+    }
+
+    #[tokio::test]
+    async fn params_are_checked_before_the_handler_runs() {
+        let (service, _socket, _shared) = build_service(ServerOptions::default());
+        let reply = service
+            .inner()
+            .serve_request::<ext::GetPlan, _, _>(json!({ "plan": 1 }), |_params| async move {
+                Err(orchestrator_unavailable("the handler must not run"))
+            })
+            .await;
+        let error = reply.unwrap_err();
+        assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InvalidParams);
+        assert_eq!(error.message, "missing field `planId`");
+    }
+
+    #[test]
+    fn the_workspace_root_comes_from_folders_then_root_uri_then_root_path() {
+        let mut params: InitializeParams = serde_json::from_value(json!({
+            "capabilities": {},
+            "rootPath": "/from/root/path",
+        }))
+        .unwrap();
+        assert_eq!(workspace_root_of(&params), Some(PathBuf::from("/from/root/path")));
+        params = serde_json::from_value(json!({
+            "capabilities": {},
+            "rootPath": "/from/root/path",
+            "rootUri": "file:///from/root/uri",
+            "workspaceFolders": [{ "uri": "file:///from/folder", "name": "w" }],
+        }))
+        .unwrap();
+        assert_eq!(workspace_root_of(&params), Some(PathBuf::from("/from/folder")));
+        params = serde_json::from_value(json!({ "capabilities": {} })).unwrap();
+        assert_eq!(workspace_root_of(&params), None);
+    }
+}
