@@ -84,7 +84,8 @@ impl SharedState {
         if self.shutdown_requested.load(Ordering::SeqCst) { 0 } else { 1 }
     }
 
-    /// Stops the orchestrator if it started (runs end `interrupted`), waiting a bounded time.
+    /// Stops the orchestrator if it started (its runs are cancelled: processes killed, plans
+    /// `cancelled` and retryable), waiting a bounded time.
     pub async fn stop_orchestrator(&self) {
         if let Some(orchestrator) = self.orchestrator.get() {
             let stopping = AssertUnwindSafe(orchestrator.shutdown()).catch_unwind();
