@@ -39,6 +39,45 @@ fn every_mirror_names_exactly_the_methods_of_ext_rs() {
     }
 }
 
+/// Every `name` written in backticks that looks like an identifier, a method or a path.
+fn quoted_names(text: &str) -> BTreeSet<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| {
+            !quoted.is_empty()
+                && quoted.chars().all(|character| character.is_ascii_alphanumeric() || "$/._-".contains(character))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The shared contract (`../shared/protocol.md`, beside the checkout) is what clients and
+/// acceptance checks rely on: every method it names is defined, and every name it quotes (methods,
+/// statuses, event kinds, error kinds, settings) appears in the project's fuller copy.
+#[test]
+fn the_project_protocol_keeps_every_name_of_the_shared_contract() {
+    let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared_path = crate_root.join("../shared/protocol.md");
+    let Ok(shared) = std::fs::read_to_string(&shared_path) else {
+        eprintln!("note: {} is not beside this checkout; the shared contract is not compared", shared_path.display());
+        return;
+    };
+    let ours = std::fs::read_to_string(crate_root.join("docs/protocol.md")).expect("docs/protocol.md");
+    let defined: BTreeSet<String> = ALL_METHODS.iter().map(|method| (*method).to_owned()).collect();
+    let undefined: Vec<String> = planning_names(&shared).into_iter().filter(|name| !defined.contains(name)).collect();
+    assert!(undefined.is_empty(), "the shared contract names methods that ext.rs does not define: {undefined:?}");
+    let not_ours = |name: &String| !ours.contains(name.as_str()) && !name.ends_with(".md");
+    let dropped: Vec<String> = quoted_names(&shared).into_iter().filter(not_ours).collect();
+    assert!(dropped.is_empty(), "docs/protocol.md dropped names of the shared contract: {dropped:?}");
+}
+
+#[test]
+fn the_quoted_name_scanner_keeps_identifiers_only() {
+    let names = quoted_names("`planStarted` and `a -> b` and `$/progress`, `approval.plans`");
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), ["$/progress", "approval.plans", "planStarted"]);
+}
+
 #[test]
 fn the_name_scanner_finds_names_and_stops_at_punctuation() {
     let names = planning_names("`planning/create` and planning/get, see planning/progress.");
