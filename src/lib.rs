@@ -13,5 +13,6 @@ pub mod graph;
 pub mod lsp;
 pub mod model;
 pub mod orchestrator;
+pub mod panics;
 pub mod planner;
 pub mod store;

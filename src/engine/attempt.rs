@@ -84,14 +84,3 @@ pub(super) fn output_sink(
         });
     })
 }
-
-/// The text of a panic payload, for `internal error: <message>`.
-pub(super) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic".to_owned()
-    }
-}

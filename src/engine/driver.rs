@@ -14,7 +14,8 @@ use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
-use super::attempt::{SharedProgress, TaskReport, output_sink, panic_message, run_attempt, wait_backoff};
+use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
+use crate::panics::panic_message;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig};
@@ -249,7 +250,7 @@ impl Driver {
             Err(join_error) => {
                 let Some(node) = self.task_nodes.remove(&join_error.id()) else { return };
                 let message = if join_error.is_panic() {
-                    format!("internal error: {}", panic_message(join_error.into_panic()))
+                    format!("internal error: {}", panic_message(&*join_error.into_panic()))
                 } else {
                     "internal error: the attempt was aborted".to_owned()
                 };

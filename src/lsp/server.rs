@@ -26,6 +26,7 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
 
 use crate::config::Settings;
+use crate::panics::panic_message;
 use crate::model::PlanId;
 use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 
@@ -174,7 +175,7 @@ impl PlannerServer {
         match AssertUnwindSafe(work).catch_unwind().await {
             Ok(result) => result,
             Err(panic) => {
-                tracing::error!(method = R::METHOD, "handler panicked: {}", panic_message(&panic));
+                tracing::error!(method = R::METHOD, "handler panicked: {}", panic_message(&*panic));
                 Err(handler_panicked(R::METHOD))
             }
         }
@@ -236,18 +237,10 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
             Err(failure.to_string())
         }
         Err(panic) => {
-            tracing::error!("planner panicked while starting: {}", panic_message(&panic));
+            tracing::error!("planner panicked while starting: {}", panic_message(&*panic));
             Err("internal error while starting".to_owned())
         }
     }
-}
-
-pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {

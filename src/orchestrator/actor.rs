@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::runs::{ActiveRun, CancelWait, RunEnd};
 use super::{CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, UpdateRequest};
 use crate::config::Settings;
+use crate::panics::panic_message;
 use crate::model::{Plan, PlanId, PlanStatus};
 use crate::store::PlanRepository;
 
@@ -54,7 +55,7 @@ impl Actor {
             // keeps serving.
             let outcome = std::panic::AssertUnwindSafe(self.handle(command)).catch_unwind().await;
             if let Err(panic) = outcome {
-                tracing::error!(panic = %panic_message(&panic), "orchestrator operation panicked");
+                tracing::error!(panic = %panic_message(&*panic), "orchestrator operation panicked");
             }
         }
         for run in self.runs.values() {
@@ -104,16 +105,5 @@ impl Actor {
                 let _ = reply.send(waits);
             }
         }
-    }
-}
-
-/// The text of a caught panic.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "unknown panic".to_owned()
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::actor::{Actor, Command, panic_message};
+use super::actor::{Actor, Command};
 use super::errors::{invalid_state, refused};
 use super::plans::{event, status_change};
 use super::session::SessionWalk;
@@ -17,6 +17,7 @@ use crate::config::PlanApproval;
 use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
+use crate::panics::panic_message;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, SubtaskStatus, Timestamp};
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
 
@@ -261,7 +262,7 @@ impl Actor {
         let watched = RunEnd { plan_id: plan_id.clone(), run_id: run_id.clone(), outcome: Err(String::new()) };
         tokio::spawn(async move {
             let outcome = handle.finished.await.map_err(|error| match error.try_into_panic() {
-                Ok(panic) => format!("run panicked: {}", panic_message(panic.as_ref())),
+                Ok(panic) => format!("run panicked: {}", panic_message(&*panic)),
                 Err(error) => format!("run stopped: {error}"),
             });
             if let Some(commands) = commands.upgrade() {

@@ -9,7 +9,8 @@ use crate::lsp::convert;
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
 use crate::lsp::progress::spawn_run_forwarding;
-use crate::lsp::server::{PlannerServer, panic_message};
+use crate::lsp::server::PlannerServer;
+use crate::panics::panic_message;
 use crate::model::PlanId;
 
 pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
@@ -78,7 +79,7 @@ pub async fn handle_work_done_progress_cancel(server: &PlannerServer, params: Wo
                 tracing::info!(plan = %plan_id, cancelled = outcome.cancelled, "cancelled by progress token")
             }
             Ok(Err(failure)) => tracing::warn!(plan = %plan_id, "cancel by progress token failed: {failure}"),
-            Err(panic) => tracing::error!(plan = %plan_id, "cancel panicked: {}", panic_message(&panic)),
+            Err(panic) => tracing::error!(plan = %plan_id, "cancel panicked: {}", panic_message(&*panic)),
         }
     });
 }
