@@ -347,3 +347,37 @@ async fn bad_input_names_the_field() {
     let missing = orchestrator.get(PlanId::from_raw("01NOPE")).await;
     assert!(matches!(missing, Err(OrchestratorError::PlanNotFound(_))));
 }
+
+#[tokio::test]
+async fn reset_returns_any_session_to_idle_cancelling_its_run_or_rejecting_its_draft() {
+    let workspace = tempfile::tempdir().unwrap();
+    let orchestrator = start(workspace.path()).await;
+
+    let reviewed = orchestrator.create(plan_request("in review", vec![shell("a", "true", &[])])).await.unwrap();
+    let view = orchestrator.reset_session(reviewed.session.id.clone()).await.unwrap();
+    assert_eq!(view.state, SessionState::Idle);
+    assert_eq!(orchestrator.get(reviewed.plan.id.clone()).await.unwrap().status, PlanStatus::Rejected);
+
+    let running = orchestrator.create(plan_request("long run", vec![shell("slow", "sleep 30", &[])])).await.unwrap();
+    orchestrator.approve(running.plan.id.clone()).await.unwrap();
+    let mut started = orchestrator
+        .execute(ExecuteRequest { plan_id: running.plan.id.clone(), max_parallel: None, failure_policy: None })
+        .await
+        .unwrap();
+    loop {
+        let event = tokio::time::timeout(RUN_TIMEOUT, started.events.recv()).await.unwrap().unwrap();
+        if matches!(event.kind, RunEventKind::SubtaskStarted { .. }) {
+            break;
+        }
+    }
+    assert_eq!(orchestrator.session(running.session.id.clone()).await.unwrap().state, SessionState::PlanExecution);
+    let view = orchestrator.reset_session(running.session.id.clone()).await.unwrap();
+    assert_eq!(view.state, SessionState::Idle);
+    assert_eq!(orchestrator.get(running.plan.id.clone()).await.unwrap().status, PlanStatus::Cancelled, "the run was cancelled first");
+    let kinds = drain(started.events).await;
+    assert!(matches!(kinds.last(), Some(RunEventKind::PlanFinished { status: PlanStatus::Cancelled, .. })));
+    assert_eq!(orchestrator.session(running.session.id.clone()).await.unwrap().state, SessionState::Idle);
+
+    let unknown = orchestrator.reset_session(SessionId::from_raw("no-such-session")).await;
+    assert!(matches!(unknown, Err(OrchestratorError::SessionNotFound(_))), "{unknown:?}");
+}

@@ -29,6 +29,7 @@ pub const ALL_METHODS: &[&str] = &[
     <GetPlanStatus as Request>::METHOD,
     <PlanHistory as Request>::METHOD,
     <GetSession as Request>::METHOD,
+    <ResetSession as Request>::METHOD,
     <PlanningProgress as Notification>::METHOD,
 ];
 
@@ -89,6 +90,11 @@ planning_request!(
 planning_request!(
     /// Extension: a session's FSM state.
     GetSession = "planning/session", SessionParams => Session
+);
+planning_request!(
+    /// Extension: `reset` — a plan in review is rejected, the session's runs are cancelled, and
+    /// the session returns to `idle`.
+    ResetSession = "planning/resetSession", SessionParams => Session
 );
 
 /// Server → client: one event of a run.

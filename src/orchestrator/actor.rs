@@ -9,10 +9,10 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::runs::{ActiveRun, CancelWait, RunEnd};
-use super::{CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, UpdateRequest};
+use super::{CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest};
 use crate::config::Settings;
 use crate::panics::panic_message;
-use crate::model::{Plan, PlanId, PlanStatus};
+use crate::model::{Plan, PlanId, PlanStatus, SessionId};
 use crate::store::PlanRepository;
 
 type Reply<T> = oneshot::Sender<Result<T, OrchestratorError>>;
@@ -28,6 +28,9 @@ pub(super) enum Command {
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
+    /// Ends whatever the session is doing and returns it to `idle`; replies with the session and
+    /// one receiver per run of the session that was cancelled.
+    ResetSession(SessionId, Reply<(SessionView, Vec<oneshot::Receiver<PlanStatus>>)>),
     /// Sent by a run's watcher task when the engine has committed the final status.
     RunFinished(RunEnd),
     SetSettings(Box<Settings>, oneshot::Sender<()>),
@@ -91,6 +94,9 @@ impl Actor {
             }
             Command::Cancel(plan_id, reason, reply) => {
                 let _ = reply.send(self.cancel(plan_id, reason).await);
+            }
+            Command::ResetSession(session_id, reply) => {
+                let _ = reply.send(self.reset_session(session_id).await);
             }
             Command::RunFinished(end) => self.run_finished(end).await,
             Command::SetSettings(settings, reply) => {

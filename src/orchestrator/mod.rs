@@ -331,6 +331,14 @@ impl Orchestrator {
             .ok_or(OrchestratorError::SessionNotFound(session_id))
     }
 
+    /// `reset`: ends whatever the session is doing — a plan in review is rejected, its runs here
+    /// are cancelled (and waited for, briefly) — and returns it to `idle`.
+    pub async fn reset_session(&self, session_id: SessionId) -> Result<SessionView, OrchestratorError> {
+        let (view, stopping) = self.ask(|reply| Command::ResetSession(session_id, reply)).await??;
+        let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(stopping)).await;
+        Ok(view)
+    }
+
     /// New settings from the client (`workspace/didChangeConfiguration`).
     pub async fn set_settings(&self, settings: Settings) -> Result<(), OrchestratorError> {
         self.ask(|reply| Command::SetSettings(Box::new(settings), reply)).await

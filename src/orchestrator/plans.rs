@@ -93,8 +93,29 @@ impl Actor {
                 session.fire_if_legal(SessionEvent::PlanRejected);
             }
         }
-        session.reset_unless_idle("new task");
+        session.reset_unless_idle();
         Ok(ops)
+    }
+
+    /// `reset`, valid from every state: a plan in review is rejected, the session's runs in this
+    /// process are cancelled, and the session returns to `idle` (logged).
+    pub(super) async fn reset_session(
+        &mut self,
+        session_id: SessionId,
+    ) -> Result<(SessionView, Vec<tokio::sync::oneshot::Receiver<PlanStatus>>), OrchestratorError> {
+        let lookup = session_id.clone();
+        let record = self.repository.call(move |store| store.get_session(&lookup)).await?;
+        let Some(record) = record else { return Err(OrchestratorError::SessionNotFound(session_id)) };
+        let now = Timestamp::now();
+        let mut session = SessionWalk::new(session_id, record.state, now);
+        let stopping = self.stop_runs_of_session(&session.id, "the session was reset");
+        let mut ops = self.close_previous_interaction(&mut session, now).await?;
+        let view = SessionView { id: session.id.clone(), state: session.state };
+        ops.extend(session.into_ops());
+        if !ops.is_empty() {
+            self.repository.commit(ops).await?;
+        }
+        Ok((view, stopping))
     }
 
     /// The newest draft plan of the session (the one its `plan_review` state is about).

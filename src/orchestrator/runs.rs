@@ -18,7 +18,7 @@ use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::panics::panic_message;
-use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
 
 /// Most subtasks run at once, whatever the request asks.
@@ -29,6 +29,7 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 /// A run of this process, as the actor tracks it.
 pub(super) struct ActiveRun {
     pub run_id: RunId,
+    pub session_id: SessionId,
     pub cancel: CancellationToken,
     waiters: Vec<oneshot::Sender<PlanStatus>>,
 }
@@ -210,6 +211,15 @@ impl Actor {
         status
     }
 
+    /// Cancels every run of this process that belongs to `session`.
+    pub(super) fn stop_runs_of_session(&mut self, session: &SessionId, reason: &str) -> Vec<oneshot::Receiver<PlanStatus>> {
+        self.runs
+            .values_mut()
+            .filter(|run| &run.session_id == session)
+            .map(|run| run.stop(Some(reason.to_owned())))
+            .collect()
+    }
+
     fn launch_settings(&self, max_parallel: Option<usize>, failure_policy: Option<FailurePolicy>) -> Result<Launch, OrchestratorError> {
         let max_parallel = max_parallel.unwrap_or(self.settings.max_parallel);
         if max_parallel == 0 || max_parallel > MAX_PARALLEL_LIMIT {
@@ -254,6 +264,7 @@ impl Actor {
             agents: AgentSet::without_llm(),
         };
         let plan_id = plan.id.clone();
+        let session_id = plan.session_id.clone();
         let title = plan.title.clone();
         let (handle, events) = spawn_run(self.repository.clone(), plan, config);
         let run_id = handle.run_id.clone();
@@ -269,7 +280,7 @@ impl Actor {
                 let _ = commands.send(Command::RunFinished(RunEnd { outcome, ..watched })).await;
             }
         });
-        self.runs.insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), cancel, waiters: Vec::new() });
+        self.runs.insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), session_id, cancel, waiters: Vec::new() });
         RunStarted { plan_id, run_id, title, events }
     }
 }

@@ -50,17 +50,11 @@ impl SessionWalk {
         }
     }
 
-    /// Makes the session ready for a new task: from any state but `idle`, the old interaction
-    /// ends (`reset`, logged).
-    pub fn reset_unless_idle(&mut self, detail: &str) {
+    /// Makes the session ready for something new: from any state but `idle`, the old
+    /// interaction ends (`reset`, logged).
+    pub fn reset_unless_idle(&mut self) {
         if self.state != SessionState::Idle {
-            self.fire_if_legal_with(SessionEvent::Reset, detail);
-        }
-    }
-
-    fn fire_if_legal_with(&mut self, event: SessionEvent, detail: &str) {
-        if let Err(error) = self.fire(event, Some(detail.to_owned())) {
-            tracing::debug!(session = %self.id, %error, "session transition skipped");
+            self.fire_if_legal(SessionEvent::Reset);
         }
     }
 

@@ -136,3 +136,25 @@ fn an_unknown_dependency_names_its_path() {
     assert_eq!(refused.data["kind"], "validation");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn reset_session_rejects_the_plan_in_review_and_unknown_sessions_are_named() {
+    let (_dir, mut server) = started();
+    let created = server.call(
+        "planning/create",
+        json!({ "task": "build and test the project", "mode": "plan", "subtasks": [shell("a", "true", &[])] }),
+    );
+    let session_id = created["session"]["id"].clone();
+    assert_eq!(created["session"]["state"], "plan_review");
+    let reset = server.call("planning/resetSession", json!({ "sessionId": session_id }));
+    assert_eq!(reset["state"], "idle");
+    let plan = server.call("planning/get", json!({ "planId": created["plan"]["id"] }));
+    assert_eq!(plan["status"], "rejected");
+    let session = server.call("planning/session", json!({ "sessionId": session_id }));
+    assert_eq!(session["state"], "idle");
+
+    let unknown = server.call_err("planning/resetSession", json!({ "sessionId": "no-such-session" }));
+    assert_eq!(unknown.code, -32803);
+    assert_eq!(unknown.data["kind"], "sessionNotFound");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}

@@ -25,6 +25,7 @@ pub fn register(builder: LspServiceBuilder<PlannerServer>) -> LspServiceBuilder<
         .custom_method(<ext::DeletePlan as Request>::METHOD, plans::handle_plan_delete)
         .custom_method(<ext::PlanHistory as Request>::METHOD, plans::handle_plan_history)
         .custom_method(<ext::GetSession as Request>::METHOD, plans::handle_session_get)
+        .custom_method(<ext::ResetSession as Request>::METHOD, plans::handle_session_reset)
         .custom_method(<ext::ApprovePlan as Request>::METHOD, review::handle_plan_approve)
         .custom_method(<ext::RejectPlan as Request>::METHOD, review::handle_plan_reject)
         .custom_method(<ext::RevisePlan as Request>::METHOD, review::handle_plan_revise)

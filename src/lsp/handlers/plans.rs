@@ -104,3 +104,16 @@ pub async fn handle_session_get(server: &PlannerServer, params: Value) -> Result
         })
         .await
 }
+
+pub async fn handle_session_reset(server: &PlannerServer, params: Value) -> Result<ext::Session> {
+    server
+        .serve_request::<ext::ResetSession, _, _>(params, |params| async move {
+            let orchestrator = server.orchestrator().await?;
+            let session = orchestrator
+                .reset_session(SessionId::from_raw(params.session_id))
+                .await
+                .map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(convert::session_to_wire(&session))
+        })
+        .await
+}
