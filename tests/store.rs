@@ -514,6 +514,20 @@ fn a_newer_schema_is_refused_not_rebuilt() {
 }
 
 #[test]
+fn a_checkpoint_moves_the_whole_log_into_the_database() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = database_in(&folder);
+    let mut store = open(&path);
+    for number in 0..20 {
+        insert(&mut store, &draft("s", &format!("plan {number}"), vec![subtask("a", AgentKind::Coder)]));
+    }
+    let (log_pages, copied_pages) = store.checkpoint().unwrap();
+    assert!(log_pages > 0, "the commits went to the log first");
+    assert_eq!(copied_pages, log_pages, "nothing else reads, so all of it is copied");
+    assert_eq!(open(&path).count_plans().unwrap(), 20);
+}
+
+#[test]
 fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let folder = tempfile::tempdir().unwrap();
     let path = database_in(&folder);

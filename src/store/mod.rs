@@ -257,6 +257,14 @@ impl Store {
         read::count_plans(&self.connection, &self.path)
     }
 
+    /// Copies the write-ahead log into the database file without waiting for readers (a
+    /// passive checkpoint); returns the log's size and how much of it was copied, in pages.
+    pub fn checkpoint(&mut self) -> Result<(i64, i64), StoreError> {
+        self.connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))
+            .map_err(|error| codec::sqlite_error(&self.path, error))
+    }
+
     /// Marks every `running` plan `interrupted` (see [`Plan::interrupt`]) with an `interrupted`
     /// event each, all in one transaction. Called by [`Store::open`]: a plan found running at
     /// open time was left by a process that stopped without finishing it.

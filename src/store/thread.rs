@@ -18,6 +18,9 @@ use super::{OpenReport, Store, StoreError};
 /// A unit of work for the database thread; it sends its own reply.
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// How long the database thread waits without work before it checkpoints the write-ahead log.
+const IDLE_BEFORE_CHECKPOINT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The async handle: a dedicated thread owns the [`Store`]; cheap to clone.
 #[derive(Clone)]
 pub struct PlanRepository {
@@ -91,19 +94,31 @@ fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Resul
             return;
         }
     };
-    while let Ok(job) = jobs.recv() {
-        // `call` already catches panics of the caller's closure; this guards the wrapper itself.
-        if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
-            tracing::error!(path = %path.display(), "database job wrapper panicked");
+    let mut jobs_since_checkpoint = 0_u64;
+    loop {
+        match jobs.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
+            Ok(job) => {
+                // `call` already catches panics of the caller's closure; this guards the wrapper.
+                if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
+                    tracing::error!(path = %path.display(), "database job wrapper panicked");
+                }
+                jobs_since_checkpoint += 1;
+            }
+            // Quiet for a moment: move the write-ahead log into the database now, so that the
+            // checkpoint's disk sync does not land on a request later.
+            Err(mpsc::RecvTimeoutError::Timeout) if jobs_since_checkpoint > 0 => {
+                if let Err(error) = store.checkpoint() {
+                    tracing::warn!(%error, "idle checkpoint failed");
+                }
+                jobs_since_checkpoint = 0;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
 }
 
 fn panicked(path: &Path, what: &str, panic: &(dyn Any + Send)) -> StoreError {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
+    let message = crate::panics::panic_message(panic);
     StoreError::Sqlite { path: path.to_path_buf(), cause: format!("database {what} panicked: {message}") }
 }
