@@ -208,8 +208,8 @@ fn configure(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     }
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(|error| open_error(path, error))?;
     // The store thread checkpoints when idle; the automatic checkpoint (and its disk sync inside a
-    // commit) is only the bound for long busy stretches: 10,000 pages, about 40 MB of log.
-    connection.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(|error| open_error(path, error))?;
+    // commit) is only the bound for long busy stretches: 4,000 pages, about 16 MB of log.
+    connection.pragma_update(None, "wal_autocheckpoint", 4_000).map_err(|error| open_error(path, error))?;
     connection.pragma_update(None, "foreign_keys", "ON").map_err(|error| open_error(path, error))?;
     Ok(())
 }
