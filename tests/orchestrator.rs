@@ -61,6 +61,18 @@ async fn drain(mut events: EventReceiver) -> Vec<RunEventKind> {
     kinds
 }
 
+/// Consumes events until the first `subtaskStarted`.
+async fn wait_until_a_subtask_started(events: &mut EventReceiver) {
+    loop {
+        let event = tokio::time::timeout(RUN_TIMEOUT, events.recv()).await.expect("a subtask starts in time");
+        match event {
+            Some(event) if matches!(event.kind, RunEventKind::SubtaskStarted { .. }) => return,
+            Some(_) => {}
+            None => panic!("the run ended before any subtask started"),
+        }
+    }
+}
+
 async fn execute(orchestrator: &Orchestrator, plan_id: &PlanId) -> Vec<RunEventKind> {
     let request = ExecuteRequest { plan_id: plan_id.clone(), max_parallel: None, failure_policy: None };
     let started = orchestrator.execute(request).await.expect("execute starts");
@@ -248,12 +260,7 @@ async fn running_plan_cannot_be_deleted_and_cancel_stops_it() {
         .execute(ExecuteRequest { plan_id: created.plan.id.clone(), max_parallel: None, failure_policy: None })
         .await
         .unwrap();
-    loop {
-        let event = tokio::time::timeout(RUN_TIMEOUT, started.events.recv()).await.unwrap().unwrap();
-        if matches!(event.kind, RunEventKind::SubtaskStarted { .. }) {
-            break;
-        }
-    }
+    wait_until_a_subtask_started(&mut started.events).await;
     assert!(matches!(orchestrator.delete(created.plan.id.clone()).await, Err(OrchestratorError::InvalidState { status: PlanStatus::Running, .. })));
     let status = orchestrator.status(created.plan.id.clone()).await.unwrap();
     assert_eq!(status.running, vec![SubtaskId::from_raw("slow")]);
@@ -364,12 +371,7 @@ async fn reset_returns_any_session_to_idle_cancelling_its_run_or_rejecting_its_d
         .execute(ExecuteRequest { plan_id: running.plan.id.clone(), max_parallel: None, failure_policy: None })
         .await
         .unwrap();
-    loop {
-        let event = tokio::time::timeout(RUN_TIMEOUT, started.events.recv()).await.unwrap().unwrap();
-        if matches!(event.kind, RunEventKind::SubtaskStarted { .. }) {
-            break;
-        }
-    }
+    wait_until_a_subtask_started(&mut started.events).await;
     assert_eq!(orchestrator.session(running.session.id.clone()).await.unwrap().state, SessionState::PlanExecution);
     let view = orchestrator.reset_session(running.session.id.clone()).await.unwrap();
     assert_eq!(view.state, SessionState::Idle);
