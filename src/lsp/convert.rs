@@ -8,16 +8,13 @@
 use crate::engine::{RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
-use crate::orchestrator::{
+use crate::orchestrator::{MAX_LIST_LIMIT, 
     CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, RetryRequest, SessionView, StatusView,
     TaskContext, UpdateRequest,
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
 use super::ext;
-
-/// Largest `planning/list` page.
-pub const LIST_LIMIT_MAX: i64 = 500;
 
 fn field_problem(path: &str, message: impl Into<String>) -> Problem {
     Problem { kind: ProblemKind::Field, path: path.to_owned(), message: message.into() }
@@ -264,8 +261,8 @@ pub fn list_params_to_request(params: ext::ListPlansParams) -> Result<ListReques
         None => None,
         Some(limit) => {
             let limit = positive_integer(limit, "limit")?;
-            if limit > LIST_LIMIT_MAX.unsigned_abs() {
-                return Err(field_problem("limit", format!("at most {LIST_LIMIT_MAX}, got {limit}")));
+            if usize::try_from(limit).map_or(true, |limit| limit > MAX_LIST_LIMIT) {
+                return Err(field_problem("limit", format!("at most {MAX_LIST_LIMIT}, got {limit}")));
             }
             Some(usize::try_from(limit).unwrap_or(usize::MAX))
         }

@@ -45,7 +45,7 @@ impl Actor {
                 (build_subtasks(&draft.subtasks, "subtasks")?, Some(draft.title))
             }
         };
-        let title = title.or(planned_title).unwrap_or_else(|| short_title(&goal));
+        let title = title.or(planned_title).unwrap_or_else(|| planner::plan_title(&goal));
         let mut plan = Plan::new_draft(session_id.clone(), title, goal, subtasks, now);
         plan.classification = Some(classification.clone());
 
@@ -296,7 +296,7 @@ fn classify_for_mode(goal: &str, mode: CreateMode, explicit_subtasks: bool) -> C
 /// The one subtask of an atomic task, for the routed agent.
 fn atomic_subtask(goal: &str, classification: &Classification) -> Subtask {
     let agent = AgentKind::for_route(classification.agent()).unwrap_or(AgentKind::Coder);
-    let mut subtask = Subtask::new(SubtaskId::from_raw("s1"), short_title(goal), agent);
+    let mut subtask = Subtask::new(SubtaskId::from_raw("s1"), planner::plan_title(goal), agent);
     subtask.description = goal.to_owned();
     subtask
 }
@@ -312,13 +312,3 @@ fn notes_of(request: &CreateRequest) -> Option<String> {
     (!notes.trim().is_empty()).then_some(notes)
 }
 
-/// The first line of the task, at most 80 characters.
-pub(super) fn short_title(goal: &str) -> String {
-    let first_line = goal.lines().find(|line| !line.trim().is_empty()).unwrap_or(goal).trim();
-    let mut title: String = first_line.chars().take(80).collect();
-    if first_line.chars().count() > 80 {
-        title.pop();
-        title.push('…');
-    }
-    title
-}
