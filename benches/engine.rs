@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use codelab_planner::engine::{
     AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, Backoff, RunConfig, SubtaskExecutor, spawn_run,
 };
-use codelab_planner::model::{AgentKind, FailurePolicy, Plan, PlanStatus, RunId, SessionId, Subtask, SubtaskId, Timestamp};
+use codelab_planner::model::{
+    AgentKind, FailurePolicy, Plan, PlanStatus, RunId, SessionId, Subtask, SubtaskId, Timestamp,
+};
 use codelab_planner::store::{PlanHeader, PlanRepository, WriteOp};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -70,7 +72,8 @@ fn subtasks_of(dag: &[Vec<usize>], descriptions: impl Fn(usize) -> String) -> Ve
     dag.iter()
         .enumerate()
         .map(|(node, dependencies)| {
-            let mut subtask = Subtask::new(SubtaskId::from_raw(format!("n{node}")), format!("node {node}"), AgentKind::Coder);
+            let mut subtask =
+                Subtask::new(SubtaskId::from_raw(format!("n{node}")), format!("node {node}"), AgentKind::Coder);
             subtask.description = descriptions(node);
             subtask.depends_on = dependencies.iter().map(|d| SubtaskId::from_raw(format!("n{d}"))).collect();
             subtask.timeout_secs = None;
@@ -130,7 +133,10 @@ async fn level_batched_makespan(dag: &[Vec<usize>], durations: &[u64], max_paral
     for current in 0..depth {
         let members: Vec<usize> = (0..dag.len()).filter(|&node| level[node] == current).collect();
         for batch in members.chunks(max_parallel) {
-            futures::future::join_all(batch.iter().map(|&node| tokio::time::sleep(Duration::from_millis(durations[node])))).await;
+            futures::future::join_all(
+                batch.iter().map(|&node| tokio::time::sleep(Duration::from_millis(durations[node]))),
+            )
+            .await;
         }
     }
     started.elapsed()
@@ -171,7 +177,8 @@ async fn cancel_sample(root: &Path, repository: &PlanRepository, sample: usize) 
     let pid_files: Vec<PathBuf> = (0..SIZE).map(|index| root.join(format!("s{sample}-{index}.pid"))).collect();
     let subtasks = (0..SIZE)
         .map(|index| {
-            let mut subtask = Subtask::new(SubtaskId::from_raw(format!("p{index}")), format!("sleeper {index}"), AgentKind::Shell);
+            let mut subtask =
+                Subtask::new(SubtaskId::from_raw(format!("p{index}")), format!("sleeper {index}"), AgentKind::Shell);
             subtask.command = Some(format!("echo $$ > {}; sleep 30", pid_files[index].display()));
             subtask
         })
@@ -231,7 +238,10 @@ fn main() {
             cancel.push(cancel_sample(&root, &repository, sample).await);
         }
 
-        println!("{:<34} {:>10} {:>10} {:>10}  {:<6} {:>3}  target", "engine benchmark", "median", "min", "max", "unit", "n");
+        println!(
+            "{:<34} {:>10} {:>10} {:>10}  {:<6} {:>3}  target",
+            "engine benchmark", "median", "min", "max", "unit", "n"
+        );
         row("overhead, 10k no-op DAG, par 8", "µs/sub", "< 50", overhead);
         row("makespan ratio, ready-queue", "ratio", "< 1.10", ready_queue);
         row("makespan ratio, level batching", "ratio", "(seed)", level_batched);

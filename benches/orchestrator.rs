@@ -40,14 +40,24 @@ fn main() {
     runtime.block_on(async {
         let workspace = tempfile::tempdir().expect("temp dir");
         std::fs::write(workspace.path().join("Cargo.toml"), "[package]\nname = \"demo\"\n").expect("write Cargo.toml");
-        let config = OrchestratorConfig { workspace_root: workspace.path().to_path_buf(), database: None, settings: Settings::default() };
+        let config = OrchestratorConfig {
+            workspace_root: workspace.path().to_path_buf(),
+            database: None,
+            settings: Settings::default(),
+        };
         let (orchestrator, _) = Orchestrator::start(config).await.expect("orchestrator starts");
         let cases = [
-            ("create (complex, template)", "Implement feature: export reports to CSV across several components with tests and docs"),
+            (
+                "create (complex, template)",
+                "Implement feature: export reports to CSV across several components with tests and docs",
+            ),
             ("create (atomic)", "Fix bug in parser.rs"),
         ];
         println!("orchestrator create latency, {SAMPLES} samples each, store on ({})", workspace.path().display());
-        println!("{:<28} {:>10} {:>10} {:>10} {:>10} {:>10}", "operation", "median µs", "p10 µs", "p90 µs", "p99 µs", "max µs");
+        println!(
+            "{:<28} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "operation", "median µs", "p10 µs", "p90 µs", "p99 µs", "max µs"
+        );
         for (name, task) in cases {
             let samples = measure(&orchestrator, task).await;
             println!(

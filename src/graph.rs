@@ -84,7 +84,9 @@ impl DependencyGraph {
                         errors.push(GraphError::SelfDependency { index, position, subtask: (*id).clone() });
                     }
                     Some(&target) => resolved.push(target),
-                    None => errors.push(GraphError::UnknownDependency { index, position, dependency: dependency.clone() }),
+                    None => {
+                        errors.push(GraphError::UnknownDependency { index, position, dependency: dependency.clone() })
+                    }
                 }
             }
             resolved.sort_unstable();
@@ -130,7 +132,9 @@ impl DependencyGraph {
         cycle_starts_and_paths.sort_unstable_by_key(|(start, _)| *start);
         cycle_starts_and_paths
             .into_iter()
-            .map(|(_, path)| GraphError::Cycle { path: path.into_iter().map(|position| nodes[position].0.clone()).collect() })
+            .map(|(_, path)| GraphError::Cycle {
+                path: path.into_iter().map(|position| nodes[position].0.clone()).collect(),
+            })
             .collect()
     }
 
@@ -222,11 +226,8 @@ impl DependencyGraph {
     pub fn levels(&self) -> Vec<Vec<usize>> {
         let mut level_of = vec![0usize; self.len()];
         for node in self.topological_order() {
-            level_of[node] = self.dependencies_of[node]
-                .iter()
-                .map(|&dependency| level_of[dependency] + 1)
-                .max()
-                .unwrap_or(0);
+            level_of[node] =
+                self.dependencies_of[node].iter().map(|&dependency| level_of[dependency] + 1).max().unwrap_or(0);
         }
         let mut levels: Vec<Vec<usize>> = Vec::new();
         for (node, &level) in level_of.iter().enumerate() {
@@ -293,7 +294,10 @@ mod tests {
         nodes
             .iter()
             .map(|(id, dependencies)| {
-                (SubtaskId::from_raw(*id), dependencies.iter().map(|dependency| SubtaskId::from_raw(*dependency)).collect())
+                (
+                    SubtaskId::from_raw(*id),
+                    dependencies.iter().map(|dependency| SubtaskId::from_raw(*dependency)).collect(),
+                )
             })
             .collect()
     }
@@ -375,7 +379,9 @@ mod tests {
         }
         let edges: Vec<(SubtaskId, Vec<SubtaskId>)> = nodes
             .iter()
-            .map(|(id, deps)| (SubtaskId::from_raw(id.clone()), deps.iter().cloned().map(SubtaskId::from_raw).collect()))
+            .map(|(id, deps)| {
+                (SubtaskId::from_raw(id.clone()), deps.iter().cloned().map(SubtaskId::from_raw).collect())
+            })
             .collect();
         let graph = DependencyGraph::from_edges(&edges).unwrap();
         let leaves: Vec<usize> = (1..=50).collect();
@@ -437,7 +443,10 @@ mod tests {
     #[test]
     fn one_node_cycle_is_a_self_dependency() {
         let errors = graph_of(&[("a", &["a"])]).unwrap_err();
-        assert_eq!(errors, vec![GraphError::SelfDependency { index: 0, position: 0, subtask: SubtaskId::from_raw("a") }]);
+        assert_eq!(
+            errors,
+            vec![GraphError::SelfDependency { index: 0, position: 0, subtask: SubtaskId::from_raw("a") }]
+        );
     }
 
     #[test]
@@ -445,22 +454,13 @@ mod tests {
         let errors = graph_of(&[("x", &[]), ("c", &["a"]), ("a", &["b"]), ("b", &["c", "x"])]).unwrap_err();
         assert_eq!(messages(&errors), vec!["dependency cycle: c -> a -> b -> c"]);
         let errors = graph_of(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])]).unwrap_err();
-        assert_eq!(
-            errors,
-            vec![GraphError::Cycle { path: ["a", "b", "c", "a"].map(SubtaskId::from_raw).to_vec() }]
-        );
+        assert_eq!(errors, vec![GraphError::Cycle { path: ["a", "b", "c", "a"].map(SubtaskId::from_raw).to_vec() }]);
     }
 
     #[test]
     fn every_problem_is_collected_including_separate_cycles() {
-        let errors = graph_of(&[
-            ("a", &["b"]),
-            ("b", &["a", "ghost"]),
-            ("c", &["c"]),
-            ("d", &["e"]),
-            ("e", &["d"]),
-        ])
-        .unwrap_err();
+        let errors = graph_of(&[("a", &["b"]), ("b", &["a", "ghost"]), ("c", &["c"]), ("d", &["e"]), ("e", &["d"])])
+            .unwrap_err();
         assert_eq!(
             messages(&errors),
             vec![

@@ -77,7 +77,8 @@ impl Workspace {
 
 async fn insert_and_claim(repository: &PlanRepository, subtasks: Vec<Subtask>) -> Plan {
     let now = Timestamp::now();
-    let mut plan = Plan::new_draft(SessionId::generate(), "engine test".into(), "test the engine".into(), subtasks, now);
+    let mut plan =
+        Plan::new_draft(SessionId::generate(), "engine test".into(), "test the engine".into(), subtasks, now);
     plan.approve(now).expect("approve");
     repository.commit(vec![WriteOp::InsertPlan(plan.clone())]).await.expect("insert plan");
     plan.start_run(Timestamp::now(), RunId::generate()).expect("start run");
@@ -122,7 +123,11 @@ fn overlaps(first: (i64, i64), second: (i64, i64)) -> bool {
 
 /// The largest number of intervals open at the same moment.
 fn max_concurrency(intervals: &[(i64, i64)]) -> usize {
-    intervals.iter().map(|&(start, _)| intervals.iter().filter(|&&(s, f)| s <= start && start < f).count()).max().unwrap_or(0)
+    intervals
+        .iter()
+        .map(|&(start, _)| intervals.iter().filter(|&&(s, f)| s <= start && start < f).count())
+        .max()
+        .unwrap_or(0)
 }
 
 fn finished_status(events: &[RunEvent], id: &str) -> Vec<SubtaskStatus> {
@@ -171,7 +176,8 @@ async fn diamond_runs_in_dependency_order_and_its_branches_overlap() {
             shell("d", "echo d", &["b", "c"]),
         ])
         .await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(4, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(4, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     let summary = summary_of(handle.finished).await;
     assert_one_final_event_last(&events);
@@ -193,7 +199,8 @@ async fn a_wide_graph_never_runs_more_than_max_parallel_at_once() {
     let workspace = Workspace::new().await;
     let subtasks: Vec<Subtask> = (0..6).map(|index| shell(&format!("w{index}"), "sleep 0.3", &[])).collect();
     let plan = workspace.claimed_plan(subtasks).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(3, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(3, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     assert_one_final_event_last(&events);
     assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Completed);
@@ -214,7 +221,8 @@ async fn a_failure_skips_its_dependents_and_lets_independent_work_finish() {
             shell("d", "echo d", &[]),
         ])
         .await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     let summary = summary_of(handle.finished).await;
     assert_one_final_event_last(&events);
@@ -246,7 +254,8 @@ async fn fail_fast_stops_running_work_and_cancels_pending_work() {
             shell("after", "echo after", &["broken"]),
         ])
         .await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::FailFast));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::FailFast));
     let events = all_events(receiver).await;
     let summary = summary_of(handle.finished).await;
     assert_one_final_event_last(&events);
@@ -268,13 +277,17 @@ async fn a_failed_attempt_is_retried_after_a_backoff_and_then_succeeds() {
     let mut flaky = shell("flaky", "if [ -f marker ]; then echo second try; else touch marker; exit 1; fi", &[]);
     flaky.max_attempts = 3;
     let plan = workspace.claimed_plan(vec![flaky]).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Completed);
     assert_one_final_event_last(&events);
 
-    let kinds: Vec<&RunEventKind> =
-        events.iter().map(|event| &event.kind).filter(|kind| !matches!(kind, RunEventKind::SubtaskOutput { .. })).collect();
+    let kinds: Vec<&RunEventKind> = events
+        .iter()
+        .map(|event| &event.kind)
+        .filter(|kind| !matches!(kind, RunEventKind::SubtaskOutput { .. }))
+        .collect();
     assert!(matches!(kinds[1], RunEventKind::SubtaskStarted { attempt: 1, .. }));
     match kinds[2] {
         RunEventKind::SubtaskRetrying { attempt, delay_ms, error, .. } => {
@@ -297,7 +310,8 @@ async fn a_timeout_kills_the_whole_process_group() {
     let mut hanging = shell("hang", "sleep 100 & echo $! > child.pid; sleep 100", &[]);
     hanging.timeout_secs = Some(1);
     let plan = workspace.claimed_plan(vec![hanging]).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     assert_one_final_event_last(&events);
     assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Failed);
@@ -317,10 +331,12 @@ async fn cancel_mid_run_kills_running_processes_and_cancels_everything() {
             shell("three", "echo three", &["one"]),
         ])
         .await;
-    let (handle, mut receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(4, FailurePolicy::Continue));
+    let (handle, mut receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(4, FailurePolicy::Continue));
     let mut started = 0;
     while started < 2 {
-        let event = tokio::time::timeout(EVENT_WAIT, receiver.recv()).await.expect("event in time").expect("run goes on");
+        let event =
+            tokio::time::timeout(EVENT_WAIT, receiver.recv()).await.expect("event in time").expect("run goes on");
         if matches!(event.kind, RunEventKind::SubtaskStarted { .. }) {
             started += 1;
         }
@@ -443,7 +459,8 @@ async fn run_engine_until_killed(root: PathBuf) {
 async fn an_llm_agent_without_a_language_model_fails_at_once_without_retries() {
     let workspace = Workspace::new().await;
     let plan = workspace.claimed_plan(vec![agent_subtask("write", AgentKind::Coder, &[])]).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     assert_one_final_event_last(&events);
     assert!(!events.iter().any(|event| matches!(event.kind, RunEventKind::SubtaskRetrying { .. })));
@@ -458,9 +475,14 @@ async fn an_llm_agent_without_a_language_model_fails_at_once_without_retries() {
 async fn a_plan_whose_dependencies_form_a_cycle_runs_nothing_and_ends_failed() {
     let workspace = Workspace::new().await;
     let plan = workspace
-        .claimed_plan(vec![shell("a", "echo a > ran-a", &["b"]), shell("b", "echo b > ran-b", &["a"]), shell("free", "true", &[])])
+        .claimed_plan(vec![
+            shell("a", "echo a > ran-a", &["b"]),
+            shell("b", "echo b > ran-b", &["a"]),
+            shell("free", "true", &[]),
+        ])
         .await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(2, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     assert_one_final_event_last(&events);
     assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Failed);
@@ -539,7 +561,8 @@ async fn a_panicking_agent_fails_its_subtask_and_the_run_goes_on() {
 async fn output_streams_before_the_subtask_finishes_and_a_dropped_receiver_does_not_stop_the_run() {
     let workspace = Workspace::new().await;
     let plan = workspace.claimed_plan(vec![shell("talk", "echo one; echo two", &[])]).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
     let events = all_events(receiver).await;
     let texts: Vec<&str> = events
         .iter()
@@ -555,7 +578,8 @@ async fn output_streams_before_the_subtask_finishes_and_a_dropped_receiver_does_
     summary_of(handle.finished).await;
 
     let plan = workspace.claimed_plan(vec![shell("quiet", "echo ignored", &[])]).await;
-    let (handle, receiver) = spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
+    let (handle, receiver) =
+        spawn_run(workspace.repository.clone(), plan.clone(), workspace.config(1, FailurePolicy::Continue));
     drop(receiver);
     assert_eq!(summary_of(handle.finished).await.status, PlanStatus::Completed);
     assert_eq!(workspace.stored(&plan).await.status, PlanStatus::Completed);

@@ -36,7 +36,9 @@ impl RandomDag {
         self.dependencies
             .iter()
             .enumerate()
-            .map(|(position, dependencies)| (Self::id(position), dependencies.iter().map(|&dependency| Self::id(dependency)).collect()))
+            .map(|(position, dependencies)| {
+                (Self::id(position), dependencies.iter().map(|&dependency| Self::id(dependency)).collect())
+            })
             .collect()
     }
 

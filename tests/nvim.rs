@@ -16,10 +16,8 @@ or set CODELAB_SKIP_NVIM=1 to skip this test";
 
 /// Where pip puts console scripts for `python3`.
 fn python_scripts_nvim() -> Option<PathBuf> {
-    let output = Command::new("python3")
-        .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
-        .output()
-        .ok()?;
+    let output =
+        Command::new("python3").args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"]).output().ok()?;
     let folder = String::from_utf8(output.stdout).ok()?;
     Some(PathBuf::from(folder.trim()).join("nvim"))
 }

@@ -11,8 +11,8 @@ use codelab_planner::fsm::SessionState;
 use codelab_planner::model::validate::SubtaskDraft;
 use codelab_planner::model::{AgentKind, PlanId, PlanStatus, SessionId, SubtaskId, SubtaskStatus};
 use codelab_planner::orchestrator::{
-    CreateMode, CreateRequest, ExecuteRequest, ListRequest, Orchestrator, OrchestratorConfig, OrchestratorError, RetryRequest,
-    UpdateRequest,
+    CreateMode, CreateRequest, ExecuteRequest, ListRequest, Orchestrator, OrchestratorConfig, OrchestratorError,
+    RetryRequest, UpdateRequest,
 };
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +39,12 @@ fn shell(id: &str, command: &str, depends_on: &[&str]) -> SubtaskDraft {
 }
 
 fn plan_request(task: &str, subtasks: Vec<SubtaskDraft>) -> CreateRequest {
-    CreateRequest { task: task.to_owned(), mode: CreateMode::Plan, subtasks: Some(subtasks), ..CreateRequest::default() }
+    CreateRequest {
+        task: task.to_owned(),
+        mode: CreateMode::Plan,
+        subtasks: Some(subtasks),
+        ..CreateRequest::default()
+    }
 }
 
 /// Drains a run's events until `planFinished`; returns every kind seen, in order.
@@ -81,7 +86,11 @@ async fn execute(orchestrator: &Orchestrator, plan_id: &PlanId) -> Vec<RunEventK
 
 /// The session state once the orchestrator has booked the run's end (the end is booked by the
 /// actor right after the engine's final event, so poll briefly with a hard limit).
-async fn session_state_eventually(orchestrator: &Orchestrator, session: &SessionId, wanted: SessionState) -> SessionState {
+async fn session_state_eventually(
+    orchestrator: &Orchestrator,
+    session: &SessionId,
+    wanted: SessionState,
+) -> SessionState {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let state = orchestrator.session(session.clone()).await.expect("session exists").state;
@@ -148,7 +157,8 @@ async fn complex_task_is_reviewed_revised_approved_and_executed() {
         shell("build", "echo built", &["prepare"]),
         shell("verify", "echo verified", &["build"]),
     ];
-    let created = orchestrator.create(plan_request("Implement feature export with several components", subtasks)).await.unwrap();
+    let created =
+        orchestrator.create(plan_request("Implement feature export with several components", subtasks)).await.unwrap();
     assert_eq!(created.session.state, SessionState::PlanReview);
     assert!(!created.plan.classification.clone().unwrap().is_atomic());
 
@@ -196,7 +206,8 @@ async fn template_plan_for_a_complex_task_is_a_reviewable_draft() {
     std::fs::write(workspace.path().join("Makefile"), "build:\n\ttrue\ntest:\n\ttrue\n").unwrap();
     let orchestrator = start(workspace.path()).await;
     let task = "Create a mobile application with login and registration from scratch";
-    let created = orchestrator.create(CreateRequest { task: task.to_owned(), ..CreateRequest::default() }).await.unwrap();
+    let created =
+        orchestrator.create(CreateRequest { task: task.to_owned(), ..CreateRequest::default() }).await.unwrap();
     assert_eq!(created.session.state, SessionState::PlanReview);
     assert!(created.plan.subtasks.len() >= 3);
     assert!(created.plan.subtasks.iter().any(|subtask| subtask.command.as_deref() == Some("make test")));
@@ -215,7 +226,10 @@ async fn reject_ends_the_review_and_a_new_task_rejects_the_old_draft() {
 
     let session = Some(first.session.id.clone());
     let second = orchestrator
-        .create(CreateRequest { session_id: session.clone(), ..plan_request("second plan", vec![shell("a", "true", &[])]) })
+        .create(CreateRequest {
+            session_id: session.clone(),
+            ..plan_request("second plan", vec![shell("a", "true", &[])])
+        })
         .await
         .unwrap();
     let third = orchestrator
@@ -232,9 +246,15 @@ async fn update_checks_the_version_and_validates_every_subtask() {
     let orchestrator = start(workspace.path()).await;
     let created = orchestrator.create(plan_request("edit me", vec![shell("a", "true", &[])])).await.unwrap();
     let plan_id = created.plan.id.clone();
-    let update = |version, subtasks| UpdateRequest { plan_id: Some(plan_id.clone()), version, title: Some("Edited".to_owned()), subtasks };
+    let update = |version, subtasks| UpdateRequest {
+        plan_id: Some(plan_id.clone()),
+        version,
+        title: Some("Edited".to_owned()),
+        subtasks,
+    };
 
-    let edited = orchestrator.update(update(1, Some(vec![shell("a", "true", &[]), shell("b", "true", &["a"])]))).await.unwrap();
+    let edited =
+        orchestrator.update(update(1, Some(vec![shell("a", "true", &[]), shell("b", "true", &["a"])]))).await.unwrap();
     assert_eq!(edited.version, 2);
     assert_eq!(edited.title, "Edited");
 
@@ -254,14 +274,18 @@ async fn update_checks_the_version_and_validates_every_subtask() {
 #[tokio::test]
 async fn running_plan_cannot_be_deleted_and_cancel_stops_it() {
     let workspace = tempfile::tempdir().unwrap();
-    let orchestrator = start_with(workspace.path(), Settings { plan_approval: PlanApproval::Never, ..Settings::default() }).await;
+    let orchestrator =
+        start_with(workspace.path(), Settings { plan_approval: PlanApproval::Never, ..Settings::default() }).await;
     let created = orchestrator.create(plan_request("long", vec![shell("slow", "sleep 30", &[])])).await.unwrap();
     let mut started = orchestrator
         .execute(ExecuteRequest { plan_id: created.plan.id.clone(), max_parallel: None, failure_policy: None })
         .await
         .unwrap();
     wait_until_a_subtask_started(&mut started.events).await;
-    assert!(matches!(orchestrator.delete(created.plan.id.clone()).await, Err(OrchestratorError::InvalidState { status: PlanStatus::Running, .. })));
+    assert!(matches!(
+        orchestrator.delete(created.plan.id.clone()).await,
+        Err(OrchestratorError::InvalidState { status: PlanStatus::Running, .. })
+    ));
     let status = orchestrator.status(created.plan.id.clone()).await.unwrap();
     assert_eq!(status.running, vec![SubtaskId::from_raw("slow")]);
 
@@ -273,7 +297,8 @@ async fn running_plan_cannot_be_deleted_and_cancel_stops_it() {
     assert_eq!(again.status, PlanStatus::Cancelled);
 
     // A cancelled plan can be retried; then deleted.
-    let retried = orchestrator.retry(RetryRequest { plan_id: created.plan.id.clone(), subtask_ids: None }).await.unwrap();
+    let retried =
+        orchestrator.retry(RetryRequest { plan_id: created.plan.id.clone(), subtask_ids: None }).await.unwrap();
     orchestrator.cancel(created.plan.id.clone(), None).await.unwrap();
     drain(retried.events).await;
     assert!(orchestrator.delete(created.plan.id.clone()).await.unwrap());
@@ -283,7 +308,8 @@ async fn running_plan_cannot_be_deleted_and_cancel_stops_it() {
 #[tokio::test]
 async fn retry_reruns_only_what_failed_and_keeps_earlier_results() {
     let workspace = tempfile::tempdir().unwrap();
-    let orchestrator = start_with(workspace.path(), Settings { plan_approval: PlanApproval::Never, ..Settings::default() }).await;
+    let orchestrator =
+        start_with(workspace.path(), Settings { plan_approval: PlanApproval::Never, ..Settings::default() }).await;
     let marker = workspace.path().join("fixed");
     let subtasks = vec![
         shell("first", "echo first-$$", &[]),
@@ -298,7 +324,8 @@ async fn retry_reruns_only_what_failed_and_keeps_earlier_results() {
     let first_result = failed.subtasks[0].result.clone();
 
     std::fs::write(&marker, "").unwrap();
-    let retried = orchestrator.retry(RetryRequest { plan_id: created.plan.id.clone(), subtask_ids: None }).await.unwrap();
+    let retried =
+        orchestrator.retry(RetryRequest { plan_id: created.plan.id.clone(), subtask_ids: None }).await.unwrap();
     let kinds = drain(retried.events).await;
     let started: Vec<_> = kinds
         .iter()
@@ -318,7 +345,8 @@ async fn everything_survives_a_restart_on_the_same_file() {
     let workspace = tempfile::tempdir().unwrap();
     let (plan_id, session_id) = {
         let orchestrator = start(workspace.path()).await;
-        let created = orchestrator.create(plan_request("persist me", vec![shell("a", "echo kept", &[])])).await.unwrap();
+        let created =
+            orchestrator.create(plan_request("persist me", vec![shell("a", "echo kept", &[])])).await.unwrap();
         orchestrator.revise(created.plan.id.clone(), "also add a step to run the checks".to_owned()).await.unwrap();
         orchestrator.shutdown().await;
         (created.plan.id, created.session.id)
@@ -375,7 +403,11 @@ async fn reset_returns_any_session_to_idle_cancelling_its_run_or_rejecting_its_d
     assert_eq!(orchestrator.session(running.session.id.clone()).await.unwrap().state, SessionState::PlanExecution);
     let view = orchestrator.reset_session(running.session.id.clone()).await.unwrap();
     assert_eq!(view.state, SessionState::Idle);
-    assert_eq!(orchestrator.get(running.plan.id.clone()).await.unwrap().status, PlanStatus::Cancelled, "the run was cancelled first");
+    assert_eq!(
+        orchestrator.get(running.plan.id.clone()).await.unwrap().status,
+        PlanStatus::Cancelled,
+        "the run was cancelled first"
+    );
     let kinds = drain(started.events).await;
     assert!(matches!(kinds.last(), Some(RunEventKind::PlanFinished { status: PlanStatus::Cancelled, .. })));
     assert_eq!(orchestrator.session(running.session.id.clone()).await.unwrap().state, SessionState::Idle);

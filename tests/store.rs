@@ -636,7 +636,12 @@ fn a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_i
     let folder = tempfile::tempdir().unwrap();
     let path = database_in(&folder);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_is_gone", "--exact", "--nocapture", "--quiet"])
+        .args([
+            "a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_is_gone",
+            "--exact",
+            "--nocapture",
+            "--quiet",
+        ])
         .env(LIVE_CHILD_DATABASE, &path)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -647,7 +652,8 @@ fn a_run_claimed_by_another_live_process_is_not_interrupted_until_that_process_i
 
     let (store, report) = Store::open(&path).unwrap();
     assert!(report.interrupted.is_empty(), "a live owner's run is left alone: {report:?}");
-    let running = store.list_plans(&ListQuery { status: Some(PlanStatus::Running), limit: 10, ..ListQuery::default() }).unwrap();
+    let running =
+        store.list_plans(&ListQuery { status: Some(PlanStatus::Running), limit: 10, ..ListQuery::default() }).unwrap();
     assert_eq!(running.plans.len(), 1);
     drop(store);
 

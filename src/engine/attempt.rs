@@ -14,9 +14,15 @@ use crate::model::{PlanId, Progress, RunId, SubtaskId, Timestamp};
 
 /// What a spawned task of the run reports to the driver.
 pub(super) enum TaskReport {
-    Attempt { node: usize, outcome: Result<AgentOutcome, AgentError> },
+    Attempt {
+        node: usize,
+        outcome: Result<AgentOutcome, AgentError>,
+    },
     /// The wait before the next attempt ended; `cancelled` when the attempt's token fired.
-    BackoffOver { node: usize, cancelled: bool },
+    BackoffOver {
+        node: usize,
+        cancelled: bool,
+    },
 }
 
 /// Extra time after the kill grace for an agent to return once its attempt timed out.

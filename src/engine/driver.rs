@@ -15,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
-use crate::panics::panic_message;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
+use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 
 /// Why the run stopped launching work before the queue drained.

@@ -22,10 +22,25 @@ pub struct RunEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEventKind {
-    PlanStarted { title: String, total: u32 },
-    SubtaskStarted { subtask_id: SubtaskId, title: String, attempt: u32 },
-    SubtaskOutput { subtask_id: SubtaskId, text: String },
-    SubtaskRetrying { subtask_id: SubtaskId, attempt: u32, delay_ms: u64, error: String },
+    PlanStarted {
+        title: String,
+        total: u32,
+    },
+    SubtaskStarted {
+        subtask_id: SubtaskId,
+        title: String,
+        attempt: u32,
+    },
+    SubtaskOutput {
+        subtask_id: SubtaskId,
+        text: String,
+    },
+    SubtaskRetrying {
+        subtask_id: SubtaskId,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
     SubtaskFinished {
         subtask_id: SubtaskId,
         title: String,
@@ -35,7 +50,10 @@ pub enum RunEventKind {
         duration_ms: u64,
     },
     /// Exactly one per run, always last.
-    PlanFinished { status: PlanStatus, duration_ms: u64 },
+    PlanFinished {
+        status: PlanStatus,
+        duration_ms: u64,
+    },
 }
 
 impl RunEventKind {
@@ -120,10 +138,17 @@ impl Drop for EventSender {
 
 /// Appends `text` to the newest queued output event of `subtask_id`, keeping its tail within
 /// [`MAX_MERGED_OUTPUT_BYTES`]. False when no such event is queued.
-fn merge_into_last_output(events: &mut VecDeque<RunEvent>, subtask_id: &SubtaskId, text: &str, event: &RunEvent) -> bool {
-    let Some(last) = events.iter_mut().rev().find(
-        |queued| matches!(&queued.kind, RunEventKind::SubtaskOutput { subtask_id: id, .. } if id == subtask_id),
-    ) else {
+fn merge_into_last_output(
+    events: &mut VecDeque<RunEvent>,
+    subtask_id: &SubtaskId,
+    text: &str,
+    event: &RunEvent,
+) -> bool {
+    let Some(last) = events
+        .iter_mut()
+        .rev()
+        .find(|queued| matches!(&queued.kind, RunEventKind::SubtaskOutput { subtask_id: id, .. } if id == subtask_id))
+    else {
         return false;
     };
     if let RunEventKind::SubtaskOutput { text: queued_text, .. } = &mut last.kind {

@@ -28,7 +28,10 @@ use tokio_util::sync::CancellationToken;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId};
 use crate::store::PlanRepository;
 
-pub use agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, DependencyResult, EditorBridge, OutputSink, SubtaskExecutor};
+pub use agent::{
+    AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, DependencyResult, EditorBridge, OutputSink,
+    SubtaskExecutor,
+};
 pub use events::{EventReceiver, RunEvent, RunEventKind};
 pub use shell::ShellAgent;
 

@@ -298,7 +298,10 @@ mod tests {
 
     #[tokio::test]
     async fn long_output_keeps_the_tail_and_counts_dropped_bytes() {
-        let outcome = run(&shell("i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done")).await;
+        let outcome = run(&shell(
+            "i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done",
+        ))
+        .await;
         assert!(outcome.output.starts_with("[... "), "{}", &outcome.output[..40]);
         assert!(outcome.output.ends_with("line-2999-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"));
         assert!(outcome.output.len() < OUTPUT_TAIL_BYTES + 64);

@@ -59,20 +59,15 @@ impl ReadyQueue {
             .map(|(node, subtask)| match subtask.status {
                 SubtaskStatus::Done => NodeState::Done,
                 SubtaskStatus::Pending => {
-                    let open = graph.dependencies(node).iter().filter(|&&d| subtasks[d].status != SubtaskStatus::Done).count();
+                    let open =
+                        graph.dependencies(node).iter().filter(|&&d| subtasks[d].status != SubtaskStatus::Done).count();
                     if open == 0 { NodeState::Ready } else { NodeState::Waiting(open) }
                 }
                 _ => NodeState::Blocked,
             })
             .collect();
-        let mut queue = Self {
-            states,
-            graph,
-            ready: BTreeSet::new(),
-            running: 0,
-            unfinished: 0,
-            initially_blocked: Vec::new(),
-        };
+        let mut queue =
+            Self { states, graph, ready: BTreeSet::new(), running: 0, unfinished: 0, initially_blocked: Vec::new() };
         queue.block_dependents_of_initially_blocked();
         queue.ready = (0..queue.states.len()).filter(|&node| queue.states[node] == NodeState::Ready).collect();
         queue.unfinished = (0..queue.states.len()).filter(|&node| queue.is_unstarted(node)).count();
@@ -155,8 +150,12 @@ impl ReadyQueue {
     /// dependent not yet started, in plan order. They are marked blocked: the caller skips them.
     pub fn mark_failed(&mut self, node: usize) -> Vec<usize> {
         self.leave_running(node, NodeState::Blocked);
-        let to_skip: Vec<usize> =
-            self.graph.transitive_dependents(node).into_iter().filter(|&dependent| self.is_unstarted(dependent)).collect();
+        let to_skip: Vec<usize> = self
+            .graph
+            .transitive_dependents(node)
+            .into_iter()
+            .filter(|&dependent| self.is_unstarted(dependent))
+            .collect();
         for &dependent in &to_skip {
             self.ready.remove(&dependent);
             self.states[dependent] = NodeState::Blocked;

@@ -8,9 +8,9 @@
 use crate::engine::{RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
-use crate::orchestrator::{MAX_LIST_LIMIT, 
-    CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, RetryRequest, SessionView, StatusView,
-    TaskContext, UpdateRequest,
+use crate::orchestrator::{
+    CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, RetryRequest, SessionView,
+    StatusView, TaskContext, UpdateRequest,
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 

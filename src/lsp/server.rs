@@ -26,9 +26,9 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
 
 use crate::config::Settings;
-use crate::panics::panic_message;
 use crate::model::PlanId;
 use crate::orchestrator::{Orchestrator, OrchestratorConfig};
+use crate::panics::panic_message;
 
 use super::config::{SECTION, parse_settings};
 use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};

@@ -100,9 +100,7 @@ impl Timestamp {
                 let format = time::macros::format_description!(
                     "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
                 );
-                moment
-                    .format(&format)
-                    .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
+                moment.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
             }
             Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
         }
@@ -116,10 +114,7 @@ mod tests {
     #[test]
     fn timestamps_format_as_rfc3339_utc() {
         assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            Timestamp::from_millis(1_795_000_000_123).to_rfc3339(),
-            "2026-11-18T11:06:40.123Z"
-        );
+        assert_eq!(Timestamp::from_millis(1_795_000_000_123).to_rfc3339(), "2026-11-18T11:06:40.123Z");
     }
 
     #[test]

@@ -239,7 +239,13 @@ pub struct Plan {
 
 impl Plan {
     /// A new draft at version 1.
-    pub fn new_draft(session_id: SessionId, title: String, goal: String, subtasks: Vec<Subtask>, now: Timestamp) -> Self {
+    pub fn new_draft(
+        session_id: SessionId,
+        title: String,
+        goal: String,
+        subtasks: Vec<Subtask>,
+        now: Timestamp,
+    ) -> Self {
         Self {
             id: PlanId::generate(),
             session_id,
@@ -292,7 +298,12 @@ impl Plan {
     }
 
     /// Replaces the title and/or subtasks of a draft; `version` + 1.
-    pub fn edit(&mut self, now: Timestamp, title: Option<String>, subtasks: Option<Vec<Subtask>>) -> Result<(), GuardError> {
+    pub fn edit(
+        &mut self,
+        now: Timestamp,
+        title: Option<String>,
+        subtasks: Option<Vec<Subtask>>,
+    ) -> Result<(), GuardError> {
         self.ensure_editable()?;
         if let Some(title) = title {
             self.title = title;
@@ -341,7 +352,13 @@ impl Plan {
 
     /// failed | cancelled | interrupted → running, with the chosen subtasks (or every one that is
     /// not done) and their transitive dependents back to `pending`. `rerun` lists what to reset.
-    pub fn start_retry(&mut self, now: Timestamp, run_id: RunId, rerun: &[SubtaskId], named_by_user: bool) -> Result<(), GuardError> {
+    pub fn start_retry(
+        &mut self,
+        now: Timestamp,
+        run_id: RunId,
+        rerun: &[SubtaskId],
+        named_by_user: bool,
+    ) -> Result<(), GuardError> {
         if !matches!(self.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
             return Err(self.refuse("retry"));
         }
@@ -380,10 +397,9 @@ impl Plan {
         self.error = match status {
             PlanStatus::Completed => None,
             PlanStatus::Cancelled => Some("cancelled".to_owned()),
-            _ => Some(format!(
-                "{} of {} subtasks failed, {} skipped",
-                progress.failed, progress.total, progress.skipped
-            )),
+            _ => {
+                Some(format!("{} of {} subtasks failed, {} skipped", progress.failed, progress.total, progress.skipped))
+            }
         };
         self.status = status;
         self.finished_at = Some(now);

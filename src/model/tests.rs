@@ -26,7 +26,8 @@ fn plan_in(status: PlanStatus, subtasks: Vec<Subtask>) -> Plan {
 }
 
 fn running_plan(statuses: &[SubtaskStatus]) -> Plan {
-    let subtasks = statuses.iter().enumerate().map(|(index, status)| subtask(&format!("s{}", index + 1), *status)).collect();
+    let subtasks =
+        statuses.iter().enumerate().map(|(index, status)| subtask(&format!("s{}", index + 1), *status)).collect();
     plan_in(PlanStatus::Running, subtasks)
 }
 
@@ -90,7 +91,8 @@ fn edit_changes_a_draft_and_bumps_its_version() {
     let mut plan = draft_plan(vec![subtask("a", SubtaskStatus::Pending)]);
     plan.edit(at(5_000), Some("New title".to_owned()), None).unwrap();
     assert_eq!((plan.title.as_str(), plan.version, plan.subtasks.len()), ("New title", 2, 1));
-    plan.edit(at(6_000), None, Some(vec![subtask("x", SubtaskStatus::Pending), subtask("y", SubtaskStatus::Pending)])).unwrap();
+    plan.edit(at(6_000), None, Some(vec![subtask("x", SubtaskStatus::Pending), subtask("y", SubtaskStatus::Pending)]))
+        .unwrap();
     assert_eq!((plan.title.as_str(), plan.version, plan.subtasks.len()), ("New title", 3, 2));
     assert_eq!(plan.updated_at, at(6_000));
 }
@@ -128,7 +130,8 @@ fn start_retry_resets_only_the_listed_subtasks() {
         let mut failed = subtask("a", SubtaskStatus::Failed);
         failed.attempts = 3;
         failed.error = Some("boom".to_owned());
-        let mut plan = plan_in(status, vec![subtask("done", SubtaskStatus::Done), failed, subtask("b", SubtaskStatus::Skipped)]);
+        let mut plan =
+            plan_in(status, vec![subtask("done", SubtaskStatus::Done), failed, subtask("b", SubtaskStatus::Skipped)]);
         plan.error = Some("1 of 3 subtasks failed, 1 skipped".to_owned());
         let rerun = [SubtaskId::from_raw("a"), SubtaskId::from_raw("b")];
         plan.start_retry(at(8_000), RunId::from_raw("run2"), &rerun, false).unwrap();
@@ -154,7 +157,8 @@ fn start_retry_is_refused_unless_failed_cancelled_or_interrupted() {
     let retryable = [PlanStatus::Failed, PlanStatus::Cancelled, PlanStatus::Interrupted];
     for status in PlanStatus::ALL.iter().copied().filter(|status| !retryable.contains(status)) {
         let mut plan = plan_in(status, vec![subtask("a", SubtaskStatus::Failed)]);
-        let error = plan.start_retry(at(8_000), RunId::from_raw("run2"), &[SubtaskId::from_raw("a")], true).unwrap_err();
+        let error =
+            plan.start_retry(at(8_000), RunId::from_raw("run2"), &[SubtaskId::from_raw("a")], true).unwrap_err();
         assert_eq!(refused_plan_state(error), ("retry", status));
         assert_eq!(plan.subtasks[0].status, SubtaskStatus::Failed);
     }
@@ -169,7 +173,8 @@ fn finish_run_is_completed_only_when_every_subtask_is_done() {
 
 #[test]
 fn finish_run_is_failed_with_counts_when_anything_is_not_done() {
-    let mut plan = running_plan(&[SubtaskStatus::Done, SubtaskStatus::Failed, SubtaskStatus::Skipped, SubtaskStatus::Skipped]);
+    let mut plan =
+        running_plan(&[SubtaskStatus::Done, SubtaskStatus::Failed, SubtaskStatus::Skipped, SubtaskStatus::Skipped]);
     assert_eq!(plan.finish_run(at(9_000), false), Ok(PlanStatus::Failed));
     assert_eq!(plan.error.as_deref(), Some("1 of 4 subtasks failed, 2 skipped"));
     let mut plan = running_plan(&[SubtaskStatus::Done, SubtaskStatus::Cancelled]);
@@ -194,14 +199,18 @@ fn finish_run_is_refused_unless_running() {
 
 #[test]
 fn interrupt_resets_running_subtasks_to_pending() {
-    let mut plan = running_plan(&[SubtaskStatus::Done, SubtaskStatus::Running, SubtaskStatus::Pending, SubtaskStatus::Running]);
+    let mut plan =
+        running_plan(&[SubtaskStatus::Done, SubtaskStatus::Running, SubtaskStatus::Pending, SubtaskStatus::Running]);
     plan.subtasks[1].started_at = Some(at(500));
     let reset = plan.interrupt(at(10_000));
     assert_eq!(reset, vec![SubtaskId::from_raw("s2"), SubtaskId::from_raw("s4")]);
     assert_eq!(plan.status, PlanStatus::Interrupted);
     assert!(plan.error.is_some());
     let statuses: Vec<SubtaskStatus> = plan.subtasks.iter().map(|subtask| subtask.status).collect();
-    assert_eq!(statuses, vec![SubtaskStatus::Done, SubtaskStatus::Pending, SubtaskStatus::Pending, SubtaskStatus::Pending]);
+    assert_eq!(
+        statuses,
+        vec![SubtaskStatus::Done, SubtaskStatus::Pending, SubtaskStatus::Pending, SubtaskStatus::Pending]
+    );
     assert_eq!(plan.subtasks[1].started_at, None);
 }
 
@@ -252,14 +261,26 @@ fn start_is_refused_from_any_other_status() {
 fn complete_and_fail_only_from_running() {
     let mut task = subtask("a", SubtaskStatus::Running);
     task.complete(at(3_000), "ok".to_owned()).unwrap();
-    assert_eq!((task.status, task.result.as_deref(), task.finished_at), (SubtaskStatus::Done, Some("ok"), Some(at(3_000))));
+    assert_eq!(
+        (task.status, task.result.as_deref(), task.finished_at),
+        (SubtaskStatus::Done, Some("ok"), Some(at(3_000)))
+    );
     let mut task = subtask("b", SubtaskStatus::Running);
     task.fail(at(3_000), "exit 1".to_owned(), Some("partial".to_owned())).unwrap();
-    assert_eq!((task.status, task.error.as_deref(), task.result.as_deref()), (SubtaskStatus::Failed, Some("exit 1"), Some("partial")));
+    assert_eq!(
+        (task.status, task.error.as_deref(), task.result.as_deref()),
+        (SubtaskStatus::Failed, Some("exit 1"), Some("partial"))
+    );
     for from in every_status_except(&[SubtaskStatus::Running]) {
         let mut task = subtask("c", from);
-        assert!(matches!(task.complete(at(3_000), "x".to_owned()), Err(GuardError::SubtaskState { action: "complete", .. })));
-        assert!(matches!(task.fail(at(3_000), "x".to_owned(), None), Err(GuardError::SubtaskState { action: "fail", .. })));
+        assert!(matches!(
+            task.complete(at(3_000), "x".to_owned()),
+            Err(GuardError::SubtaskState { action: "complete", .. })
+        ));
+        assert!(matches!(
+            task.fail(at(3_000), "x".to_owned(), None),
+            Err(GuardError::SubtaskState { action: "fail", .. })
+        ));
         assert!(task.note_attempt_failed("x".to_owned()).is_err());
         assert!(task.begin_next_attempt().is_err());
         assert_eq!((task.status, task.result.as_ref(), task.error.as_ref()), (from, None, None));
@@ -298,7 +319,10 @@ fn cancel_from_pending_or_running() {
     }
     for from in every_status_except(&[SubtaskStatus::Pending, SubtaskStatus::Running]) {
         let mut task = subtask("b", from);
-        assert!(matches!(task.cancel(at(5_000), "x".to_owned()), Err(GuardError::SubtaskState { action: "cancel", .. })));
+        assert!(matches!(
+            task.cancel(at(5_000), "x".to_owned()),
+            Err(GuardError::SubtaskState { action: "cancel", .. })
+        ));
         assert_eq!(task.status, from);
     }
 }
@@ -352,7 +376,15 @@ fn progress_counts_every_finished_status_and_rounds_down() {
     use SubtaskStatus::{Cancelled, Done, Failed, Pending, Running, Skipped};
     let progress = Progress::of([Pending, Running, Done, Failed, Skipped, Cancelled]);
     assert_eq!(
-        (progress.total, progress.pending, progress.running, progress.done, progress.failed, progress.skipped, progress.cancelled),
+        (
+            progress.total,
+            progress.pending,
+            progress.running,
+            progress.done,
+            progress.failed,
+            progress.skipped,
+            progress.cancelled
+        ),
         (6, 1, 1, 1, 1, 1, 1)
     );
     assert_eq!((progress.finished(), progress.percentage()), (4, 66));

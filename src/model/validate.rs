@@ -172,16 +172,22 @@ fn resolve_ids(drafts: &[SubtaskDraft], path: &str) -> (Vec<SubtaskId>, Vec<(usi
     for (index, draft) in drafts.iter().enumerate() {
         let Some(id) = draft.id.as_deref() else { continue };
         if !is_valid_subtask_id(id) {
-            problems.push((index, field_problem(
-                format!("{path}[{index}].id"),
-                format!("invalid id \"{}\" (allowed: letters, digits, _ . -, 1 to 64 characters)", shorten(id)),
-            )));
+            problems.push((
+                index,
+                field_problem(
+                    format!("{path}[{index}].id"),
+                    format!("invalid id \"{}\" (allowed: letters, digits, _ . -, 1 to 64 characters)", shorten(id)),
+                ),
+            ));
         }
         if let Some(first) = first_index_of.get(id) {
-            problems.push((index, field_problem(
-                format!("{path}[{index}].id"),
-                format!("duplicate id \"{}\" (first at {path}[{first}])", shorten(id)),
-            )));
+            problems.push((
+                index,
+                field_problem(
+                    format!("{path}[{index}].id"),
+                    format!("duplicate id \"{}\" (first at {path}[{first}])", shorten(id)),
+                ),
+            ));
         } else {
             first_index_of.insert(id, index);
         }
@@ -247,7 +253,8 @@ impl CheckedFields {
 
 fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Problem>) -> Option<CheckedFields> {
     let problems_before = problems.len();
-    let title = validate_title(&draft.title, &format!("{subtask_path}.title")).map_err(|problem| problems.push(problem));
+    let title =
+        validate_title(&draft.title, &format!("{subtask_path}.title")).map_err(|problem| problems.push(problem));
     let description = draft.description.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if let Some(description) = description {
         check_max_chars(description, &format!("{subtask_path}.description"), DESCRIPTION_MAX_CHARS)
@@ -261,8 +268,10 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         ));
     }
     let command = check_command(draft, agent, subtask_path, problems);
-    let timeout_secs = check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
-    let max_attempts = check_range(draft.max_attempts, MAX_ATTEMPTS_LIMIT, &format!("{subtask_path}.maxAttempts"), problems);
+    let timeout_secs =
+        check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
+    let max_attempts =
+        check_range(draft.max_attempts, MAX_ATTEMPTS_LIMIT, &format!("{subtask_path}.maxAttempts"), problems);
     if problems.len() > problems_before {
         return None;
     }
@@ -292,7 +301,9 @@ fn check_command(
             None
         }
         (AgentKind::Shell, Some(command)) => {
-            check_max_chars(command, &command_path, COMMAND_MAX_CHARS).map_err(|problem| problems.push(problem)).ok()?;
+            check_max_chars(command, &command_path, COMMAND_MAX_CHARS)
+                .map_err(|problem| problems.push(problem))
+                .ok()?;
             Some(command.to_owned())
         }
         (other, Some(_)) => {
@@ -328,7 +339,10 @@ fn check_dependencies(
         let dependency_path = format!("{subtask_path}.dependsOn[{position}]");
         let shown = shorten(dependency);
         if let Some(first) = first_position_of.get(dependency.as_str()) {
-            problems.push(field_problem(dependency_path, format!("duplicate dependency \"{shown}\" (first at dependsOn[{first}])")));
+            problems.push(field_problem(
+                dependency_path,
+                format!("duplicate dependency \"{shown}\" (first at dependsOn[{first}])"),
+            ));
             continue;
         }
         first_position_of.insert(dependency, position);
@@ -342,7 +356,9 @@ fn check_dependencies(
 
 /// True for ids matching `[A-Za-z0-9_.-]{1,64}`.
 pub fn is_valid_subtask_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
 }
 
 /// Cycles among valid references, as graph problems on the list's path.
@@ -356,7 +372,9 @@ fn find_cycles(drafts: &[SubtaskDraft], ids: &[SubtaskId], path: &str) -> Vec<Pr
     errors
         .into_iter()
         .map(|error| match error {
-            GraphError::Cycle { .. } => Problem { kind: ProblemKind::Graph, path: path.to_owned(), message: error.to_string() },
+            GraphError::Cycle { .. } => {
+                Problem { kind: ProblemKind::Graph, path: path.to_owned(), message: error.to_string() }
+            }
             // Not reached after the reference checks above; reported whole rather than lost.
             other => Problem { kind: ProblemKind::Field, path: String::new(), message: other.to_string() },
         })
@@ -602,7 +620,11 @@ mod tests {
 
     #[test]
     fn cycles_through_assigned_ids_are_found() {
-        let drafts = [draft(None, "one", "ask", &["s3"]), draft(None, "two", "ask", &["s1"]), draft(None, "three", "ask", &["s2"])];
+        let drafts = [
+            draft(None, "one", "ask", &["s3"]),
+            draft(None, "two", "ask", &["s1"]),
+            draft(None, "three", "ask", &["s2"]),
+        ];
         assert_eq!(messages_of(&drafts), vec!["subtasks: dependency cycle: s1 -> s3 -> s2 -> s1"]);
     }
 
@@ -647,6 +669,9 @@ mod tests {
     fn huge_values_are_shortened_in_messages() {
         let drafts = [draft(Some("a"), "t", &"q".repeat(500), &[])];
         let message = &messages_of(&drafts)[0];
-        assert!(message.starts_with(&format!("subtasks[0].agent: unknown agent \"{}...\"", "q".repeat(80))), "{message}");
+        assert!(
+            message.starts_with(&format!("subtasks[0].agent: unknown agent \"{}...\"", "q".repeat(80))),
+            "{message}"
+        );
     }
 }

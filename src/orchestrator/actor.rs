@@ -9,10 +9,12 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::runs::{ActiveRun, CancelWait, RunEnd};
-use super::{CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest};
+use super::{
+    CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest,
+};
 use crate::config::Settings;
-use crate::panics::panic_message;
 use crate::model::{Plan, PlanId, PlanStatus, SessionId};
+use crate::panics::panic_message;
 use crate::store::PlanRepository;
 
 type Reply<T> = oneshot::Sender<Result<T, OrchestratorError>>;
@@ -48,7 +50,12 @@ pub(super) struct Actor {
 }
 
 impl Actor {
-    pub fn new(repository: PlanRepository, workspace_root: PathBuf, settings: Settings, commands: mpsc::WeakSender<Command>) -> Self {
+    pub fn new(
+        repository: PlanRepository,
+        workspace_root: PathBuf,
+        settings: Settings,
+        commands: mpsc::WeakSender<Command>,
+    ) -> Self {
         Self { repository, workspace_root, settings, runs: HashMap::new(), commands }
     }
 
@@ -107,7 +114,11 @@ impl Actor {
                 let _ = reply.send(());
             }
             Command::Shutdown(reply) => {
-                let waits = self.runs.values_mut().map(|run| run.stop(Some("the server is shutting down".to_owned()))).collect();
+                let waits = self
+                    .runs
+                    .values_mut()
+                    .map(|run| run.stop(Some("the server is shutting down".to_owned())))
+                    .collect();
                 let _ = reply.send(waits);
             }
         }

@@ -9,7 +9,9 @@ impl From<StoreError> for OrchestratorError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::PlanNotFound(plan) => OrchestratorError::PlanNotFound(plan),
-            StoreError::VersionConflict { plan, expected, actual } => OrchestratorError::StaleVersion { plan, expected, actual },
+            StoreError::VersionConflict { plan, expected, actual } => {
+                OrchestratorError::StaleVersion { plan, expected, actual }
+            }
             StoreError::StatusConflict { plan, actual } => OrchestratorError::InvalidState {
                 message: format!("plan {plan} is {actual}"),
                 status: actual,

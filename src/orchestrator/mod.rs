@@ -25,7 +25,10 @@ use crate::config::{Settings, default_database_path};
 use crate::engine::EventReceiver;
 use crate::fsm::SessionState;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors, validate_goal};
-use crate::model::{Classification, FailurePolicy, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{
+    Classification, FailurePolicy, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, SubtaskStatus,
+    Timestamp,
+};
 use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
 
 use actor::Command;
@@ -197,7 +200,8 @@ impl Orchestrator {
             .clone()
             .or_else(|| config.settings.database.clone())
             .unwrap_or_else(|| default_database_path(&config.workspace_root));
-        let (repository, open_report) = PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
+        let (repository, open_report) =
+            PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
         let (commands, receiver) = mpsc::channel(256);
         let actor = actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
         tokio::spawn(actor.run(receiver));
@@ -228,10 +232,7 @@ impl Orchestrator {
 
     pub async fn get(&self, plan_id: PlanId) -> Result<Plan, OrchestratorError> {
         let lookup = plan_id.clone();
-        self.repository
-            .get_plan(lookup)
-            .await?
-            .ok_or(OrchestratorError::PlanNotFound(plan_id))
+        self.repository.get_plan(lookup).await?.ok_or(OrchestratorError::PlanNotFound(plan_id))
     }
 
     pub async fn list(&self, request: ListRequest) -> Result<PlanPage, OrchestratorError> {
@@ -299,7 +300,11 @@ impl Orchestrator {
             .map(|subtask| subtask.id.clone())
             .collect();
         let elapsed_ms = plan.started_at.map(|started| {
-            let end = if plan.status == PlanStatus::Running { Timestamp::now() } else { plan.finished_at.unwrap_or(plan.updated_at) };
+            let end = if plan.status == PlanStatus::Running {
+                Timestamp::now()
+            } else {
+                plan.finished_at.unwrap_or(plan.updated_at)
+            };
             end.millis_since(started)
         });
         Ok(StatusView {
@@ -355,5 +360,9 @@ impl Orchestrator {
 
 /// An `InvalidParams` error for one field.
 pub(crate) fn invalid_param(path: &str, message: impl Into<String>) -> OrchestratorError {
-    OrchestratorError::InvalidParams(Problem { kind: ProblemKind::Field, path: path.to_owned(), message: message.into() })
+    OrchestratorError::InvalidParams(Problem {
+        kind: ProblemKind::Field,
+        path: path.to_owned(),
+        message: message.into(),
+    })
 }

@@ -10,7 +10,8 @@ use crate::classify::classify_keywords;
 use crate::fsm::{SessionEvent, SessionState};
 use crate::model::validate::{build_subtasks, validate_goal, validate_title};
 use crate::model::{
-    AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, SessionId, Subtask, SubtaskId, Timestamp,
+    AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, SessionId, Subtask, SubtaskId,
+    Timestamp,
 };
 use crate::planner::{self, detect::detect_workspace};
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
@@ -54,7 +55,9 @@ impl Actor {
         session.about(&plan.id);
         ops.push(WriteOp::InsertPlan(plan.clone()));
         ops.push(WriteOp::AppendEvent(event(&plan, now, "created", None, Some(PlanStatus::Draft))));
-        let mut fsm = |event: SessionEvent| session.fire(event, None).map(|_| ()).map_err(|error| OrchestratorError::Internal(error.to_string()));
+        let mut fsm = |event: SessionEvent| {
+            session.fire(event, None).map(|_| ()).map_err(|error| OrchestratorError::Internal(error.to_string()))
+        };
         fsm(SessionEvent::ReceiveMessage)?;
         if classification.is_atomic() {
             fsm(SessionEvent::IsAtomicTrue)?;
@@ -80,7 +83,11 @@ impl Actor {
     /// A new task ends whatever the session was doing. A plan still in review is rejected
     /// explicitly (plan and FSM); any other state is reset to `idle` (a running plan keeps
     /// running). Returns the writes for the plan rejected, if any.
-    async fn close_previous_interaction(&mut self, session: &mut SessionWalk, now: Timestamp) -> Result<Vec<WriteOp>, OrchestratorError> {
+    async fn close_previous_interaction(
+        &mut self,
+        session: &mut SessionWalk,
+        now: Timestamp,
+    ) -> Result<Vec<WriteOp>, OrchestratorError> {
         let mut ops = Vec::new();
         if session.state == SessionState::PlanReview {
             if let Some(mut draft) = self.plan_in_review(&session.id).await? {
@@ -134,17 +141,18 @@ impl Actor {
     }
 
     pub(super) async fn load_plan(&self, plan_id: &PlanId) -> Result<Plan, OrchestratorError> {
-        self.repository
-            .get_plan(plan_id.clone())
-            .await?
-            .ok_or_else(|| OrchestratorError::PlanNotFound(plan_id.clone()))
+        self.repository.get_plan(plan_id.clone()).await?.ok_or_else(|| OrchestratorError::PlanNotFound(plan_id.clone()))
     }
 
     pub(super) async fn update(&mut self, request: UpdateRequest) -> Result<Plan, OrchestratorError> {
         let plan_id = request.plan_id.clone().ok_or_else(|| invalid_param("planId", "missing field"))?;
         let mut plan = self.load_plan(&plan_id).await?;
         if request.version != plan.version {
-            return Err(OrchestratorError::StaleVersion { plan: plan_id, expected: request.version, actual: plan.version });
+            return Err(OrchestratorError::StaleVersion {
+                plan: plan_id,
+                expected: request.version,
+                actual: plan.version,
+            });
         }
         plan.ensure_editable().map_err(|error| refused(&plan, error))?;
         let title = match &request.title {
@@ -170,7 +178,10 @@ impl Actor {
     pub(super) async fn delete(&mut self, plan_id: PlanId) -> Result<bool, OrchestratorError> {
         let plan = self.load_plan(&plan_id).await?;
         if plan.status == PlanStatus::Running {
-            return Err(invalid_state(&plan, format!("cannot delete plan {plan_id} while it is running; cancel it first")));
+            return Err(invalid_state(
+                &plan,
+                format!("cannot delete plan {plan_id} while it is running; cancel it first"),
+            ));
         }
         self.repository.commit(vec![WriteOp::DeletePlan(plan_id)]).await?;
         Ok(true)
@@ -191,7 +202,11 @@ impl Actor {
         Ok(plan)
     }
 
-    pub(super) async fn reject(&mut self, plan_id: PlanId, feedback: Option<String>) -> Result<Plan, OrchestratorError> {
+    pub(super) async fn reject(
+        &mut self,
+        plan_id: PlanId,
+        feedback: Option<String>,
+    ) -> Result<Plan, OrchestratorError> {
         let mut plan = self.load_plan(&plan_id).await?;
         let previous = plan.status;
         let now = Timestamp::now();
@@ -244,7 +259,13 @@ impl Actor {
 }
 
 /// A plan event row for `plan`.
-pub(super) fn event(plan: &Plan, now: Timestamp, kind: &str, from: Option<PlanStatus>, to: Option<PlanStatus>) -> PlanEvent {
+pub(super) fn event(
+    plan: &Plan,
+    now: Timestamp,
+    kind: &str,
+    from: Option<PlanStatus>,
+    to: Option<PlanStatus>,
+) -> PlanEvent {
     PlanEvent {
         plan_id: plan.id.clone(),
         at: now,
@@ -258,7 +279,13 @@ pub(super) fn event(plan: &Plan, now: Timestamp, kind: &str, from: Option<PlanSt
 }
 
 /// A conditional header write (the status must still be `previous`) and its event.
-pub(super) fn status_change(plan: &Plan, previous: PlanStatus, now: Timestamp, kind: &str, detail: Option<String>) -> Vec<WriteOp> {
+pub(super) fn status_change(
+    plan: &Plan,
+    previous: PlanStatus,
+    now: Timestamp,
+    kind: &str,
+    detail: Option<String>,
+) -> Vec<WriteOp> {
     vec![
         WriteOp::ClaimHeader { header: PlanHeader::of(plan), expected: vec![previous] },
         WriteOp::AppendEvent(PlanEvent { detail, ..event(plan, now, kind, Some(previous), Some(plan.status)) }),
@@ -285,10 +312,16 @@ fn classify_for_mode(goal: &str, mode: CreateMode, explicit_subtasks: bool) -> C
             "mode \"direct\": treated as atomic".to_owned(),
             ClassifyMethod::Keywords,
         ),
-        CreateMode::Plan => Classification::complex(Confidence::High, "mode \"plan\": treated as complex".to_owned(), ClassifyMethod::Keywords),
-        CreateMode::Auto if explicit_subtasks => {
-            Classification::complex(Confidence::High, "explicit subtasks given: reviewed as a plan".to_owned(), ClassifyMethod::Keywords)
-        }
+        CreateMode::Plan => Classification::complex(
+            Confidence::High,
+            "mode \"plan\": treated as complex".to_owned(),
+            ClassifyMethod::Keywords,
+        ),
+        CreateMode::Auto if explicit_subtasks => Classification::complex(
+            Confidence::High,
+            "explicit subtasks given: reviewed as a plan".to_owned(),
+            ClassifyMethod::Keywords,
+        ),
         CreateMode::Auto => keywords,
     }
 }
@@ -311,4 +344,3 @@ fn notes_of(request: &CreateRequest) -> Option<String> {
     }
     (!notes.trim().is_empty()).then_some(notes)
 }
-

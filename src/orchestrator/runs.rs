@@ -17,8 +17,8 @@ use crate::config::PlanApproval;
 use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
-use crate::panics::panic_message;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
 
 /// Most subtasks run at once, whatever the request asks.
@@ -97,7 +97,13 @@ impl Actor {
         let mut plan = self.load_plan(&request.plan_id).await?;
         self.refuse_if_running(&plan)?;
         if !matches!(plan.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
-            return Err(invalid_state(&plan, format!("only a failed, cancelled or interrupted plan can be retried; plan {} is {}", plan.id, plan.status)));
+            return Err(invalid_state(
+                &plan,
+                format!(
+                    "only a failed, cancelled or interrupted plan can be retried; plan {} is {}",
+                    plan.id, plan.status
+                ),
+            ));
         }
         let rerun = rerun_set(&plan, request.subtask_ids.as_deref())?;
         let previous = plan.status;
@@ -118,7 +124,11 @@ impl Actor {
         Ok(self.launch(plan, launch))
     }
 
-    pub(super) async fn cancel(&mut self, plan_id: PlanId, reason: Option<String>) -> Result<CancelWait, OrchestratorError> {
+    pub(super) async fn cancel(
+        &mut self,
+        plan_id: PlanId,
+        reason: Option<String>,
+    ) -> Result<CancelWait, OrchestratorError> {
         if let Some(run) = self.runs.get_mut(&plan_id) {
             let run_id = run.run_id.clone();
             let waiter = run.stop(reason.clone());
@@ -137,7 +147,10 @@ impl Actor {
         }
         let plan = self.load_plan(&plan_id).await?;
         if plan.status == PlanStatus::Running {
-            return Err(invalid_state(&plan, format!("plan {plan_id} is running in another codelab-planner process; cancel it there")));
+            return Err(invalid_state(
+                &plan,
+                format!("plan {plan_id} is running in another codelab-planner process; cancel it there"),
+            ));
         }
         Ok(CancelWait::NotRunning(plan.status))
     }
@@ -203,7 +216,10 @@ impl Actor {
         let ops = vec![
             WriteOp::UpdateSubtasks { plan_id: plan.id.clone(), subtasks: plan.subtasks.clone() },
             WriteOp::UpdateHeader(PlanHeader::of(&plan)),
-            WriteOp::AppendEvent(PlanEvent { detail: Some(error), ..event(&plan, now, "runFinished", Some(PlanStatus::Running), Some(status)) }),
+            WriteOp::AppendEvent(PlanEvent {
+                detail: Some(error),
+                ..event(&plan, now, "runFinished", Some(PlanStatus::Running), Some(status))
+            }),
         ];
         if let Err(error) = self.repository.commit(ops).await {
             tracing::error!(plan = %plan_id, %error, "could not record the failed run");
@@ -212,7 +228,11 @@ impl Actor {
     }
 
     /// Cancels every run of this process that belongs to `session`.
-    pub(super) fn stop_runs_of_session(&mut self, session: &SessionId, reason: &str) -> Vec<oneshot::Receiver<PlanStatus>> {
+    pub(super) fn stop_runs_of_session(
+        &mut self,
+        session: &SessionId,
+        reason: &str,
+    ) -> Vec<oneshot::Receiver<PlanStatus>> {
         self.runs
             .values_mut()
             .filter(|run| &run.session_id == session)
@@ -220,10 +240,17 @@ impl Actor {
             .collect()
     }
 
-    fn launch_settings(&self, max_parallel: Option<usize>, failure_policy: Option<FailurePolicy>) -> Result<Launch, OrchestratorError> {
+    fn launch_settings(
+        &self,
+        max_parallel: Option<usize>,
+        failure_policy: Option<FailurePolicy>,
+    ) -> Result<Launch, OrchestratorError> {
         let max_parallel = max_parallel.unwrap_or(self.settings.max_parallel);
         if max_parallel == 0 || max_parallel > MAX_PARALLEL_LIMIT {
-            return Err(invalid_param("maxParallel", format!("must be between 1 and {MAX_PARALLEL_LIMIT}, got {max_parallel}")));
+            return Err(invalid_param(
+                "maxParallel",
+                format!("must be between 1 and {MAX_PARALLEL_LIMIT}, got {max_parallel}"),
+            ));
         }
         Ok(Launch { max_parallel, failure_policy: failure_policy.unwrap_or(self.settings.failure_policy) })
     }
@@ -280,7 +307,8 @@ impl Actor {
                 let _ = commands.send(Command::RunFinished(RunEnd { outcome, ..watched })).await;
             }
         });
-        self.runs.insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), session_id, cancel, waiters: Vec::new() });
+        self.runs
+            .insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), session_id, cancel, waiters: Vec::new() });
         RunStarted { plan_id, run_id, title, events }
     }
 }
@@ -293,7 +321,12 @@ fn is_atomic(plan: &Plan) -> bool {
 /// subtask that is not done.
 fn rerun_set(plan: &Plan, named: Option<&[SubtaskId]>) -> Result<Vec<SubtaskId>, OrchestratorError> {
     let Some(named) = named else {
-        return Ok(plan.subtasks.iter().filter(|subtask| subtask.status != SubtaskStatus::Done).map(|subtask| subtask.id.clone()).collect());
+        return Ok(plan
+            .subtasks
+            .iter()
+            .filter(|subtask| subtask.status != SubtaskStatus::Done)
+            .map(|subtask| subtask.id.clone())
+            .collect());
     };
     if named.is_empty() {
         return Err(invalid_param("subtaskIds", "must not be empty (omit it to retry every subtask that is not done)"));

@@ -5,7 +5,8 @@
 
 use std::sync::LazyLock;
 
-static CURRENT: LazyLock<String> = LazyLock::new(|| token_of(std::process::id()).unwrap_or_else(|| format!("{}:0", std::process::id())));
+static CURRENT: LazyLock<String> =
+    LazyLock::new(|| token_of(std::process::id()).unwrap_or_else(|| format!("{}:0", std::process::id())));
 
 /// This process's owner token.
 pub(crate) fn current_token() -> &'static str {

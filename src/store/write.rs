@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use super::codec::{depends_on_to_json, from_u64, millis, optional_u64, sqlite_error, subtasks_to_json, to_u64};
-use super::read::{get_plan, plan_seq, plan_status, orphaned_running_plan_ids};
+use super::read::{get_plan, orphaned_running_plan_ids, plan_seq, plan_status};
 use super::{PlanEvent, PlanHeader, SessionTransition, StoreError, WriteOp};
 use crate::model::{Plan, PlanId, PlanStatus, Subtask, Timestamp};
 

@@ -71,7 +71,10 @@ fn did_change_configuration_pushes_or_pulls_settings() {
     let (mut server, _) = TestServer::start(ServerSetup::new(dir.path()));
     server.take_server_request("workspace/configuration");
     // Pushed: the section is in the notification.
-    server.notify("workspace/didChangeConfiguration", json!({ "settings": { "codelabPlanner": { "failurePolicy": "stop" } } }));
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "codelabPlanner": { "failurePolicy": "stop" } } }),
+    );
     let warning = server.wait_for_log("failurePolicy", REQUEST_TIMEOUT);
     assert!(warning.contains("unknown value \"stop\""), "{warning}");
     // Pulled: no settings, so the server asks for them.

@@ -10,8 +10,8 @@ use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
 use crate::lsp::progress::spawn_run_forwarding;
 use crate::lsp::server::PlannerServer;
-use crate::panics::panic_message;
 use crate::model::PlanId;
+use crate::panics::panic_message;
 
 pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
     server
