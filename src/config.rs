@@ -23,6 +23,25 @@ pub enum ToolApproval {
     Auto,
 }
 
+/// When the language model classifies a task (`llm.classify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmClassify {
+    /// Every task goes to the model.
+    Always,
+    /// Only when the keyword classifier is not highly confident (the default).
+    WhenUnsure,
+    /// Never: the keyword classifier decides.
+    Never,
+}
+
+/// Model names per role (`llm.roles.*`); `None` = `llm.model`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LlmRoles {
+    pub classify: Option<String>,
+    pub plan: Option<String>,
+    pub agent: Option<String>,
+}
+
 /// The OpenAI-compatible endpoint, when one is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlmSettings {
@@ -31,12 +50,43 @@ pub struct LlmSettings {
     /// Name of the environment variable holding the API key (never the key itself).
     pub api_key_env: String,
     pub timeout_secs: u64,
+    pub roles: LlmRoles,
+    /// The context window an agent's conversation must stay inside, in tokens.
+    pub context_tokens: u64,
+    /// Tool calls one LLM subtask may make before it fails.
+    pub max_tool_calls: u32,
+    pub classify: LlmClassify,
+}
+
+impl LlmSettings {
+    /// The model for a role: the role's own, else `llm.model`.
+    pub fn model_for(&self, role: Option<&String>) -> Option<String> {
+        role.or(self.model.as_ref()).cloned()
+    }
 }
 
 impl Default for LlmSettings {
     fn default() -> Self {
-        Self { base_url: None, model: None, api_key_env: "OPENAI_API_KEY".to_owned(), timeout_secs: 120 }
+        Self {
+            base_url: None,
+            model: None,
+            api_key_env: "OPENAI_API_KEY".to_owned(),
+            timeout_secs: 120,
+            roles: LlmRoles::default(),
+            context_tokens: 16_384,
+            max_tool_calls: 20,
+            classify: LlmClassify::WhenUnsure,
+        }
     }
+}
+
+/// What `coder` / `debug` / `ask` steps do when no model is configured (`agents.withoutModel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutModel {
+    /// They wait for a person (`waiting`), who completes them with `planning/complete` (the default).
+    Manual,
+    /// They fail at once with "no language model is configured".
+    Fail,
 }
 
 /// Everything the server can be configured with.
@@ -49,6 +99,7 @@ pub struct Settings {
     pub plan_approval: PlanApproval,
     pub tool_approval: ToolApproval,
     pub llm: LlmSettings,
+    pub without_model: WithoutModel,
 }
 
 impl Default for Settings {
@@ -60,6 +111,7 @@ impl Default for Settings {
             plan_approval: PlanApproval::Complex,
             tool_approval: ToolApproval::Ask,
             llm: LlmSettings::default(),
+            without_model: WithoutModel::Manual,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod fsm;
 pub mod graph;
+pub mod llm;
 pub mod lsp;
 pub mod model;
 pub mod orchestrator;

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use crate::config::{LlmSettings, PlanApproval, Settings, ToolApproval, default_max_parallel};
+use crate::config::{
+    LlmClassify, LlmSettings, PlanApproval, Settings, ToolApproval, WithoutModel, default_max_parallel,
+};
 use crate::model::FailurePolicy;
 
 /// The configuration section name.
@@ -54,7 +56,9 @@ fn flatten(object: &Map<String, Value>, prefix: &str, out: &mut Vec<(String, Val
     for (key, value) in object {
         let full_key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
-            Value::Object(inner) if matches!(full_key.as_str(), "approval" | "llm") => flatten(inner, &full_key, out),
+            Value::Object(inner) if matches!(full_key.as_str(), "approval" | "llm" | "llm.roles" | "agents") => {
+                flatten(inner, &full_key, out)
+            }
             _ => out.push((full_key, value.clone())),
         }
     }
@@ -91,6 +95,19 @@ fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Va
             .map(|name| settings.llm.api_key_env = name.unwrap_or_else(|| LlmSettings::default().api_key_env)),
         "llm.timeoutSecs" => parse_positive(value, LlmSettings::default().timeout_secs)
             .map(|seconds| settings.llm.timeout_secs = seconds),
+        "llm.roles.classify" => parse_optional_string(value).map(|model| settings.llm.roles.classify = model),
+        "llm.roles.plan" => parse_optional_string(value).map(|model| settings.llm.roles.plan = model),
+        "llm.roles.agent" => parse_optional_string(value).map(|model| settings.llm.roles.agent = model),
+        "llm.contextTokens" => parse_positive(value, LlmSettings::default().context_tokens)
+            .map(|tokens| settings.llm.context_tokens = tokens),
+        "llm.maxToolCalls" => parse_positive(value, u64::from(LlmSettings::default().max_tool_calls))
+            .map(|calls| settings.llm.max_tool_calls = u32::try_from(calls).unwrap_or(u32::MAX)),
+        "llm.classify" => {
+            parse_choice(value, LlmClassify::WhenUnsure, parse_llm_classify, "\"always\", \"whenUnsure\", \"never\"")
+                .map(|mode| settings.llm.classify = mode)
+        }
+        "agents.withoutModel" => parse_choice(value, WithoutModel::Manual, parse_without_model, "\"manual\", \"fail\"")
+            .map(|mode| settings.without_model = mode),
         _ => return Err(KeyError::Unknown),
     };
     result.map_err(|message| {
@@ -110,6 +127,13 @@ fn keep_previous(settings: &mut Settings, previous: &Settings, key: &str) {
         "llm.model" => settings.llm.model = previous.llm.model.clone(),
         "llm.apiKeyEnv" => settings.llm.api_key_env = previous.llm.api_key_env.clone(),
         "llm.timeoutSecs" => settings.llm.timeout_secs = previous.llm.timeout_secs,
+        "llm.roles.classify" => settings.llm.roles.classify = previous.llm.roles.classify.clone(),
+        "llm.roles.plan" => settings.llm.roles.plan = previous.llm.roles.plan.clone(),
+        "llm.roles.agent" => settings.llm.roles.agent = previous.llm.roles.agent.clone(),
+        "llm.contextTokens" => settings.llm.context_tokens = previous.llm.context_tokens,
+        "llm.maxToolCalls" => settings.llm.max_tool_calls = previous.llm.max_tool_calls,
+        "llm.classify" => settings.llm.classify = previous.llm.classify,
+        "agents.withoutModel" => settings.without_model = previous.without_model,
         _ => {}
     }
 }
@@ -147,6 +171,23 @@ fn parse_plan_approval(text: &str) -> Option<PlanApproval> {
         "complex" => Some(PlanApproval::Complex),
         "always" => Some(PlanApproval::Always),
         "never" => Some(PlanApproval::Never),
+        _ => None,
+    }
+}
+
+fn parse_llm_classify(text: &str) -> Option<LlmClassify> {
+    match text {
+        "always" => Some(LlmClassify::Always),
+        "whenUnsure" => Some(LlmClassify::WhenUnsure),
+        "never" => Some(LlmClassify::Never),
+        _ => None,
+    }
+}
+
+fn parse_without_model(text: &str) -> Option<WithoutModel> {
+    match text {
+        "manual" => Some(WithoutModel::Manual),
+        "fail" => Some(WithoutModel::Fail),
         _ => None,
     }
 }
@@ -222,6 +263,25 @@ mod tests {
         let dotted = parse(json!({"llm.timeoutSecs": -1, "llm.apiKeyEnv": null}));
         assert_eq!(dotted.errors, vec!["llm.timeoutSecs: expected a positive integer, got -1".to_owned()]);
         assert_eq!(dotted.settings.llm, LlmSettings::default());
+    }
+
+    #[test]
+    fn second_wave_keys_nested_and_dotted() {
+        let settings = parse(json!({
+            "llm": {"roles": {"plan": "big", "agent": "small"}, "contextTokens": 4096, "maxToolCalls": 7, "classify": "always"},
+            "agents": {"withoutModel": "fail"},
+            "llm.roles.classify": "tiny"
+        }))
+        .settings;
+        assert_eq!(settings.llm.roles.plan.as_deref(), Some("big"));
+        assert_eq!(settings.llm.roles.agent.as_deref(), Some("small"));
+        assert_eq!(settings.llm.roles.classify.as_deref(), Some("tiny"));
+        assert_eq!((settings.llm.context_tokens, settings.llm.max_tool_calls), (4096, 7));
+        assert_eq!(settings.llm.classify, LlmClassify::Always);
+        assert_eq!(settings.without_model, WithoutModel::Fail);
+        let bad = parse(json!({"llm.classify": "sometimes", "agents.withoutModel": 1}));
+        assert_eq!(bad.errors.len(), 2, "{:?}", bad.errors);
+        assert_eq!(bad.settings.without_model, WithoutModel::Manual);
     }
 
     #[test]
