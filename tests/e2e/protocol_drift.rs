@@ -9,6 +9,10 @@ use codelab_planner::lsp::ext::ALL_METHODS;
 /// Files that must name every planning method and no other. Paths are relative to the crate.
 const MIRRORS: &[&str] = &["docs/protocol.md"];
 
+/// Editor clients' protocol mirrors. A client mirrors the server's methods and also the shared
+/// contract's (its Additions may land in the server after the client), and names nothing else.
+const CLIENT_MIRRORS: &[&str] = &["editors/nvim/lua/codelab-planner/protocol.lua"];
+
 /// Every `planning/<name>` in `text`.
 fn planning_names(text: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
@@ -36,6 +40,31 @@ fn every_mirror_names_exactly_the_methods_of_ext_rs() {
         let unknown: Vec<&String> = named.difference(&defined).collect();
         assert!(missing.is_empty(), "{mirror} does not mention {missing:?}");
         assert!(unknown.is_empty(), "{mirror} names methods that ext.rs does not define: {unknown:?}");
+    }
+}
+
+#[test]
+fn every_client_mirror_names_the_methods_of_ext_rs_and_of_the_shared_contract() {
+    let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut expected: BTreeSet<String> = ALL_METHODS.iter().map(|method| (*method).to_owned()).collect();
+    match std::fs::read_to_string(crate_root.join("../shared/protocol.md")) {
+        Ok(shared) => expected.extend(planning_names(&shared)),
+        Err(_) => {
+            eprintln!("note: ../shared/protocol.md is not beside this checkout; mirrors are compared with ext.rs only")
+        }
+    }
+    for mirror in CLIENT_MIRRORS {
+        let path = crate_root.join(mirror);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        let named = planning_names(&text);
+        let missing: Vec<&String> = expected.difference(&named).collect();
+        let unknown: Vec<&String> = named.difference(&expected).collect();
+        assert!(missing.is_empty(), "{mirror} does not mention {missing:?}");
+        assert!(
+            unknown.is_empty(),
+            "{mirror} names methods that neither ext.rs nor the shared contract define: {unknown:?}"
+        );
     }
 }
 

@@ -1,0 +1,234 @@
+---@mod codelab-planner.buffer Plan buffers: scratch buffers of filetype `codelab-plan`.
+---
+--- A plan buffer shows one plan's view (`codelab-planner.view`) and re-renders when the view
+--- changes. Its buffer-local keys call the plugin's actions (`codelab-planner.actions`) for the
+--- plan, or for the subtask under the cursor. The buffer holds no state of its own beyond which
+--- line shows which subtask.
+
+local config = require("codelab-planner.config")
+local state = require("codelab-planner.state")
+local view_module = require("codelab-planner.view")
+
+local M = {}
+
+local namespace = vim.api.nvim_create_namespace("codelab-planner")
+
+--- Line number -> subtask id, per buffer.
+---@type table<integer, table<integer, string>>
+local rows_by_buffer = {}
+
+---@param plan_id string
+---@return string
+function M.name(plan_id)
+  return "codelab-plan://" .. plan_id
+end
+
+--- Buffers showing a plan.
+---@param plan_id string
+---@return integer[]
+function M.buffers(plan_id)
+  local found = {}
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_valid(bufnr) and vim.b[bufnr].codelab_plan_id == plan_id then
+      table.insert(found, bufnr)
+    end
+  end
+  return found
+end
+
+--- The plan id of a buffer (0 = current), or nil when it is not a plan buffer.
+---@param bufnr? integer
+---@return string?
+function M.plan_id(bufnr)
+  return vim.b[bufnr or 0].codelab_plan_id
+end
+
+--- The subtask id on the cursor's line in the current plan buffer.
+---@return string?
+function M.subtask_at_cursor()
+  local rows = rows_by_buffer[vim.api.nvim_get_current_buf()] or {}
+  return rows[vim.api.nvim_win_get_cursor(0)[1]]
+end
+
+--- The line that shows a subtask in a buffer, or nil.
+---@param bufnr integer
+---@param subtask_id string
+---@return integer?
+function M.row_of(bufnr, subtask_id)
+  for row, id in pairs(rows_by_buffer[bufnr] or {}) do
+    if id == subtask_id then
+      return row
+    end
+  end
+  return nil
+end
+
+local function render_into(bufnr, view)
+  local current = config.get()
+  local rendered = view_module.render(view, { signs = current.signs, keys = current.keys })
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, rendered.lines)
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].modified = false
+  rows_by_buffer[bufnr] = rendered.rows
+  vim.api.nvim_buf_clear_namespace(bufnr, namespace, 0, -1)
+  for _, highlight in ipairs(rendered.highlights) do
+    local row, start_col, end_col, group = highlight[1], highlight[2], highlight[3], highlight[4]
+    pcall(vim.api.nvim_buf_set_extmark, bufnr, namespace, row - 1, start_col, { end_col = end_col, hl_group = group })
+  end
+end
+
+--- Re-renders every buffer showing the plan.
+---@param plan_id string
+function M.refresh(plan_id)
+  local view = state.views[plan_id]
+  if not view then
+    return
+  end
+  for _, bufnr in ipairs(M.buffers(plan_id)) do
+    render_into(bufnr, view)
+  end
+end
+
+local function map_keys(bufnr)
+  local keys = config.get().keys
+  local actions = require("codelab-planner.actions")
+  local function plan()
+    return M.plan_id(bufnr)
+  end
+  local bindings = {
+    execute = { "execute the plan", function() actions.execute(plan()) end },
+    cancel = { "cancel the run", function() actions.cancel(plan()) end },
+    retry = { "retry unfinished subtasks", function() actions.retry(plan()) end },
+    approve = { "approve the draft", function() actions.approve(plan()) end },
+    revise = { "revise the draft with feedback", function() actions.revise(plan()) end },
+    output = { "open the subtask's output", function() M.open_output(plan(), M.subtask_at_cursor()) end },
+    complete = { "mark the waiting subtask done", function() actions.complete(plan(), M.subtask_at_cursor(), "done") end },
+    complete_failed = {
+      "mark the waiting subtask failed",
+      function() actions.complete(plan(), M.subtask_at_cursor(), "failed") end,
+    },
+    refresh = { "reload the plan", function() actions.show(plan(), { focus = false }) end },
+    close = { "close the plan window", function() vim.cmd("close") end },
+  }
+  for name, binding in pairs(bindings) do
+    local lhs = keys[name]
+    if lhs then
+      vim.keymap.set("n", lhs, binding[2], { buffer = bufnr, nowait = true, desc = "codelab-planner: " .. binding[1] })
+    end
+  end
+end
+
+local function create_buffer(plan_id)
+  local bufnr = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_name(bufnr, M.name(plan_id))
+  vim.b[bufnr].codelab_plan_id = plan_id
+  vim.bo[bufnr].buftype = "nofile"
+  vim.bo[bufnr].bufhidden = "hide"
+  vim.bo[bufnr].swapfile = false
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].filetype = "codelab-plan"
+  map_keys(bufnr)
+  vim.api.nvim_create_autocmd("BufWipeout", {
+    buffer = bufnr,
+    callback = function()
+      rows_by_buffer[bufnr] = nil
+    end,
+  })
+  return bufnr
+end
+
+--- Shows a plan's view in a buffer (made when missing) and returns the buffer.
+---@param plan_id string
+---@param opts? { focus?: boolean }
+---@return integer bufnr
+function M.open(plan_id, opts)
+  opts = opts or {}
+  local bufnr = M.buffers(plan_id)[1] or create_buffer(plan_id)
+  M.refresh(plan_id)
+  if opts.focus ~= false then
+    local window = vim.fn.bufwinid(bufnr)
+    if window ~= -1 then
+      vim.api.nvim_set_current_win(window)
+    else
+      vim.api.nvim_set_current_buf(bufnr)
+      vim.wo.wrap = false
+      vim.wo.cursorline = true
+    end
+  end
+  return bufnr
+end
+
+--- The output lines of a subtask: what events streamed, else its stored result and error.
+---@param view codelab_planner.View
+---@param subtask_id string
+---@return string[]
+function M.output_lines(view, subtask_id)
+  local lines = vim.deepcopy(view.output[subtask_id] or {})
+  local subtask = view_module.subtask(view, subtask_id) or {}
+  if #lines == 0 and subtask.result and subtask.result ~= "" then
+    lines = vim.split(subtask.result, "\n", { plain = true })
+  end
+  if subtask.error and subtask.error ~= "" then
+    table.insert(lines, "")
+    vim.list_extend(lines, vim.split("error: " .. subtask.error, "\n", { plain = true }))
+  end
+  if #lines == 0 then
+    lines = { "(no output yet)" }
+  end
+  return lines
+end
+
+--- Opens a subtask's output in a split.
+---@param plan_id? string
+---@param subtask_id? string
+function M.open_output(plan_id, subtask_id)
+  local view = plan_id and state.views[plan_id]
+  if not view or not subtask_id then
+    vim.notify("codelab-planner: put the cursor on a subtask", vim.log.levels.WARN)
+    return
+  end
+  local name = M.name(plan_id) .. "/output/" .. subtask_id
+  local bufnr = vim.fn.bufnr(name)
+  if bufnr == -1 then
+    bufnr = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(bufnr, name)
+    vim.bo[bufnr].buftype = "nofile"
+    vim.bo[bufnr].bufhidden = "wipe"
+    vim.bo[bufnr].swapfile = false
+  end
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, M.output_lines(view, subtask_id))
+  vim.bo[bufnr].modifiable = false
+  if vim.fn.bufwinid(bufnr) == -1 then
+    vim.cmd("botright split")
+    vim.api.nvim_set_current_buf(bufnr)
+  end
+end
+
+--- Puts the plan's failed subtasks in the quickfix list (entries jump to the plan buffer).
+---@param plan_id string
+function M.set_quickfix(plan_id)
+  local view = state.views[plan_id]
+  if not view then
+    return
+  end
+  local bufnr = M.buffers(plan_id)[1]
+  local items = {}
+  for _, subtask in ipairs(view.plan.subtasks or {}) do
+    if subtask.status == "failed" then
+      local text = string.format("%s: %s: %s", subtask.id, subtask.title or "", subtask.error or "failed")
+      table.insert(items, {
+        bufnr = bufnr,
+        lnum = bufnr and M.row_of(bufnr, subtask.id) or 0,
+        text = (text:gsub("\n", " ")),
+        type = "E",
+      })
+    end
+  end
+  if #items > 0 then
+    vim.fn.setqflist({}, " ", { title = "codelab-planner: " .. (view.plan.title or plan_id), items = items })
+  end
+end
+
+return M

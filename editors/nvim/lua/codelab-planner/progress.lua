@@ -1,0 +1,89 @@
+---@mod codelab-planner.progress `planning/progress` events: views, plan buffers, quickfix, notices.
+---
+--- Each event is folded into the plan's view and the plan's buffers re-render. A failed subtask
+--- goes to the quickfix list; a subtask that waits for a person and the end of a run are
+--- announced with `vim.notify`. Standard `$/progress` is left to Neovim (it reaches
+--- `vim.lsp.status()` and the `LspProgress` autocommand, so fidget.nvim and statuslines show it).
+--- After `planFinished` the plan is reloaded, then `User CodelabPlannerRunFinished` fires.
+
+local actions = require("codelab-planner.actions")
+local buffer = require("codelab-planner.buffer")
+local config = require("codelab-planner.config")
+local kinds = require("codelab-planner.protocol").event_kinds
+local state = require("codelab-planner.state")
+local view_module = require("codelab-planner.view")
+
+local M = {}
+
+local function title_of(view, subtask_id)
+  local subtask = view_module.subtask(view, subtask_id)
+  return subtask and subtask.title or subtask_id
+end
+
+local function announce(view, event)
+  local plan_title = view.plan.title or view.plan.id
+  if event.kind == kinds.subtask_waiting then
+    vim.notify(
+      string.format(
+        "codelab-planner: %s waits for you: %s (then :CodelabPlanner complete)",
+        title_of(view, event.subtaskId),
+        event.message or ""
+      ),
+      vim.log.levels.WARN
+    )
+  elseif event.kind == kinds.plan_finished and config.get().notify_on_finish then
+    local level = event.status == "completed" and vim.log.levels.INFO or vim.log.levels.WARN
+    local progress = event.progress or {}
+    vim.notify(
+      string.format(
+        "codelab-planner: %s %s (%d/%d done in %s)",
+        plan_title,
+        event.status,
+        progress.done or 0,
+        progress.total or 0,
+        view_module.format_duration(event.durationMs or 0)
+      ),
+      level
+    )
+  end
+end
+
+local function after_finish(plan_id, event)
+  actions.reload(plan_id, function(err)
+    buffer.set_quickfix(plan_id)
+    actions.emit("CodelabPlannerRunFinished", { planId = plan_id, status = event.status, error = err })
+  end)
+end
+
+--- Handler of `planning/progress`.
+---@param params table `{ planId, runId, event }`
+function M.on_progress(params, _)
+  if type(params) ~= "table" or type(params.event) ~= "table" or not params.planId then
+    return
+  end
+  local plan_id, event = params.planId, params.event
+  local view = state.views[plan_id]
+  if not view then
+    -- A run this editor did not open (another window, a retry after a restart): load the plan;
+    -- its reply carries the state these events describe.
+    actions.reload(plan_id, function()
+      if event.kind == kinds.plan_finished then
+        actions.emit("CodelabPlannerRunFinished", { planId = plan_id, status = event.status })
+      end
+    end)
+    return
+  end
+  if view_module.apply(view, params) then
+    buffer.refresh(plan_id)
+    actions.emit("CodelabPlannerProgress", params)
+  end
+  if event.kind == kinds.subtask_finished and event.status == "failed" then
+    buffer.set_quickfix(plan_id)
+  end
+  announce(view, event)
+  if event.kind == kinds.plan_finished then
+    after_finish(plan_id, event)
+  end
+end
+
+return M

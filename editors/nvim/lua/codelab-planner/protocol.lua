@@ -1,0 +1,89 @@
+---@mod codelab-planner.protocol The planning protocol's names, mirrored from the server.
+---
+--- The Lua mirror of `src/lsp/ext.rs` (ALL_METHODS) and of the shared contract's Additions. Every
+--- method name the plugin sends or receives is spelled here and nowhere else; the drift test
+--- (`tests/e2e/protocol_drift.rs`) fails when this file and the server disagree. This module holds
+--- names only: no requests, no state.
+
+local M = {}
+
+--- Requests (client -> server), keyed by the plugin's short name.
+M.methods = {
+  classify = "planning/classify",
+  create = "planning/create",
+  get = "planning/get",
+  list = "planning/list",
+  update = "planning/update",
+  delete = "planning/delete",
+  approve = "planning/approve",
+  reject = "planning/reject",
+  revise = "planning/revise",
+  execute = "planning/execute",
+  cancel = "planning/cancel",
+  retry = "planning/retry",
+  status = "planning/status",
+  history = "planning/history",
+  session = "planning/session",
+  reset_session = "planning/resetSession",
+  -- Second wave (shared contract, Additions): manual steps and plan files.
+  complete = "planning/complete",
+  export = "planning/export",
+}
+
+--- Notifications (server -> client).
+M.notifications = {
+  progress = "planning/progress",
+}
+
+--- Standard LSP methods the plugin handles.
+M.lsp = {
+  show_message_request = "window/showMessageRequest",
+  progress = "$/progress",
+}
+
+--- `planning/progress` event kinds (`event.kind`).
+M.event_kinds = {
+  plan_started = "planStarted",
+  subtask_started = "subtaskStarted",
+  subtask_output = "subtaskOutput",
+  subtask_retrying = "subtaskRetrying",
+  subtask_finished = "subtaskFinished",
+  subtask_waiting = "subtaskWaiting",
+  agent_activity = "agentActivity",
+  plan_finished = "planFinished",
+}
+
+--- `agentActivity.phase`.
+M.activity_phases = { "thinking", "toolStarted", "toolFinished", "waitingForApproval" }
+
+--- `agentActivity.kind`: the Agent Client Protocol's tool kinds.
+M.tool_kinds = { "read", "edit", "delete", "move", "search", "execute", "think", "fetch", "other" }
+
+--- Approval answers and the Agent Client Protocol permission options they map to.
+M.approval_options = {
+  { title = "Allow", option = "allow_once" },
+  { title = "Allow for this plan", option = "allow_always" },
+  { title = "Deny", option = "reject_once" },
+}
+
+M.subtask_statuses = { "pending", "running", "waiting", "done", "failed", "skipped", "cancelled" }
+M.plan_statuses = { "draft", "approved", "running", "completed", "failed", "cancelled", "rejected", "interrupted" }
+M.agents = { "coder", "debug", "ask", "shell", "manual" }
+M.planners = { "llm", "template", "user" }
+M.error_kinds = { "planNotFound", "invalidState", "validation", "llm", "storage", "sessionNotFound", "staleVersion" }
+
+--- Every method name of the protocol (requests and notifications), sorted.
+---@return string[]
+function M.all_methods()
+  local names = {}
+  for _, name in pairs(M.methods) do
+    table.insert(names, name)
+  end
+  for _, name in pairs(M.notifications) do
+    table.insert(names, name)
+  end
+  table.sort(names)
+  return names
+end
+
+return M

@@ -1,0 +1,21 @@
+-- codelab-planner: command definitions only; everything else loads on first use.
+if vim.g.loaded_codelab_planner then
+  return
+end
+vim.g.loaded_codelab_planner = true
+
+vim.api.nvim_create_user_command("CodelabPlanner", function(opts)
+  require("codelab-planner.commands").run(opts)
+end, {
+  nargs = "*",
+  bang = true,
+  desc = "codelab-planner: plan and run coding tasks",
+  complete = function(arg_lead, cmdline)
+    return require("codelab-planner.commands").complete(arg_lead, cmdline)
+  end,
+})
+
+local user = vim.g.codelab_planner
+if type(user) == "table" and user.auto_start then
+  require("codelab-planner.lsp").enable()
+end

@@ -1,0 +1,83 @@
+-- Shared helpers of the headless Neovim tests: loading the plugin from editors/nvim, failing with
+-- a message, waiting on events with a hard timeout, comparing lines.
+local M = {}
+
+M.timeout_ms = 30000
+
+function M.fail(message)
+  io.stderr:write("nvim test: FAIL: " .. message .. "\n")
+  os.exit(1)
+end
+
+--- Puts editors/nvim on the runtimepath and sources its plugin/ file, as a plugin manager would.
+function M.load_plugin()
+  local root = os.getenv("CODELAB_PLUGIN_DIR")
+  if not root then
+    M.fail("set CODELAB_PLUGIN_DIR")
+  end
+  vim.opt.runtimepath:prepend(root)
+  vim.cmd.runtime("plugin/codelab-planner.lua")
+  return root
+end
+
+--- Waits until `predicate()` is true, or fails naming `what`.
+function M.wait_for(what, predicate, timeout_ms)
+  if not vim.wait(timeout_ms or M.timeout_ms, predicate, 10) then
+    M.fail("timed out waiting for " .. what)
+  end
+end
+
+function M.equal(actual, expected, what)
+  if not vim.deep_equal(actual, expected) then
+    M.fail(string.format("%s:\nexpected:\n%s\nactual:\n%s", what, vim.inspect(expected), vim.inspect(actual)))
+  end
+end
+
+--- Compares lines; on a difference names the first differing line.
+function M.lines_equal(actual, expected, what)
+  for index = 1, math.max(#actual, #expected) do
+    if actual[index] ~= expected[index] then
+      M.fail(
+        string.format(
+          "%s: line %d differs\nexpected: %s\nactual:   %s\n--- actual lines:\n%s",
+          what,
+          index,
+          vim.inspect(expected[index]),
+          vim.inspect(actual[index]),
+          table.concat(actual, "\n")
+        )
+      )
+    end
+  end
+end
+
+function M.truthy(value, what)
+  if not value then
+    M.fail(what)
+  end
+  return value
+end
+
+--- Every vim.notify message, for assertions.
+M.notices = {}
+function M.capture_notifications()
+  vim.notify = function(message, level)
+    table.insert(M.notices, { message = message, level = level })
+  end
+end
+
+function M.noticed(fragment)
+  for _, notice in ipairs(M.notices) do
+    if notice.message:find(fragment, 1, true) then
+      return notice
+    end
+  end
+  return nil
+end
+
+function M.ok(name)
+  io.stdout:write("nvim test " .. name .. ": ok\n")
+  os.exit(0)
+end
+
+return M

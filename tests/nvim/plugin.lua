@@ -1,0 +1,267 @@
+-- The plugin against the real server binary, in headless Neovim: commands create, reject,
+-- approve, execute, retry and cancel plans; the plan buffer's lines after each run; quickfix,
+-- the output split, completion, manual steps when the server offers planning/complete, and
+-- :checkhealth codelab-planner. Nothing here needs a language model: every step is a shell step.
+-- Run: CODELAB_PLUGIN_DIR=editors/nvim CODELAB_PLANNER_BIN=target/debug/codelab-planner
+--      CODELAB_WORKSPACE=$(mktemp -d) nvim --headless -u NONE -l tests/nvim/plugin.lua
+local t = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "helpers.lua"))
+
+local binary = os.getenv("CODELAB_PLANNER_BIN")
+local workspace = os.getenv("CODELAB_WORKSPACE")
+if not binary or not workspace then
+  t.fail("set CODELAB_PLANNER_BIN and CODELAB_WORKSPACE")
+end
+vim.fn.chdir(workspace)
+vim.g.codelab_planner = { cmd = { binary, "--stdio" }, settings = { maxParallel = 2 } }
+t.load_plugin()
+t.capture_notifications()
+
+-- Every User event the plugin fires, in order.
+local events = {}
+vim.api.nvim_create_autocmd("User", {
+  pattern = { "CodelabPlannerUpdated", "CodelabPlannerProgress", "CodelabPlannerRunFinished" },
+  callback = function(args)
+    table.insert(events, { pattern = args.match, data = args.data })
+  end,
+})
+local function event_index(pattern, predicate, after)
+  for index = (after or 0) + 1, #events do
+    if events[index].pattern == pattern and (predicate == nil or predicate(events[index].data)) then
+      return index
+    end
+  end
+  return nil
+end
+local function await(pattern, predicate, after)
+  t.wait_for(pattern, function()
+    return event_index(pattern, predicate, after) ~= nil
+  end)
+  return event_index(pattern, predicate, after)
+end
+
+local function buffer_lines()
+  return vim.api.nvim_buf_get_lines(0, 0, -1, false)
+end
+--- Run durations vary: they are replaced by <t>. `Plan.planner` is a second-wave field: a server
+--- that sends it must say "user" for explicit subtasks; it is then dropped from the line.
+local function normalized(lines)
+  return vim.tbl_map(function(line)
+    line = line:gsub(" · planner: user$", "")
+    return (line:gsub("%d+%.%ds", "<t>"):gsub("%d+ms", "<t>"):gsub("%d+m %d+s", "<t>"))
+  end, lines)
+end
+local function plan_id()
+  return t.truthy(vim.b.codelab_plan_id, "the current buffer is not a plan buffer")
+end
+local function line_starting(prefix)
+  for index, line in ipairs(buffer_lines()) do
+    if vim.startswith(line, prefix) then
+      return index
+    end
+  end
+  t.fail("no line starts with " .. prefix .. ":\n" .. table.concat(buffer_lines(), "\n"))
+end
+local function run_command(command)
+  local ok, err = pcall(vim.cmd, command)
+  if not ok then
+    t.fail(command .. ": " .. tostring(err))
+  end
+end
+local keys_line =
+  "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close"
+
+-- 1. The first command goes out the moment Neovim starts: the plugin waits for initialize
+--    (the old README example got -32002 here).
+local mark = #events
+run_command("CodelabPlanner new Add CSV export to reports")
+await("CodelabPlannerUpdated", nil, mark)
+t.equal(vim.bo.filetype, "codelab-plan", "the plan buffer's filetype")
+local template_plan = plan_id()
+local lines = buffer_lines()
+t.equal(lines[1], "Add CSV export to reports", "title of the new plan")
+t.truthy(lines[2]:find("^status: draft · v1"), "a draft: " .. lines[2])
+t.equal(#require("codelab-planner.lsp").clients(), 1, "one client")
+
+-- Completion: subcommands, plan ids, and ids by title.
+local subcommands = vim.fn.getcompletion("CodelabPlanner ", "cmdline")
+for _, name in ipairs({ "new", "list", "show", "execute", "cancel", "retry", "approve", "reject", "revise", "delete", "log", "complete" }) do
+  t.truthy(vim.tbl_contains(subcommands, name), "completion lacks " .. name .. ": " .. vim.inspect(subcommands))
+end
+t.equal(vim.fn.getcompletion("CodelabPlanner show " .. template_plan:sub(1, 20), "cmdline"), { template_plan }, "id completion")
+t.equal(vim.fn.getcompletion("CodelabPlanner approve csv", "cmdline"), { template_plan }, "completion by title")
+
+mark = #events
+run_command("CodelabPlanner reject " .. template_plan .. " not this sprint")
+await("CodelabPlannerUpdated", nil, mark)
+lines = buffer_lines()
+t.truthy(lines[2]:find("^status: rejected"), "rejected: " .. lines[2])
+t.truthy(vim.tbl_contains(lines, "feedback: not this sprint"), "feedback shown")
+
+-- 2. A plan of shell steps: approve and execute through commands; the buffer follows the run.
+mark = #events
+require("codelab-planner").create({
+  task = "write a file and read it back",
+  mode = "plan",
+  subtasks = {
+    { id = "write", title = "Write", agent = "shell", command = "echo from-nvim > nvim.txt" },
+    { id = "read", title = "Read", agent = "shell", command = "cat nvim.txt", dependsOn = { "write" } },
+  },
+})
+await("CodelabPlannerUpdated", nil, mark)
+local shell_plan = plan_id()
+mark = #events
+run_command("CodelabPlanner approve")
+await("CodelabPlannerUpdated", nil, mark)
+t.truthy(buffer_lines()[2]:find("^status: approved"), "approved: " .. buffer_lines()[2])
+mark = #events
+run_command("CodelabPlanner execute")
+await("CodelabPlannerRunFinished", function(data) return data.planId == shell_plan end, mark)
+t.truthy(event_index("CodelabPlannerProgress", function(data) return data.event.kind == "subtaskStarted" end, mark), "live events")
+t.lines_equal(normalized(buffer_lines()), {
+  "write a file and read it back",
+  "status: completed in <t> · v1",
+  "progress: 100% · 2 done of 2",
+  "goal: write a file and read it back",
+  "id: " .. shell_plan,
+  "",
+  "✓ write  Write  shell  <t>",
+  "✓ read   Read   shell  after write · <t>",
+  "",
+  keys_line,
+}, "a completed run")
+t.truthy(t.noticed("write a file and read it back completed (2/2 done"), "a notice on finish: " .. vim.inspect(t.notices))
+
+-- The output split of the subtask under the cursor (buffer-local key `o`).
+vim.api.nvim_win_set_cursor(0, { line_starting("✓ read"), 0 })
+vim.api.nvim_feedkeys("o", "x", false)
+t.truthy(vim.api.nvim_buf_get_name(0):find("/output/read$"), "the output split: " .. vim.api.nvim_buf_get_name(0))
+t.truthy(table.concat(buffer_lines(), "\n"):find("from-nvim", 1, true), "the read step's output")
+vim.cmd("close")
+
+-- 3. A failing step lands in quickfix; retry (buffer key `r`) runs it again once it can pass.
+mark = #events
+require("codelab-planner").create({
+  task = "wait for a flag",
+  mode = "plan",
+  subtasks = {
+    { id = "flag", title = "Check the flag", agent = "shell", command = "test -f flag.txt" },
+    { id = "after", title = "After the flag", agent = "shell", command = "echo after", dependsOn = { "flag" } },
+  },
+})
+await("CodelabPlannerUpdated", nil, mark)
+local flag_plan = plan_id()
+run_command("CodelabPlanner approve " .. flag_plan)
+mark = #events
+run_command("CodelabPlanner execute " .. flag_plan)
+await("CodelabPlannerRunFinished", function(data) return data.planId == flag_plan end, mark)
+t.lines_equal(normalized(buffer_lines()), {
+  "wait for a flag",
+  "status: failed in <t> · v1",
+  "progress: 100% · 1 failed · 1 skipped of 2",
+  "goal: wait for a flag",
+  "error: 1 of 2 subtasks failed, 1 skipped",
+  "id: " .. flag_plan,
+  "",
+  "✗ flag   Check the flag  shell  <t>",
+  "    error: exit code 1",
+  "↷ after  After the flag  shell  after flag",
+  "",
+  keys_line,
+}, "a failed run")
+local quickfix = vim.fn.getqflist({ title = 1, items = 1 })
+t.equal(quickfix.title, "codelab-planner: wait for a flag", "quickfix title")
+t.equal(#quickfix.items, 1, "one failed subtask in quickfix")
+t.truthy(quickfix.items[1].text:find("^flag: Check the flag: "), "quickfix text: " .. quickfix.items[1].text)
+t.equal(quickfix.items[1].lnum, 8, "quickfix points at the subtask's line")
+
+vim.fn.writefile({ "x" }, "flag.txt")
+mark = #events
+vim.api.nvim_feedkeys("r", "x", false)
+await("CodelabPlannerRunFinished", function(data) return data.planId == flag_plan end, mark)
+t.truthy(buffer_lines()[2]:find("^status: completed"), "completed after retry: " .. buffer_lines()[2])
+
+-- 4. Cancel a long step from the command line while it runs.
+mark = #events
+require("codelab-planner").create({
+  task = "a long wait",
+  mode = "plan",
+  subtasks = {
+    { id = "long", title = "Sleep", agent = "shell", command = "sleep 60" },
+    { id = "next", title = "Next", agent = "shell", command = "true", dependsOn = { "long" } },
+  },
+})
+await("CodelabPlannerUpdated", nil, mark)
+local long_plan = plan_id()
+run_command("CodelabPlanner approve")
+mark = #events
+run_command("CodelabPlanner execute")
+await("CodelabPlannerProgress", function(data)
+  return data.planId == long_plan and data.event.kind == "subtaskStarted"
+end, mark)
+line_starting("▶ long  Sleep  shell")
+run_command("CodelabPlanner cancel " .. long_plan)
+await("CodelabPlannerRunFinished", function(data) return data.planId == long_plan end, mark)
+lines = normalized(buffer_lines())
+t.truthy(lines[2]:find("^status: cancelled"), "cancelled: " .. lines[2])
+line_starting("⊘ long  Sleep  shell")
+
+-- 5. Manual steps, when the server offers planning/complete.
+local client = require("codelab-planner.lsp").clients()[1]
+if vim.tbl_contains(require("codelab-planner.lsp").advertised_methods(client), "planning/complete") then
+  mark = #events
+  require("codelab-planner").create({
+    task = "check by hand",
+    mode = "plan",
+    subtasks = {
+      { id = "look", title = "Look at it", agent = "manual" },
+      { id = "done", title = "Afterwards", agent = "shell", command = "echo afterwards", dependsOn = { "look" } },
+    },
+  })
+  await("CodelabPlannerUpdated", nil, mark)
+  local manual_plan = plan_id()
+  run_command("CodelabPlanner approve")
+  mark = #events
+  run_command("CodelabPlanner execute")
+  await("CodelabPlannerProgress", function(data)
+    return data.planId == manual_plan and data.event.kind == "subtaskWaiting"
+  end, mark)
+  local waiting_row = line_starting("⏸ look  Look at it   manual  ")
+  t.truthy(t.noticed("Look at it waits for you"), "a notice for the waiting step")
+  vim.api.nvim_win_set_cursor(0, { waiting_row, 0 })
+  vim.api.nvim_feedkeys("m", "x", false)
+  await("CodelabPlannerRunFinished", function(data) return data.planId == manual_plan end, mark)
+  t.truthy(buffer_lines()[2]:find("^status: completed"), "completed after the manual step: " .. buffer_lines()[2])
+  io.stdout:write("nvim test plugin: manual step completed through planning/complete\n")
+else
+  local complete_error = nil
+  require("codelab-planner").complete(long_plan, "long", "done", nil, function(err)
+    complete_error = err or "no error"
+  end)
+  t.wait_for("an error for complete", function() return complete_error ~= nil end)
+  t.truthy(complete_error:find("planning/complete: not supported", 1, true), "complete names the method: " .. complete_error)
+  io.stdout:write("nvim test plugin: NOTE this server does not offer planning/complete; manual steps not exercised\n")
+end
+
+-- 6. Health: every check passes with the server running.
+vim.cmd("checkhealth codelab-planner")
+local report = table.concat(buffer_lines(), "\n")
+t.truthy(report:find("OK server running", 1, true), "health: server running\n" .. report)
+t.truthy(report:find("OK server: codelab-planner", 1, true), "health: binary version\n" .. report)
+t.truthy(report:find("OK database: ", 1, true), "health: database\n" .. report)
+-- Before the second wave is merged the server lacks planning/complete and planning/export; the
+-- check warns about exactly those, and about nothing else.
+local second_wave_warning = "WARNING the server does not offer planning/complete, planning/export (an older server)"
+local without_known = report:gsub(vim.pesc(second_wave_warning), "")
+without_known = without_known:gsub("codelab%-planner:%s+1 ⚠️", "")
+t.truthy(not without_known:find("ERROR", 1, true) and not without_known:find("WARNING", 1, true), "health has problems:\n" .. report)
+if without_known ~= report then
+  io.stdout:write("nvim test plugin: NOTE health warns that this server lacks planning/complete and planning/export\n")
+end
+
+for _, lsp_client in ipairs(require("codelab-planner.lsp").clients()) do
+  lsp_client:stop()
+end
+t.wait_for("the client to stop", function()
+  return #require("codelab-planner.lsp").clients() == 0
+end, 5000)
+t.ok("plugin")

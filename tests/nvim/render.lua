@@ -1,0 +1,161 @@
+-- The plan buffer's text after each event sequence: the pure reducer and renderer of
+-- codelab-planner.view, including waiting steps, agent activity, retries and a finished run.
+-- Run: CODELAB_PLUGIN_DIR=editors/nvim nvim --headless -u NONE -l tests/nvim/render.lua
+local t = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "helpers.lua"))
+t.load_plugin()
+local view_module = require("codelab-planner.view")
+
+local function subtask(id, title, agent, depends_on)
+  return {
+    id = id,
+    title = title,
+    description = "",
+    agent = agent,
+    dependsOn = depends_on or {},
+    status = "pending",
+    attempts = 0,
+    maxAttempts = 2,
+  }
+end
+
+local plan = {
+  id = "01PLAN",
+  sessionId = "01SESSION",
+  title = "Ship the CSV export",
+  goal = "add CSV export to reports",
+  status = "approved",
+  version = 2,
+  planner = "template",
+  subtasks = {
+    subtask("build", "Build", "shell"),
+    subtask("code", "Write the exporter", "coder", { "build" }),
+    subtask("check", "Check the report by hand", "manual", { "build" }),
+    subtask("test", "Run tests", "shell", { "code", "check" }),
+  },
+  progress = {},
+  createdAt = "2026-11-24T16:00:57.123Z",
+  updatedAt = "2026-11-24T16:00:57.123Z",
+}
+for _, item in ipairs(plan.subtasks) do
+  item.status = "pending"
+end
+plan.progress = view_module.progress(plan.subtasks)
+
+local view = view_module.new(plan)
+local function send(event, run_id)
+  return view_module.apply(view, { planId = "01PLAN", runId = run_id or "01RUN", event = event })
+end
+local function lines()
+  return view_module.render(view).lines
+end
+
+t.lines_equal(lines(), {
+  "Ship the CSV export",
+  "status: approved · v2 · planner: template",
+  "progress: 0% · 4 pending of 4",
+  "goal: add CSV export to reports",
+  "id: 01PLAN",
+  "",
+  "· build  Build                     shell",
+  "· code   Write the exporter        coder   after build",
+  "· check  Check the report by hand  manual  after build",
+  "· test   Run tests                 shell   after code, check",
+}, "an approved plan")
+
+send({ kind = "planStarted", title = "Ship the CSV export", total = 4 })
+send({ kind = "subtaskStarted", subtaskId = "build", attempt = 1, title = "Build" })
+send({ kind = "subtaskOutput", subtaskId = "build", text = "Compiling app\nFinish" })
+send({ kind = "subtaskOutput", subtaskId = "build", text = "ed dev\n" })
+t.equal(view.output.build, { "Compiling app", "Finished dev" }, "output lines joined across chunks")
+t.lines_equal(lines(), {
+  "Ship the CSV export",
+  "status: running · v2 · planner: template",
+  "progress: 0% · 1 running · 3 pending of 4",
+  "goal: add CSV export to reports",
+  "id: 01PLAN",
+  "",
+  "▶ build  Build                     shell",
+  "· code   Write the exporter        coder   after build",
+  "· check  Check the report by hand  manual  after build",
+  "· test   Run tests                 shell   after code, check",
+}, "a running build")
+
+send({ kind = "subtaskFinished", subtaskId = "build", status = "done", result = "Finished", durationMs = 5333 })
+send({ kind = "subtaskStarted", subtaskId = "code", attempt = 1, title = "Write the exporter" })
+send({ kind = "subtaskStarted", subtaskId = "check", attempt = 1, title = "Check the report by hand" })
+send({ kind = "subtaskWaiting", subtaskId = "check", message = "open /reports and export a CSV" })
+send({ kind = "agentActivity", subtaskId = "code", phase = "thinking", tokens = 1200 })
+t.lines_equal(lines(), {
+  "Ship the CSV export",
+  "status: running · v2 · planner: template",
+  "progress: 25% · 1 done · 1 running · 1 waiting · 1 pending of 4",
+  "goal: add CSV export to reports",
+  "id: 01PLAN",
+  "",
+  "✓ build  Build                     shell   5.3s",
+  "▶ code   Write the exporter        coder   after build · thinking (1200 tokens)",
+  "⏸ check  Check the report by hand  manual  after build · waiting: open /reports and export a CSV",
+  "· test   Run tests                 shell   after code, check",
+}, "a waiting step beside a thinking agent")
+
+-- The event's tag is `kind`, so the tool's ACP kind travels as `toolKind`.
+send({ kind = "agentActivity", subtaskId = "code", phase = "toolStarted", tool = "edit_file", toolKind = "edit", target = "src/export.rs" })
+t.equal(lines()[8], "▶ code   Write the exporter        coder   after build · edit src/export.rs", "a tool call")
+send({ kind = "agentActivity", subtaskId = "code", phase = "waitingForApproval", tool = "run", toolKind = "execute", target = "cargo fmt" })
+t.equal(
+  lines()[8],
+  "▶ code   Write the exporter        coder   after build · approval needed: execute cargo fmt",
+  "an approval"
+)
+send({ kind = "subtaskRetrying", subtaskId = "code", attempt = 2, delayMs = 640, error = "model timed out" })
+t.equal(
+  lines()[8],
+  "▶ code   Write the exporter        coder   after build · retry 2 in 640ms: model timed out",
+  "a retry replaces the activity"
+)
+send({ kind = "subtaskStarted", subtaskId = "code", attempt = 2, title = "Write the exporter" })
+t.equal(lines()[8], "▶ code   Write the exporter        coder   after build · attempt 2", "the second attempt")
+
+-- Events of another plan or an older run change nothing.
+t.equal(view_module.apply(view, { planId = "01OTHER", runId = "01RUN", event = { kind = "planStarted" } }), false, "other plan")
+t.equal(send({ kind = "subtaskFinished", subtaskId = "code", status = "done", durationMs = 1 }, "01OLDRUN"), false, "old run")
+t.equal(send({ kind = "somethingNew", subtaskId = "code" }), false, "unknown kind")
+
+send({ kind = "subtaskFinished", subtaskId = "code", status = "failed", error = "tests do not compile\nmore", durationMs = 65000 })
+send({ kind = "subtaskFinished", subtaskId = "check", status = "done", result = "looks right", durationMs = 90000 })
+send({ kind = "subtaskFinished", subtaskId = "test", status = "skipped", error = 'dependency "code" failed', durationMs = 0 })
+send({
+  kind = "planFinished",
+  status = "failed",
+  progress = { total = 4, pending = 0, running = 0, waiting = 0, done = 2, failed = 1, skipped = 1, cancelled = 0, percentage = 100 },
+  durationMs = 72400,
+  usage = { promptTokens = 5200, completionTokens = 800, calls = 4 },
+})
+local rendered = view_module.render(view, { keys = require("codelab-planner.config").defaults.keys })
+t.lines_equal(rendered.lines, {
+  "Ship the CSV export",
+  "status: failed in 1m 12s · v2 · planner: template",
+  "progress: 100% · 2 done · 1 failed · 1 skipped of 4",
+  "goal: add CSV export to reports",
+  "usage: 5200 prompt + 800 completion tokens in 4 calls",
+  "id: 01PLAN",
+  "",
+  "✓ build  Build                     shell   5.3s",
+  "✗ code   Write the exporter        coder   after build · 1m 05s",
+  "    error: tests do not compile",
+  "✓ check  Check the report by hand  manual  after build · 1m 30s",
+  "↷ test   Run tests                 shell   after code, check",
+  "",
+  "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close",
+}, "a failed run")
+t.equal(rendered.rows[9], "code", "row of a subtask")
+t.equal(rendered.rows[10], "code", "row of its error")
+
+t.equal(view_module.format_duration(59999), "60.0s", "just under a minute")
+t.equal(view_module.parse_timestamp("2026-11-24T16:01:02.456Z") - view_module.parse_timestamp("2026-11-24T16:00:57.123Z"), 5333, "timestamps")
+t.equal(
+  view_module.parse_timestamp("2026-12-01T00:00:01Z") - view_module.parse_timestamp("2026-11-30T23:59:59Z"),
+  2000,
+  "across midnight and months"
+)
+t.ok("render")

@@ -1,0 +1,107 @@
+-- The plugin's pieces that need no server: the plugin file loads nothing else, approvals go
+-- through vim.ui.select (and a dismissed question answers null), settings are validated with the
+-- key named, commands complete and report unknown subcommands, the help file's tags build, and the
+-- protocol mirror names every method once.
+-- Run: CODELAB_PLUGIN_DIR=editors/nvim nvim --headless -u NONE -l tests/nvim/ui.lua
+local t = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "helpers.lua"))
+local root = t.load_plugin()
+t.capture_notifications()
+
+-- plugin/ defines the command and loads no module.
+t.equal(vim.fn.exists(":CodelabPlanner"), 2, ":CodelabPlanner exists")
+for name in pairs(package.loaded) do
+  if vim.startswith(name, "codelab-planner") then
+    t.fail("plugin/ loaded " .. name)
+  end
+end
+
+-- Approvals: vim.ui.select is the user's hook (a picker plugin replaces it the same way).
+local approval = require("codelab-planner.approval")
+local question = {
+  type = 3,
+  message = "run `cargo fmt` in /work?",
+  actions = { { title = "Allow" }, { title = "Allow for this plan" }, { title = "Deny" } },
+}
+local asked = nil
+vim.ui.select = function(items, opts, on_choice)
+  asked = { items = items, prompt = opts.prompt, kind = opts.kind, shown = vim.tbl_map(opts.format_item, items) }
+  on_choice(items[2])
+end
+local answer = nil
+coroutine.wrap(function()
+  answer = approval.on_show_message_request(nil, question, {})
+end)()
+t.wait_for("the approval answer", function() return answer ~= nil end, 5000)
+t.equal(answer, { title = "Allow for this plan" }, "the chosen action is the answer")
+t.equal(asked.prompt, "codelab-planner: run `cargo fmt` in /work?", "the prompt")
+t.equal(asked.kind, "codelab_planner_approval", "the select kind")
+t.equal(asked.shown, { "Allow", "Allow for this plan", "Deny" }, "the choices")
+
+vim.ui.select = function(_, _, on_choice)
+  on_choice(nil)
+end
+answer = nil
+coroutine.wrap(function()
+  answer = approval.on_show_message_request(nil, question, {})
+end)()
+t.wait_for("the dismissed answer", function() return answer ~= nil end, 5000)
+t.equal(answer, vim.NIL, "a dismissed question answers null (deny)")
+local protocol = require("codelab-planner.protocol")
+t.equal(
+  vim.tbl_map(function(option) return option.option end, protocol.approval_options),
+  { "allow_once", "allow_always", "reject_once" },
+  "approval answers map to ACP permission options"
+)
+
+-- Settings: defaults, merging, validation naming the key, nested and dotted server settings.
+local config = require("codelab-planner.config")
+t.equal(config.validate(), {}, "no configuration is valid")
+vim.g.codelab_planner = { keys = { execute = 42 }, auto_start = "yes", settings = { ["llm.model"] = "m" } }
+t.equal(config.validate(), {
+  "vim.g.codelab_planner.auto_start: expected a boolean, got string",
+  "vim.g.codelab_planner.keys.execute: expected a string or false",
+}, "problems name the key")
+t.equal(config.get().keys.cancel, "c", "unset keys keep their defaults")
+t.equal(config.setting(config.get(), "llm.model"), "m", "a dotted setting")
+vim.g.codelab_planner = { settings = { llm = { baseUrl = "http://127.0.0.1:1" } } }
+t.equal(config.setting(config.get(), "llm.baseUrl"), "http://127.0.0.1:1", "a nested setting")
+vim.g.codelab_planner = { cmd = { "/opt/planner", "--stdio", "--db", "x.db" } }
+t.equal(config.server_cmd(), { "/opt/planner", "--stdio", "--db", "x.db" }, "an explicit command")
+vim.g.codelab_planner = nil
+vim.env.CODELAB_PLANNER_BIN = "/custom/codelab-planner"
+t.equal(config.server_cmd(), { "/custom/codelab-planner", "--stdio" }, "the command from the environment")
+
+-- A missing binary is a clear error, not a hang.
+vim.env.CODELAB_PLANNER_BIN = "/nonexistent/codelab-planner"
+local start_error = nil
+require("codelab-planner.lsp").request(protocol.methods.list, {}, function(err)
+  start_error = err
+end)
+t.truthy(start_error and start_error:find("server not found: /nonexistent/codelab-planner", 1, true), "start error: " .. tostring(start_error))
+
+-- Commands: completion of subcommands, an unknown subcommand is reported.
+t.equal(vim.fn.getcompletion("CodelabPlanner re", "cmdline"), { "reject", "retry", "revise" }, "subcommand completion")
+t.equal(vim.fn.getcompletion("CodelabPlanner complete f", "cmdline"), { "failed" }, "complete's argument")
+vim.cmd("CodelabPlanner frobnicate")
+t.truthy(t.noticed('unknown subcommand "frobnicate"; one of: approve, cancel'), "unknown subcommand: " .. vim.inspect(t.notices))
+
+-- The help file's tags build (in a copy: the checkout stays clean) and name the commands.
+local doc_copy = vim.fs.joinpath(vim.fn.tempname(), "doc")
+vim.fn.mkdir(doc_copy, "p")
+vim.fn.writefile(vim.fn.readfile(vim.fs.joinpath(root, "doc", "codelab-planner.txt")), vim.fs.joinpath(doc_copy, "codelab-planner.txt"))
+vim.cmd.helptags(vim.fn.fnameescape(doc_copy))
+local tags = table.concat(vim.fn.readfile(vim.fs.joinpath(doc_copy, "tags")), "\n")
+for _, tag in ipairs({ "codelab-planner", ":CodelabPlanner", "g:codelab_planner", "codelab-planner-keys", ":CodelabPlanner-complete", "codelab-planner-health" }) do
+  t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)
+end
+
+-- The protocol mirror: every name once, all under planning/.
+local all = protocol.all_methods()
+local seen = {}
+for _, method in ipairs(all) do
+  t.truthy(vim.startswith(method, "planning/"), "namespaced: " .. method)
+  t.truthy(not seen[method], "duplicate " .. method)
+  seen[method] = true
+end
+t.truthy(seen["planning/complete"] and seen["planning/export"] and seen["planning/progress"], "second-wave names")
+t.ok("ui")
