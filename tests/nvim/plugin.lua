@@ -24,6 +24,14 @@ vim.api.nvim_create_autocmd("User", {
     table.insert(events, { pattern = args.match, data = args.data })
   end,
 })
+-- Standard $/progress reaches Neovim's LspProgress (what fidget.nvim and statuslines read).
+local lsp_progress_kinds = {}
+vim.api.nvim_create_autocmd("LspProgress", {
+  callback = function(args)
+    local value = args.data and args.data.params and args.data.params.value or {}
+    lsp_progress_kinds[value.kind or "?"] = true
+  end,
+})
 local function event_index(pattern, predicate, after)
   for index = (after or 0) + 1, #events do
     if events[index].pattern == pattern and (predicate == nil or predicate(events[index].data)) then
@@ -110,6 +118,11 @@ require("codelab-planner").create({
 await("CodelabPlannerUpdated", nil, mark)
 local shell_plan = plan_id()
 mark = #events
+run_command("CodelabPlanner revise keep it short")
+await("CodelabPlannerUpdated", nil, mark)
+t.truthy(buffer_lines()[2]:find("^status: draft · v2"), "revised to v2: " .. buffer_lines()[2])
+t.truthy(vim.tbl_contains(buffer_lines(), "feedback: keep it short"), "revise feedback shown")
+mark = #events
 run_command("CodelabPlanner approve")
 await("CodelabPlannerUpdated", nil, mark)
 t.truthy(buffer_lines()[2]:find("^status: approved"), "approved: " .. buffer_lines()[2])
@@ -119,9 +132,10 @@ await("CodelabPlannerRunFinished", function(data) return data.planId == shell_pl
 t.truthy(event_index("CodelabPlannerProgress", function(data) return data.event.kind == "subtaskStarted" end, mark), "live events")
 t.lines_equal(normalized(buffer_lines()), {
   "write a file and read it back",
-  "status: completed in <t> · v1",
+  "status: completed in <t> · v2",
   "progress: 100% · 2 done of 2",
   "goal: write a file and read it back",
+  "feedback: keep it short",
   "id: " .. shell_plan,
   "",
   "✓ write  Write  shell  <t>",
@@ -130,6 +144,37 @@ t.lines_equal(normalized(buffer_lines()), {
   keys_line,
 }, "a completed run")
 t.truthy(t.noticed("write a file and read it back completed (2/2 done"), "a notice on finish: " .. vim.inspect(t.notices))
+t.truthy(lsp_progress_kinds.begin and lsp_progress_kinds["end"], "LspProgress begin and end: " .. vim.inspect(lsp_progress_kinds))
+
+-- The plan's versions (log) and the picker of plans (list, through vim.ui.select).
+run_command("CodelabPlanner log " .. shell_plan)
+t.wait_for("the log split", function()
+  return vim.api.nvim_buf_get_name(0):find("/log$") ~= nil
+end)
+local log = buffer_lines()
+t.truthy(log[1]:find("^v1  .*  write a file and read it back  %(created%)"), "log v1: " .. log[1])
+t.truthy(table.concat(log, "\n"):find("\nv2  .*%(revise: keep it short%)"), "log v2:\n" .. table.concat(log, "\n"))
+vim.cmd("close")
+local offered = nil
+vim.ui.select = function(items, opts, on_choice)
+  offered = vim.tbl_map(opts.format_item, items)
+  on_choice(items[#items])
+end
+mark = #events
+run_command("CodelabPlanner list")
+await("CodelabPlannerUpdated", function(data) return data.planId == template_plan end, mark)
+t.equal(#offered, 2, "two plans offered: " .. vim.inspect(offered))
+t.truthy(offered[1]:find("^write a file and read it back  %[completed 100%%%]"), "newest first: " .. offered[1])
+t.equal(plan_id(), template_plan, "the chosen plan opened")
+mark = #events
+run_command("CodelabPlanner delete! " .. template_plan)
+if not vim.wait(t.timeout_ms, function()
+  return #require("codelab-planner.buffer").buffers(template_plan) == 0
+end, 10) then
+  t.fail("the deleted plan's buffer stayed; notices: " .. vim.inspect(t.notices))
+end
+run_command("CodelabPlanner show " .. shell_plan)
+await("CodelabPlannerUpdated", function(data) return data.planId == shell_plan end, mark)
 
 -- The output split of the subtask under the cursor (buffer-local key `o`).
 vim.api.nvim_win_set_cursor(0, { line_starting("✓ read"), 0 })
@@ -242,7 +287,16 @@ else
   io.stdout:write("nvim test plugin: NOTE this server does not offer planning/complete; manual steps not exercised\n")
 end
 
--- 6. Health: every check passes with the server running.
+-- 6. vim.lsp.enable (auto_start) attaches file buffers to the same client the commands use.
+vim.cmd("filetype on") -- `-u NONE` leaves it off; FileType is what vim.lsp.enable listens to
+require("codelab-planner.lsp").enable()
+vim.cmd.edit("notes.txt")
+t.wait_for("the file buffer to attach", function()
+  return #vim.lsp.get_clients({ name = "codelab-planner", bufnr = 0 }) == 1
+end)
+t.equal(#require("codelab-planner.lsp").clients(), 1, "one client after vim.lsp.enable")
+
+-- 7. Health: every check passes with the server running.
 vim.cmd("checkhealth codelab-planner")
 local report = table.concat(buffer_lines(), "\n")
 t.truthy(report:find("OK server running", 1, true), "health: server running\n" .. report)

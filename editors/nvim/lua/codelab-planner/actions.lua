@@ -299,6 +299,23 @@ function M.list(callback)
   end)
 end
 
+--- The plan as `*.plan.toml` text (`planning/export`) in a new buffer, ready to `:write`.
+---@param given? string
+---@param callback? codelab_planner.Callback
+function M.export(given, callback)
+  plan_request(methods.export, given, nil, callback, function(plan_id, result)
+    local bufnr = vim.api.nvim_create_buf(true, false)
+    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, vim.split(result.text or "", "\n", { plain = true }))
+    vim.bo[bufnr].filetype = "toml"
+    vim.bo[bufnr].modified = false
+    local known = state.known_plans[plan_id]
+    local slug = known and known.title:lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "") or plan_id
+    pcall(vim.api.nvim_buf_set_name, bufnr, (slug ~= "" and slug or plan_id) .. ".plan.toml")
+    vim.cmd("botright split")
+    vim.api.nvim_set_current_buf(bufnr)
+  end)
+end
+
 --- A plan's stored versions in a scratch buffer.
 ---@param given? string
 ---@param callback? codelab_planner.Callback

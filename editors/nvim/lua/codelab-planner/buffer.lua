@@ -179,7 +179,28 @@ function M.output_lines(view, subtask_id)
   return lines
 end
 
---- Opens a subtask's output in a split.
+local function output_name(plan_id, subtask_id)
+  return M.name(plan_id) .. "/output/" .. subtask_id
+end
+
+local function fill_output(bufnr, view, subtask_id)
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, M.output_lines(view, subtask_id))
+  vim.bo[bufnr].modifiable = false
+end
+
+--- Updates a subtask's output buffer, when one is open, as output streams in.
+---@param plan_id string
+---@param subtask_id string
+function M.refresh_output(plan_id, subtask_id)
+  local view = state.views[plan_id]
+  local bufnr = vim.fn.bufnr(output_name(plan_id, subtask_id))
+  if view and bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+    fill_output(bufnr, view, subtask_id)
+  end
+end
+
+--- Opens a subtask's output in a split; it follows the output while the subtask runs.
 ---@param plan_id? string
 ---@param subtask_id? string
 function M.open_output(plan_id, subtask_id)
@@ -188,7 +209,7 @@ function M.open_output(plan_id, subtask_id)
     vim.notify("codelab-planner: put the cursor on a subtask", vim.log.levels.WARN)
     return
   end
-  local name = M.name(plan_id) .. "/output/" .. subtask_id
+  local name = output_name(plan_id, subtask_id)
   local bufnr = vim.fn.bufnr(name)
   if bufnr == -1 then
     bufnr = vim.api.nvim_create_buf(false, true)
@@ -197,9 +218,7 @@ function M.open_output(plan_id, subtask_id)
     vim.bo[bufnr].bufhidden = "wipe"
     vim.bo[bufnr].swapfile = false
   end
-  vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, M.output_lines(view, subtask_id))
-  vim.bo[bufnr].modifiable = false
+  fill_output(bufnr, view, subtask_id)
   if vim.fn.bufwinid(bufnr) == -1 then
     vim.cmd("botright split")
     vim.api.nvim_set_current_buf(bufnr)

@@ -148,6 +148,13 @@ M.subcommands = {
     end,
     complete = M.complete_plan_id,
   },
+  export = {
+    description = "the plan as a *.plan.toml file: export [id]",
+    impl = function(args)
+      actions.export(args[1])
+    end,
+    complete = M.complete_plan_id,
+  },
   complete = {
     description = "finish the waiting step: complete [failed] [result]",
     impl = function(args)
@@ -180,6 +187,11 @@ end
 function M.run(opts)
   local args = vim.deepcopy(opts.fargs)
   local name = table.remove(args, 1)
+  opts = vim.deepcopy(opts)
+  if name and name:sub(-1) == "!" then
+    -- `:CodelabPlanner delete! id` as well as `:CodelabPlanner! delete id`.
+    name, opts.bang = name:sub(1, -2), true
+  end
   local subcommand = name and M.subcommands[name]
   if not subcommand then
     vim.notify(
@@ -200,7 +212,7 @@ end
 ---@param cmdline string
 ---@return string[]
 function M.complete(arg_lead, cmdline)
-  local name, rest_of_line = cmdline:match("^['<,'>]*%s*%S+%s+(%S+)%s+(.*)$")
+  local name, rest_of_line = cmdline:match("^['<,'>]*%s*%S+%s+(%S-)!?%s+(.*)$")
   if name and M.subcommands[name] and M.subcommands[name].complete then
     -- Only the first argument is a plan id (or a status word for `complete`).
     if not rest_of_line:find("%s") then

@@ -57,7 +57,10 @@ function M.base_config()
   return {
     name = M.name,
     cmd = config.server_cmd(current),
-    root_markers = current.root_markers,
+    -- The same root the commands use, so `vim.lsp.enable` and the commands share one client.
+    root_dir = function(bufnr, on_dir)
+      on_dir(M.root_dir(bufnr))
+    end,
     init_options = current.settings,
     settings = { codelabPlanner = current.settings },
     handlers = handlers(),

@@ -74,7 +74,12 @@ function M.on_progress(params, _)
     return
   end
   if view_module.apply(view, params) then
-    buffer.refresh(plan_id)
+    if event.kind == kinds.subtask_output then
+      -- Output does not change the plan buffer's lines, only an open output window.
+      buffer.refresh_output(plan_id, event.subtaskId)
+    else
+      buffer.refresh(plan_id)
+    end
     actions.emit("CodelabPlannerProgress", params)
   end
   if event.kind == kinds.subtask_finished and event.status == "failed" then
