@@ -105,6 +105,14 @@ lines = buffer_lines()
 t.truthy(lines[2]:find("^status: rejected"), "rejected: " .. lines[2])
 t.truthy(vim.tbl_contains(lines, "feedback: not this sprint"), "feedback shown")
 
+-- A refused request (executing a rejected plan) is reported with the server's message and error kind.
+local notices_before = #t.notices
+run_command("CodelabPlanner execute " .. template_plan)
+t.wait_for("the refusal", function() return #t.notices > notices_before end)
+local refusal = t.notices[#t.notices]
+t.truthy(refusal.level == vim.log.levels.ERROR and refusal.message:find("planning/execute: .*%(invalidState%)$"), "refusal: " .. refusal.message)
+
+
 -- 2. A plan of shell steps: approve and execute through commands; the buffer follows the run.
 mark = #events
 require("codelab-planner").create({

@@ -151,6 +151,20 @@ t.lines_equal(rendered.lines, {
 t.equal(rendered.rows[9], "code", "row of a subtask")
 t.equal(rendered.rows[10], "code", "row of its error")
 
+-- A plan being planned: the subtasks streamed so far (partial results of planning/create).
+t.lines_equal(view_module.render(view_module.from_inputs("add CSV export", {
+  { title = "Write the exporter", agent = "coder" },
+  { id = "test", title = "Run tests", agent = "shell", command = "make test", dependsOn = { "s1" } },
+})).lines, {
+  "add CSV export",
+  "status: planning · v0",
+  "progress: 0% · 2 pending of 2",
+  "id: (planning)",
+  "",
+  "· s1    Write the exporter  coder",
+  "· test  Run tests           shell  after s1",
+}, "a plan being planned")
+
 t.equal(view_module.format_duration(59999), "60.0s", "just under a minute")
 t.equal(view_module.parse_timestamp("2026-11-24T16:01:02.456Z") - view_module.parse_timestamp("2026-11-24T16:00:57.123Z"), 5333, "timestamps")
 t.equal(

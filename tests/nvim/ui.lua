@@ -95,6 +95,22 @@ for _, tag in ipairs({ "codelab-planner", ":CodelabPlanner", "g:codelab_planner"
   t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)
 end
 
+-- Partial results of planning/create: the subtasks so far appear in a planning buffer.
+local progress = require("codelab-planner.progress")
+local state = require("codelab-planner.state")
+state.planning["codelab-planner-plan-test"] = { task = "add CSV export" }
+t.truthy(progress.is_partial_result("codelab-planner-plan-test"), "a planning token is a partial result")
+t.truthy(not progress.is_partial_result("rustc-progress-1"), "another token is not")
+progress.on_partial_result({ token = "codelab-planner-plan-test", value = { subtasks = { { title = "Write it", agent = "coder" } } } })
+progress.on_partial_result({
+  token = "codelab-planner-plan-test",
+  value = { subtasks = { { title = "Write it", agent = "coder" }, { title = "Test it", agent = "shell", command = "make test" } } },
+})
+t.equal(vim.bo.filetype, "codelab-plan", "the planning buffer's filetype")
+local planning_lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+t.equal(planning_lines[1], "add CSV export", "planning title")
+t.equal(vim.list_slice(planning_lines, #planning_lines - 1), { "· s1  Write it  coder", "· s2  Test it   shell" }, "subtasks so far")
+
 -- The protocol mirror: every name once, all under planning/.
 local all = protocol.all_methods()
 local seen = {}

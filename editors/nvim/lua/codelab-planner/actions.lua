@@ -99,12 +99,44 @@ end
 --- Creates a plan (`planning/create` params) and opens it.
 ---@param params table `{ task, mode?, subtasks?, title?, context? }`
 ---@param callback? codelab_planner.Callback
+local planning_requests = 0
+
+--- Opens the new plan where the streamed subtasks were shown (if they were), then drops them.
+local function replace_planning_buffer(token, plan_id)
+  local planning = state.planning[token]
+  state.planning[token] = nil
+  local streamed = planning and planning.bufnr
+  if streamed and vim.api.nvim_buf_is_valid(streamed) then
+    local window = vim.fn.bufwinid(streamed)
+    if window ~= -1 and plan_id then
+      vim.api.nvim_set_current_win(window)
+    end
+    if plan_id then
+      buffer.open(plan_id)
+    end
+    vim.api.nvim_buf_delete(streamed, { force = true })
+  elseif plan_id then
+    buffer.open(plan_id)
+  end
+end
+
+--- Creates a plan (`planning/create` params) and opens it. While a model plans, the subtasks
+--- it has produced so far are shown (partial results) and planning reports `$/progress`.
+---@param params table `{ task, mode?, subtasks?, title?, context? }`
+---@param callback? codelab_planner.Callback
 function M.create(params, callback)
-  lsp.request(methods.create, params, function(err, result)
+  planning_requests = planning_requests + 1
+  local token = string.format("codelab-planner-plan-%d-%d", vim.uv.os_getpid(), planning_requests)
+  state.planning[token] = { task = params.task or "" }
+  local with_tokens = vim.tbl_extend("keep", params, {
+    workDoneToken = token .. "-progress",
+    partialResultToken = token,
+  })
+  lsp.request(methods.create, with_tokens, function(err, result)
     if not err then
       M.take_plan(result.plan)
-      buffer.open(result.plan.id)
     end
+    replace_planning_buffer(token, not err and result.plan.id or nil)
     finish(callback, err, result)
   end)
 end

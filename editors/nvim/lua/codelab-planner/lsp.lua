@@ -44,6 +44,15 @@ local function handlers()
         require("codelab-planner.progress").on_progress(params, ctx)
       end
     end,
+    [protocol.lsp.progress] = function(err, params, ctx)
+      -- Partial results of planning/create are the plugin's; every other token is Neovim's
+      -- (vim.lsp.status(), LspProgress).
+      local progress = require("codelab-planner.progress")
+      if err == nil and type(params) == "table" and progress.is_partial_result(params.token) then
+        return progress.on_partial_result(params)
+      end
+      return vim.lsp.handlers[protocol.lsp.progress](err, params, ctx)
+    end,
     [protocol.lsp.show_message_request] = function(err, params, ctx)
       return require("codelab-planner.approval").on_show_message_request(err, params, ctx)
     end,

@@ -55,6 +55,38 @@ local function after_finish(plan_id, event)
   end)
 end
 
+--- Whether a `$/progress` token is one of the plugin's `planning/create` partial result tokens.
+---@param token any
+---@return boolean
+function M.is_partial_result(token)
+  return type(token) == "string" and state.planning[token] ~= nil
+end
+
+--- `$/progress { token, value: { subtasks } }` while a plan is made: the subtasks so far, shown in
+--- a buffer that the plan's own buffer replaces when the reply comes.
+---@param params table
+function M.on_partial_result(params)
+  local planning = state.planning[params.token]
+  local value = params.value
+  if not planning or type(value) ~= "table" or type(value.subtasks) ~= "table" then
+    return
+  end
+  if not planning.bufnr or not vim.api.nvim_buf_is_valid(planning.bufnr) then
+    planning.bufnr = vim.api.nvim_create_buf(false, true)
+    vim.bo[planning.bufnr].buftype = "nofile"
+    vim.bo[planning.bufnr].bufhidden = "wipe"
+    vim.bo[planning.bufnr].filetype = "codelab-plan"
+    pcall(vim.api.nvim_buf_set_name, planning.bufnr, "codelab-plan://" .. params.token)
+    vim.api.nvim_set_current_buf(planning.bufnr)
+  end
+  local rendered = view_module.render(view_module.from_inputs(planning.task, value.subtasks), {
+    signs = config.get().signs,
+  })
+  vim.bo[planning.bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(planning.bufnr, 0, -1, false, rendered.lines)
+  vim.bo[planning.bufnr].modifiable = false
+end
+
 --- Handler of `planning/progress`.
 ---@param params table `{ planId, runId, event }`
 function M.on_progress(params, _)

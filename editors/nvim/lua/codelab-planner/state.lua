@@ -12,6 +12,11 @@ M.views = {}
 ---@type table<string, { title: string, status: string }>
 M.known_plans = {}
 
+--- `planning/create` requests waiting for their reply, by partial result token:
+--- `{ task, bufnr? }` (the buffer showing the subtasks streamed so far).
+---@type table<string, { task: string, bufnr: integer? }>
+M.planning = {}
+
 --- The plan the user touched last (the default of commands without an id).
 ---@type string?
 M.last_plan_id = nil

@@ -38,6 +38,36 @@ function M.new(plan)
   }
 end
 
+--- A view of a plan still being planned: the task and the subtasks streamed so far
+--- (`SubtaskInput`s of a `planning/create` partial result).
+---@param task string
+---@param inputs table[]
+---@return codelab_planner.View
+function M.from_inputs(task, inputs)
+  local subtasks = {}
+  for index, input in ipairs(inputs or {}) do
+    table.insert(subtasks, {
+      id = input.id or ("s" .. index),
+      title = input.title or "",
+      description = input.description or "",
+      agent = input.agent or "",
+      command = input.command,
+      dependsOn = input.dependsOn or {},
+      status = "pending",
+      attempts = 0,
+      maxAttempts = input.maxAttempts or 1,
+    })
+  end
+  return M.new({
+    id = "(planning)",
+    title = task,
+    status = "planning",
+    version = 0,
+    subtasks = subtasks,
+    progress = M.progress(subtasks),
+  })
+end
+
 --- Replaces the plan (a fresh `planning/get`), keeping what only events know.
 ---@param view codelab_planner.View
 ---@param plan table
