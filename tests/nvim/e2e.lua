@@ -80,7 +80,9 @@ if started.status ~= "running" then
   fail("execute did not start: " .. vim.inspect(started))
 end
 
-if not vim.wait(timeout_ms, function() return finished ~= nil end, 20) then
+if not vim.wait(timeout_ms, function()
+  return finished ~= nil
+end, 20) then
   fail("no planFinished; events so far: " .. table.concat(events, ", "))
 end
 if finished.status ~= "completed" then
@@ -94,6 +96,8 @@ if not read_result:find("from-nvim", 1, true) then
 end
 
 client:stop()
-vim.wait(5000, function() return client:is_stopped() end, 20)
+vim.wait(5000, function()
+  return client:is_stopped()
+end, 20)
 io.stdout:write("nvim e2e: ok (" .. #events .. " events)\n")
 os.exit(0)

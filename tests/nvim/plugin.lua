@@ -92,10 +92,27 @@ t.equal(#require("codelab-planner.lsp").clients(), 1, "one client")
 
 -- Completion: subcommands, plan ids, and ids by title.
 local subcommands = vim.fn.getcompletion("CodelabPlanner ", "cmdline")
-for _, name in ipairs({ "new", "list", "show", "execute", "cancel", "retry", "approve", "reject", "revise", "delete", "log", "complete" }) do
+for _, name in ipairs({
+  "new",
+  "list",
+  "show",
+  "execute",
+  "cancel",
+  "retry",
+  "approve",
+  "reject",
+  "revise",
+  "delete",
+  "log",
+  "complete",
+}) do
   t.truthy(vim.tbl_contains(subcommands, name), "completion lacks " .. name .. ": " .. vim.inspect(subcommands))
 end
-t.equal(vim.fn.getcompletion("CodelabPlanner show " .. template_plan:sub(1, 20), "cmdline"), { template_plan }, "id completion")
+t.equal(
+  vim.fn.getcompletion("CodelabPlanner show " .. template_plan:sub(1, 20), "cmdline"),
+  { template_plan },
+  "id completion"
+)
 t.equal(vim.fn.getcompletion("CodelabPlanner approve csv", "cmdline"), { template_plan }, "completion by title")
 
 mark = #events
@@ -108,10 +125,14 @@ t.truthy(vim.tbl_contains(lines, "feedback: not this sprint"), "feedback shown")
 -- A refused request (executing a rejected plan) is reported with the server's message and error kind.
 local notices_before = #t.notices
 run_command("CodelabPlanner execute " .. template_plan)
-t.wait_for("the refusal", function() return #t.notices > notices_before end)
+t.wait_for("the refusal", function()
+  return #t.notices > notices_before
+end)
 local refusal = t.notices[#t.notices]
-t.truthy(refusal.level == vim.log.levels.ERROR and refusal.message:find("planning/execute: .*%(invalidState%)$"), "refusal: " .. refusal.message)
-
+t.truthy(
+  refusal.level == vim.log.levels.ERROR and refusal.message:find("planning/execute: .*%(invalidState%)$"),
+  "refusal: " .. refusal.message
+)
 
 -- 2. A plan of shell steps: approve and execute through commands; the buffer follows the run.
 mark = #events
@@ -136,8 +157,15 @@ await("CodelabPlannerUpdated", nil, mark)
 t.truthy(buffer_lines()[2]:find("^status: approved"), "approved: " .. buffer_lines()[2])
 mark = #events
 run_command("CodelabPlanner execute")
-await("CodelabPlannerRunFinished", function(data) return data.planId == shell_plan end, mark)
-t.truthy(event_index("CodelabPlannerProgress", function(data) return data.event.kind == "subtaskStarted" end, mark), "live events")
+await("CodelabPlannerRunFinished", function(data)
+  return data.planId == shell_plan
+end, mark)
+t.truthy(
+  event_index("CodelabPlannerProgress", function(data)
+    return data.event.kind == "subtaskStarted"
+  end, mark),
+  "live events"
+)
 t.lines_equal(normalized(buffer_lines()), {
   "write a file and read it back",
   "status: completed in <t> · v2",
@@ -151,8 +179,14 @@ t.lines_equal(normalized(buffer_lines()), {
   "",
   keys_line,
 }, "a completed run")
-t.truthy(t.noticed("write a file and read it back completed (2/2 done"), "a notice on finish: " .. vim.inspect(t.notices))
-t.truthy(lsp_progress_kinds.begin and lsp_progress_kinds["end"], "LspProgress begin and end: " .. vim.inspect(lsp_progress_kinds))
+t.truthy(
+  t.noticed("write a file and read it back completed (2/2 done"),
+  "a notice on finish: " .. vim.inspect(t.notices)
+)
+t.truthy(
+  lsp_progress_kinds.begin and lsp_progress_kinds["end"],
+  "LspProgress begin and end: " .. vim.inspect(lsp_progress_kinds)
+)
 
 -- The plan's versions (log) and the picker of plans (list, through vim.ui.select).
 run_command("CodelabPlanner log " .. shell_plan)
@@ -170,19 +204,25 @@ vim.ui.select = function(items, opts, on_choice)
 end
 mark = #events
 run_command("CodelabPlanner list")
-await("CodelabPlannerUpdated", function(data) return data.planId == template_plan end, mark)
+await("CodelabPlannerUpdated", function(data)
+  return data.planId == template_plan
+end, mark)
 t.equal(#offered, 2, "two plans offered: " .. vim.inspect(offered))
 t.truthy(offered[1]:find("^write a file and read it back  %[completed 100%%%]"), "newest first: " .. offered[1])
 t.equal(plan_id(), template_plan, "the chosen plan opened")
 mark = #events
 run_command("CodelabPlanner delete! " .. template_plan)
-if not vim.wait(t.timeout_ms, function()
-  return #require("codelab-planner.buffer").buffers(template_plan) == 0
-end, 10) then
+if
+  not vim.wait(t.timeout_ms, function()
+    return #require("codelab-planner.buffer").buffers(template_plan) == 0
+  end, 10)
+then
   t.fail("the deleted plan's buffer stayed; notices: " .. vim.inspect(t.notices))
 end
 run_command("CodelabPlanner show " .. shell_plan)
-await("CodelabPlannerUpdated", function(data) return data.planId == shell_plan end, mark)
+await("CodelabPlannerUpdated", function(data)
+  return data.planId == shell_plan
+end, mark)
 
 -- The output split of the subtask under the cursor (buffer-local key `o`).
 vim.api.nvim_win_set_cursor(0, { line_starting("✓ read"), 0 })
@@ -206,7 +246,9 @@ local flag_plan = plan_id()
 run_command("CodelabPlanner approve " .. flag_plan)
 mark = #events
 run_command("CodelabPlanner execute " .. flag_plan)
-await("CodelabPlannerRunFinished", function(data) return data.planId == flag_plan end, mark)
+await("CodelabPlannerRunFinished", function(data)
+  return data.planId == flag_plan
+end, mark)
 t.lines_equal(normalized(buffer_lines()), {
   "wait for a flag",
   "status: failed in <t> · v1",
@@ -230,7 +272,9 @@ t.equal(quickfix.items[1].lnum, 8, "quickfix points at the subtask's line")
 vim.fn.writefile({ "x" }, "flag.txt")
 mark = #events
 vim.api.nvim_feedkeys("r", "x", false)
-await("CodelabPlannerRunFinished", function(data) return data.planId == flag_plan end, mark)
+await("CodelabPlannerRunFinished", function(data)
+  return data.planId == flag_plan
+end, mark)
 t.truthy(buffer_lines()[2]:find("^status: completed"), "completed after retry: " .. buffer_lines()[2])
 
 -- 4. Cancel a long step from the command line while it runs.
@@ -253,7 +297,9 @@ await("CodelabPlannerProgress", function(data)
 end, mark)
 line_starting("▶ long  Sleep  shell")
 run_command("CodelabPlanner cancel " .. long_plan)
-await("CodelabPlannerRunFinished", function(data) return data.planId == long_plan end, mark)
+await("CodelabPlannerRunFinished", function(data)
+  return data.planId == long_plan
+end, mark)
 lines = normalized(buffer_lines())
 t.truthy(lines[2]:find("^status: cancelled"), "cancelled: " .. lines[2])
 line_starting("⊘ long  Sleep  shell")
@@ -282,7 +328,9 @@ if vim.tbl_contains(require("codelab-planner.lsp").advertised_methods(client), "
   t.truthy(t.noticed("Look at it waits for you"), "a notice for the waiting step")
   vim.api.nvim_win_set_cursor(0, { waiting_row, 0 })
   vim.api.nvim_feedkeys("m", "x", false)
-  await("CodelabPlannerRunFinished", function(data) return data.planId == manual_plan end, mark)
+  await("CodelabPlannerRunFinished", function(data)
+    return data.planId == manual_plan
+  end, mark)
   t.truthy(buffer_lines()[2]:find("^status: completed"), "completed after the manual step: " .. buffer_lines()[2])
   io.stdout:write("nvim test plugin: manual step completed through planning/complete\n")
 else
@@ -290,8 +338,13 @@ else
   require("codelab-planner").complete(long_plan, "long", "done", nil, function(err)
     complete_error = err or "no error"
   end)
-  t.wait_for("an error for complete", function() return complete_error ~= nil end)
-  t.truthy(complete_error:find("planning/complete: not supported", 1, true), "complete names the method: " .. complete_error)
+  t.wait_for("an error for complete", function()
+    return complete_error ~= nil
+  end)
+  t.truthy(
+    complete_error:find("planning/complete: not supported", 1, true),
+    "complete names the method: " .. complete_error
+  )
   io.stdout:write("nvim test plugin: NOTE this server does not offer planning/complete; manual steps not exercised\n")
 end
 
@@ -315,7 +368,10 @@ t.truthy(report:find("OK database: ", 1, true), "health: database\n" .. report)
 local second_wave_warning = "WARNING the server does not offer planning/complete, planning/export (an older server)"
 local without_known = report:gsub(vim.pesc(second_wave_warning), "")
 without_known = without_known:gsub("codelab%-planner:%s+1 ⚠️", "")
-t.truthy(not without_known:find("ERROR", 1, true) and not without_known:find("WARNING", 1, true), "health has problems:\n" .. report)
+t.truthy(
+  not without_known:find("ERROR", 1, true) and not without_known:find("WARNING", 1, true),
+  "health has problems:\n" .. report
+)
 if without_known ~= report then
   io.stdout:write("nvim test plugin: NOTE health warns that this server lacks planning/complete and planning/export\n")
 end

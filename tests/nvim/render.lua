@@ -99,9 +99,23 @@ t.lines_equal(lines(), {
 }, "a waiting step beside a thinking agent")
 
 -- The event's tag is `kind`, so the tool's ACP kind travels as `toolKind`.
-send({ kind = "agentActivity", subtaskId = "code", phase = "toolStarted", tool = "edit_file", toolKind = "edit", target = "src/export.rs" })
+send({
+  kind = "agentActivity",
+  subtaskId = "code",
+  phase = "toolStarted",
+  tool = "edit_file",
+  toolKind = "edit",
+  target = "src/export.rs",
+})
 t.equal(lines()[8], "▶ code   Write the exporter        coder   after build · edit src/export.rs", "a tool call")
-send({ kind = "agentActivity", subtaskId = "code", phase = "waitingForApproval", tool = "run", toolKind = "execute", target = "cargo fmt" })
+send({
+  kind = "agentActivity",
+  subtaskId = "code",
+  phase = "waitingForApproval",
+  tool = "run",
+  toolKind = "execute",
+  target = "cargo fmt",
+})
 t.equal(
   lines()[8],
   "▶ code   Write the exporter        coder   after build · approval needed: execute cargo fmt",
@@ -117,17 +131,47 @@ send({ kind = "subtaskStarted", subtaskId = "code", attempt = 2, title = "Write 
 t.equal(lines()[8], "▶ code   Write the exporter        coder   after build · attempt 2", "the second attempt")
 
 -- Events of another plan or an older run change nothing.
-t.equal(view_module.apply(view, { planId = "01OTHER", runId = "01RUN", event = { kind = "planStarted" } }), false, "other plan")
-t.equal(send({ kind = "subtaskFinished", subtaskId = "code", status = "done", durationMs = 1 }, "01OLDRUN"), false, "old run")
+t.equal(
+  view_module.apply(view, { planId = "01OTHER", runId = "01RUN", event = { kind = "planStarted" } }),
+  false,
+  "other plan"
+)
+t.equal(
+  send({ kind = "subtaskFinished", subtaskId = "code", status = "done", durationMs = 1 }, "01OLDRUN"),
+  false,
+  "old run"
+)
 t.equal(send({ kind = "somethingNew", subtaskId = "code" }), false, "unknown kind")
 
-send({ kind = "subtaskFinished", subtaskId = "code", status = "failed", error = "tests do not compile\nmore", durationMs = 65000 })
+send({
+  kind = "subtaskFinished",
+  subtaskId = "code",
+  status = "failed",
+  error = "tests do not compile\nmore",
+  durationMs = 65000,
+})
 send({ kind = "subtaskFinished", subtaskId = "check", status = "done", result = "looks right", durationMs = 90000 })
-send({ kind = "subtaskFinished", subtaskId = "test", status = "skipped", error = 'dependency "code" failed', durationMs = 0 })
+send({
+  kind = "subtaskFinished",
+  subtaskId = "test",
+  status = "skipped",
+  error = 'dependency "code" failed',
+  durationMs = 0,
+})
 send({
   kind = "planFinished",
   status = "failed",
-  progress = { total = 4, pending = 0, running = 0, waiting = 0, done = 2, failed = 1, skipped = 1, cancelled = 0, percentage = 100 },
+  progress = {
+    total = 4,
+    pending = 0,
+    running = 0,
+    waiting = 0,
+    done = 2,
+    failed = 1,
+    skipped = 1,
+    cancelled = 0,
+    percentage = 100,
+  },
   durationMs = 72400,
   usage = { promptTokens = 5200, completionTokens = 800, calls = 4 },
 })
@@ -152,21 +196,29 @@ t.equal(rendered.rows[9], "code", "row of a subtask")
 t.equal(rendered.rows[10], "code", "row of its error")
 
 -- A plan being planned: the subtasks streamed so far (partial results of planning/create).
-t.lines_equal(view_module.render(view_module.from_inputs("add CSV export", {
-  { title = "Write the exporter", agent = "coder" },
-  { id = "test", title = "Run tests", agent = "shell", command = "make test", dependsOn = { "s1" } },
-})).lines, {
-  "add CSV export",
-  "status: planning · v0",
-  "progress: 0% · 2 pending of 2",
-  "id: (planning)",
-  "",
-  "· s1    Write the exporter  coder",
-  "· test  Run tests           shell  after s1",
-}, "a plan being planned")
+t.lines_equal(
+  view_module.render(view_module.from_inputs("add CSV export", {
+    { title = "Write the exporter", agent = "coder" },
+    { id = "test", title = "Run tests", agent = "shell", command = "make test", dependsOn = { "s1" } },
+  })).lines,
+  {
+    "add CSV export",
+    "status: planning · v0",
+    "progress: 0% · 2 pending of 2",
+    "id: (planning)",
+    "",
+    "· s1    Write the exporter  coder",
+    "· test  Run tests           shell  after s1",
+  },
+  "a plan being planned"
+)
 
 t.equal(view_module.format_duration(59999), "60.0s", "just under a minute")
-t.equal(view_module.parse_timestamp("2026-11-24T16:01:02.456Z") - view_module.parse_timestamp("2026-11-24T16:00:57.123Z"), 5333, "timestamps")
+t.equal(
+  view_module.parse_timestamp("2026-11-24T16:01:02.456Z") - view_module.parse_timestamp("2026-11-24T16:00:57.123Z"),
+  5333,
+  "timestamps"
+)
 t.equal(
   view_module.parse_timestamp("2026-12-01T00:00:01Z") - view_module.parse_timestamp("2026-11-30T23:59:59Z"),
   2000,

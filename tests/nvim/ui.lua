@@ -31,7 +31,9 @@ local answer = nil
 coroutine.wrap(function()
   answer = approval.on_show_message_request(nil, question, {})
 end)()
-t.wait_for("the approval answer", function() return answer ~= nil end, 5000)
+t.wait_for("the approval answer", function()
+  return answer ~= nil
+end, 5000)
 t.equal(answer, { title = "Allow for this plan" }, "the chosen action is the answer")
 t.equal(asked.prompt, "codelab-planner: run `cargo fmt` in /work?", "the prompt")
 t.equal(asked.kind, "codelab_planner_approval", "the select kind")
@@ -44,11 +46,15 @@ answer = nil
 coroutine.wrap(function()
   answer = approval.on_show_message_request(nil, question, {})
 end)()
-t.wait_for("the dismissed answer", function() return answer ~= nil end, 5000)
+t.wait_for("the dismissed answer", function()
+  return answer ~= nil
+end, 5000)
 t.equal(answer, vim.NIL, "a dismissed question answers null (deny)")
 local protocol = require("codelab-planner.protocol")
 t.equal(
-  vim.tbl_map(function(option) return option.option end, protocol.approval_options),
+  vim.tbl_map(function(option)
+    return option.option
+  end, protocol.approval_options),
   { "allow_once", "allow_always", "reject_once" },
   "approval answers map to ACP permission options"
 )
@@ -77,21 +83,37 @@ local start_error = nil
 require("codelab-planner.lsp").request(protocol.methods.list, {}, function(err)
   start_error = err
 end)
-t.truthy(start_error and start_error:find("server not found: /nonexistent/codelab-planner", 1, true), "start error: " .. tostring(start_error))
+t.truthy(
+  start_error and start_error:find("server not found: /nonexistent/codelab-planner", 1, true),
+  "start error: " .. tostring(start_error)
+)
 
 -- Commands: completion of subcommands, an unknown subcommand is reported.
 t.equal(vim.fn.getcompletion("CodelabPlanner re", "cmdline"), { "reject", "retry", "revise" }, "subcommand completion")
 t.equal(vim.fn.getcompletion("CodelabPlanner complete f", "cmdline"), { "failed" }, "complete's argument")
 vim.cmd("CodelabPlanner frobnicate")
-t.truthy(t.noticed('unknown subcommand "frobnicate"; one of: approve, cancel'), "unknown subcommand: " .. vim.inspect(t.notices))
+t.truthy(
+  t.noticed('unknown subcommand "frobnicate"; one of: approve, cancel'),
+  "unknown subcommand: " .. vim.inspect(t.notices)
+)
 
 -- The help file's tags build (in a copy: the checkout stays clean) and name the commands.
 local doc_copy = vim.fs.joinpath(vim.fn.tempname(), "doc")
 vim.fn.mkdir(doc_copy, "p")
-vim.fn.writefile(vim.fn.readfile(vim.fs.joinpath(root, "doc", "codelab-planner.txt")), vim.fs.joinpath(doc_copy, "codelab-planner.txt"))
+vim.fn.writefile(
+  vim.fn.readfile(vim.fs.joinpath(root, "doc", "codelab-planner.txt")),
+  vim.fs.joinpath(doc_copy, "codelab-planner.txt")
+)
 vim.cmd.helptags(vim.fn.fnameescape(doc_copy))
 local tags = table.concat(vim.fn.readfile(vim.fs.joinpath(doc_copy, "tags")), "\n")
-for _, tag in ipairs({ "codelab-planner", ":CodelabPlanner", "g:codelab_planner", "codelab-planner-keys", ":CodelabPlanner-complete", "codelab-planner-health" }) do
+for _, tag in ipairs({
+  "codelab-planner",
+  ":CodelabPlanner",
+  "g:codelab_planner",
+  "codelab-planner-keys",
+  ":CodelabPlanner-complete",
+  "codelab-planner-health",
+}) do
   t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)
 end
 
@@ -101,15 +123,27 @@ local state = require("codelab-planner.state")
 state.planning["codelab-planner-plan-test"] = { task = "add CSV export" }
 t.truthy(progress.is_partial_result("codelab-planner-plan-test"), "a planning token is a partial result")
 t.truthy(not progress.is_partial_result("rustc-progress-1"), "another token is not")
-progress.on_partial_result({ token = "codelab-planner-plan-test", value = { subtasks = { { title = "Write it", agent = "coder" } } } })
 progress.on_partial_result({
   token = "codelab-planner-plan-test",
-  value = { subtasks = { { title = "Write it", agent = "coder" }, { title = "Test it", agent = "shell", command = "make test" } } },
+  value = { subtasks = { { title = "Write it", agent = "coder" } } },
+})
+progress.on_partial_result({
+  token = "codelab-planner-plan-test",
+  value = {
+    subtasks = {
+      { title = "Write it", agent = "coder" },
+      { title = "Test it", agent = "shell", command = "make test" },
+    },
+  },
 })
 t.equal(vim.bo.filetype, "codelab-plan", "the planning buffer's filetype")
 local planning_lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 t.equal(planning_lines[1], "add CSV export", "planning title")
-t.equal(vim.list_slice(planning_lines, #planning_lines - 1), { "· s1  Write it  coder", "· s2  Test it   shell" }, "subtasks so far")
+t.equal(
+  vim.list_slice(planning_lines, #planning_lines - 1),
+  { "· s1  Write it  coder", "· s2  Test it   shell" },
+  "subtasks so far"
+)
 
 -- The protocol mirror: every name once, all under planning/.
 local all = protocol.all_methods()

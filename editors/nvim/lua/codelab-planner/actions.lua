@@ -321,7 +321,13 @@ function M.list(callback)
     vim.ui.select(result.plans, {
       prompt = "Plans",
       format_item = function(summary)
-        return string.format("%s  [%s %d%%]  %s", summary.title, summary.status, summary.progress.percentage, summary.id)
+        return string.format(
+          "%s  [%s %d%%]  %s",
+          summary.title,
+          summary.status,
+          summary.progress.percentage,
+          summary.id
+        )
       end,
     }, function(choice)
       if choice then
@@ -355,7 +361,10 @@ function M.log(given, callback)
   plan_request(methods.history, given, nil, callback, function(plan_id, result)
     local lines = {}
     for _, version in ipairs(result.versions) do
-      table.insert(lines, string.format("v%d  %s  %s  (%s)", version.version, version.createdAt, version.title, version.reason))
+      table.insert(
+        lines,
+        string.format("v%d  %s  %s  (%s)", version.version, version.createdAt, version.title, version.reason)
+      )
       for _, subtask in ipairs(version.subtasks) do
         local after = #(subtask.dependsOn or {}) > 0 and ("  after " .. table.concat(subtask.dependsOn, ", ")) or ""
         table.insert(lines, string.format("    %s  %s  %s%s", subtask.id, subtask.title, subtask.agent, after))

@@ -97,19 +97,66 @@ local function map_keys(bufnr)
     return M.plan_id(bufnr)
   end
   local bindings = {
-    execute = { "execute the plan", function() actions.execute(plan()) end },
-    cancel = { "cancel the run", function() actions.cancel(plan()) end },
-    retry = { "retry unfinished subtasks", function() actions.retry(plan()) end },
-    approve = { "approve the draft", function() actions.approve(plan()) end },
-    revise = { "revise the draft with feedback", function() actions.revise(plan()) end },
-    output = { "open the subtask's output", function() M.open_output(plan(), M.subtask_at_cursor()) end },
-    complete = { "mark the waiting subtask done", function() actions.complete(plan(), M.subtask_at_cursor(), "done") end },
+    execute = {
+      "execute the plan",
+      function()
+        actions.execute(plan())
+      end,
+    },
+    cancel = {
+      "cancel the run",
+      function()
+        actions.cancel(plan())
+      end,
+    },
+    retry = {
+      "retry unfinished subtasks",
+      function()
+        actions.retry(plan())
+      end,
+    },
+    approve = {
+      "approve the draft",
+      function()
+        actions.approve(plan())
+      end,
+    },
+    revise = {
+      "revise the draft with feedback",
+      function()
+        actions.revise(plan())
+      end,
+    },
+    output = {
+      "open the subtask's output",
+      function()
+        M.open_output(plan(), M.subtask_at_cursor())
+      end,
+    },
+    complete = {
+      "mark the waiting subtask done",
+      function()
+        actions.complete(plan(), M.subtask_at_cursor(), "done")
+      end,
+    },
     complete_failed = {
       "mark the waiting subtask failed",
-      function() actions.complete(plan(), M.subtask_at_cursor(), "failed") end,
+      function()
+        actions.complete(plan(), M.subtask_at_cursor(), "failed")
+      end,
     },
-    refresh = { "reload the plan", function() actions.show(plan(), { focus = false }) end },
-    close = { "close the plan window", function() vim.cmd("close") end },
+    refresh = {
+      "reload the plan",
+      function()
+        actions.show(plan(), { focus = false })
+      end,
+    },
+    close = {
+      "close the plan window",
+      function()
+        vim.cmd("close")
+      end,
+    },
   }
   for name, binding in pairs(bindings) do
     local lhs = keys[name]

@@ -143,7 +143,10 @@ function M.validate()
   for key, check in pairs(checks) do
     local value, expected, optional = check[1], check[2], check[3]
     if not (value == nil and optional) and type(value) ~= expected then
-      table.insert(problems, string.format("vim.g.codelab_planner.%s: expected a %s, got %s", key, expected, type(value)))
+      table.insert(
+        problems,
+        string.format("vim.g.codelab_planner.%s: expected a %s, got %s", key, expected, type(value))
+      )
     end
   end
   if type(config.cmd) == "table" then

@@ -113,7 +113,8 @@ local function check_llm(current)
   end
   local key_variable = config.setting(current, "llm.apiKeyEnv") or "OPENAI_API_KEY"
   local key_state = (vim.env[key_variable] and vim.env[key_variable] ~= "") and "set" or "not set"
-  local text = string.format("language model: %s at %s; $%s is %s", model or "?", base_url or "?", key_variable, key_state)
+  local text =
+    string.format("language model: %s at %s; $%s is %s", model or "?", base_url or "?", key_variable, key_state)
   if model and base_url then
     health.ok(text)
   else

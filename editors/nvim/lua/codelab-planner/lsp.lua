@@ -124,8 +124,7 @@ function M.ensure_client()
   end
   local cmd = M.client_config(root).cmd
   if type(cmd) == "table" and vim.fn.executable(cmd[1]) ~= 1 then
-    return nil,
-      string.format("server not found: %s (install codelab-planner or set vim.g.codelab_planner.cmd)", cmd[1])
+    return nil, string.format("server not found: %s (install codelab-planner or set vim.g.codelab_planner.cmd)", cmd[1])
   end
   local ok, client_id = pcall(vim.lsp.start, M.client_config(root), { attach = false })
   if not ok or not client_id then
@@ -162,7 +161,10 @@ function M.with_client(callback)
         if client.initialized then
           callback(client, nil)
         else
-          callback(nil, M.is_stopped(client) and "the server stopped before it initialized" or "the server did not initialize")
+          callback(
+            nil,
+            M.is_stopped(client) and "the server stopped before it initialized" or "the server did not initialize"
+          )
         end
       end
     end)

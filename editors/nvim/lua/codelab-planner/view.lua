@@ -401,7 +401,10 @@ local function subtask_details(view, subtask)
     table.insert(details, M.format_duration(duration))
   end
   if subtask.usage then
-    table.insert(details, string.format("%d tokens", (subtask.usage.promptTokens or 0) + (subtask.usage.completionTokens or 0)))
+    table.insert(
+      details,
+      string.format("%d tokens", (subtask.usage.promptTokens or 0) + (subtask.usage.completionTokens or 0))
+    )
   end
   if subtask.status == "waiting" then
     local message = view.waiting[subtask.id]
