@@ -50,6 +50,15 @@ function M.subtask_at_cursor()
   return rows[vim.api.nvim_win_get_cursor(0)[1]]
 end
 
+--- The subtask on the cursor's line when it is waiting for a person, else nil.
+---@return string?
+function M.waiting_subtask_at_cursor()
+  local subtask_id = M.subtask_at_cursor()
+  local view = subtask_id and state.views[M.plan_id(0) or ""]
+  local subtask = view and view_module.subtask(view, subtask_id)
+  return (subtask and subtask.status == "waiting") and subtask_id or nil
+end
+
 --- The line that shows a subtask in a buffer, or nil.
 ---@param bufnr integer
 ---@param subtask_id string
@@ -136,13 +145,13 @@ local function map_keys(bufnr)
     complete = {
       "mark the waiting subtask done",
       function()
-        actions.complete(plan(), M.subtask_at_cursor(), "done")
+        actions.complete(plan(), M.waiting_subtask_at_cursor(), "done")
       end,
     },
     complete_failed = {
       "mark the waiting subtask failed",
       function()
-        actions.complete(plan(), M.subtask_at_cursor(), "failed")
+        actions.complete(plan(), M.waiting_subtask_at_cursor(), "failed")
       end,
     },
     refresh = {

@@ -162,8 +162,7 @@ M.subcommands = {
       if args[1] == "failed" or args[1] == "done" then
         status = table.remove(args, 1)
       end
-      local require_buffer = require("codelab-planner.buffer")
-      local subtask_id = require_buffer.plan_id(0) and require_buffer.subtask_at_cursor() or nil
+      local subtask_id = require("codelab-planner.buffer").waiting_subtask_at_cursor()
       actions.complete(nil, subtask_id, status, rest(args, 1))
     end,
     complete = function(arg_lead)
