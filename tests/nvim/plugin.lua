@@ -283,7 +283,7 @@ require("codelab-planner").create({
   task = "a long wait",
   mode = "plan",
   subtasks = {
-    { id = "long", title = "Sleep", agent = "shell", command = "sleep 60" },
+    { id = "long", title = "Sleep", agent = "shell", command = "echo started-long; sleep 60" },
     { id = "next", title = "Next", agent = "shell", command = "true", dependsOn = { "long" } },
   },
 })
@@ -295,7 +295,13 @@ run_command("CodelabPlanner execute")
 await("CodelabPlannerProgress", function(data)
   return data.planId == long_plan and data.event.kind == "subtaskStarted"
 end, mark)
-line_starting("▶ long  Sleep  shell")
+-- The output split of a running step follows its output.
+vim.api.nvim_win_set_cursor(0, { line_starting("▶ long  Sleep  shell"), 0 })
+vim.api.nvim_feedkeys("o", "x", false)
+t.wait_for("the running step's output", function()
+  return vim.tbl_contains(buffer_lines(), "started-long")
+end)
+vim.cmd("close")
 run_command("CodelabPlanner cancel " .. long_plan)
 await("CodelabPlannerRunFinished", function(data)
   return data.planId == long_plan

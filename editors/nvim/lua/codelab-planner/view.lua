@@ -21,6 +21,7 @@ local TITLE_WIDTH_MAX = 40
 ---@field notes table<string, string> Retry notes per subtask.
 ---@field durations table<string, integer> Milliseconds per finished subtask (from events).
 ---@field output table<string, string[]> Output lines per subtask (from events, bounded).
+---@field output_open table<string, boolean> Whether a subtask's last output line is still open.
 ---@field duration_ms? integer The run's duration, from `planFinished`.
 ---@field event_status table<string, string> Statuses reported by events of the current run.
 
@@ -34,6 +35,7 @@ function M.new(plan)
     notes = {},
     durations = {},
     output = {},
+    output_open = {},
     event_status = {},
   }
 end
@@ -138,14 +140,13 @@ end
 local function append_output(view, id, text)
   local lines = view.output[id] or {}
   local pieces = vim.split(text, "\n", { plain = true })
-  if #lines > 0 and #pieces > 0 and view.output_open and view.output_open[id] then
+  if #lines > 0 and #pieces > 0 and view.output_open[id] then
     lines[#lines] = lines[#lines] .. table.remove(pieces, 1)
   end
   for _, piece in ipairs(pieces) do
     table.insert(lines, piece)
   end
   -- An output chunk that ends with a newline leaves an empty last piece: the next chunk starts a line.
-  view.output_open = view.output_open or {}
   view.output_open[id] = lines[#lines] ~= ""
   if lines[#lines] == "" then
     table.remove(lines)
