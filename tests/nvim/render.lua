@@ -193,6 +193,17 @@ t.lines_equal(rendered.lines, {
   "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close",
 }, "a failed run")
 t.equal(rendered.rows[9], "code", "row of a subtask")
+local highlight_of_row = {}
+for _, highlight in ipairs(rendered.highlights) do
+  highlight_of_row[highlight[1]] = highlight[4]
+end
+t.equal(highlight_of_row[8], "CodelabPlannerDone", "a done sign's group")
+t.equal(highlight_of_row[9], "CodelabPlannerFailed", "a failed sign's group")
+t.equal(highlight_of_row[10], "CodelabPlannerError", "an error line's group")
+t.equal(highlight_of_row[12], "CodelabPlannerSkipped", "a skipped sign's group")
+for _, group in pairs(highlight_of_row) do
+  t.truthy(view_module.highlight_links[group], "every group has a default link: " .. group)
+end
 t.equal(rendered.rows[10], "code", "row of its error")
 
 -- A plan being planned: the subtasks streamed so far (partial results of planning/create).

@@ -13,6 +13,10 @@ local M = {}
 
 local namespace = vim.api.nvim_create_namespace("codelab-planner")
 
+for group, link in pairs(view_module.highlight_links) do
+  vim.api.nvim_set_hl(0, group, { link = link, default = true })
+end
+
 --- Line number -> subtask id, per buffer.
 ---@type table<integer, table<integer, string>>
 local rows_by_buffer = {}

@@ -425,15 +425,24 @@ end
 ---@field rows table<integer, string> 1-based line number -> subtask id.
 ---@field highlights table[] `{ row (1-based), start_col, end_col, group }` (byte columns, 0-based).
 
-local status_groups = {
-  pending = "Comment",
-  running = "DiagnosticInfo",
-  waiting = "DiagnosticWarn",
-  done = "DiagnosticOk",
-  failed = "DiagnosticError",
-  skipped = "Comment",
-  cancelled = "DiagnosticWarn",
+--- Highlight groups of the plan buffer and the groups they link to by default (`:hi link`
+--- them to change colours).
+M.highlight_links = {
+  CodelabPlannerTitle = "Title",
+  CodelabPlannerPending = "Comment",
+  CodelabPlannerRunning = "DiagnosticInfo",
+  CodelabPlannerWaiting = "DiagnosticWarn",
+  CodelabPlannerDone = "DiagnosticOk",
+  CodelabPlannerFailed = "DiagnosticError",
+  CodelabPlannerSkipped = "Comment",
+  CodelabPlannerCancelled = "DiagnosticWarn",
+  CodelabPlannerError = "DiagnosticError",
+  CodelabPlannerKeys = "Comment",
 }
+
+local function status_group(status)
+  return "CodelabPlanner" .. (status or "pending"):gsub("^%l", string.upper)
+end
 
 --- The plan buffer's text for a view.
 ---@param view codelab_planner.View
@@ -443,7 +452,7 @@ function M.render(view, opts)
   opts = opts or {}
   local signs = opts.signs or require("codelab-planner.config").defaults.signs
   local lines = header_lines(view)
-  local rendered = { lines = lines, rows = {}, highlights = { { 1, 0, #lines[1], "Title" } } }
+  local rendered = { lines = lines, rows = {}, highlights = { { 1, 0, #lines[1], "CodelabPlannerTitle" } } }
   table.insert(lines, "")
   local subtasks = view.plan.subtasks or {}
   local id_width, title_width, agent_width = 0, 0, 0
@@ -466,11 +475,11 @@ function M.render(view, opts)
     end
     table.insert(lines, (line:gsub("%s+$", "")))
     rendered.rows[#lines] = subtask.id
-    table.insert(rendered.highlights, { #lines, 0, #sign, status_groups[subtask.status] or "Normal" })
+    table.insert(rendered.highlights, { #lines, 0, #sign, status_group(subtask.status) })
     if subtask.status == "failed" and subtask.error and subtask.error ~= "" then
       table.insert(lines, "    error: " .. vim.split(subtask.error, "\n", { plain = true })[1])
       rendered.rows[#lines] = subtask.id
-      table.insert(rendered.highlights, { #lines, 4, #lines[#lines], "DiagnosticError" })
+      table.insert(rendered.highlights, { #lines, 4, #lines[#lines], "CodelabPlannerError" })
     end
   end
   if #subtasks == 0 then
@@ -479,7 +488,7 @@ function M.render(view, opts)
   if opts.keys then
     table.insert(lines, "")
     table.insert(lines, M.keys_line(opts.keys))
-    table.insert(rendered.highlights, { #lines, 0, #lines[#lines], "Comment" })
+    table.insert(rendered.highlights, { #lines, 0, #lines[#lines], "CodelabPlannerKeys" })
   end
   return rendered
 end
