@@ -19,6 +19,8 @@ local function refresh_known_plans()
   end
   local response = lsp.request_sync(client, methods.list, { limit = 100 }, 300)
   if response and response.result then
+    -- The server's list replaces the cache: plans deleted elsewhere stop completing.
+    state.known_plans = {}
     for _, summary in ipairs(response.result.plans) do
       state.remember(summary)
     end
@@ -39,8 +41,12 @@ function M.complete_plan_id(arg_lead)
       table.insert(by_title, id)
     end
   end
-  table.sort(by_id)
-  table.sort(by_title)
+  -- Ids are ULIDs: sorting them backwards puts the newest plan first.
+  local newest_first = function(left, right)
+    return left > right
+  end
+  table.sort(by_id, newest_first)
+  table.sort(by_title, newest_first)
   return #by_id > 0 and by_id or by_title
 end
 

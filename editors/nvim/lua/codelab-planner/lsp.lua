@@ -217,10 +217,14 @@ function M.request(method, params, callback)
         callback(nil, result)
       end
     end
+    local sent
     if has_011 then
-      client:request(method, params, handler)
+      sent = client:request(method, params, handler)
     else
-      client.request(method, params, handler)
+      sent = client.request(method, params, handler)
+    end
+    if not sent then
+      callback(method .. ": the server has stopped", nil)
     end
   end)
 end
