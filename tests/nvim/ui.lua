@@ -117,6 +117,35 @@ for _, tag in ipairs({
   t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)
 end
 
+-- A plan buffer without a server: `open_command` opens it in a split once, then the plan window
+-- is reused; the buffer is read-only, named after the plan and of filetype codelab-plan.
+vim.g.codelab_planner = { open_command = "botright vsplit" }
+require("codelab-planner.state").update_view({
+  id = "01LOCAL",
+  title = "Local plan",
+  status = "draft",
+  version = 1,
+  subtasks = { { id = "a", title = "A", agent = "shell", dependsOn = {}, status = "pending", attempts = 0 } },
+})
+local buffer = require("codelab-planner.buffer")
+local windows_before = #vim.api.nvim_tabpage_list_wins(0)
+local plan_buffer = buffer.open("01LOCAL")
+t.equal(#vim.api.nvim_tabpage_list_wins(0), windows_before + 1, "open_command split once")
+t.equal(vim.api.nvim_buf_get_name(plan_buffer), "codelab-plan://01LOCAL", "the buffer's name")
+t.equal(vim.bo[plan_buffer].modifiable, false, "read-only")
+t.equal(vim.api.nvim_buf_get_lines(plan_buffer, 0, 1, false), { "Local plan" }, "rendered")
+require("codelab-planner.state").update_view({
+  id = "01LOCAL2",
+  title = "Second plan",
+  status = "draft",
+  version = 1,
+  subtasks = {},
+})
+buffer.open("01LOCAL2")
+t.equal(#vim.api.nvim_tabpage_list_wins(0), windows_before + 1, "a plan window is reused")
+t.truthy(vim.tbl_contains(vim.api.nvim_buf_get_lines(0, 0, -1, false), "(no subtasks)"), "an empty plan")
+vim.g.codelab_planner = nil
+
 -- Partial results of planning/create: the subtasks so far appear in a planning buffer.
 local progress = require("codelab-planner.progress")
 local state = require("codelab-planner.state")

@@ -207,16 +207,27 @@ function M.open(plan_id, opts)
   local bufnr = M.buffers(plan_id)[1] or create_buffer(plan_id)
   M.refresh(plan_id)
   if opts.focus ~= false then
-    local window = vim.fn.bufwinid(bufnr)
-    if window ~= -1 then
-      vim.api.nvim_set_current_win(window)
-    else
-      vim.api.nvim_set_current_buf(bufnr)
-      vim.wo.wrap = false
-      vim.wo.cursorline = true
-    end
+    M.show(bufnr)
   end
   return bufnr
+end
+
+--- Shows a plan-like buffer: in its window when it has one, else in the current window when that
+--- shows a plan buffer already, else after `open_command` (e.g. `botright vsplit`).
+---@param bufnr integer
+function M.show(bufnr)
+  local window = vim.fn.bufwinid(bufnr)
+  if window ~= -1 then
+    vim.api.nvim_set_current_win(window)
+    return
+  end
+  local open_command = config.get().open_command
+  if open_command and open_command ~= "" and vim.bo.filetype ~= "codelab-plan" then
+    vim.cmd(open_command)
+  end
+  vim.api.nvim_set_current_buf(bufnr)
+  vim.wo.wrap = false
+  vim.wo.cursorline = true
 end
 
 --- The output lines of a subtask: what events streamed, else its stored result and error.

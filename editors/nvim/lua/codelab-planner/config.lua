@@ -25,6 +25,7 @@ local M = {}
 ---@field auto_start boolean Attach the server to every file buffer (`vim.lsp.enable`, Neovim 0.11+).
 ---@field notify_on_finish boolean `vim.notify` when a run finishes.
 ---@field open_on_execute boolean Open the plan buffer when a run starts from a command.
+---@field open_command? string Ex command run before showing a plan outside a plan window (e.g. "botright vsplit"); nil = the current window.
 ---@field keys codelab_planner.Keys Buffer-local keys of the plan buffer (`false` disables one).
 ---@field signs table<string, string> Status signs of the plan buffer.
 ---@field request_timeout_ms integer How long to wait for the server to initialize.
@@ -37,6 +38,7 @@ M.defaults = {
   auto_start = false,
   notify_on_finish = true,
   open_on_execute = true,
+  open_command = nil,
   keys = {
     execute = "x",
     cancel = "c",
@@ -136,6 +138,7 @@ function M.validate()
     auto_start = { config.auto_start, "boolean" },
     notify_on_finish = { config.notify_on_finish, "boolean" },
     open_on_execute = { config.open_on_execute, "boolean" },
+    open_command = { config.open_command, "string", true },
     keys = { config.keys, "table" },
     signs = { config.signs, "table" },
     request_timeout_ms = { config.request_timeout_ms, "number" },

@@ -77,7 +77,7 @@ function M.on_partial_result(params)
     vim.bo[planning.bufnr].bufhidden = "wipe"
     vim.bo[planning.bufnr].filetype = "codelab-plan"
     pcall(vim.api.nvim_buf_set_name, planning.bufnr, "codelab-plan://" .. params.token)
-    vim.api.nvim_set_current_buf(planning.bufnr)
+    buffer.show(planning.bufnr)
   end
   local rendered = view_module.render(view_module.from_inputs(planning.task, value.subtasks), {
     signs = config.get().signs,
