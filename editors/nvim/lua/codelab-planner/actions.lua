@@ -96,9 +96,6 @@ local function take_plan_result(_, plan)
   M.take_plan(plan)
 end
 
---- Creates a plan (`planning/create` params) and opens it.
----@param params table `{ task, mode?, subtasks?, title?, context? }`
----@param callback? codelab_planner.Callback
 local planning_requests = 0
 
 --- Opens the new plan where the streamed subtasks were shown (if they were), then drops them.
@@ -114,7 +111,10 @@ local function replace_planning_buffer(token, plan_id)
     if plan_id then
       buffer.open(plan_id)
     end
-    vim.api.nvim_buf_delete(streamed, { force = true })
+    -- Hidden, the planning buffer may already be gone (bufhidden=wipe).
+    if vim.api.nvim_buf_is_valid(streamed) then
+      vim.api.nvim_buf_delete(streamed, { force = true })
+    end
   elseif plan_id then
     buffer.open(plan_id)
   end
@@ -190,7 +190,7 @@ end
 
 local function run_started(plan_id, _)
   state.last_plan_id = plan_id
-  if config.get().open_on_execute and not buffer.plan_id(0) then
+  if config.get().open_on_execute and buffer.plan_id(0) ~= plan_id then
     M.show(plan_id)
   else
     M.reload(plan_id)
