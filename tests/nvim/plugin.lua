@@ -90,6 +90,29 @@ t.equal(lines[1], "Add CSV export to reports", "title of the new plan")
 t.truthy(lines[2]:find("^status: draft · v1"), "a draft: " .. lines[2])
 t.equal(#require("codelab-planner.lsp").clients(), 1, "one client")
 
+-- The running client answers the server's approval questions through vim.ui.select.
+local approval_handler = require("codelab-planner.lsp").clients()[1].handlers["window/showMessageRequest"]
+local original_select = vim.ui.select
+local approval_prompt = nil
+vim.ui.select = function(items, opts, on_choice)
+  approval_prompt = opts.prompt
+  on_choice(items[3])
+end
+local approval_answer = nil
+coroutine.wrap(function()
+  approval_answer = approval_handler(nil, {
+    type = 3,
+    message = "Allow coder to run `make`?",
+    actions = { { title = "Allow" }, { title = "Allow for this plan" }, { title = "Deny" } },
+  }, { client_id = 1, method = "window/showMessageRequest" })
+end)()
+t.wait_for("the approval answer", function()
+  return approval_answer ~= nil
+end)
+t.equal(approval_answer, { title = "Deny" }, "the client's approval handler")
+t.equal(approval_prompt, "codelab-planner: Allow coder to run `make`?", "the plugin's handler, not Neovim's")
+vim.ui.select = original_select
+
 -- Completion: subcommands, plan ids, and ids by title.
 local subcommands = vim.fn.getcompletion("CodelabPlanner ", "cmdline")
 for _, name in ipairs({
