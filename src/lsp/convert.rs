@@ -5,12 +5,12 @@
 //! (unknown enum names, negative numbers, limits) and return a [`Problem`] naming the field.
 //! Content rules (titles, subtask graphs) are the orchestrator's and `model::validate`'s.
 
-use crate::engine::{RunEvent, RunEventKind};
+use crate::engine::{Completion, RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
-    CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, RetryRequest, SessionView,
-    StatusView, TaskContext, UpdateRequest,
+    CancelOutcome, CompleteRequest, CreateMode, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT,
+    RetryRequest, SessionView, StatusView, TaskContext, UpdateRequest,
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
@@ -50,6 +50,7 @@ pub fn progress_to_wire(progress: model::Progress) -> ext::Progress {
         failed: progress.failed,
         skipped: progress.skipped,
         cancelled: progress.cancelled,
+        waiting: progress.waiting,
         percentage: progress.percentage(),
     }
 }
@@ -177,6 +178,9 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
             delay_ms: *delay_ms,
             error: error.clone(),
         },
+        RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
+            ext::RunEvent::SubtaskWaiting { subtask_id: subtask_id.to_string(), message: message.clone() }
+        }
         RunEventKind::SubtaskFinished { subtask_id, status, result, error, duration_ms, .. } => {
             ext::RunEvent::SubtaskFinished {
                 subtask_id: subtask_id.to_string(),
@@ -201,6 +205,21 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
 
 // ---------------------------------------------------------------------------------------------
 // Wire → domain
+
+pub fn complete_params_to_request(params: ext::CompleteSubtaskParams) -> Result<CompleteRequest, Problem> {
+    let done = match params.status.as_deref() {
+        None | Some("done") => true,
+        Some("failed") => false,
+        Some(other) => {
+            return Err(field_problem("status", format!("unknown status \"{other}\" (expected \"done\", \"failed\")")));
+        }
+    };
+    if params.subtask_id.trim().is_empty() {
+        return Err(field_problem("subtaskId", "must not be empty"));
+    }
+    let completion = Completion { subtask_id: SubtaskId::from_raw(params.subtask_id), done, note: params.result };
+    Ok(CompleteRequest { plan_id: PlanId::from_raw(params.plan_id), completion })
+}
 
 pub fn subtask_input_to_draft(input: &ext::SubtaskInput) -> SubtaskDraft {
     SubtaskDraft {

@@ -515,7 +515,9 @@ mod tests {
         let drafts = [coder("a", &[]), coder("b", &[]), draft(Some("c"), "plan it", "architect", &[])];
         assert_eq!(
             messages_of(&drafts),
-            vec![r#"subtasks[2].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell")"#]
+            vec![
+                r#"subtasks[2].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell", "manual")"#
+            ]
         );
     }
 
@@ -647,7 +649,7 @@ mod tests {
                 "plan.subtasks[0].command: required for the shell agent",
                 "plan.subtasks[0].maxAttempts: must be between 1 and 20 (got -1)",
                 r#"plan.subtasks[1].id: duplicate id "run" (first at plan.subtasks[0])"#,
-                r#"plan.subtasks[1].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell")"#,
+                r#"plan.subtasks[1].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell", "manual")"#,
                 r#"plan.subtasks[1].dependsOn[0]: subtask "run" depends on itself"#,
             ]
         );
