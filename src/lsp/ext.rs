@@ -142,6 +142,9 @@ pub struct SubtaskInput {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Extension: the directory a `shell` command runs in, relative to the workspace root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +165,8 @@ pub struct Subtask {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     pub depends_on: Vec<String>,
     /// `pending | running | waiting | done | failed | skipped | cancelled`.
     pub status: String,

@@ -26,6 +26,9 @@ pub struct Subtask {
     pub agent: AgentKind,
     /// Required for `shell`, absent for the others (enforced by validation).
     pub command: Option<String>,
+    /// Where a `shell` command runs, relative to the workspace root (validated to stay inside it);
+    /// `None` = the root. Lets a monorepo's steps run in each project's own directory.
+    pub cwd: Option<String>,
     pub depends_on: Vec<SubtaskId>,
     pub status: SubtaskStatus,
     /// Attempts started so far (across runs; reset by a manual retry of this subtask).
@@ -49,6 +52,7 @@ impl Subtask {
             description: String::new(),
             agent,
             command: None,
+            cwd: None,
             depends_on: Vec::new(),
             status: SubtaskStatus::Pending,
             attempts: 0,
