@@ -2,7 +2,8 @@
 //! engine and orchestrator, a real SQLite file and real shell steps: the step parks in `waiting`
 //! without holding a slot, independent work goes on, its dependents run once it is completed,
 //! cancel ends it, a failed answer skips its dependents, and a waiting step survives a shutdown
-//! and a restart (the plan is `interrupted`, the step completable, `retry` resumes the plan).
+//! and a restart (the plan is `interrupted`, the step completable, `retry` resumes the plan). Also
+//! the `cwd` of shell steps: validated at input, resolved and kept inside the workspace at run time.
 //!
 //! No sleeps: every wait is on a run event with a bound.
 
@@ -284,4 +285,53 @@ async fn without_model_fail_keeps_the_old_behaviour() {
     let plan = orchestrator.get(plan_id).await.unwrap();
     assert_eq!(plan.status, PlanStatus::Failed);
     assert!(plan.subtasks[0].error.as_deref().unwrap_or("").contains("no language model is configured"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `cwd` of shell steps: validated at input, resolved and checked by the shell agent.
+
+#[tokio::test]
+async fn a_shell_step_runs_in_its_cwd_and_one_that_resolves_outside_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(directory.path().join("backend/src")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), directory.path().join("escape")).unwrap();
+    let repository = open(directory.path()).await;
+    let mut inside = step("inside", AgentKind::Shell, Some("pwd > here.txt"), &[]);
+    inside.cwd = Some("backend/src".to_owned());
+    let mut escaping = step("escaping", AgentKind::Shell, Some("echo escaped > escaped.txt"), &[]);
+    escaping.cwd = Some("escape".to_owned());
+    let plan = claimed(&repository, vec![inside, escaping]).await;
+    let (handle, mut events) =
+        spawn_run(repository.clone(), plan.clone(), config(directory.path(), 2, AgentSet::without_llm()));
+    events_until(&mut events, is_final).await;
+    assert_eq!(handle.finished.await.unwrap().status, PlanStatus::Failed);
+    let here = std::fs::read_to_string(directory.path().join("backend/src/here.txt")).expect("ran in backend/src");
+    assert!(here.trim_end().ends_with("backend/src"), "{here}");
+    let end = stored(&repository, &plan.id).await;
+    let escaping = end.subtask(&SubtaskId::from_raw("escaping")).unwrap();
+    assert_eq!(escaping.status, SubtaskStatus::Failed);
+    assert!(escaping.error.as_deref().unwrap_or("").contains("resolves outside the workspace"), "{escaping:?}");
+    assert!(!outside.path().join("escaped.txt").exists(), "nothing ran outside the workspace");
+}
+
+#[test]
+fn a_cwd_must_be_a_relative_path_inside_the_workspace_and_only_for_shell() {
+    use codelab_planner::model::validate::build_subtasks;
+    let with_cwd = |agent: &str, cwd: &str| SubtaskDraft {
+        cwd: Some(cwd.to_owned()),
+        command: (agent == "shell").then(|| "make".to_owned()),
+        ..draft("a", agent, None, &[])
+    };
+    let built = build_subtasks(&[with_cwd("shell", "./web//app/")], "subtasks").unwrap();
+    assert_eq!(built[0].cwd.as_deref(), Some("web/app"));
+    assert_eq!(build_subtasks(&[with_cwd("shell", ".")], "subtasks").unwrap()[0].cwd, None);
+    for (agent, cwd, message) in [
+        ("shell", "../other", "subtasks[0].cwd: must stay inside the workspace (no \"..\") (got \"../other\")"),
+        ("shell", "/etc", "subtasks[0].cwd: must be relative to the workspace (got \"/etc\")"),
+        ("coder", "web", "subtasks[0].cwd: not allowed for the coder agent (only for shell)"),
+    ] {
+        let errors = build_subtasks(&[with_cwd(agent, cwd)], "subtasks").unwrap_err();
+        assert_eq!(errors.messages(), [message], "{agent} {cwd}");
+    }
 }
