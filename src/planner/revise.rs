@@ -329,14 +329,11 @@ fn shell_commands_named(addition: &Addition<'_>, rest: &[&str]) -> Result<Option
         };
         return Ok(Some(vec![command]));
     }
-    let tools: Vec<Tool> = rest.iter().filter_map(|word| Tool::named(&normalized(word))).collect();
-    if let Some(tool) = tools.first() {
-        let commands = addition.facts.tool_commands(*tool);
+    let named_tool = rest.iter().map(|word| normalized(word)).find_map(|word| Some((Tool::named(&word)?, word)));
+    if let Some((tool, word)) = named_tool {
+        let commands = addition.facts.tool_commands(tool);
         if commands.is_empty() {
-            return Err(format!(
-                "no project in the workspace runs {}",
-                normalized(rest.iter().find(|word| Tool::named(&normalized(word)).is_some()).unwrap_or(&""))
-            ));
+            return Err(format!("no project in the workspace runs {word}"));
         }
         return Ok(Some(commands));
     }
