@@ -209,7 +209,7 @@ impl Actor {
         for subtask in &mut plan.subtasks {
             let _ = match subtask.status {
                 SubtaskStatus::Running => subtask.fail(now, error.clone(), None),
-                SubtaskStatus::Pending => subtask.cancel(now, error.clone()),
+                SubtaskStatus::Pending | SubtaskStatus::Waiting => subtask.cancel(now, error.clone()),
                 _ => Ok(()),
             };
         }
