@@ -21,37 +21,12 @@ const SUBJECT_MAX_CHARS: usize = 70;
 const POLITE_WORDS: &[&str] = &["please", "can", "could", "would", "you", "kindly", "пожалуйста", "нужно", "надо"];
 
 /// English request verbs that can head a step title as written ("Add", "Rename", ...).
+#[rustfmt::skip]
 const TITLE_VERBS: &[&str] = &[
-    "add",
-    "implement",
-    "create",
-    "build",
-    "write",
-    "make",
-    "update",
-    "change",
-    "modify",
-    "refactor",
-    "rename",
-    "remove",
-    "delete",
-    "replace",
-    "move",
-    "extract",
-    "convert",
-    "introduce",
-    "support",
-    "migrate",
-    "port",
-    "rewrite",
-    "redesign",
-    "split",
-    "enable",
-    "disable",
-    "integrate",
-    "restructure",
-    "simplify",
-    "clean",
+    "add", "implement", "create", "build", "write", "make", "update", "change", "modify", "refactor", "rename",
+    "remove", "delete", "replace", "move", "extract", "convert", "introduce", "support", "migrate", "port",
+    "rewrite", "redesign", "split", "enable", "disable", "integrate", "restructure", "simplify", "clean", "fix",
+    "debug", "investigate", "explain", "describe", "document", "test",
 ];
 
 /// `s1`, `s2`, ... by 0-based position.
@@ -90,16 +65,35 @@ pub(super) fn task_words(task: &str, kind: TemplateKind) -> TaskWords {
     };
     let first = words.first().map(|word| word.to_lowercase()).unwrap_or_default();
     let is_english_verb = TITLE_VERBS.contains(&first.as_str());
-    let is_russian_verb = first.chars().next().is_some_and(|letter| matches!(letter, 'а'..='я' | 'ё'))
-        && (first.ends_with(['й', 'и', 'ь']) || first.ends_with("ть"));
+    let is_russian_verb = is_russian_imperative(&first);
     let (verb, rest) = if is_english_verb || is_russian_verb {
         (capitalized(words[0]), &words[1..])
     } else {
         (default_verb.to_owned(), &words[..])
     };
-    let subject = shortened(rest.join(" ").trim_end_matches(['.', '!', '?', ';', ',']));
+    let subject = shortened(first_clause(&rest.join(" ")).trim_end_matches(['.', '!', '?', ';', ',']));
     let subject = if subject.is_empty() { "the task".to_owned() } else { subject };
     TaskWords { verb, subject }
+}
+
+/// The object of the first request only: "CSV export and write tests" → "CSV export" (cut where
+/// a second request verb starts a clause).
+fn first_clause(subject: &str) -> &str {
+    let mut cut = subject.len();
+    for separator in [", ", " and ", " then ", " и ", "; "] {
+        for (at, _) in subject.match_indices(separator) {
+            let next = subject[at + separator.len()..].split_whitespace().next().unwrap_or("").to_lowercase();
+            if (TITLE_VERBS.contains(&next.as_str()) || is_russian_imperative(&next)) && at < cut {
+                cut = at;
+            }
+        }
+    }
+    &subject[..cut]
+}
+
+fn is_russian_imperative(word: &str) -> bool {
+    word.chars().next().is_some_and(|letter| matches!(letter, 'а'..='я' | 'ё'))
+        && (word.ends_with(['й', 'и', 'ь']) || word.ends_with("ть"))
 }
 
 fn capitalized(word: &str) -> String {
@@ -244,6 +238,8 @@ mod tests {
         assert_eq!((words.verb.as_str(), words.subject.as_str()), ("Implement", "CSV export in reports.rs"));
         let words = task_words("Добавь экспорт в CSV", TemplateKind::Feature);
         assert_eq!((words.verb.as_str(), words.subject.as_str()), ("Добавь", "экспорт в CSV"));
+        let words = task_words("Fix the crash on save and add a regression test", TemplateKind::BugFix);
+        assert_eq!((words.verb.as_str(), words.subject.as_str()), ("Fix", "the crash on save"));
         let words = task_words("OAuth login for the admin panel", TemplateKind::Feature);
         assert_eq!((words.verb.as_str(), words.subject.as_str()), ("Implement", "OAuth login for the admin panel"));
         let long = task_words(

@@ -155,7 +155,7 @@ const REFACTOR: &[StepTemplate] = &[
 
 const QUESTION: &[StepTemplate] = &[
     step(
-        "Find the code {subject} is about",
+        "Find the code for: {subject}",
         "Locate the files, types and functions the question is about.",
         Ask,
         &[],
