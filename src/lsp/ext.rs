@@ -541,6 +541,18 @@ mod tests {
     }
 
     #[test]
+    fn the_waiting_event_and_complete_params_use_the_contract_names() {
+        let event = RunEvent::SubtaskWaiting { subtask_id: "s1".into(), message: "do it".into() };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({"kind": "subtaskWaiting", "subtaskId": "s1", "message": "do it"})
+        );
+        let params: CompleteSubtaskParams =
+            serde_json::from_value(serde_json::json!({"planId": "p", "subtaskId": "s1"})).unwrap();
+        assert_eq!((params.status, params.result), (None, None));
+    }
+
+    #[test]
     fn params_ignore_unknown_fields_and_default_optional_ones() {
         let params: CreatePlanParams =
             serde_json::from_value(serde_json::json!({"task": "x", "somethingNew": 1})).unwrap();

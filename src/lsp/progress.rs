@@ -228,6 +228,19 @@ mod tests {
             },
         );
         assert_eq!(text.observe(&finished), Some(WorkDoneUpdate::Report("4/7".into())));
+        let waiting = event(
+            Progress { total: 7, done: 4, waiting: 1, pending: 2, ..Default::default() },
+            RunEventKind::SubtaskWaiting {
+                subtask_id: SubtaskId::from_raw("w"),
+                title: "Review the diff".into(),
+                agent: crate::model::AgentKind::Manual,
+                message: "This step is yours".into(),
+            },
+        );
+        assert_eq!(
+            text.observe(&waiting),
+            Some(WorkDoneUpdate::Report("4/7 · waiting for you: Review the diff".into()))
+        );
         let all_done = Progress { total: 7, done: 7, ..Default::default() };
         let end = event(all_done, RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 12_400 });
         assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));
