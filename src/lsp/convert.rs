@@ -381,6 +381,23 @@ mod tests {
     }
 
     #[test]
+    fn complete_defaults_to_done_and_names_a_bad_status() {
+        let params = |status: Option<&str>| ext::CompleteSubtaskParams {
+            plan_id: "p".into(),
+            subtask_id: "s1".into(),
+            status: status.map(str::to_owned),
+            result: Some("ok".into()),
+        };
+        let done = complete_params_to_request(params(None)).unwrap();
+        assert!(done.completion.done);
+        assert_eq!(done.completion.note.as_deref(), Some("ok"));
+        assert!(!complete_params_to_request(params(Some("failed"))).unwrap().completion.done);
+        let problem = complete_params_to_request(params(Some("skipped"))).unwrap_err();
+        assert_eq!(problem.path, "status");
+        assert!(problem.message.contains("\"done\", \"failed\""), "{}", problem.message);
+    }
+
+    #[test]
     fn create_maps_mode_and_subtasks() {
         let params = ext::CreatePlanParams {
             task: "do it".into(),
