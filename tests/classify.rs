@@ -1,6 +1,7 @@
 //! Table-driven tests of the keyword classifier: the seed's examples, token boundaries in both
-//! directions ("address" is not "add", "errors" is "error"), Russian word forms, precedence
-//! (complex, atomic, word count), the tie order and the graded confidence.
+//! directions ("address" is not "add", "errors" is "error"), Russian imperative and infinitive
+//! forms, the order of the rules, reasons that quote the deciding words, and that the length of a
+//! task never decides (`tests/classify_corpus.rs` measures accuracy on a labelled corpus).
 
 use codelab_planner::classify::classify_keywords;
 use codelab_planner::model::{ClassifyMethod, Confidence, RouteAgent};
@@ -29,77 +30,77 @@ use RouteAgent::{Code, Debug, Explain, Plan};
 
 const CASES: &[Case] = &[
     // The seed authors' examples.
-    case("Update function in login.py", true, Code, High, "atomic indicator \"update function\""),
-    case("Debug error in authentication", true, Debug, Medium, "debug keywords: debug, error"),
-    case("Создай мобильное приложение с логином и регистрацией", false, Plan, High, "\"мобильное приложение\""),
-    case("Create app and fix bug in login", false, Plan, High, "complex indicator \"create app\""),
-    case("", true, Code, Low, "no agent keyword, default code"),
+    case("Update function in login.py", true, Code, High, "one change (\"update\") to `login.py`"),
+    case("Debug error in authentication", true, Debug, High, "asks for a fix (\"debug\" of \"error\")"),
+    case("Создай мобильное приложение с логином и регистрацией", false, Plan, Medium, "large work \"приложение\""),
+    case("Create app and fix bug in login", false, Plan, High, "several actions: \"create\", \"fix\""),
+    case("", true, Code, Low, "empty task; default code"),
+    // The length of a task never decides.
+    case("Please look at the login page and the settings page and the profile page", true, Code, Low, "default code"),
     case(
-        "Please look at the login page and the settings page and the profile page",
-        false,
-        Plan,
-        Low,
-        "14 words (>= 10)",
-    ),
-    // Token boundaries: no substring hits.
-    case("Explain the address format", true, Explain, High, "explain keywords: explain"),
-    case("Check the address field", true, Code, Low, "no agent keyword, default code"),
-    case("Rename the prefix option", true, Code, Low, "no agent keyword, default code"),
-    case("Run the debug build", true, Debug, Medium, "debug keywords: debug"),
-    case("The bugle player", true, Code, Low, "no agent keyword"),
-    case("Attach the debugger", true, Debug, Medium, "debug keywords: debug"),
-    case("fix", true, Debug, Medium, "1 word (< 10); debug keywords: fix"),
-    // Token boundaries: inflections do hit.
-    case("Too many errors in the log", true, Debug, Medium, "debug keywords: error"),
-    case("Fixed the crash on startup", true, Debug, Medium, "debug keywords: fix, crash"),
-    case("Debugged the crashes in the parser yesterday", true, Debug, Medium, "debug keywords: debug, crash"),
-    case("Investigating the problems", true, Debug, Medium, "debug keywords: problem, investigate"),
-    case("Implementation of the parser", true, Code, Medium, "code keywords: implement"),
-    case("FIX BUG IN parser!!!", true, Debug, High, "atomic indicator \"fix bug in\"; debug keywords: bug, fix"),
-    case("Please fix the bugs in the tokenizer", true, Debug, High, "atomic indicator \"fix bug in\""),
-    // Russian word forms.
-    case("Исправь ошибку в парсере", true, Debug, High, "debug keywords: ошибка, исправь"),
-    case("Исправить ошибки в модуле", true, Debug, High, "atomic indicator \"исправь ошибку\""),
-    case("Объясни, что такое замыкание", true, Explain, Medium, "explain keywords: объясни, что такое"),
-    case("Расскажи про модуль авторизации", true, Explain, Medium, "explain keywords: расскажи"),
-    case("Напиши функцию сортировки", true, Code, Medium, "code keywords: напиши"),
-    case("Измени в файле config.yaml порт", true, Code, High, "atomic indicator \"измени в файле\""),
-    case("Обнови функцию логина", true, Code, Medium, "atomic indicator \"обнови функцию\""),
-    case("Что такое LSP?", true, Explain, Medium, "explain keywords: что такое"),
-    case("Найди баги в парсере", true, Debug, Medium, "debug keywords: баг"),
-    case("Реализуй систему оплаты", false, Plan, High, "complex indicator \"реализуй систему\""),
-    case("Разработай сервис уведомлений", false, Plan, High, "complex indicator \"разработай\""),
-    case("Создать приложение для заметок", false, Plan, High, "complex indicator \"создай приложение\""),
-    case("Приложение с авторизацией через OAuth", false, Plan, High, "complex indicator \"с авторизацией\""),
-    // Precedence: complex beats atomic beats the word count.
-    case("Explain the architecture of the system", false, Plan, High, "complex indicator \"architecture\""),
-    case(
-        "Explain how the scheduler picks the next ready subtask from the queue in detail",
+        "Fix the typo in the README where it says recieve instead of receive twice",
         true,
-        Explain,
-        High,
-        "atomic indicator \"explain\"",
+        Debug,
+        Medium,
+        "asks for a fix (\"fix\")",
     ),
-    case("Build system for plugins", false, Plan, High, "complex indicator \"build system\""),
-    case("Implement features across several components", false, Plan, High, "\"implement feature\""),
-    case("Changes spanning multiple files", false, Plan, High, "complex indicator \"multiple files\""),
-    case("Create a new app for notes", false, Plan, High, "complex indicator \"create app\""),
-    case("Refactor class UserManager to use injection", true, Code, High, "atomic indicator \"refactor class\""),
-    case("Add method to parse dates", true, Code, High, "atomic indicator \"add method\""),
-    case("Change in file settings.json the port", true, Code, High, "atomic indicator \"change in file\""),
-    case("What is a monad?", true, Explain, High, "atomic indicator \"what is\""),
-    case("How does the scheduler work", true, Explain, High, "atomic indicator \"how does\""),
-    case("Why does the build fail?", true, Code, Medium, "atomic indicator \"why\"; no agent keyword, default code"),
-    case("Why not working after the upgrade", true, Debug, High, "debug keywords: why not working"),
-    case("Describe and explain this", true, Explain, High, "explain keywords: explain, describe"),
-    // Ties: code, then debug, then explain.
-    case("Add error handling", true, Code, Medium, "code keywords: add; debug keywords: error; tie goes to code"),
-    case("Help me with this crash", true, Debug, Medium, "tie goes to debug"),
-    case("Add a fix and help", true, Code, Medium, "tie goes to code"),
-    case("Fix the error in code", true, Debug, Medium, "code keywords: code; debug keywords: error, fix"),
-    // The word-count rule at its boundary.
-    case("one two three four five six seven eight nine", true, Code, Low, "9 words (< 10)"),
-    case("one two three four five six seven eight nine ten", false, Plan, Low, "10 words (>= 10)"),
+    case("Add OAuth login with Google and GitHub", false, Plan, Medium, "large work \"OAuth\""),
+    case("one two three four five six seven eight nine ten eleven twelve", true, Code, Low, "default code"),
+    // Token boundaries: no substring hits.
+    case("Explain the address format", true, Explain, High, "asks for an explanation (\"explain\")"),
+    case("Check the address field", true, Code, Low, "no request verb, question or failure word"),
+    case("Rename the prefix option", true, Code, Medium, "one change (\"rename\")"),
+    case("The bugle player", true, Code, Low, "no request verb, question or failure word"),
+    case("Help me with this crash", true, Debug, Medium, "reads as a report of a failure (\"crash\")"),
+    case("fix", true, Debug, Medium, "asks for a fix (\"fix\")"),
+    // Inflections hit; a sentence that starts with one reports instead of asking.
+    case("Too many errors in the log", true, Debug, Medium, "reads as a report of a failure (\"error\")"),
+    case("Fixed the crash on startup", true, Debug, Medium, "reads as a report of a failure (\"crash\")"),
+    case("Tests fail on CI but pass locally", true, Debug, Medium, "reads as a report of a failure (\"fail\")"),
+    case("FIX BUG IN parser!!!", true, Debug, High, "asks for a fix (\"fix\" of \"bug\")"),
+    case("Please fix the bugs in the tokenizer", true, Debug, High, "asks for a fix (\"fix\" of \"bug\")"),
+    // Russian: imperative and infinitive alike.
+    case("Исправь ошибку в парсере", true, Debug, High, "asks for a fix (\"исправь\" of \"ошибка\")"),
+    case("Исправить ошибки в модуле", true, Debug, High, "asks for a fix (\"исправь\" of \"ошибка\")"),
+    case("Объясни, что такое замыкание", true, Explain, High, "asks for an explanation (\"объясни\")"),
+    case("Расскажи про модуль авторизации", true, Explain, High, "asks for an explanation (\"расскажи\")"),
+    case("Напиши функцию сортировки", true, Code, Medium, "one change (\"напиши\")"),
+    case("Написать функцию сортировки", true, Code, Medium, "one change (\"напиши\")"),
+    case("Измени в файле config.yaml порт", true, Code, High, "one change (\"измени\") to `config.yaml`"),
+    case("Что такое LSP?", true, Explain, High, "a question (\"что\")"),
+    case("Почему тесты падают на CI?", true, Debug, High, "asks why something fails (\"почему\" … \"падает\")"),
+    case("Как работает очередь?", true, Explain, High, "a question (\"как\")"),
+    case("Найди баги в парсере", true, Debug, High, "asks to find a failure (\"найди\" … \"баг\")"),
+    case("Найди, где определена функция parse_config", true, Explain, High, "asks where something is"),
+    case("Реализуй систему оплаты", false, Plan, Medium, "\"реализуй\" with large work \"система\""),
+    case("Разработай сервис уведомлений", false, Plan, High, "design work (\"разработай\")"),
+    case("Создать приложение для заметок", false, Plan, Medium, "\"создай\" with large work \"приложение\""),
+    case("Создай файл .gitignore для Python", true, Code, High, "one change (\"создай\") to `.gitignore`"),
+    case("Добавь экспорт в CSV и напиши тесты", false, Plan, High, "several actions: \"добавь\", \"напиши\""),
+    case("Переименуй getUser в fetchUser по всему проекту", false, Plan, Medium, "wide reach \"по всему\""),
+    // Questions: why/how about a failure go to debug, the others to explain.
+    case("Why does merge_ranges not merge adjacent ranges?", true, Debug, High, "(\"why\" … \"not\")"),
+    case("Why does the build fail?", true, Debug, High, "asks why something fails (\"why\" … \"fail\")"),
+    case("Why do we use a dedicated thread for SQLite?", true, Explain, High, "a question (\"why\")"),
+    case("How does the scheduler work", true, Explain, High, "a question (\"how\")"),
+    case("What is a monad?", true, Explain, High, "a question (\"what\")"),
+    case("Can you explain the difference between approve and execute?", true, Explain, High, "(\"explain\")"),
+    case("Find where PlanStatus is defined", true, Explain, High, "(\"find\" … \"where\")"),
+    // Plans: design, large changes, large work, wide reach, lists, several actions.
+    case("Explain the architecture of the system", true, Explain, High, "asks for an explanation"),
+    case("Design the database schema for billing", false, Plan, High, "design work (\"design\")"),
+    case("Migrate the project from Webpack to Vite", false, Plan, High, "a large change (\"migrate\")"),
+    case("Build system for plugins", false, Plan, Medium, "\"build\" with large work \"system\""),
+    case("Implement features across several components", false, Plan, Medium, "wide reach \"across\""),
+    case("Changes spanning multiple files", false, Plan, Low, "no request verb; large work (\"multiple files\")"),
+    case("Add pagination, sorting and filtering", false, Plan, Medium, "a list of several items"),
+    case("Add CSV export to reports and write tests for it", false, Plan, High, "\"add\", \"write\""),
+    // One change.
+    case("Refactor class UserManager to use injection", true, Code, High, "to `UserManager`"),
+    case("Add method to parse dates", true, Code, Medium, "one change (\"add\")"),
+    case("Move the constants from app.py to constants.py", true, Code, High, "to `app.py`"),
+    case("Add error handling", true, Code, Medium, "one change (\"add\")"),
+    case("Implement the From<io::Error> conversion for StoreError", true, Code, High, "one change (\"implement\")"),
 ];
 
 #[test]
@@ -150,21 +151,24 @@ fn substring_lookalikes_never_count_as_keywords() {
         let result = classify_keywords(word);
         assert_eq!(result.agent(), RouteAgent::Code, "{word}: {}", result.reason);
         assert_eq!(result.confidence, Confidence::Low, "{word}: {}", result.reason);
-        assert!(result.reason.ends_with("no agent keyword, default code"), "{word}: {}", result.reason);
     }
 }
 
 #[test]
 fn full_reasons_read_as_documented() {
-    assert_eq!(classify_keywords("Create app and fix bug in login").reason, "complex indicator \"create app\"");
-    assert_eq!(
-        classify_keywords("fix bug in parser").reason,
-        "atomic indicator \"fix bug in\"; debug keywords: bug, fix"
-    );
-    assert_eq!(
-        classify_keywords("Rename the login form").reason,
-        "no indicator; 4 words (< 10); no agent keyword, default code"
-    );
+    assert_eq!(classify_keywords("Create app and fix bug in login").reason, "several actions: \"create\", \"fix\"");
+    assert_eq!(classify_keywords("fix bug in parser").reason, "asks for a fix (\"fix\" of \"bug\")");
+    assert_eq!(classify_keywords("Rename the login form").reason, "one change (\"rename\")");
+}
+
+#[test]
+fn padding_a_task_with_words_never_changes_its_verdict() {
+    let padding = " for the page that the team uses every day in the office and at home";
+    for task in ["Rename the login form", "Fix the crash on startup", "What is a monad", "Add OAuth login"] {
+        let short = classify_keywords(task);
+        let long = classify_keywords(&format!("{task}{padding}"));
+        assert_eq!((short.is_atomic(), short.agent()), (long.is_atomic(), long.agent()), "{task}");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use codelab_planner::config::{PlanApproval, Settings};
+use codelab_planner::config::{PlanApproval, Settings, WithoutModel};
 use codelab_planner::engine::{EventReceiver, RunEventKind};
 use codelab_planner::fsm::SessionState;
 use codelab_planner::model::validate::SubtaskDraft;
@@ -130,7 +130,9 @@ async fn atomic_task_runs_its_one_subtask_and_completes_the_session() {
 #[tokio::test]
 async fn atomic_code_task_without_a_language_model_fails_at_once_with_a_clear_error() {
     let workspace = tempfile::tempdir().unwrap();
-    let orchestrator = start(workspace.path()).await;
+    // `agents.withoutModel = "fail"`; the default ("manual") makes the step wait (tests/manual_steps.rs).
+    let settings = Settings { without_model: WithoutModel::Fail, ..Settings::default() };
+    let orchestrator = start_with(workspace.path(), settings).await;
     let created = orchestrator
         .create(CreateRequest { task: "Update function in login.py".to_owned(), ..CreateRequest::default() })
         .await

@@ -13,16 +13,18 @@ use codelab_planner::planner::{
 };
 
 fn command(purpose: CommandPurpose, title: &str, text: &str) -> WorkspaceCommand {
-    WorkspaceCommand { title: title.to_owned(), command: text.to_owned(), purpose }
+    WorkspaceCommand { title: title.to_owned(), command: text.to_owned(), purpose, cwd: None, builds: false }
 }
 
-fn cargo_facts() -> WorkspaceFacts {
+/// A Makefile project with build, test and lint targets (the test target does not build).
+fn make_facts() -> WorkspaceFacts {
     WorkspaceFacts {
         commands: vec![
-            command(CommandPurpose::Build, "Build (cargo)", "cargo build"),
-            command(CommandPurpose::Test, "Test (cargo)", "cargo test"),
+            command(CommandPurpose::Build, "Build (make)", "make build"),
+            command(CommandPurpose::Test, "Test (make)", "make test"),
             command(CommandPurpose::Lint, "Lint (make)", "make lint"),
         ],
+        projects: Vec::new(),
     }
 }
 
@@ -103,7 +105,7 @@ fn every_template_yields_valid_drafts_that_carry_the_task() {
         "Создай мобильное приложение с логином",
         "Migrate the database tables",
     ];
-    for facts in [WorkspaceFacts::default(), cargo_facts()] {
+    for facts in [WorkspaceFacts::default(), make_facts()] {
         for task in tasks {
             let plan = plan_task(task, Some("use the existing HTTP client"), &facts);
             assert_valid_drafts(&plan.subtasks);
@@ -130,10 +132,10 @@ fn templates_that_build_things_run_steps_in_parallel() {
 
 #[test]
 fn workspace_commands_become_shell_steps_after_the_implementation() {
-    let plan = plan_task("Add CSV export to reports", None, &cargo_facts());
+    let plan = plan_task("Add CSV export to reports", None, &make_facts());
     let shell: Vec<&SubtaskDraft> = plan.subtasks.iter().filter(|draft| draft.agent == "shell").collect();
     let commands: Vec<&str> = shell.iter().filter_map(|draft| draft.command.as_deref()).collect();
-    assert_eq!(commands, ["cargo build", "cargo test", "make lint", "cargo test"]);
+    assert_eq!(commands, ["make build", "make test", "make lint", "make test"]);
     let baseline = shell[3];
     assert!(baseline.title.starts_with("Baseline"), "{}", baseline.title);
     assert!(baseline.depends_on.is_empty(), "the baseline runs without waiting for any agent");
@@ -144,13 +146,16 @@ fn workspace_commands_become_shell_steps_after_the_implementation() {
     assert_eq!(shell[1].depends_on, vec![build.id.clone().expect("build id")], "tests wait for the build");
     assert_eq!(shell[2].depends_on, build.depends_on, "lint runs beside the build");
 
-    let tests_only = WorkspaceFacts { commands: vec![command(CommandPurpose::Test, "Test (npm)", "npm test")] };
+    let tests_only = WorkspaceFacts {
+        commands: vec![command(CommandPurpose::Test, "Test (npm)", "npm test")],
+        projects: Vec::new(),
+    };
     let plan = plan_task("Fix the crash on save", None, &tests_only);
     let test_step = plan.subtasks.iter().rev().nth(1).expect("a test step");
     assert_eq!(test_step.command.as_deref(), Some("npm test"));
     assert!(!test_step.depends_on.is_empty(), "tests wait for the implementation when there is no build");
 
-    let question = plan_task("Explain how the scheduler works", None, &cargo_facts());
+    let question = plan_task("Explain how the scheduler works", None, &make_facts());
     assert!(question.subtasks.iter().all(|draft| draft.agent == "ask"), "a question changes no code");
 }
 
@@ -213,15 +218,15 @@ fn detection_finds_each_ecosystem() {
 fn detection_finds_pytest_by_config_or_test_files() {
     let configured = tempfile::tempdir().expect("tempdir");
     write(configured.path(), "pyproject.toml", "[tool.pytest.ini_options]\naddopts = \"-q\"\n");
-    assert_eq!(detected(configured.path()), pairs(&[(Test, "python -m pytest")]));
+    assert_eq!(detected(configured.path()), pairs(&[(Test, "python3 -m pytest")]));
 
     let by_files = tempfile::tempdir().expect("tempdir");
     write(by_files.path(), "tests/test_parser.py", "def test_x():\n    pass\n");
-    assert_eq!(detected(by_files.path()), pairs(&[(Test, "python -m pytest")]));
+    assert_eq!(detected(by_files.path()), pairs(&[(Test, "python3 -m unittest discover -s tests")]));
 
     let tox = tempfile::tempdir().expect("tempdir");
     write(tox.path(), "tox.ini", "[testenv]\ncommands = pytest\n");
-    assert_eq!(detected(tox.path()), pairs(&[(Test, "python -m pytest")]));
+    assert_eq!(detected(tox.path()), pairs(&[(Test, "python3 -m pytest")]));
 
     let no_pytest = tempfile::tempdir().expect("tempdir");
     write(no_pytest.path(), "pyproject.toml", "[project]\nname = \"x\"\n");
@@ -289,7 +294,7 @@ fn draft<'a>(drafts: &'a [SubtaskDraft], id: &str) -> &'a SubtaskDraft {
     drafts.iter().find(|draft| draft.id.as_deref() == Some(id)).unwrap_or_else(|| panic!("no step {id}"))
 }
 
-const FEATURE_TASK: &str = "Add CSV export to reports";
+const FEATURE_TASK: &str = "Add CSV export to reports and document it in the README";
 
 #[test]
 fn revise_removes_named_steps_and_keeps_ids() {
@@ -338,15 +343,17 @@ fn revise_adds_a_coder_step_or_a_workspace_command() {
     let last_coder = current.iter().rev().find(|subtask| subtask.agent == AgentKind::Coder).expect("coder step");
     assert_eq!(added.depends_on, [last_coder.id.as_str()]);
 
-    let facts = cargo_facts();
+    let facts = make_facts();
     let no_shell = stored(&plan_task(FEATURE_TASK, None, &WorkspaceFacts::default()).subtasks);
     let revised = revise_plan(FEATURE_TASK, &no_shell, "Looks good; also run the linter", &facts).expect("revised");
     let lint = revised.subtasks.last().expect("a step");
     assert_eq!((lint.agent.as_str(), lint.command.as_deref()), ("shell", Some("make lint")));
     assert_valid_drafts(&revised.subtasks);
+    assert_eq!(revised.unapplied.len(), 1, "{:?}", revised.unapplied);
+    assert!(revised.unapplied[0].starts_with("\"Looks good\""), "{:?}", revised.unapplied);
     assert!(
-        revised.subtasks[0].description.as_deref().unwrap_or("").contains("Reviewer feedback: Looks good"),
-        "the other clause is folded in"
+        !revised.subtasks[0].description.as_deref().unwrap_or("").contains("Looks good"),
+        "nothing is folded into descriptions"
     );
 
     let with_shell = stored(&plan_task(FEATURE_TASK, None, &facts).subtasks);
@@ -355,21 +362,56 @@ fn revise_adds_a_coder_step_or_a_workspace_command() {
 }
 
 #[test]
-fn other_feedback_is_folded_into_every_description() {
+fn feedback_that_cannot_be_applied_is_reported_not_folded_in() {
     let current = stored(&plan_task(FEATURE_TASK, None, &WorkspaceFacts::default()).subtasks);
-    let feedback = "Use the existing HTTP client";
-    let revised = revise_plan(FEATURE_TASK, &current, feedback, &WorkspaceFacts::default()).expect("revised");
-    assert_eq!(ids(&revised.subtasks), current.iter().map(|subtask| subtask.id.as_str()).collect::<Vec<_>>());
-    for (draft, original) in revised.subtasks.iter().zip(&current) {
-        let description = draft.description.as_deref().unwrap_or("");
-        assert!(description.starts_with(&original.description));
-        assert!(description.ends_with("Reviewer feedback: Use the existing HTTP client"), "{description}");
-    }
+    let refused = revise_plan(FEATURE_TASK, &current, "Use the existing HTTP client", &WorkspaceFacts::default());
+    let Err(ReviseError::NothingApplied(reasons)) = refused else { panic!("{refused:?}") };
+    assert_eq!(reasons, ["\"Use the existing HTTP client\" (no step named and nothing to add)"]);
     let revised =
         revise_plan(FEATURE_TASK, &current, "remove the docs step and make it faster", &WorkspaceFacts::default())
             .expect("revised");
     assert_eq!(revised.subtasks.len(), current.len() - 1);
-    assert!(revised.subtasks.iter().all(|draft| draft.description.as_deref().unwrap_or("").contains("make it faster")));
+    assert_eq!(revised.unapplied.len(), 1, "{:?}", revised.unapplied);
+    assert!(revised.subtasks.iter().all(|draft| !draft.description.as_deref().unwrap_or("").contains("faster")));
+}
+
+#[test]
+fn russian_feedback_removes_and_keeps_steps_by_meaning() {
+    let current = stored(&plan_task(FEATURE_TASK, None, &WorkspaceFacts::default()).subtasks);
+    let docs = current.iter().find(|subtask| subtask.title.starts_with("Document")).expect("docs step");
+    let revised =
+        revise_plan(FEATURE_TASK, &current, "убери шаг с документацией", &WorkspaceFacts::default()).expect("revised");
+    assert_eq!(revised.subtasks.len(), current.len() - 1);
+    assert!(!ids(&revised.subtasks).contains(&docs.id.as_str()));
+    assert!(revised.unapplied.is_empty(), "{:?}", revised.unapplied);
+
+    let revised =
+        revise_plan(FEATURE_TASK, &current, "don't write tests", &WorkspaceFacts::default()).expect("revised");
+    assert!(
+        revised.subtasks.iter().all(|draft| !draft.title.starts_with("Write tests")),
+        "{:?}",
+        ids(&revised.subtasks)
+    );
+
+    let revised =
+        revise_plan(FEATURE_TASK, &current, "всё кроме тестов убрать", &WorkspaceFacts::default()).expect("revised");
+    assert!(revised.subtasks.iter().all(|draft| draft.title.contains("test")), "{:?}", revised.subtasks);
+}
+
+#[test]
+fn adding_a_named_tool_or_a_quoted_command_gives_a_shell_step() {
+    let cargo = tempfile::tempdir().expect("tempdir");
+    write(cargo.path(), "Cargo.toml", "[package]\nname = \"x\"\n");
+    let facts = detect_workspace(cargo.path());
+    let current = stored(&plan_task(FEATURE_TASK, None, &facts).subtasks);
+    let revised = revise_plan(FEATURE_TASK, &current, "add a step to run clippy", &facts).expect("revised");
+    let clippy = revised.subtasks.last().expect("a step");
+    assert_eq!(clippy.agent, "shell");
+    assert_eq!(clippy.command.as_deref(), Some("cargo clippy --all-targets -- -D warnings"));
+    let revised = revise_plan(FEATURE_TASK, &current, "добавь шаг `cargo fmt --check`", &facts).expect("revised");
+    assert_eq!(revised.subtasks.last().and_then(|step| step.command.as_deref()), Some("cargo fmt --check"));
+    let refused = revise_plan(FEATURE_TASK, &current, "add a step to run mypy", &facts);
+    assert!(matches!(refused, Err(ReviseError::NothingApplied(_))), "no Python project: {refused:?}");
 }
 
 #[test]

@@ -1,121 +1,137 @@
-//! The keyword task classifier (English and Russian): complex indicators, then atomic
-//! indicators, then the word-count rule; agent by keyword counts with ties going to code, then
-//! debug, then explain. Matches whole tokens and known inflections, never substrings.
+//! The keyword task classifier (English and Russian). It reads what kind of request a task is —
+//! the verb it starts with, a question, a failure report — and what it asks for: several actions,
+//! design work, a large object (an app, sign-in, billing), a wide reach ("across the codebase"),
+//! a list of features. The length of a task never decides anything; every reason quotes the
+//! words that decided.
 //!
-//! Pure and deterministic: no I/O. The LLM classifier (later) falls back to this one.
-//! The tables are in [`keywords`]; the token matching, shared with the planner, in [`tokens`].
+//! Order of the rules (the first that applies wins):
+//! 1. a request to explain or find → explain (a find of a failure → debug);
+//! 2. a question → explain, or debug when it asks why something fails or does not work;
+//! 3. two or more clauses that each start with a request verb → plan;
+//! 4. a request to fix → debug;
+//! 5. design work, a large change (migrate, rewrite, split), or an action on large work, with a
+//!    wide reach or on a list of features → plan;
+//! 6. any other action → code;
+//! 7. no request verb: a report of a failure → debug; large work or wide reach → plan; else
+//!    code (low).
+//!
+//! Pure and deterministic: no I/O. The tables are in [`keywords`]; the token matching, shared
+//! with the planner, in [`tokens`]; what a task says in [`signals`].
 
 pub mod keywords;
+mod signals;
 pub mod tokens;
 
 use crate::model::{Classification, ClassifyMethod, Confidence, RouteAgent};
 
-use std::sync::LazyLock;
-
-use keywords::{ATOMIC_INDICATORS, CODE_KEYWORDS, COMPLEX_INDICATORS, DEBUG_KEYWORDS, EXPLAIN_KEYWORDS};
+use signals::{Lead, Signals};
 pub use tokens::{Phrase, PhraseIndex, PhraseSet, Term, Tokens};
 
-static COMPLEX_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(COMPLEX_INDICATORS));
-static ATOMIC_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(ATOMIC_INDICATORS));
-static CODE_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(CODE_KEYWORDS));
-static DEBUG_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(DEBUG_KEYWORDS));
-static EXPLAIN_INDEX: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(EXPLAIN_KEYWORDS));
-
-/// Without any indicator, a task with fewer whitespace-separated words than this is atomic.
-pub const ATOMIC_WORD_LIMIT: usize = 10;
-
-/// Classifies a task by keywords. Never fails; the empty task is atomic (code).
+/// Classifies a task by its words. Never fails; the empty task is atomic (code, low).
 pub fn classify_keywords(task: &str) -> Classification {
-    let tokens = Tokens::of(task);
-    if let Some(indicator) = COMPLEX_INDEX.first_match(&tokens) {
-        let reason = format!("complex indicator \"{}\"", indicator.display);
-        return Classification::complex(Confidence::High, reason, ClassifyMethod::Keywords);
-    }
-    let agent_hits = AgentHits::of(&tokens);
-    let choice = agent_hits.choose();
-    if let Some(indicator) = ATOMIC_INDEX.first_match(&tokens) {
-        let confidence = if choice.is_clear { Confidence::High } else { Confidence::Medium };
-        let reason = format!("atomic indicator \"{}\"; {}", indicator.display, agent_hits.describe(&choice));
-        return Classification::atomic(choice.agent, confidence, reason, ClassifyMethod::Keywords);
-    }
-    let word_count = task.split_whitespace().count();
-    if word_count >= ATOMIC_WORD_LIMIT {
-        let reason = format!("no indicator; {word_count} words (>= {ATOMIC_WORD_LIMIT}), needs planning");
-        return Classification::complex(Confidence::Low, reason, ClassifyMethod::Keywords);
-    }
-    let confidence = if choice.any_hit { Confidence::Medium } else { Confidence::Low };
-    let words = if word_count == 1 { "word" } else { "words" };
-    let reason =
-        format!("no indicator; {word_count} {words} (< {ATOMIC_WORD_LIMIT}); {}", agent_hits.describe(&choice));
-    Classification::atomic(choice.agent, confidence, reason, ClassifyMethod::Keywords)
+    let signals = Signals::of(task);
+    request_verdict(&signals).or_else(|| question_verdict(&signals)).unwrap_or_else(|| statement_verdict(&signals))
 }
 
-/// The agent keywords that occur in a task, per agent, in table order.
-#[derive(Debug, Default)]
-struct AgentHits {
-    code: Vec<&'static str>,
-    debug: Vec<&'static str>,
-    explain: Vec<&'static str>,
+fn atomic(agent: RouteAgent, confidence: Confidence, reason: String) -> Classification {
+    Classification::atomic(agent, confidence, reason, ClassifyMethod::Keywords)
 }
 
-/// The chosen agent and how clearly it won.
-#[derive(Debug)]
-struct AgentChoice {
-    agent: RouteAgent,
-    /// Some agent keyword occurred.
-    any_hit: bool,
-    /// The winner has strictly more hits than each other agent.
-    is_clear: bool,
+fn complex(confidence: Confidence, reason: String) -> Classification {
+    Classification::complex(confidence, reason, ClassifyMethod::Keywords)
 }
 
-fn matched_displays(tokens: &Tokens, index: &PhraseIndex) -> Vec<&'static str> {
-    index.matches(tokens).positions().map(|position| index.phrases()[position].display).collect()
+fn quoted(words: &[&str]) -> String {
+    words.iter().map(|word| format!("\"{word}\"")).collect::<Vec<_>>().join(", ")
 }
 
-impl AgentHits {
-    fn of(tokens: &Tokens) -> Self {
-        Self {
-            code: matched_displays(tokens, &CODE_INDEX),
-            debug: matched_displays(tokens, &DEBUG_INDEX),
-            explain: matched_displays(tokens, &EXPLAIN_INDEX),
+/// Rules 1, 3, 4, 5 and 6: the task starts with a request verb.
+fn request_verdict(signals: &Signals) -> Option<Classification> {
+    let (lead, verb) = signals.lead?;
+    let verdict = match lead {
+        Lead::Explain => atomic(RouteAgent::Explain, Confidence::High, format!("asks for an explanation (\"{verb}\")")),
+        Lead::Find => find_verdict(signals, verb),
+        _ if signals.clause_verbs.len() >= 2 => {
+            complex(Confidence::High, format!("several actions: {}", quoted(&signals.clause_verbs)))
         }
-    }
+        Lead::Fix => {
+            let confidence = if signals.failure.is_some() { Confidence::High } else { Confidence::Medium };
+            let also = signals.failure.map(|word| format!(" of \"{word}\"")).unwrap_or_default();
+            atomic(RouteAgent::Debug, confidence, format!("asks for a fix (\"{verb}\"{also})"))
+        }
+        Lead::Design => complex(Confidence::High, format!("design work (\"{verb}\")")),
+        Lead::LargeChange => complex(Confidence::High, format!("a large change (\"{verb}\")")),
+        Lead::Action => action_verdict(signals, verb),
+    };
+    Some(verdict)
+}
 
-    /// In tie order: code, then debug, then explain.
-    fn in_tie_order(&self) -> [(RouteAgent, &[&'static str]); 3] {
-        [(RouteAgent::Code, &self.code), (RouteAgent::Debug, &self.debug), (RouteAgent::Explain, &self.explain)]
+fn find_verdict(signals: &Signals, verb: &str) -> Classification {
+    if let Some(target) = signals.lookup_target {
+        let reason = format!("asks where something is (\"{verb}\" … \"{target}\")");
+        return atomic(RouteAgent::Explain, Confidence::High, reason);
     }
+    if let Some(failure) = signals.failure {
+        return atomic(
+            RouteAgent::Debug,
+            Confidence::High,
+            format!("asks to find a failure (\"{verb}\" … \"{failure}\")"),
+        );
+    }
+    atomic(RouteAgent::Explain, Confidence::Medium, format!("asks to find something (\"{verb}\")"))
+}
 
-    /// The highest count wins; ties go to the earlier agent in tie order; all zero → code.
-    fn choose(&self) -> AgentChoice {
-        let ranked = self.in_tie_order();
-        let mut winner = ranked[0];
-        for candidate in &ranked[1..] {
-            if candidate.1.len() > winner.1.len() {
-                winner = *candidate;
-            }
-        }
-        let best = winner.1.len();
-        let rivals_at_best = ranked.iter().filter(|(_, hits)| hits.len() == best).count();
-        AgentChoice { agent: winner.0, any_hit: best > 0, is_clear: best > 0 && rivals_at_best == 1 }
+/// Rules 5 and 6 for a task that starts with an action verb.
+fn action_verdict(signals: &Signals, verb: &str) -> Classification {
+    let mut scope = Vec::new();
+    if let Some(word) = signals.design {
+        scope.push(format!("design \"{word}\""));
     }
+    if let Some(word) = signals.large_work {
+        scope.push(format!("large work \"{word}\""));
+    }
+    if let Some(word) = signals.wide_reach {
+        scope.push(format!("wide reach \"{word}\""));
+    }
+    if signals.is_enumeration {
+        scope.push("a list of several items".to_owned());
+    }
+    if !scope.is_empty() {
+        let confidence = if scope.len() >= 2 { Confidence::High } else { Confidence::Medium };
+        return complex(confidence, format!("\"{verb}\" with {}", scope.join(", ")));
+    }
+    match signals.code_words.first() {
+        Some(target) => atomic(RouteAgent::Code, Confidence::High, format!("one change (\"{verb}\") to `{target}`")),
+        None => atomic(RouteAgent::Code, Confidence::Medium, format!("one change (\"{verb}\")")),
+    }
+}
 
-    /// E.g. `debug keywords: fix, bug`, or with a tie `code keywords: add; explain keywords:
-    /// explain; tie goes to code`, or `no agent keyword, default code`.
-    fn describe(&self, choice: &AgentChoice) -> String {
-        if !choice.any_hit {
-            return "no agent keyword, default code".to_owned();
+/// Rule 2: a question that does not start with a request verb.
+fn question_verdict(signals: &Signals) -> Option<Classification> {
+    let word = signals.question?;
+    if signals.asks_for_a_cause() {
+        let failure = signals.failure.or(signals.negated.then_some("not"));
+        if let Some(failure) = failure {
+            let reason = format!("asks why something fails (\"{word}\" … \"{failure}\")");
+            return Some(atomic(RouteAgent::Debug, Confidence::High, reason));
         }
-        let listed: Vec<String> = self
-            .in_tie_order()
-            .iter()
-            .filter(|(_, hits)| !hits.is_empty())
-            .map(|(agent, hits)| format!("{agent} keywords: {}", hits.join(", ")))
-            .collect();
-        let mut description = listed.join("; ");
-        if !choice.is_clear {
-            description.push_str(&format!("; tie goes to {}", choice.agent));
-        }
-        description
     }
+    Some(atomic(RouteAgent::Explain, Confidence::High, format!("a question (\"{word}\")")))
+}
+
+/// Rule 7: no request verb and no question — a report, or a bare noun phrase.
+fn statement_verdict(signals: &Signals) -> Classification {
+    if let Some(failure) = signals.failure {
+        let reason = format!("reads as a report of a failure (\"{failure}\")");
+        return atomic(RouteAgent::Debug, Confidence::Medium, reason);
+    }
+    if let Some(large) = signals.large_work.or(signals.design).or(signals.wide_reach) {
+        return complex(Confidence::Low, format!("no request verb; large work (\"{large}\")"));
+    }
+    let reason = if signals.tokens.is_empty() {
+        "empty task; default code".to_owned()
+    } else {
+        "no request verb, question or failure word; default code".to_owned()
+    };
+    atomic(RouteAgent::Code, Confidence::Low, reason)
 }

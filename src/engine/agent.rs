@@ -4,7 +4,7 @@
 //! An agent does its work and returns; it does not touch the store or emit status events (the
 //! driver does both). Every await inside an agent races against `io.cancel`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,11 +145,24 @@ pub trait SubtaskExecutor: Send + Sync {
 #[derive(Clone)]
 pub struct AgentSet {
     executors: HashMap<AgentKind, Arc<dyn SubtaskExecutor>>,
+    /// Kinds whose steps wait for a person instead of running (besides `manual`, which always does).
+    for_person: HashSet<AgentKind>,
 }
 
 impl AgentSet {
     pub fn new() -> Self {
-        Self { executors: HashMap::new() }
+        Self { executors: HashMap::new(), for_person: HashSet::new() }
+    }
+
+    /// Steps of `kind` wait for a person (`waiting`) instead of going to an executor.
+    pub fn done_by_person(mut self, kind: AgentKind) -> Self {
+        self.for_person.insert(kind);
+        self
+    }
+
+    /// Whether the run parks a step of `kind` until a person completes it: always for `manual`.
+    pub fn waits_for_person(&self, kind: AgentKind) -> bool {
+        kind == AgentKind::Manual || self.for_person.contains(&kind)
     }
 
     pub fn with(mut self, kind: AgentKind, executor: Arc<dyn SubtaskExecutor>) -> Self {
@@ -170,6 +183,15 @@ impl AgentSet {
             .with(AgentKind::Coder, no_model.clone())
             .with(AgentKind::Debug, no_model.clone())
             .with(AgentKind::Ask, no_model)
+    }
+
+    /// With no language model and `agents.withoutModel = "manual"`: shell steps run, coder / debug
+    /// / ask steps wait for a person like `manual` ones.
+    pub fn for_person_without_llm() -> Self {
+        Self::without_llm()
+            .done_by_person(AgentKind::Coder)
+            .done_by_person(AgentKind::Debug)
+            .done_by_person(AgentKind::Ask)
     }
 }
 

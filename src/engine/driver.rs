@@ -6,16 +6,20 @@
 //! It does not spawn processes (agents do, through `process`) and does not decide whether the
 //! plan may run (the caller claimed it).
 
-use std::collections::HashMap;
+mod waiting;
+
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
 use super::events::{EventSender, RunEvent, RunEventKind};
+use super::manual::{CompleteError, RunControl};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
@@ -26,8 +30,14 @@ use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum StopReason {
     UserCancel,
-    FailFast { failed: String },
-    Storage { error: String },
+    FailFast {
+        failed: String,
+    },
+    Storage {
+        error: String,
+    },
+    /// The server is shutting down: waiting steps stay `waiting`, the plan becomes `interrupted`.
+    Shutdown,
 }
 
 impl StopReason {
@@ -36,6 +46,7 @@ impl StopReason {
             Self::UserCancel => "cancelled".to_owned(),
             Self::FailFast { failed } => format!("cancelled: subtask \"{failed}\" failed (failFast)"),
             Self::Storage { error } => format!("cancelled: storage error: {error}"),
+            Self::Shutdown => "cancelled: the server shut down".to_owned(),
         }
     }
 }
@@ -49,6 +60,8 @@ struct Batch {
     run_events: Vec<RunEvent>,
     /// Attempts to spawn once the batch is committed.
     launches: Vec<usize>,
+    /// Answers to `planning/complete`, sent once the batch is committed.
+    replies: Vec<oneshot::Sender<Result<(), CompleteError>>>,
 }
 
 pub(super) struct Driver {
@@ -70,6 +83,10 @@ pub(super) struct Driver {
     run_started: Instant,
     /// Why the plan's dependencies cannot be scheduled (then nothing runs).
     graph_problem: Option<String>,
+    /// Completions of waiting steps and the shutdown mark, from the orchestrator.
+    controls: mpsc::UnboundedReceiver<RunControl>,
+    /// Nodes parked in `waiting` until a person completes them.
+    waiting: BTreeSet<usize>,
 }
 
 impl Driver {
@@ -79,6 +96,7 @@ impl Driver {
         config: RunConfig,
         events: EventSender,
         run_cancel: CancellationToken,
+        controls: mpsc::UnboundedReceiver<RunControl>,
     ) -> Self {
         let size = plan.subtasks.len();
         let progress = plan.progress();
@@ -107,6 +125,8 @@ impl Driver {
             batch: Batch { is_dirty: vec![false; size], ..Batch::default() },
             stop: None,
             run_started: Instant::now(),
+            controls,
+            waiting: BTreeSet::new(),
         }
     }
 
@@ -127,7 +147,7 @@ impl Driver {
         loop {
             self.start_ready_subtasks();
             self.flush().await;
-            if self.tasks.is_empty() {
+            if self.tasks.is_empty() && self.waiting.is_empty() {
                 if self.queue.is_drained() {
                     break;
                 }
@@ -137,6 +157,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(StopReason::UserCancel),
+                Some(control) = self.controls.recv() => self.on_control(control),
                 Some(joined) = self.tasks.join_next_with_id() => {
                     self.on_joined(joined);
                     while let Some(joined) = self.tasks.try_join_next_with_id() {
@@ -172,6 +193,10 @@ impl Driver {
         while self.stop.is_none() && self.queue.running_count() < slots {
             let Some(node) = self.queue.next_ready() else { break };
             self.queue.mark_started(node);
+            if self.config.agents.waits_for_person(self.plan.subtasks[node].agent) {
+                self.begin_waiting(node);
+                continue;
+            }
             let now = Self::now();
             let subtask = &mut self.plan.subtasks[node];
             if let Err(error) = subtask.start(now) {
@@ -355,6 +380,7 @@ impl Driver {
     /// Stops launching, cancels every running attempt (SIGTERM, then SIGKILL) and every pending
     /// subtask. Running ones are marked cancelled as their attempts return.
     fn begin_stop(&mut self, reason: StopReason) {
+        let reason = self.shutdown_if_announced(reason);
         let cancel_reason = reason.cancel_reason();
         self.stop = Some(reason);
         for token in self.attempt_tokens.values() {
@@ -366,6 +392,9 @@ impl Driver {
                 continue;
             }
             self.record_finished(node, SubtaskStatus::Pending);
+        }
+        if self.stop != Some(StopReason::Shutdown) {
+            self.cancel_waiting(&cancel_reason);
         }
     }
 
@@ -436,7 +465,11 @@ impl Driver {
 
     /// Commits the batch in one transaction, then emits its events, then spawns its attempts.
     async fn flush(&mut self) {
-        if self.batch.dirty.is_empty() && self.batch.plan_events.is_empty() && self.batch.launches.is_empty() {
+        if self.batch.dirty.is_empty()
+            && self.batch.plan_events.is_empty()
+            && self.batch.launches.is_empty()
+            && self.batch.replies.is_empty()
+        {
             return;
         }
         for &node in &self.batch.dirty {
@@ -451,6 +484,10 @@ impl Driver {
         }
         ops.extend(batch.plan_events.into_iter().map(WriteOp::AppendEvent));
         let committed = self.commit(ops).await;
+        for reply in batch.replies {
+            let answer = if committed { Ok(()) } else { Err(CompleteError::Storage("not recorded".to_owned())) };
+            let _ = reply.send(answer);
+        }
         *self.shared_progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = self.progress;
         for event in batch.run_events {
             self.events.send(event);
@@ -488,11 +525,16 @@ impl Driver {
         let user_cancelled = self.stop == Some(StopReason::UserCancel);
         let now = Self::now();
         let from = self.plan.status;
-        let status = match self.plan.finish_run(now, user_cancelled) {
-            Ok(status) => status,
-            Err(error) => {
-                tracing::error!(%error, "cannot finish the run");
-                self.plan.status
+        let status = if self.stop == Some(StopReason::Shutdown) && from == PlanStatus::Running {
+            self.plan.interrupt(now);
+            self.plan.status
+        } else {
+            match self.plan.finish_run(now, user_cancelled) {
+                Ok(status) => status,
+                Err(error) => {
+                    tracing::error!(%error, "cannot finish the run");
+                    self.plan.status
+                }
             }
         };
         if let Some(StopReason::Storage { error }) = &self.stop {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
-use crate::model::{PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{AgentKind, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp};
 
 /// One thing that happened in a run, with the plan's progress after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,13 @@ pub enum RunEventKind {
         attempt: u32,
         delay_ms: u64,
         error: String,
+    },
+    /// The run reached a step a person does; `message` says what to do.
+    SubtaskWaiting {
+        subtask_id: SubtaskId,
+        title: String,
+        agent: AgentKind,
+        message: String,
     },
     SubtaskFinished {
         subtask_id: SubtaskId,

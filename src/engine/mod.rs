@@ -15,6 +15,7 @@ pub mod agent;
 mod attempt;
 mod driver;
 pub mod events;
+pub mod manual;
 pub mod process;
 pub mod queue;
 mod shell;
@@ -33,6 +34,7 @@ pub use agent::{
     SubtaskExecutor,
 };
 pub use events::{EventReceiver, RunEvent, RunEventKind};
+pub use manual::{CompleteError, Completion, RunControls};
 pub use shell::ShellAgent;
 
 /// Exponential backoff with full jitter between attempts.
@@ -102,6 +104,8 @@ pub struct RunHandle {
     pub plan_id: PlanId,
     pub run_id: RunId,
     cancel: CancellationToken,
+    /// Completes waiting steps; marks a cancellation as a shutdown.
+    pub controls: RunControls,
     /// Resolves when the plan's final status is committed and `PlanFinished` emitted.
     pub finished: JoinHandle<ExecutionSummary>,
 }
@@ -125,9 +129,10 @@ pub fn spawn_run(repository: PlanRepository, mut plan: Plan, config: RunConfig) 
     let run_id = plan.run_id.get_or_insert_with(RunId::generate).clone();
     let plan_id = plan.id.clone();
     let cancel = CancellationToken::new();
-    let driver = driver::Driver::new(repository, plan, config, sender, cancel.clone());
+    let (controls, control_receiver) = RunControls::channel();
+    let driver = driver::Driver::new(repository, plan, config, sender, cancel.clone(), control_receiver);
     let finished = tokio::spawn(driver.run());
-    (RunHandle { plan_id, run_id, cancel, finished }, receiver)
+    (RunHandle { plan_id, run_id, cancel, controls, finished }, receiver)
 }
 
 #[cfg(test)]

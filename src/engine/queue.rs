@@ -19,6 +19,8 @@ enum NodeState {
     /// Pending with every dependency done; not started.
     Ready,
     Running,
+    /// Started and waiting for a person: unfinished, but holds no slot.
+    Parked,
     Done,
     /// Failed, skipped or cancelled in this run, or left so by an earlier one: blocks dependents.
     Blocked,
@@ -128,6 +130,15 @@ impl ReadyQueue {
         }
     }
 
+    /// A started node now waits for a person: it stays unfinished (its dependents wait) but no
+    /// longer holds one of the run's slots.
+    pub fn mark_parked(&mut self, node: usize) {
+        if self.states[node] == NodeState::Running {
+            self.states[node] = NodeState::Parked;
+            self.running -= 1;
+        }
+    }
+
     /// Records success; returns the dependents that became ready, in plan order.
     pub fn mark_done(&mut self, node: usize) -> Vec<usize> {
         self.leave_running(node, NodeState::Done);
@@ -195,7 +206,7 @@ impl ReadyQueue {
                 self.running -= 1;
                 self.unfinished -= 1;
             }
-            NodeState::Waiting(_) | NodeState::Ready => self.unfinished -= 1,
+            NodeState::Waiting(_) | NodeState::Ready | NodeState::Parked => self.unfinished -= 1,
             NodeState::Done | NodeState::Blocked => {}
         }
         self.ready.remove(&node);
@@ -332,6 +343,28 @@ mod tests {
         assert_eq!(queue.next_ready(), None);
         assert!(!queue.is_drained(), "a is still running");
         assert_eq!(queue.mark_failed(0), Vec::<usize>::new());
+        assert!(queue.is_drained());
+    }
+
+    #[test]
+    fn a_parked_node_frees_its_slot_but_holds_its_dependents() {
+        let mut queue = ReadyQueue::new(&subtasks("manual b:manual c")).unwrap();
+        queue.mark_started(0);
+        queue.mark_parked(0);
+        assert_eq!(queue.running_count(), 0, "a step waiting for a person holds no slot");
+        assert_eq!(queue.next_ready(), Some(2), "independent work goes on");
+        queue.mark_started(2);
+        queue.mark_done(2);
+        assert!(!queue.is_drained(), "the parked step and its dependent are unfinished");
+        assert_eq!(queue.mark_done(0), vec![1]);
+        queue.mark_started(1);
+        queue.mark_done(1);
+        assert!(queue.is_drained());
+        let mut queue = ReadyQueue::new(&subtasks("manual b:manual")).unwrap();
+        queue.mark_started(0);
+        queue.mark_parked(0);
+        assert_eq!(queue.mark_failed(0), vec![1]);
+        assert_eq!(queue.running_count(), 0);
         assert!(queue.is_drained());
     }
 

@@ -1,4 +1,5 @@
-//! The shell agent: runs a subtask's `command` through `sh -c` in the workspace root, streaming
+//! The shell agent: runs a subtask's `command` through `sh -c` in the workspace root (or the
+//! subtask's `cwd` below it, resolved and checked to stay inside the workspace), streaming
 //! each output line to `io.output` and stopping the process group when `io.cancel` fires.
 //!
 //! It spawns nothing itself (that is `process`), retries nothing and writes nothing to the store.
@@ -25,9 +26,10 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
     let Some(command) = request.subtask.command.clone() else {
         return Err(AgentError::Unavailable(format!("shell subtask \"{}\" has no command", request.subtask.id)));
     };
+    let working_directory = working_directory(&request)?;
     let spec = ShellCommand {
         command,
-        working_directory: request.workspace_root.clone(),
+        working_directory,
         extra_env: vec![
             ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
             ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
@@ -56,6 +58,22 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
             output: Some(outcome.output),
         }),
     }
+}
+
+/// The workspace root joined with the subtask's `cwd`, resolved (symlinks followed) and refused
+/// when it does not exist or resolves outside the workspace.
+fn working_directory(request: &AgentRequest) -> Result<std::path::PathBuf, AgentError> {
+    let Some(cwd) = request.subtask.cwd.as_deref() else { return Ok(request.workspace_root.clone()) };
+    let unusable = |why: String| AgentError::Unavailable(format!("cwd \"{cwd}\" {why}"));
+    let root = request.workspace_root.canonicalize().map_err(|error| unusable(format!("unusable root: {error}")))?;
+    let directory = root.join(cwd).canonicalize().map_err(|_| unusable("does not exist in the workspace".into()))?;
+    if !directory.starts_with(&root) {
+        return Err(unusable("resolves outside the workspace".into()));
+    }
+    if !directory.is_dir() {
+        return Err(unusable("is not a directory".into()));
+    }
+    Ok(directory)
 }
 
 /// `"exit code 2: <last stderr lines>"`, or just the head when stderr was empty.

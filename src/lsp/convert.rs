@@ -5,12 +5,12 @@
 //! (unknown enum names, negative numbers, limits) and return a [`Problem`] naming the field.
 //! Content rules (titles, subtask graphs) are the orchestrator's and `model::validate`'s.
 
-use crate::engine::{RunEvent, RunEventKind};
+use crate::engine::{Completion, RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
-    CancelOutcome, CreateMode, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, RetryRequest, SessionView,
-    StatusView, TaskContext, UpdateRequest,
+    CancelOutcome, CompleteRequest, CreateMode, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT,
+    RetryRequest, SessionView, StatusView, TaskContext, UpdateRequest,
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
@@ -50,6 +50,7 @@ pub fn progress_to_wire(progress: model::Progress) -> ext::Progress {
         failed: progress.failed,
         skipped: progress.skipped,
         cancelled: progress.cancelled,
+        waiting: progress.waiting,
         percentage: progress.percentage(),
     }
 }
@@ -61,6 +62,7 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         description: subtask.description.clone(),
         agent: subtask.agent.as_str().to_owned(),
         command: subtask.command.clone(),
+        cwd: subtask.cwd.clone(),
         depends_on: subtask.depends_on.iter().map(ToString::to_string).collect(),
         status: subtask.status.as_str().to_owned(),
         attempts: subtask.attempts,
@@ -177,6 +179,9 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
             delay_ms: *delay_ms,
             error: error.clone(),
         },
+        RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
+            ext::RunEvent::SubtaskWaiting { subtask_id: subtask_id.to_string(), message: message.clone() }
+        }
         RunEventKind::SubtaskFinished { subtask_id, status, result, error, duration_ms, .. } => {
             ext::RunEvent::SubtaskFinished {
                 subtask_id: subtask_id.to_string(),
@@ -202,6 +207,21 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
 // ---------------------------------------------------------------------------------------------
 // Wire → domain
 
+pub fn complete_params_to_request(params: ext::CompleteSubtaskParams) -> Result<CompleteRequest, Problem> {
+    let done = match params.status.as_deref() {
+        None | Some("done") => true,
+        Some("failed") => false,
+        Some(other) => {
+            return Err(field_problem("status", format!("unknown status \"{other}\" (expected \"done\", \"failed\")")));
+        }
+    };
+    if params.subtask_id.trim().is_empty() {
+        return Err(field_problem("subtaskId", "must not be empty"));
+    }
+    let completion = Completion { subtask_id: SubtaskId::from_raw(params.subtask_id), done, note: params.result };
+    Ok(CompleteRequest { plan_id: PlanId::from_raw(params.plan_id), completion })
+}
+
 pub fn subtask_input_to_draft(input: &ext::SubtaskInput) -> SubtaskDraft {
     SubtaskDraft {
         id: input.id.clone(),
@@ -209,6 +229,7 @@ pub fn subtask_input_to_draft(input: &ext::SubtaskInput) -> SubtaskDraft {
         description: input.description.clone(),
         agent: input.agent.clone(),
         command: input.command.clone(),
+        cwd: input.cwd.clone(),
         depends_on: input.depends_on.clone(),
         timeout_secs: input.timeout_secs,
         max_attempts: input.max_attempts,
@@ -357,6 +378,23 @@ mod tests {
         params.failure_policy = Some("failFast".into());
         let request = execute_params_to_request(&params).unwrap();
         assert_eq!((request.max_parallel, request.failure_policy), (Some(2), Some(FailurePolicy::FailFast)));
+    }
+
+    #[test]
+    fn complete_defaults_to_done_and_names_a_bad_status() {
+        let params = |status: Option<&str>| ext::CompleteSubtaskParams {
+            plan_id: "p".into(),
+            subtask_id: "s1".into(),
+            status: status.map(str::to_owned),
+            result: Some("ok".into()),
+        };
+        let done = complete_params_to_request(params(None)).unwrap();
+        assert!(done.completion.done);
+        assert_eq!(done.completion.note.as_deref(), Some("ok"));
+        assert!(!complete_params_to_request(params(Some("failed"))).unwrap().completion.done);
+        let problem = complete_params_to_request(params(Some("skipped"))).unwrap_err();
+        assert_eq!(problem.path, "status");
+        assert!(problem.message.contains("\"done\", \"failed\""), "{}", problem.message);
     }
 
     #[test]

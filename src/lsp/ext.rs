@@ -30,6 +30,7 @@ pub const ALL_METHODS: &[&str] = &[
     <PlanHistory as Request>::METHOD,
     <GetSession as Request>::METHOD,
     <ResetSession as Request>::METHOD,
+    <CompleteSubtask as Request>::METHOD,
     <PlanningProgress as Notification>::METHOD,
 ];
 
@@ -97,6 +98,11 @@ planning_request!(
     ResetSession = "planning/resetSession", SessionParams => Session
 );
 
+planning_request!(
+    /// Ends a `waiting` subtask (a step a person does) as `done` (default) or `failed`.
+    CompleteSubtask = "planning/complete", CompleteSubtaskParams => Plan
+);
+
 /// Server → client: one event of a run.
 #[derive(Debug)]
 pub enum PlanningProgress {}
@@ -132,10 +138,13 @@ pub struct SubtaskInput {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `coder | debug | ask | shell`.
+    /// `coder | debug | ask | shell | manual`.
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Extension: the directory a `shell` command runs in, relative to the workspace root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,8 +165,10 @@ pub struct Subtask {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     pub depends_on: Vec<String>,
-    /// `pending | running | done | failed | skipped | cancelled`.
+    /// `pending | running | waiting | done | failed | skipped | cancelled`.
     pub status: String,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -185,6 +196,7 @@ pub struct Progress {
     pub failed: u32,
     pub skipped: u32,
     pub cancelled: u32,
+    pub waiting: u32,
     pub percentage: u32,
 }
 
@@ -427,6 +439,18 @@ pub struct PlanHistoryResult {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub struct CompleteSubtaskParams {
+    pub plan_id: String,
+    pub subtask_id: String,
+    /// `done | failed`, default `done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionParams {
     pub session_id: String,
 }
@@ -464,6 +488,11 @@ pub enum RunEvent {
         attempt: u32,
         delay_ms: u64,
         error: String,
+    },
+    /// The run reached a step a person does; `message` says what to do.
+    SubtaskWaiting {
+        subtask_id: String,
+        message: String,
     },
     SubtaskFinished {
         subtask_id: String,
@@ -509,6 +538,18 @@ mod tests {
             json,
             serde_json::json!({"kind": "subtaskFinished", "subtaskId": "build", "status": "done", "durationMs": 12})
         );
+    }
+
+    #[test]
+    fn the_waiting_event_and_complete_params_use_the_contract_names() {
+        let event = RunEvent::SubtaskWaiting { subtask_id: "s1".into(), message: "do it".into() };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({"kind": "subtaskWaiting", "subtaskId": "s1", "message": "do it"})
+        );
+        let params: CompleteSubtaskParams =
+            serde_json::from_value(serde_json::json!({"planId": "p", "subtaskId": "s1"})).unwrap();
+        assert_eq!((params.status, params.result), (None, None));
     }
 
     #[test]

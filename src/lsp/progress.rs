@@ -5,14 +5,17 @@
 //! `window/workDoneProgress/create` when the client advertised `window.workDoneProgress`. The
 //! token is remembered (token → plan) while the run lasts so `window/workDoneProgress/cancel`
 //! can find the plan. The forwarding task is spawned: handlers never wait for a run.
+//!
+//! The first time in this process that a step waits for a person because no language model is
+//! configured, the client also gets one `window/showMessage` (info) saying what that means.
 
 use std::sync::Arc;
 
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::notification::Progress as ProgressNotification;
 use tower_lsp_server::ls_types::{
-    NumberOrString, ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin,
-    WorkDoneProgressEnd, WorkDoneProgressReport,
+    MessageType, NumberOrString, ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress,
+    WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport,
 };
 
 use crate::engine::{EventReceiver, RunEvent, RunEventKind};
@@ -53,7 +56,7 @@ async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, 
         )
         .await;
     }
-    let finished = forward_events(&client, token.as_ref(), events).await;
+    let finished = forward_events(&client, &shared, token.as_ref(), events).await;
     if let Some(token) = &token {
         if !finished {
             let end = WorkDoneProgressEnd { message: Some("stopped".to_owned()) };
@@ -65,10 +68,20 @@ async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, 
 }
 
 /// Forwards until `PlanFinished`; true when it was seen.
-async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut events: EventReceiver) -> bool {
+async fn forward_events(
+    client: &Client,
+    shared: &SharedState,
+    token: Option<&ProgressToken>,
+    mut events: EventReceiver,
+) -> bool {
     let mut text = RunProgressText::default();
     while let Some(event) = events.recv().await {
         client.send_notification::<PlanningProgress>(run_event_to_wire(&event)).await;
+        if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind {
+            if agent.needs_model() && shared.first_no_model_notice() {
+                client.show_message(MessageType::INFO, NO_MODEL_NOTICE).await;
+            }
+        }
         let Some(token) = token else {
             if event.kind.is_final() {
                 return true;
@@ -94,6 +107,11 @@ async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut even
     }
     false
 }
+
+/// The one-time notice when a step waits because no language model is configured.
+pub const NO_MODEL_NOTICE: &str = "codelab-planner: no language model is configured (llm.baseUrl), so coder, debug \
+and ask steps wait for you: do each one yourself, then mark it done with planning/complete. Build, test and other \
+shell steps still run by themselves. Set agents.withoutModel to \"fail\" to fail such steps instead.";
 
 async fn create_token(client: &Client, shared: &SharedState, run_id: &RunId) -> Option<ProgressToken> {
     if !shared.client_supports_work_done_progress() {
@@ -145,6 +163,9 @@ impl RunProgressText {
                 "{} · retrying {subtask_id} (attempt {attempt})",
                 self.report(&counts)
             ))),
+            RunEventKind::SubtaskWaiting { title, .. } => {
+                Some(WorkDoneUpdate::Report(format!("{} · waiting for you: {title}", self.report(&counts))))
+            }
             RunEventKind::SubtaskFinished { subtask_id, .. } => {
                 self.running.retain(|(id, _)| id != subtask_id);
                 Some(WorkDoneUpdate::Report(self.report(&counts)))
@@ -207,6 +228,19 @@ mod tests {
             },
         );
         assert_eq!(text.observe(&finished), Some(WorkDoneUpdate::Report("4/7".into())));
+        let waiting = event(
+            Progress { total: 7, done: 4, waiting: 1, pending: 2, ..Default::default() },
+            RunEventKind::SubtaskWaiting {
+                subtask_id: SubtaskId::from_raw("w"),
+                title: "Review the diff".into(),
+                agent: crate::model::AgentKind::Manual,
+                message: "This step is yours".into(),
+            },
+        );
+        assert_eq!(
+            text.observe(&waiting),
+            Some(WorkDoneUpdate::Report("4/7 · waiting for you: Review the diff".into()))
+        );
         let all_done = Progress { total: 7, done: 7, ..Default::default() };
         let end = event(all_done, RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 12_400 });
         assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));

@@ -63,6 +63,8 @@ pub struct SharedState {
     shutdown_requested: AtomicBool,
     /// `$/progress` token → the plan whose run it reports (for `window/workDoneProgress/cancel`).
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
+    /// Set once the "no language model is configured" notice was shown.
+    no_model_notice_shown: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -77,6 +79,7 @@ impl SharedState {
             orchestrator: tokio::sync::OnceCell::new(),
             shutdown_requested: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
+            no_model_notice_shown: AtomicBool::new(false),
         }
     }
 
@@ -94,6 +97,11 @@ impl SharedState {
                 tracing::warn!("the orchestrator did not stop within {ORCHESTRATOR_STOP_TIMEOUT:?}");
             }
         }
+    }
+
+    /// True exactly once per process: the first caller shows the no-model notice.
+    pub fn first_no_model_notice(&self) -> bool {
+        !self.no_model_notice_shown.swap(true, Ordering::SeqCst)
     }
 
     pub fn client_supports_work_done_progress(&self) -> bool {

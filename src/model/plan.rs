@@ -26,6 +26,9 @@ pub struct Subtask {
     pub agent: AgentKind,
     /// Required for `shell`, absent for the others (enforced by validation).
     pub command: Option<String>,
+    /// Where a `shell` command runs, relative to the workspace root (validated to stay inside it);
+    /// `None` = the root. Lets a monorepo's steps run in each project's own directory.
+    pub cwd: Option<String>,
     pub depends_on: Vec<SubtaskId>,
     pub status: SubtaskStatus,
     /// Attempts started so far (across runs; reset by a manual retry of this subtask).
@@ -49,6 +52,7 @@ impl Subtask {
             description: String::new(),
             agent,
             command: None,
+            cwd: None,
             depends_on: Vec::new(),
             status: SubtaskStatus::Pending,
             attempts: 0,
@@ -133,9 +137,40 @@ impl Subtask {
         Ok(())
     }
 
-    /// Cancelled by the user or by `failFast`: from `pending` or `running`.
+    /// The run reached a step a person does: `pending` → `waiting` (counts as an attempt).
+    pub fn wait_for_person(&mut self, now: Timestamp) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Pending {
+            return Err(self.refuse("wait for"));
+        }
+        self.status = SubtaskStatus::Waiting;
+        self.attempts += 1;
+        self.error = None;
+        self.started_at = Some(now);
+        self.finished_at = None;
+        Ok(())
+    }
+
+    /// The person's answer to a `waiting` step: `done` (with an optional note as the result) or
+    /// `failed` (the note becomes the error).
+    pub fn finish_waiting(&mut self, now: Timestamp, done: bool, note: Option<String>) -> Result<(), GuardError> {
+        if self.status != SubtaskStatus::Waiting {
+            return Err(self.refuse("complete"));
+        }
+        if done {
+            self.status = SubtaskStatus::Done;
+            self.result = Some(note.unwrap_or_else(|| "done by hand".to_owned()));
+            self.error = None;
+        } else {
+            self.status = SubtaskStatus::Failed;
+            self.error = Some(note.unwrap_or_else(|| "marked failed by hand".to_owned()));
+        }
+        self.finished_at = Some(now);
+        Ok(())
+    }
+
+    /// Cancelled by the user or by `failFast`: from `pending`, `running` or `waiting`.
     pub fn cancel(&mut self, now: Timestamp, reason: String) -> Result<(), GuardError> {
-        if !matches!(self.status, SubtaskStatus::Pending | SubtaskStatus::Running) {
+        if !matches!(self.status, SubtaskStatus::Pending | SubtaskStatus::Running | SubtaskStatus::Waiting) {
             return Err(self.refuse("cancel"));
         }
         self.status = SubtaskStatus::Cancelled;
@@ -168,6 +203,8 @@ pub struct Progress {
     pub failed: u32,
     pub skipped: u32,
     pub cancelled: u32,
+    /// Reached by the run and waiting for a person.
+    pub waiting: u32,
 }
 
 impl Progress {
@@ -188,6 +225,7 @@ impl Progress {
             SubtaskStatus::Failed => &mut self.failed,
             SubtaskStatus::Skipped => &mut self.skipped,
             SubtaskStatus::Cancelled => &mut self.cancelled,
+            SubtaskStatus::Waiting => &mut self.waiting,
         }
     }
 
@@ -407,7 +445,9 @@ impl Plan {
         Ok(status)
     }
 
-    /// running → interrupted (found running after a crash); running subtasks go back to pending.
+    /// running → interrupted (found running after a crash, or the server shut down); running
+    /// subtasks go back to pending. A `waiting` subtask stays `waiting`: the person can still
+    /// complete it, and `planning/retry` resumes the plan.
     pub fn interrupt(&mut self, now: Timestamp) -> Vec<SubtaskId> {
         let mut reset = Vec::new();
         if self.status == PlanStatus::Running {

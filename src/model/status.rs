@@ -50,7 +50,7 @@ closed_enum!(
 );
 
 closed_enum!(
-    /// Lifecycle of a subtask within a run.
+    /// Lifecycle of a subtask within a run. `waiting`: the run reached it and waits for a person.
     SubtaskStatus {
         Pending => "pending",
         Running => "running",
@@ -58,16 +58,18 @@ closed_enum!(
         Failed => "failed",
         Skipped => "skipped",
         Cancelled => "cancelled",
+        Waiting => "waiting",
     }
 );
 
 closed_enum!(
-    /// Who executes a subtask.
+    /// Who executes a subtask. `manual`: a person; the run waits for `planning/complete`.
     AgentKind {
         Coder => "coder",
         Debug => "debug",
         Ask => "ask",
         Shell => "shell",
+        Manual => "manual",
     }
 );
 
@@ -150,15 +152,20 @@ impl AgentKind {
     /// Attempts allowed when the subtask does not say: 1 for shell, 3 for LLM agents.
     pub fn default_max_attempts(self) -> u32 {
         match self {
-            Self::Shell => 1,
+            Self::Shell | Self::Manual => 1,
             Self::Coder | Self::Debug | Self::Ask => 3,
         }
+    }
+
+    /// True for the agents that need a language model to run (coder, debug, ask).
+    pub fn needs_model(self) -> bool {
+        matches!(self, Self::Coder | Self::Debug | Self::Ask)
     }
 
     /// Per-attempt timeout when the subtask does not say: none for shell, 600 s for LLM agents.
     pub fn default_timeout_secs(self) -> Option<u64> {
         match self {
-            Self::Shell => None,
+            Self::Shell | Self::Manual => None,
             Self::Coder | Self::Debug | Self::Ask => Some(600),
         }
     }
@@ -209,7 +216,7 @@ mod tests {
         }
         assert_eq!(FailurePolicy::parse("failFast"), Some(FailurePolicy::FailFast));
         assert_eq!(AgentKind::parse("architect"), None);
-        assert_eq!(SubtaskStatus::expected().matches(',').count(), 5);
+        assert_eq!(SubtaskStatus::expected().matches(',').count(), 6);
     }
 
     #[test]

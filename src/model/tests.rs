@@ -311,13 +311,13 @@ fn skip_only_from_pending() {
 }
 
 #[test]
-fn cancel_from_pending_or_running() {
-    for from in [SubtaskStatus::Pending, SubtaskStatus::Running] {
+fn cancel_from_pending_running_or_waiting() {
+    for from in [SubtaskStatus::Pending, SubtaskStatus::Running, SubtaskStatus::Waiting] {
         let mut task = subtask("a", from);
         task.cancel(at(5_000), "user".to_owned()).unwrap();
         assert_eq!((task.status, task.finished_at), (SubtaskStatus::Cancelled, Some(at(5_000))));
     }
-    for from in every_status_except(&[SubtaskStatus::Pending, SubtaskStatus::Running]) {
+    for from in every_status_except(&[SubtaskStatus::Pending, SubtaskStatus::Running, SubtaskStatus::Waiting]) {
         let mut task = subtask("b", from);
         assert!(matches!(
             task.cancel(at(5_000), "x".to_owned()),
@@ -392,4 +392,30 @@ fn progress_counts_every_finished_status_and_rounds_down() {
     assert_eq!(Progress::of([Failed, Skipped]).percentage(), 100, "finished counts failures too");
     assert_eq!(Progress::of([Running, Pending]).percentage(), 0);
     assert_eq!(running_plan(&[Done, Done, Done, Pending]).progress().percentage(), 75);
+}
+
+#[test]
+fn a_person_step_waits_from_pending_and_is_finished_only_from_waiting() {
+    let mut task = subtask("a", SubtaskStatus::Pending);
+    task.wait_for_person(at(1_000)).unwrap();
+    assert_eq!((task.status, task.attempts, task.started_at), (SubtaskStatus::Waiting, 1, Some(at(1_000))));
+    task.finish_waiting(at(2_000), true, None).unwrap();
+    assert_eq!((task.status, task.result.as_deref()), (SubtaskStatus::Done, Some("done by hand")));
+    let mut failed = subtask("b", SubtaskStatus::Waiting);
+    failed.finish_waiting(at(2_000), false, Some("could not reproduce".into())).unwrap();
+    assert_eq!((failed.status, failed.error.as_deref()), (SubtaskStatus::Failed, Some("could not reproduce")));
+    for from in every_status_except(&[SubtaskStatus::Waiting]) {
+        let mut task = subtask("c", from);
+        assert!(task.finish_waiting(at(3_000), true, None).is_err());
+        assert_eq!(task.status, from);
+    }
+    for from in every_status_except(&[SubtaskStatus::Pending]) {
+        assert!(subtask("d", from).wait_for_person(at(3_000)).is_err());
+    }
+}
+
+#[test]
+fn waiting_counts_in_progress_but_not_as_finished() {
+    let progress = Progress::of([SubtaskStatus::Waiting, SubtaskStatus::Done]);
+    assert_eq!((progress.waiting, progress.finished(), progress.percentage()), (1, 1, 50));
 }

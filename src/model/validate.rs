@@ -33,6 +33,8 @@ pub struct SubtaskDraft {
     pub description: Option<String>,
     pub agent: String,
     pub command: Option<String>,
+    /// Workspace-relative directory for a `shell` command.
+    pub cwd: Option<String>,
     pub depends_on: Vec<String>,
     pub timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
@@ -230,6 +232,7 @@ struct CheckedFields {
     description: Option<String>,
     agent: AgentKind,
     command: Option<String>,
+    cwd: Option<String>,
     timeout_secs: Option<u64>,
     max_attempts: Option<u32>,
 }
@@ -239,6 +242,7 @@ impl CheckedFields {
         let mut subtask = Subtask::new(id, self.title, self.agent);
         subtask.description = self.description.unwrap_or_else(|| subtask.title.clone());
         subtask.command = self.command;
+        subtask.cwd = self.cwd;
         subtask.depends_on = draft.depends_on.iter().cloned().map(SubtaskId::from_raw).collect();
         if let Some(timeout_secs) = self.timeout_secs {
             subtask.timeout_secs = Some(timeout_secs);
@@ -268,6 +272,7 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         ));
     }
     let command = check_command(draft, agent, subtask_path, problems);
+    let cwd = check_cwd(draft, agent, subtask_path, problems);
     let timeout_secs =
         check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
     let max_attempts =
@@ -280,9 +285,62 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         description: description.map(str::to_owned),
         agent: agent?,
         command,
+        cwd,
         timeout_secs: timeout_secs.and_then(|value| u64::try_from(value).ok()),
         max_attempts: max_attempts.and_then(|value| u32::try_from(value).ok()),
     })
+}
+
+/// Longest `cwd`, in characters.
+pub const CWD_MAX_CHARS: usize = 512;
+
+/// `cwd` is only for `shell`; it must be a relative path that stays inside the workspace: no
+/// `..`, no root, no drive, no NUL. A blank or `.` `cwd` is the workspace root (`None`).
+fn check_cwd(
+    draft: &SubtaskDraft,
+    agent: Option<AgentKind>,
+    subtask_path: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let cwd_path = format!("{subtask_path}.cwd");
+    let cwd = draft.cwd.as_deref().map(str::trim).filter(|cwd| !cwd.is_empty() && *cwd != ".")?;
+    match agent? {
+        AgentKind::Shell => {}
+        other => {
+            problems.push(field_problem(cwd_path, format!("not allowed for the {other} agent (only for shell)")));
+            return None;
+        }
+    }
+    if let Err(problem) = check_max_chars(cwd, &cwd_path, CWD_MAX_CHARS) {
+        problems.push(problem);
+        return None;
+    }
+    match workspace_relative(cwd) {
+        Ok(normal) => Some(normal),
+        Err(why) => {
+            problems.push(field_problem(cwd_path, format!("{why} (got \"{}\")", shorten(cwd))));
+            None
+        }
+    }
+}
+
+/// `a/./b/` → `a/b`; refuses what could leave the workspace.
+pub fn workspace_relative(path: &str) -> Result<String, &'static str> {
+    if path.contains('\0') {
+        return Err("must not contain NUL");
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.chars().nth(1) == Some(':') {
+        return Err("must be relative to the workspace");
+    }
+    let mut parts = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return Err("must stay inside the workspace (no \"..\")"),
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() { Err("must name a directory") } else { Ok(parts.join("/")) }
 }
 
 /// `command` is required (non-blank) for `shell` and forbidden for the other agents; nothing is
@@ -515,7 +573,9 @@ mod tests {
         let drafts = [coder("a", &[]), coder("b", &[]), draft(Some("c"), "plan it", "architect", &[])];
         assert_eq!(
             messages_of(&drafts),
-            vec![r#"subtasks[2].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell")"#]
+            vec![
+                r#"subtasks[2].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell", "manual")"#
+            ]
         );
     }
 
@@ -647,7 +707,7 @@ mod tests {
                 "plan.subtasks[0].command: required for the shell agent",
                 "plan.subtasks[0].maxAttempts: must be between 1 and 20 (got -1)",
                 r#"plan.subtasks[1].id: duplicate id "run" (first at plan.subtasks[0])"#,
-                r#"plan.subtasks[1].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell")"#,
+                r#"plan.subtasks[1].agent: unknown agent "architect" (expected "coder", "debug", "ask", "shell", "manual")"#,
                 r#"plan.subtasks[1].dependsOn[0]: subtask "run" depends on itself"#,
             ]
         );

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::complete::{CompleteRequest, CompleteRoute};
 use super::runs::{ActiveRun, CancelWait, RunEnd};
 use super::{
     CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest,
@@ -30,6 +31,7 @@ pub(super) enum Command {
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
+    Complete(CompleteRequest, Reply<CompleteRoute>),
     /// Ends whatever the session is doing and returns it to `idle`; replies with the session and
     /// one receiver per run of the session that was cancelled.
     ResetSession(SessionId, Reply<(SessionView, Vec<oneshot::Receiver<PlanStatus>>)>),
@@ -102,6 +104,9 @@ impl Actor {
             Command::Cancel(plan_id, reason, reply) => {
                 let _ = reply.send(self.cancel(plan_id, reason).await);
             }
+            Command::Complete(request, reply) => {
+                let _ = reply.send(self.complete(&request).await);
+            }
             Command::ResetSession(session_id, reply) => {
                 let _ = reply.send(self.reset_session(session_id).await);
             }
@@ -117,7 +122,10 @@ impl Actor {
                 let waits = self
                     .runs
                     .values_mut()
-                    .map(|run| run.stop(Some("the server is shutting down".to_owned())))
+                    .map(|run| {
+                        run.controls.shutdown();
+                        run.stop(Some("the server is shutting down".to_owned()))
+                    })
                     .collect();
                 let _ = reply.send(waits);
             }

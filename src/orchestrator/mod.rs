@@ -10,6 +10,7 @@
 //! The orchestrator does not speak JSON-RPC and does not run subtasks itself.
 
 mod actor;
+mod complete;
 mod errors;
 mod plans;
 mod runs;
@@ -32,6 +33,8 @@ use crate::model::{
 use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
 
 use actor::Command;
+pub use complete::CompleteRequest;
+use complete::{CompleteRoute, complete_error};
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +286,20 @@ impl Orchestrator {
                 };
                 Ok(CancelOutcome { plan_id, cancelled: true, status })
             }
+        }
+    }
+
+    /// A person's answer to a `waiting` step; returns the plan once the answer is committed (in a
+    /// live run, its dependents may already be starting).
+    pub async fn complete(&self, request: CompleteRequest) -> Result<Plan, OrchestratorError> {
+        let plan_id = request.plan_id.clone();
+        let completion = request.completion.clone();
+        match self.ask(|reply| Command::Complete(request, reply)).await?? {
+            CompleteRoute::Stored(plan) => Ok(*plan),
+            CompleteRoute::Live(controls) => match controls.complete(completion).await {
+                Ok(()) => self.get(plan_id).await,
+                Err(error) => Err(complete_error(&self.get(plan_id).await?, error)),
+            },
         }
     }
 

@@ -233,11 +233,16 @@ impl Actor {
         let facts = detect_workspace(&self.workspace_root);
         let draft = planner::revise_plan(&plan.goal, &plan.subtasks, &feedback, &facts)
             .map_err(|error| invalid_param("feedback", error.to_string()))?;
+        let recorded_feedback = if draft.unapplied.is_empty() {
+            feedback.clone()
+        } else {
+            format!("{feedback} — not applied: {}", draft.unapplied.join("; "))
+        };
         let subtasks = build_subtasks(&draft.subtasks, "subtasks")?;
         let now = Timestamp::now();
         let expected_version = plan.version;
         plan.edit(now, None, Some(subtasks)).map_err(|error| refused(&plan, error))?;
-        plan.feedback = Some(feedback.clone());
+        plan.feedback = Some(recorded_feedback);
         let mut ops = vec![
             WriteOp::ReplaceContent { plan: plan.clone(), expected_version, reason: format!("revise: {feedback}") },
             WriteOp::UpdateHeader(PlanHeader::of(&plan)),

@@ -13,8 +13,8 @@ use super::errors::{invalid_state, refused};
 use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
-use crate::config::PlanApproval;
-use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
+use crate::config::{PlanApproval, WithoutModel};
+use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, RunControls, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -31,6 +31,8 @@ pub(super) struct ActiveRun {
     pub run_id: RunId,
     pub session_id: SessionId,
     pub cancel: CancellationToken,
+    /// Completes the run's waiting steps; marks a cancel as a shutdown.
+    pub controls: RunControls,
     waiters: Vec<oneshot::Sender<PlanStatus>>,
 }
 
@@ -207,7 +209,7 @@ impl Actor {
         for subtask in &mut plan.subtasks {
             let _ = match subtask.status {
                 SubtaskStatus::Running => subtask.fail(now, error.clone(), None),
-                SubtaskStatus::Pending => subtask.cancel(now, error.clone()),
+                SubtaskStatus::Pending | SubtaskStatus::Waiting => subtask.cancel(now, error.clone()),
                 _ => Ok(()),
             };
         }
@@ -271,6 +273,15 @@ impl Actor {
         }
     }
 
+    /// The executors of a run when no language model runs the coder / debug / ask steps:
+    /// `agents.withoutModel = "manual"` (the default) makes them wait for a person.
+    fn agents_without_model(&self) -> AgentSet {
+        match (self.settings.llm.base_url.is_some(), self.settings.without_model) {
+            (false, WithoutModel::Manual) => AgentSet::for_person_without_llm(),
+            _ => AgentSet::without_llm(),
+        }
+    }
+
     async fn load_session_for(&self, plan: &Plan, now: Timestamp) -> Result<SessionWalk, OrchestratorError> {
         let lookup = plan.session_id.clone();
         let record = self.repository.call(move |store| store.get_session(&lookup)).await?;
@@ -288,7 +299,7 @@ impl Actor {
             workspace_root: self.workspace_root.clone(),
             backoff: Backoff::default(),
             kill_grace: KILL_GRACE,
-            agents: AgentSet::without_llm(),
+            agents: self.agents_without_model(),
         };
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();
@@ -296,6 +307,7 @@ impl Actor {
         let (handle, events) = spawn_run(self.repository.clone(), plan, config);
         let run_id = handle.run_id.clone();
         let cancel = handle.cancel_token();
+        let controls = handle.controls.clone();
         let commands = self.commands.clone();
         let watched = RunEnd { plan_id: plan_id.clone(), run_id: run_id.clone(), outcome: Err(String::new()) };
         tokio::spawn(async move {
@@ -307,8 +319,10 @@ impl Actor {
                 let _ = commands.send(Command::RunFinished(RunEnd { outcome, ..watched })).await;
             }
         });
-        self.runs
-            .insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), session_id, cancel, waiters: Vec::new() });
+        self.runs.insert(
+            plan_id.clone(),
+            ActiveRun { run_id: run_id.clone(), session_id, cancel, controls, waiters: Vec::new() },
+        );
         RunStarted { plan_id, run_id, title, events }
     }
 }

@@ -1,17 +1,31 @@
-//! Detection of a workspace's own build and test commands (Cargo, npm, Python/pytest, Go, Make).
+//! Detection of a workspace's own build, test and lint commands: Make (`Makefile` / `makefile`),
+//! `just`, Cargo, npm / pnpm / yarn (by their lock files), Python (a `.venv` / `venv`
+//! interpreter, `uv run`, `poetry run`, pytest or unittest), Go, and the Gradle and Maven
+//! wrappers — at the root and in projects one and two directories down (a monorepo), each
+//! project's commands with its own `cwd`. Also the command of a named tool (clippy, mypy, ruff,
+//! eslint, ...) for the project it belongs to.
 //!
-//! Reads a handful of files at the workspace root; never runs anything.
+//! Reads a handful of files; never runs anything. Unreadable or malformed files are skipped.
 
 use std::path::Path;
+
+mod ecosystems;
+
+pub use ecosystems::Tool;
 
 /// A command the workspace defines, for a `shell` verification step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceCommand {
-    /// Short title, e.g. "Build (cargo)".
+    /// Short title, e.g. "Test (cargo)" or "Test backend (cargo)".
     pub title: String,
-    /// The shell command, e.g. `cargo build`.
+    /// The shell command, e.g. `cargo test`.
     pub command: String,
     pub purpose: CommandPurpose,
+    /// The project's directory relative to the workspace root; `None` = the root.
+    pub cwd: Option<String>,
+    /// A test command that builds what it tests (`cargo test`, `go test`): no separate build
+    /// step is needed before it.
+    pub builds: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,135 +35,126 @@ pub enum CommandPurpose {
     Lint,
 }
 
+/// The kind of project found in a directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ecosystem {
+    Make,
+    Just,
+    Cargo,
+    Node,
+    Python,
+    Go,
+    Gradle,
+    Maven,
+}
+
+/// One project of the workspace: its directory and how its tools are run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Relative to the workspace root; `None` = the root.
+    pub dir: Option<String>,
+    pub ecosystems: Vec<Ecosystem>,
+    /// How this project's Python tools run: `.venv/bin/python -m`, `uv run`, `poetry run`, ...
+    pub python_runner: Option<String>,
+    /// How this project's Node tools run: `npx`, `pnpm exec`, `yarn`.
+    pub node_runner: Option<String>,
+}
+
 /// What the planner knows about the workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkspaceFacts {
-    /// Build commands first, then tests, then lints; at most one per purpose.
+    /// Per project (root first, then subdirectories in name order): build, then test, then lint;
+    /// at most one per purpose and project.
     pub commands: Vec<WorkspaceCommand>,
+    pub projects: Vec<Project>,
 }
 
-/// Looks at `root` for Cargo.toml, package.json (scripts), pyproject.toml / pytest.ini / setup.cfg,
-/// go.mod and Makefile (targets). Unreadable or malformed files are skipped, never an error.
-///
-/// Makefile targets come first, then the ecosystems in the order above; the first command found
-/// for a purpose wins, so there is at most one build, one test and one lint command overall.
+/// Directories never searched for projects.
+const SKIPPED_DIRECTORIES: &[&str] =
+    &["node_modules", "target", "vendor", "dist", "build", "venv", "env", "__pycache__", "out", "bin", "obj"];
+/// Most projects detected in one workspace.
+const MAX_PROJECTS: usize = 12;
+
+/// Detects the root project and the projects one and two directories down. A subdirectory
+/// project of an ecosystem the root already has (a Cargo workspace member, an npm workspace
+/// package) is covered by the root's commands and not listed again.
 pub fn detect_workspace(root: &Path) -> WorkspaceFacts {
-    let candidates =
-        [makefile_commands(root), cargo_commands(root), npm_commands(root), pytest_commands(root), go_commands(root)];
-    let mut commands: Vec<WorkspaceCommand> = Vec::new();
-    for command in candidates.into_iter().flatten() {
-        if !commands.iter().any(|kept| kept.purpose == command.purpose) {
-            commands.push(command);
+    let mut facts = WorkspaceFacts::default();
+    let root_project = ecosystems::detect_project(root, None);
+    let root_ecosystems = root_project.as_ref().map(|(project, _)| project.ecosystems.clone()).unwrap_or_default();
+    if let Some((project, commands)) = root_project {
+        facts.projects.push(project);
+        facts.commands.extend(commands);
+    }
+    for relative in project_directories(root) {
+        if facts.projects.len() >= MAX_PROJECTS {
+            break;
+        }
+        let Some((project, commands)) = ecosystems::detect_project(&root.join(&relative), Some(relative.clone()))
+        else {
+            continue;
+        };
+        if project.ecosystems.iter().all(|ecosystem| root_ecosystems.contains(ecosystem)) {
+            continue;
+        }
+        let nested_in_listed = facts.projects.iter().any(|listed| {
+            listed.dir.as_ref().is_some_and(|dir| relative.starts_with(&format!("{dir}/")))
+                && project.ecosystems.iter().all(|ecosystem| listed.ecosystems.contains(ecosystem))
+        });
+        if !nested_in_listed {
+            facts.projects.push(project);
+            facts.commands.extend(commands);
         }
     }
-    commands.sort_by_key(|command| command.purpose);
-    WorkspaceFacts { commands }
+    facts
+}
+
+/// Subdirectories one and two levels down, in name order, skipping hidden and build folders.
+fn project_directories(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for first in sorted_subdirectories(root) {
+        found.push(first.clone());
+        for second in sorted_subdirectories(&root.join(&first)) {
+            found.push(format!("{first}/{second}"));
+        }
+    }
+    found
+}
+
+fn sorted_subdirectories(directory: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(directory) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| !name.starts_with('.') && !SKIPPED_DIRECTORIES.contains(&name.as_str()))
+        .collect();
+    names.sort();
+    names
 }
 
 impl WorkspaceFacts {
-    /// The command for `purpose`, if the workspace has one.
+    /// The first command for `purpose` (the root project's when it has one).
     pub fn command_for(&self, purpose: CommandPurpose) -> Option<&WorkspaceCommand> {
         self.commands.iter().find(|command| command.purpose == purpose)
     }
+
+    /// The command that runs `tool` in each project it applies to (clippy in Cargo projects,
+    /// mypy in Python projects with the project's runner, ...).
+    pub fn tool_commands(&self, tool: Tool) -> Vec<WorkspaceCommand> {
+        self.projects.iter().filter_map(|project| ecosystems::tool_command(tool, project)).collect()
+    }
 }
 
-fn workspace_command(purpose: CommandPurpose, tool: &str, command: &str) -> WorkspaceCommand {
+/// Title of a command: "Test (cargo)" at the root, "Test backend (cargo)" in a subdirectory.
+pub(crate) fn command_title(purpose: CommandPurpose, tool: &str, cwd: Option<&str>) -> String {
     let label = match purpose {
         CommandPurpose::Build => "Build",
         CommandPurpose::Test => "Test",
         CommandPurpose::Lint => "Lint",
     };
-    WorkspaceCommand { title: format!("{label} ({tool})"), command: command.to_owned(), purpose }
-}
-
-fn read_text(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
-}
-
-/// Targets `build`, `test`, `check` (a test target when there is no `test`) and `lint`, found
-/// as lines `name:` (not `name:=`, which assigns a variable).
-fn makefile_commands(root: &Path) -> Vec<WorkspaceCommand> {
-    let Some(text) = read_text(&root.join("Makefile")) else { return Vec::new() };
-    let has_target = |name: &str| {
-        text.lines().any(|line| {
-            line.strip_prefix(name)
-                .and_then(|rest| rest.trim_start_matches([' ', '\t']).strip_prefix(':'))
-                .is_some_and(|after_colon| !after_colon.starts_with('='))
-        })
-    };
-    let mut commands = Vec::new();
-    if has_target("build") {
-        commands.push(workspace_command(CommandPurpose::Build, "make", "make build"));
+    match cwd {
+        Some(cwd) => format!("{label} {cwd} ({tool})"),
+        None => format!("{label} ({tool})"),
     }
-    if has_target("test") {
-        commands.push(workspace_command(CommandPurpose::Test, "make", "make test"));
-    } else if has_target("check") {
-        commands.push(workspace_command(CommandPurpose::Test, "make", "make check"));
-    }
-    if has_target("lint") {
-        commands.push(workspace_command(CommandPurpose::Lint, "make", "make lint"));
-    }
-    commands
-}
-
-fn cargo_commands(root: &Path) -> Vec<WorkspaceCommand> {
-    if read_text(&root.join("Cargo.toml")).is_none() {
-        return Vec::new();
-    }
-    vec![
-        workspace_command(CommandPurpose::Build, "cargo", "cargo build"),
-        workspace_command(CommandPurpose::Test, "cargo", "cargo test"),
-    ]
-}
-
-/// Scripts `build`, `test` and `lint` of package.json; a malformed file gives nothing.
-fn npm_commands(root: &Path) -> Vec<WorkspaceCommand> {
-    let Some(text) = read_text(&root.join("package.json")) else { return Vec::new() };
-    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else { return Vec::new() };
-    let Some(scripts) = manifest.get("scripts").and_then(serde_json::Value::as_object) else { return Vec::new() };
-    let mut commands = Vec::new();
-    if scripts.contains_key("build") {
-        commands.push(workspace_command(CommandPurpose::Build, "npm", "npm run build"));
-    }
-    if scripts.contains_key("test") {
-        commands.push(workspace_command(CommandPurpose::Test, "npm", "npm test"));
-    }
-    if scripts.contains_key("lint") {
-        commands.push(workspace_command(CommandPurpose::Lint, "npm", "npm run lint"));
-    }
-    commands
-}
-
-/// pytest when pytest.ini exists, when pyproject.toml / setup.cfg / tox.ini mention pytest, or
-/// when `tests/` holds a `test_*.py` file.
-fn pytest_commands(root: &Path) -> Vec<WorkspaceCommand> {
-    let pytest_ini = root.join("pytest.ini").is_file();
-    let config_mentions_pytest = ["pyproject.toml", "setup.cfg", "tox.ini"]
-        .iter()
-        .filter_map(|name| read_text(&root.join(name)))
-        .any(|text| text.contains("pytest"));
-    if pytest_ini || config_mentions_pytest || has_python_test_files(&root.join("tests")) {
-        vec![workspace_command(CommandPurpose::Test, "pytest", "python -m pytest")]
-    } else {
-        Vec::new()
-    }
-}
-
-fn has_python_test_files(tests_dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(tests_dir) else { return false };
-    entries.filter_map(Result::ok).any(|entry| {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        name.starts_with("test_") && name.ends_with(".py")
-    })
-}
-
-fn go_commands(root: &Path) -> Vec<WorkspaceCommand> {
-    if read_text(&root.join("go.mod")).is_none() {
-        return Vec::new();
-    }
-    vec![
-        workspace_command(CommandPurpose::Build, "go", "go build ./..."),
-        workspace_command(CommandPurpose::Test, "go", "go test ./..."),
-    ]
 }

@@ -6,7 +6,9 @@
 //! The planner does not touch the store and does not run anything. `detect` reads a few files
 //! of the workspace (the only I/O here).
 
+mod concepts;
 pub mod detect;
+mod drafting;
 mod revise;
 mod templates;
 
@@ -14,7 +16,7 @@ use crate::classify::Tokens;
 use crate::model::Subtask;
 use crate::model::validate::SubtaskDraft;
 
-pub use detect::{CommandPurpose, WorkspaceCommand, WorkspaceFacts, detect_workspace};
+pub use detect::{CommandPurpose, Ecosystem, Project, Tool, WorkspaceCommand, WorkspaceFacts, detect_workspace};
 
 /// Longest plan title the planner derives from a task, in characters.
 pub const PLAN_TITLE_MAX_CHARS: usize = 80;
@@ -36,6 +38,8 @@ pub struct PlanDraft {
     pub title: String,
     pub template: TemplateKind,
     pub subtasks: Vec<SubtaskDraft>,
+    /// Clauses of revision feedback that could not be applied, as written (empty for a new plan).
+    pub unapplied: Vec<String>,
 }
 
 /// Feedback that could not be applied to a plan.
@@ -45,26 +49,33 @@ pub enum ReviseError {
     EmptyFeedback,
     #[error("feedback would leave the plan without subtasks")]
     NothingLeft,
+    /// No clause could be applied; each is listed with why.
+    #[error("could not apply the feedback: {}", .0.join("; "))]
+    NothingApplied(Vec<String>),
 }
 
 /// Plans a complex task from templates. `notes` is optional extra context from the request.
 pub fn plan_task(task: &str, notes: Option<&str>, facts: &WorkspaceFacts) -> PlanDraft {
     let template = choose_template(task);
-    PlanDraft { title: plan_title(task), template, subtasks: templates::drafts_for(template, task, notes, facts) }
+    let subtasks = drafting::drafts_for(template, task, notes, facts);
+    PlanDraft { title: plan_title(task), template, subtasks, unapplied: Vec::new() }
 }
 
-/// Re-plans a draft from feedback: removes steps the feedback names ("remove/drop/skip/without
-/// X", "remove step 3", "remove s3"), adds steps it asks for ("add/also X"), and folds any other
-/// feedback into every kept step's description. Returns the new subtask list (ids stable for
-/// kept steps; a removed step's dependents inherit its dependencies).
+/// Re-plans a draft from feedback (English and Russian): removes the steps it names ("remove /
+/// drop / skip / don't X", «убери X», "remove step 3", "remove s3"), keeps only some ("everything
+/// except X", «всё кроме X»), adds what it asks for ("add a step to run `CMD`", a known tool such
+/// as clippy or mypy → a `shell` step with the workspace's command). Ids stay stable for kept
+/// steps; a removed step's dependents inherit its dependencies. Clauses that could not be
+/// applied are returned in `unapplied` (never folded into descriptions); when none could be
+/// applied the revision is refused with [`ReviseError::NothingApplied`].
 pub fn revise_plan(
     task: &str,
     current: &[Subtask],
     feedback: &str,
     facts: &WorkspaceFacts,
 ) -> Result<PlanDraft, ReviseError> {
-    let subtasks = revise::revise_subtasks(task, current, feedback, facts)?;
-    Ok(PlanDraft { title: plan_title(task), template: choose_template(task), subtasks })
+    let (subtasks, unapplied) = revise::revise_subtasks(task, current, feedback, facts)?;
+    Ok(PlanDraft { title: plan_title(task), template: choose_template(task), subtasks, unapplied })
 }
 
 /// The template a task's words ask for (token-based, English and Russian).

@@ -1,7 +1,10 @@
-//! Re-planning from review feedback: the feedback is split into clauses; "remove/drop/skip/
-//! without X" removes the steps X names (by title words, by id, or by position "step 3"),
-//! "add/also/include X" appends a step, and every other clause is folded into the kept steps'
-//! descriptions as reviewer feedback.
+//! Re-planning from review feedback (English and Russian): the feedback is split into clauses;
+//! "remove / drop / skip / don't / without X" («убери», «удали», «без») removes the steps X names
+//! (by id, by position "step 3", else by the concepts its words share with step titles — see
+//! `concepts.rs`), "everything except X" («всё кроме X») keeps only those, "add / also / include
+//! X" appends a step: a `shell` step for "`CMD`" in backticks or a known tool (clippy, fmt, mypy,
+//! ruff, eslint, prettier, go vet) with the workspace's command, else a coder step. A clause that
+//! cannot be applied is returned as unapplied, with why; nothing is folded into descriptions.
 //!
 //! Pure: works on the current subtasks and returns drafts; the caller validates and stores them.
 
@@ -11,13 +14,17 @@ use crate::model::validate::{SubtaskDraft, TITLE_MAX_CHARS};
 use crate::model::{AgentKind, Subtask};
 
 use super::ReviseError;
+use super::concepts::{concepts_of, overlap};
 use super::detect::{CommandPurpose, WorkspaceFacts};
-use super::templates::{describe_step, shell_draft};
+use super::detect::{Tool, WorkspaceCommand};
+use super::drafting::{describe_step, shell_draft};
 
 const REMOVE_VERBS: &[&str] =
-    &["remove", "drop", "delete", "skip", "omit", "without", "no", "don't", "dont", "exclude"];
-const REMOVE_STEMS_RU: &[&str] = &["убер", "удал", "пропуст", "исключ"];
-const REMOVE_EXACT_RU: &[&str] = &["без"];
+    &["remove", "drop", "delete", "skip", "omit", "without", "no", "don't", "dont", "exclude", "not"];
+const REMOVE_STEMS_RU: &[&str] = &["убер", "убра", "удал", "пропуст", "исключ", "выкин"];
+const REMOVE_EXACT_RU: &[&str] = &["без", "не"];
+/// "everything except X", «всё кроме X», "only X", «только X»: keep just the steps X names.
+const KEEP_ONLY_WORDS: &[&str] = &["except", "only", "кроме", "только"];
 const ADD_VERBS: &[&str] = &["add", "also", "include", "plus", "append", "добавь", "добавить", "также", "ещё", "еще"];
 /// Words that do not identify a step.
 const FILLER_WORDS: &[&str] = &[
@@ -31,16 +38,18 @@ const TITLE_LEAD_FILLERS: &[&str] = &["a", "an", "the", "step", "new", "to", "th
 /// What one clause of the feedback asks for.
 enum Request<'clause> {
     Remove(Vec<&'clause str>),
+    KeepOnly(Vec<&'clause str>),
     Add { verb: String, words: Vec<&'clause str> },
     Other,
 }
 
+/// The revised drafts and the clauses that could not be applied (each with why).
 pub(super) fn revise_subtasks(
     task: &str,
     current: &[Subtask],
     feedback: &str,
     facts: &WorkspaceFacts,
-) -> Result<Vec<SubtaskDraft>, ReviseError> {
+) -> Result<(Vec<SubtaskDraft>, Vec<String>), ReviseError> {
     if feedback.trim().is_empty() {
         return Err(ReviseError::EmptyFeedback);
     }
@@ -54,25 +63,26 @@ pub(super) fn revise_subtasks(
             request => request,
         };
         previous_was_remove = matches!(request, Request::Remove(_));
-        let applied = match request {
+        let outcome = match request {
             Request::Remove(words) => remove_named_steps(&mut drafts, current, &words),
-            Request::Add { verb, words } => add_step(&mut drafts, &mut next_number, &verb, &words, task, facts),
-            Request::Other => false,
+            Request::KeepOnly(words) => keep_only_named_steps(&mut drafts, &words),
+            Request::Add { verb, words } => {
+                let added = Addition { verb: &verb, words: &words, clause: &clause, task, facts };
+                add_step(&mut drafts, &mut next_number, &added)
+            }
+            Request::Other => Err("no step named and nothing to add".to_owned()),
         };
-        if !applied {
-            unapplied_clauses.push(clause);
+        if let Err(why) = outcome {
+            unapplied_clauses.push(format!("\"{}\" ({why})", clause.trim()));
         }
     }
     if drafts.is_empty() {
         return Err(ReviseError::NothingLeft);
     }
-    if !unapplied_clauses.is_empty() {
-        let note = format!("\n\nReviewer feedback: {}", unapplied_clauses.join("; "));
-        for draft in &mut drafts {
-            draft.description.get_or_insert_with(String::new).push_str(&note);
-        }
+    if drafts.len() == current.len() && unapplied_clauses.len() == split_clauses(feedback).len() {
+        return Err(ReviseError::NothingApplied(unapplied_clauses));
     }
-    Ok(drafts)
+    Ok((drafts, unapplied_clauses))
 }
 
 /// A stored subtask as a draft that keeps its id, agent, command, dependencies and limits.
@@ -83,6 +93,7 @@ pub(super) fn draft_from_subtask(subtask: &Subtask) -> SubtaskDraft {
         description: Some(subtask.description.clone()).filter(|description| !description.is_empty()),
         agent: subtask.agent.as_str().to_owned(),
         command: subtask.command.clone(),
+        cwd: subtask.cwd.clone(),
         depends_on: subtask.depends_on.iter().map(|id| id.as_str().to_owned()).collect(),
         timeout_secs: subtask.timeout_secs.map(|secs| i64::try_from(secs).unwrap_or(i64::MAX)),
         max_attempts: Some(i64::from(subtask.max_attempts)),
@@ -135,6 +146,9 @@ fn is_remove_verb(word: &str) -> bool {
 fn parse_clause(clause: &str) -> Request<'_> {
     let words: Vec<&str> = clause.split_whitespace().collect();
     let normalized_words: Vec<String> = words.iter().map(|word| normalized(word)).collect();
+    if let Some(except_at) = normalized_words.iter().position(|word| KEEP_ONLY_WORDS.contains(&word.as_str())) {
+        return Request::KeepOnly(words[except_at + 1..].to_vec());
+    }
     if let Some(verb_at) = normalized_words.iter().position(|word| is_remove_verb(word)) {
         return Request::Remove(words[verb_at + 1..].to_vec());
     }
@@ -151,27 +165,9 @@ fn parse_clause(clause: &str) -> Request<'_> {
     Request::Other
 }
 
-/// A crude stem for comparing words: lower-cased, one common suffix removed.
-fn word_stem(word: &str) -> String {
-    let word = normalized(word);
-    for suffix in ["ations", "ation", "ments", "ment", "ing", "ers", "er", "ed", "es", "s"] {
-        if let Some(stem) = word.strip_suffix(suffix) {
-            if stem.chars().count() >= 3 {
-                return stem.to_owned();
-            }
-        }
-    }
-    word
-}
-
-fn stems_match(left: &str, right: &str) -> bool {
-    let (shorter, longer) = if left.len() <= right.len() { (left, right) } else { (right, left) };
-    shorter == longer || (shorter.chars().count() >= 3 && longer.starts_with(shorter))
-}
-
 /// Removes the steps `words` name: by id ("s3"), by 1-based position in the current plan
-/// ("step 3"), else the steps whose titles share the most words with it. False when nothing matched.
-fn remove_named_steps(drafts: &mut Vec<SubtaskDraft>, current: &[Subtask], words: &[&str]) -> bool {
+/// ("step 3"), else the steps whose titles share the most concepts with it.
+fn remove_named_steps(drafts: &mut Vec<SubtaskDraft>, current: &[Subtask], words: &[&str]) -> Result<(), String> {
     let content: Vec<String> = words
         .iter()
         .map(|word| normalized(word))
@@ -189,23 +185,36 @@ fn remove_named_steps(drafts: &mut Vec<SubtaskDraft>, current: &[Subtask], words
         }
     }
     if named.is_empty() {
-        named = best_title_matches(drafts, &content);
+        named = best_title_matches(drafts, &words.join(" "));
     }
     if named.is_empty() {
-        return false;
+        return Err("it names no step of the plan".to_owned());
     }
     remove_steps(drafts, &named);
-    true
+    Ok(())
 }
 
-fn best_title_matches(drafts: &[SubtaskDraft], content: &[String]) -> Vec<String> {
-    let target_stems: Vec<String> = content.iter().map(|word| word_stem(word)).collect();
+/// Keeps only the steps `words` name (and what they depend on is re-wired as for a removal).
+fn keep_only_named_steps(drafts: &mut Vec<SubtaskDraft>, words: &[&str]) -> Result<(), String> {
+    let kept = best_title_matches(drafts, &words.join(" "));
+    if kept.is_empty() {
+        return Err("it names no step of the plan to keep".to_owned());
+    }
+    let removed: Vec<String> =
+        drafts.iter().filter_map(|draft| draft.id.clone()).filter(|id| !kept.contains(id)).collect();
+    remove_steps(drafts, &removed);
+    Ok(())
+}
+
+/// The steps whose title (and the step part of the description) share the most concepts with
+/// `text`; none when no concept is shared.
+fn best_title_matches(drafts: &[SubtaskDraft], text: &str) -> Vec<String> {
+    let wanted = concepts_of(text);
     let scores: Vec<usize> = drafts
         .iter()
         .map(|draft| {
-            let title_stems: Vec<String> =
-                draft.title.split_whitespace().map(word_stem).filter(|stem| !stem.is_empty()).collect();
-            target_stems.iter().filter(|target| title_stems.iter().any(|title| stems_match(target, title))).count()
+            let step_part = draft.description.as_deref().and_then(|text| text.split("Step:").nth(1)).unwrap_or("");
+            2 * overlap(&wanted, &draft.title) + overlap(&wanted, step_part)
         })
         .collect();
     let best = scores.iter().copied().max().unwrap_or(0);
@@ -253,35 +262,40 @@ fn next_free_step_number(current: &[Subtask]) -> usize {
     highest.max(current.len()) + 1
 }
 
-/// Appends the step an "add" clause asks for: the workspace's command when the clause names tests,
-/// linting or building and the workspace has that command, else a coder step titled from the clause.
-fn add_step(
-    drafts: &mut Vec<SubtaskDraft>,
-    next_number: &mut usize,
-    verb: &str,
-    words: &[&str],
-    task: &str,
-    facts: &WorkspaceFacts,
-) -> bool {
+/// An "add" clause with what it needs to become a step.
+struct Addition<'a> {
+    verb: &'a str,
+    words: &'a [&'a str],
+    clause: &'a str,
+    task: &'a str,
+    facts: &'a WorkspaceFacts,
+}
+
+/// Appends the step an "add" clause asks for: a shell step for a `command` in backticks or a
+/// known tool (with the workspace's command for it); the workspace's test / lint / build command
+/// when the clause names one; else a coder step titled from the clause.
+fn add_step(drafts: &mut Vec<SubtaskDraft>, next_number: &mut usize, addition: &Addition<'_>) -> Result<(), String> {
+    let words = addition.words;
     let lead = words.iter().take_while(|word| TITLE_LEAD_FILLERS.contains(&normalized(word).as_str())).count();
     let rest = &words[lead..];
     if rest.is_empty() {
-        return false;
+        return Err("it says nothing to add".to_owned());
+    }
+    if let Some(commands) = shell_commands_named(addition, rest)? {
+        for command in commands {
+            if !drafts.iter().any(|draft| draft.command.as_deref() == Some(command.command.as_str())) {
+                let depends_on = shell_dependencies(drafts, command.purpose);
+                drafts.push(shell_draft(format!("s{next_number}"), &command, depends_on, addition.task));
+                *next_number += 1;
+            }
+        }
+        return Ok(());
     }
     let id = format!("s{next_number}");
-    if let Some(command) = named_purpose(rest).and_then(|purpose| facts.command_for(purpose)) {
-        if drafts.iter().any(|draft| draft.command.as_deref() == Some(command.command.as_str())) {
-            return true;
-        }
-        *next_number += 1;
-        let depends_on = shell_dependencies(drafts, command.purpose);
-        drafts.push(shell_draft(id, &command.title, &command.command, depends_on, task));
-        return true;
-    }
     *next_number += 1;
     let stripped_a_step_word = words[..lead].iter().any(|word| matches!(normalized(word).as_str(), "step" | "шаг"));
     let phrase = rest.join(" ");
-    let title_text = if !stripped_a_step_word && matches!(verb, "add" | "include" | "append") {
+    let title_text = if !stripped_a_step_word && matches!(addition.verb, "add" | "include" | "append") {
         format!("Add {phrase}")
     } else {
         phrase
@@ -291,21 +305,53 @@ fn add_step(
     let depends_on = last_implementation_step(drafts).into_iter().collect();
     drafts.push(SubtaskDraft {
         id: Some(id),
-        description: Some(describe_step(task, &format!("{title} (asked for in review)."), None)),
+        description: Some(describe_step(addition.task, &format!("{title} (asked for in review)."), None)),
         title,
         agent: AgentKind::Coder.as_str().to_owned(),
         depends_on,
         estimate_secs: Some(600),
         ..SubtaskDraft::default()
     });
-    true
+    Ok(())
+}
+
+/// The shell commands an "add" clause names: "`CMD`" in backticks (run at the workspace root), a
+/// known tool (one command per project it applies to), or tests / lint / build (the workspace's
+/// own). `None` when the clause names no command; an error when it names one the workspace lacks.
+fn shell_commands_named(addition: &Addition<'_>, rest: &[&str]) -> Result<Option<Vec<WorkspaceCommand>>, String> {
+    if let Some(quoted) = addition.clause.split('`').nth(1).map(str::trim).filter(|quoted| !quoted.is_empty()) {
+        let command = WorkspaceCommand {
+            title: format!("Run {quoted}"),
+            command: quoted.to_owned(),
+            purpose: CommandPurpose::Lint,
+            cwd: None,
+            builds: false,
+        };
+        return Ok(Some(vec![command]));
+    }
+    let named_tool = rest.iter().map(|word| normalized(word)).find_map(|word| Some((Tool::named(&word)?, word)));
+    if let Some((tool, word)) = named_tool {
+        let commands = addition.facts.tool_commands(tool);
+        if commands.is_empty() {
+            return Err(format!("no project in the workspace runs {word}"));
+        }
+        return Ok(Some(commands));
+    }
+    match named_purpose(rest) {
+        Some(purpose) => {
+            let commands: Vec<WorkspaceCommand> =
+                addition.facts.commands.iter().filter(|command| command.purpose == purpose).cloned().collect();
+            if commands.is_empty() { Ok(None) } else { Ok(Some(commands)) }
+        }
+        None => Ok(None),
+    }
 }
 
 fn named_purpose(words: &[&str]) -> Option<CommandPurpose> {
-    words.iter().map(|word| word_stem(word)).find_map(|stem| match stem.as_str() {
-        "test" | "tests" | "pytest" => Some(CommandPurpose::Test),
-        "lint" | "clippy" => Some(CommandPurpose::Lint),
-        "build" | "compil" | "compile" => Some(CommandPurpose::Build),
+    concepts_of(&words.join(" ")).iter().find_map(|concept| match concept.as_str() {
+        "test" => Some(CommandPurpose::Test),
+        "lint" => Some(CommandPurpose::Lint),
+        "build" => Some(CommandPurpose::Build),
         _ => None,
     })
 }

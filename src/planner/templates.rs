@@ -1,15 +1,13 @@
-//! Plan templates by task kind, as data: each template is a short list of steps (title, what
-//! to do, agent, estimate, earlier steps it depends on), plus the rule that appends the
-//! workspace's build / test / lint commands as `shell` steps after the implementation steps.
+//! Plan templates by task kind, as data: each template is a short list of steps (a title with
+//! `{subject}` / `{Verb}` filled from the task's own words, what to do, agent, estimate, earlier
+//! steps it depends on). `drafting.rs` turns them into drafts with the workspace's commands.
 //!
 //! Also the keyword lists that pick a template from the task text. No I/O.
 
 use crate::classify::{Phrase, Term, Tokens};
 use crate::model::AgentKind;
-use crate::model::validate::SubtaskDraft;
 
 use super::TemplateKind;
-use super::detect::{CommandPurpose, WorkspaceFacts};
 
 use Term::{Exact, Inflected, OneOf, Stem};
 
@@ -20,8 +18,20 @@ pub(super) struct StepTemplate {
     pub agent: AgentKind,
     pub depends_on: &'static [usize],
     pub estimate_secs: u64,
-    /// Produces code: the workspace's build and lint steps wait for it.
+    /// Produces code: the workspace's build, test and lint steps wait for it.
     pub implements: bool,
+}
+
+impl StepTemplate {
+    /// Optional steps: documentation only when the task mentions docs; "run the tests" only
+    /// when the workspace has no test command of its own (a shell step runs it then).
+    pub fn is_wanted(&self, mentions_docs: bool, has_test_command: bool) -> bool {
+        match self.title {
+            "Document {subject}" => mentions_docs,
+            "Run the tests and fix failures" => !has_test_command,
+            _ => true,
+        }
+    }
 }
 
 const fn step(
@@ -39,7 +49,7 @@ use AgentKind::{Ask, Coder, Debug};
 
 const FEATURE: &[StepTemplate] = &[
     step(
-        "Study the code and design the change",
+        "Study the code for {subject} and design the change",
         "Read the code this touches and write down the design: which files change, new types or functions, edge cases. Do not change code yet.",
         Ask,
         &[],
@@ -47,7 +57,7 @@ const FEATURE: &[StepTemplate] = &[
         false,
     ),
     step(
-        "Implement the feature",
+        "{Verb} {subject}",
         "Implement the design in the code base, following its existing conventions.",
         Coder,
         &[0],
@@ -55,7 +65,7 @@ const FEATURE: &[StepTemplate] = &[
         true,
     ),
     step(
-        "Write tests for the feature",
+        "Write tests for {subject}",
         "Write tests that cover the new behaviour and its edge cases.",
         Coder,
         &[0],
@@ -70,21 +80,28 @@ const FEATURE: &[StepTemplate] = &[
         600,
         false,
     ),
-    step("Document the change", "Update documentation and comments for the new behaviour.", Coder, &[1], 300, false),
+    step("Document {subject}", "Update documentation and comments for the new behaviour.", Coder, &[1], 300, false),
 ];
 
 const BUG_FIX: &[StepTemplate] = &[
     step(
-        "Investigate the failure",
+        "Investigate {subject}",
         "Find where and why the failure happens: read the error, the code path and recent changes. Report the root cause; do not change code yet.",
         Debug,
         &[],
         600,
         false,
     ),
-    step("Reproduce with a failing test", "Write a test that fails because of the bug.", Coder, &[0], 450, true),
     step(
-        "Fix the root cause",
+        "Reproduce {subject} with a failing test",
+        "Write a test that fails because of the bug.",
+        Coder,
+        &[0],
+        450,
+        true,
+    ),
+    step(
+        "Fix the root cause of {subject}",
         "Fix the root cause found by the investigation, not only the symptom.",
         Coder,
         &[0],
@@ -103,7 +120,7 @@ const BUG_FIX: &[StepTemplate] = &[
 
 const REFACTOR: &[StepTemplate] = &[
     step(
-        "Map the code to restructure",
+        "Map the code involved in {subject}",
         "List the modules, types and call sites involved and the target structure.",
         Ask,
         &[],
@@ -119,7 +136,7 @@ const REFACTOR: &[StepTemplate] = &[
         true,
     ),
     step(
-        "Restructure the code",
+        "{Verb} {subject}",
         "Carry out the refactoring in small steps without changing behaviour.",
         Coder,
         &[1],
@@ -138,7 +155,7 @@ const REFACTOR: &[StepTemplate] = &[
 
 const QUESTION: &[StepTemplate] = &[
     step(
-        "Find the relevant code",
+        "Find the code for: {subject}",
         "Locate the files, types and functions the question is about.",
         Ask,
         &[],
@@ -154,7 +171,7 @@ const QUESTION: &[StepTemplate] = &[
         false,
     ),
     step(
-        "Write up the answer",
+        "Write up the answer: {subject}",
         "Write a clear answer with references to files and short examples.",
         Ask,
         &[1],
@@ -165,7 +182,7 @@ const QUESTION: &[StepTemplate] = &[
 
 const NEW_APP: &[StepTemplate] = &[
     step(
-        "Design the architecture",
+        "Design the architecture of {subject}",
         "Choose the stack and write down the components, data model and screens or endpoints.",
         Ask,
         &[],
@@ -180,7 +197,14 @@ const NEW_APP: &[StepTemplate] = &[
         600,
         true,
     ),
-    step("Implement the core logic", "Implement the data model and the core behaviour.", Coder, &[1], 1800, true),
+    step(
+        "Implement the core logic of {subject}",
+        "Implement the data model and the core behaviour.",
+        Coder,
+        &[1],
+        1800,
+        true,
+    ),
     step(
         "Build the user interface",
         "Implement the user-facing part: screens, commands or endpoints.",
@@ -203,14 +227,14 @@ const NEW_APP: &[StepTemplate] = &[
 
 const GENERIC: &[StepTemplate] = &[
     step(
-        "Analyse the task",
+        "Analyse what {subject} needs",
         "Work out what the task needs and which parts of the code it touches.",
         Ask,
         &[],
         300,
         false,
     ),
-    step("Carry out the change", "Make the change the task asks for.", Coder, &[0], 900, true),
+    step("{Verb} {subject}", "Make the change the task asks for.", Coder, &[0], 900, true),
     step(
         "Check the result",
         "Check that the change does what the task asks and that nothing else broke.",
@@ -376,97 +400,4 @@ pub(super) fn choose_template(tokens: &Tokens) -> TemplateKind {
         (TemplateKind::Question, QUESTION_WORDS),
     ];
     ordered.iter().find(|(_, words)| tokens.contains_any(words)).map_or(TemplateKind::Generic, |(kind, _)| *kind)
-}
-
-/// `s1`, `s2`, ... by 0-based position.
-pub(super) fn step_id(position: usize) -> String {
-    format!("s{}", position + 1)
-}
-
-/// The description every step carries: the user's task, the step, and the notes if any.
-pub(super) fn describe_step(task: &str, instructions: &str, notes: Option<&str>) -> String {
-    let mut description = format!("Task: {}\n\nStep: {instructions}", task.trim());
-    if let Some(notes) = notes.map(str::trim).filter(|notes| !notes.is_empty()) {
-        description.push_str(&format!("\n\nNotes: {notes}"));
-    }
-    description
-}
-
-/// The template's steps as drafts, then the workspace commands as `shell` steps (only when the
-/// template implements something): build and lint after the implementation steps, tests after
-/// the build when there is one, and a baseline test run that depends on nothing.
-pub(super) fn drafts_for(
-    kind: TemplateKind,
-    task: &str,
-    notes: Option<&str>,
-    facts: &WorkspaceFacts,
-) -> Vec<SubtaskDraft> {
-    let steps = steps_for(kind);
-    let mut drafts: Vec<SubtaskDraft> = steps
-        .iter()
-        .enumerate()
-        .map(|(position, template)| SubtaskDraft {
-            id: Some(step_id(position)),
-            title: template.title.to_owned(),
-            description: Some(describe_step(task, template.instructions, notes)),
-            agent: template.agent.as_str().to_owned(),
-            depends_on: template.depends_on.iter().map(|earlier| step_id(*earlier)).collect(),
-            estimate_secs: Some(template.estimate_secs),
-            ..SubtaskDraft::default()
-        })
-        .collect();
-    // The last implementation steps: those no other implementation step builds on.
-    let implementation_ids: Vec<String> = steps
-        .iter()
-        .enumerate()
-        .filter(|(position, template)| {
-            template.implements && !steps.iter().any(|later| later.implements && later.depends_on.contains(position))
-        })
-        .map(|(position, _)| step_id(position))
-        .collect();
-    if !implementation_ids.is_empty() {
-        append_workspace_steps(&mut drafts, &implementation_ids, task, facts);
-    }
-    drafts
-}
-
-fn append_workspace_steps(
-    drafts: &mut Vec<SubtaskDraft>,
-    implementation_ids: &[String],
-    task: &str,
-    facts: &WorkspaceFacts,
-) {
-    let mut build_id: Option<String> = None;
-    for command in &facts.commands {
-        let depends_on = match (command.purpose, &build_id) {
-            (CommandPurpose::Test, Some(build)) => vec![build.clone()],
-            _ => implementation_ids.to_vec(),
-        };
-        let id = step_id(drafts.len());
-        if command.purpose == CommandPurpose::Build {
-            build_id = Some(id.clone());
-        }
-        drafts.push(shell_draft(id, &command.title, &command.command, depends_on, task));
-    }
-    // A baseline run of the tests that depends on nothing: it shows the state before any change
-    // and does real work even when no language model is configured to run the other steps.
-    if let Some(test) = facts.commands.iter().find(|command| command.purpose == CommandPurpose::Test) {
-        let id = step_id(drafts.len());
-        let title = format!("Baseline: {} before the change", test.title);
-        drafts.push(shell_draft(id, &title, &test.command, Vec::new(), task));
-    }
-}
-
-/// A `shell` step that runs a workspace command.
-pub(super) fn shell_draft(id: String, title: &str, command: &str, depends_on: Vec<String>, task: &str) -> SubtaskDraft {
-    SubtaskDraft {
-        id: Some(id),
-        title: title.to_owned(),
-        description: Some(describe_step(task, &format!("Run `{command}` in the workspace."), None)),
-        agent: AgentKind::Shell.as_str().to_owned(),
-        command: Some(command.to_owned()),
-        depends_on,
-        estimate_secs: Some(120),
-        ..SubtaskDraft::default()
-    }
 }

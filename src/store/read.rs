@@ -23,7 +23,7 @@ const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, c
      error, run_id, feedback";
 
 const SUBTASK_COLUMNS: &str = "subtask_id, title, description, agent, command, depends_on, status, attempts, \
-     max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at";
+     max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at, cwd";
 
 /// The prefix of page cursors; the rest is the `seq` of the last plan of the previous page.
 const CURSOR_PREFIX: &str = "seq:";
@@ -142,6 +142,7 @@ fn subtask_from_row(row: &Row<'_>, path: &Path) -> Result<Subtask, StoreError> {
         description: column(row, 2, path)?,
         agent: parse_name(path, "subtasks", "agent", &agent, AgentKind::parse)?,
         command: column(row, 4, path)?,
+        cwd: column(row, 15, path)?,
         depends_on: depends_on_from_json(path, "subtasks", &depends_on)?,
         status: parse_name(path, "subtasks", "status", &status, SubtaskStatus::parse)?,
         attempts: to_u32(path, "subtasks", "attempts", column(row, 7, path)?)?,

@@ -33,4 +33,5 @@ pub fn register(builder: LspServiceBuilder<PlannerServer>) -> LspServiceBuilder<
         .custom_method(<ext::CancelPlan as Request>::METHOD, runs::handle_plan_cancel)
         .custom_method(<ext::RetryPlan as Request>::METHOD, runs::handle_plan_retry)
         .custom_method(<ext::GetPlanStatus as Request>::METHOD, runs::handle_plan_status)
+        .custom_method(<ext::CompleteSubtask as Request>::METHOD, runs::handle_subtask_complete)
 }

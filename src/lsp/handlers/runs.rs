@@ -1,5 +1,5 @@
 //! Handlers for runs: execute, retry (both return at once and spawn the event forwarding),
-//! cancel, status, and the `window/workDoneProgress/cancel` notification.
+//! cancel, status, complete (a person's answer to a waiting step), and the `window/workDoneProgress/cancel` notification.
 
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
@@ -59,6 +59,17 @@ pub async fn handle_plan_status(server: &PlannerServer, params: Value) -> Result
             let status =
                 orchestrator.status(PlanId::from_raw(params.plan_id)).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::status_to_wire(&status))
+        })
+        .await
+}
+
+pub async fn handle_subtask_complete(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
+    server
+        .serve_request::<ext::CompleteSubtask, _, _>(params, |params| async move {
+            let request = convert::complete_params_to_request(params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
+            let plan = orchestrator.complete(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(convert::plan_to_wire(&plan))
         })
         .await
 }

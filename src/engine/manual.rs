@@ -1,0 +1,103 @@
+//! Steps a person does: how a live run is told that a `waiting` step was completed (or that the
+//! server is shutting down), and the message that tells the person what to do.
+//!
+//! A waiting step is not an attempt task: the driver parks it (no slot, no process) and applies
+//! the person's answer when it arrives on the run's control channel. This module holds the
+//! channel's types; the driver (`driver/waiting.rs`) applies them. It does no I/O.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::{Subtask, SubtaskId, SubtaskStatus};
+
+/// The person's answer to a waiting step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub subtask_id: SubtaskId,
+    /// `true` = done, `false` = failed.
+    pub done: bool,
+    /// The result (done) or the reason (failed), as the person wrote it.
+    pub note: Option<String>,
+}
+
+/// Why a completion was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompleteError {
+    #[error("unknown subtask \"{0}\"")]
+    UnknownSubtask(SubtaskId),
+    #[error("subtask \"{subtask}\" is {status}, not waiting")]
+    NotWaiting { subtask: SubtaskId, status: SubtaskStatus },
+    #[error("the run is stopping")]
+    RunStopping,
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+/// What the orchestrator can tell a live run besides cancel.
+pub(crate) enum RunControl {
+    Complete(Completion, oneshot::Sender<Result<(), CompleteError>>),
+    /// The server is shutting down: running steps are cancelled, waiting steps stay `waiting`
+    /// and the plan becomes `interrupted` (resumable). Sent before the run's token is cancelled.
+    Shutdown,
+}
+
+/// The orchestrator's end of a run's control channel. Cheap to clone.
+#[derive(Clone)]
+pub struct RunControls {
+    sender: mpsc::UnboundedSender<RunControl>,
+}
+
+impl RunControls {
+    pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<RunControl>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self { sender }, receiver)
+    }
+
+    /// Applies the person's answer; resolves once it is committed.
+    pub async fn complete(&self, completion: Completion) -> Result<(), CompleteError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender.send(RunControl::Complete(completion, reply)).map_err(|_| CompleteError::RunStopping)?;
+        answer.await.map_err(|_| CompleteError::RunStopping)?
+    }
+
+    /// Marks the coming cancellation as a shutdown (call before cancelling the run).
+    pub fn shutdown(&self) {
+        let _ = self.sender.send(RunControl::Shutdown);
+    }
+}
+
+/// What the person is asked to do: the step's title and description, and how to finish it.
+pub fn waiting_message(subtask: &Subtask) -> String {
+    let mut message = String::new();
+    if subtask.agent.needs_model() {
+        message.push_str("No language model is configured, so this step is yours: ");
+    } else {
+        message.push_str("This step is yours: ");
+    }
+    message.push_str(subtask.title.trim());
+    let description = subtask.description.trim();
+    if !description.is_empty() && description != subtask.title.trim() {
+        message.push_str(" — ");
+        message.push_str(description);
+    }
+    message.push_str(". Mark it done (or failed) with planning/complete when you have finished.");
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AgentKind;
+
+    #[test]
+    fn the_message_names_the_step_and_says_why_it_waits() {
+        let mut step =
+            Subtask::new(SubtaskId::from_raw("s1"), "Implement CSV export in reports.rs".into(), AgentKind::Coder);
+        step.description = "Add an export function next to render()".into();
+        let message = waiting_message(&step);
+        assert!(message.starts_with("No language model is configured"), "{message}");
+        assert!(message.contains("Implement CSV export in reports.rs — Add an export function next to render()"));
+        assert!(message.contains("planning/complete"));
+        let manual = Subtask::new(SubtaskId::from_raw("s2"), "Review the diff".into(), AgentKind::Manual);
+        assert!(waiting_message(&manual).starts_with("This step is yours: Review the diff."));
+    }
+}
