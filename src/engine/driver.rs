@@ -7,6 +7,7 @@
 //! plan may run (the caller claimed it).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,7 +18,7 @@ use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
-use super::{ExecutionSummary, RunConfig};
+use super::{ExecutionSummary, RunConfig, RunStopper};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
@@ -26,14 +27,21 @@ use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum StopReason {
     UserCancel,
-    FailFast { failed: String },
-    Storage { error: String },
+    /// The server is going away unasked: stop processes, leave the plan `interrupted`.
+    Interrupted,
+    FailFast {
+        failed: String,
+    },
+    Storage {
+        error: String,
+    },
 }
 
 impl StopReason {
     fn cancel_reason(&self) -> String {
         match self {
             Self::UserCancel => "cancelled".to_owned(),
+            Self::Interrupted => "interrupted: the server stopped".to_owned(),
             Self::FailFast { failed } => format!("cancelled: subtask \"{failed}\" failed (failFast)"),
             Self::Storage { error } => format!("cancelled: storage error: {error}"),
         }
@@ -57,6 +65,7 @@ pub(super) struct Driver {
     config: RunConfig,
     events: Arc<EventSender>,
     run_cancel: CancellationToken,
+    interrupted: Arc<AtomicBool>,
     queue: ReadyQueue,
     tasks: JoinSet<TaskReport>,
     task_nodes: HashMap<tokio::task::Id, usize>,
@@ -78,7 +87,7 @@ impl Driver {
         plan: Plan,
         config: RunConfig,
         events: EventSender,
-        run_cancel: CancellationToken,
+        stopper: RunStopper,
     ) -> Self {
         let size = plan.subtasks.len();
         let progress = plan.progress();
@@ -96,7 +105,8 @@ impl Driver {
             plan,
             config,
             events: Arc::new(events),
-            run_cancel,
+            run_cancel: stopper.cancel,
+            interrupted: stopper.interrupted,
             tasks: JoinSet::new(),
             task_nodes: HashMap::new(),
             attempt_tokens: HashMap::new(),
@@ -128,7 +138,7 @@ impl Driver {
             self.start_ready_subtasks();
             self.flush().await;
             if self.tasks.is_empty() {
-                if self.queue.is_drained() {
+                if self.queue.is_drained() || self.stop == Some(StopReason::Interrupted) {
                     break;
                 }
                 self.give_up_on_unreachable();
@@ -136,7 +146,7 @@ impl Driver {
             }
             tokio::select! {
                 biased;
-                () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(StopReason::UserCancel),
+                () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(self.requested_stop()),
                 Some(joined) = self.tasks.join_next_with_id() => {
                     self.on_joined(joined);
                     while let Some(joined) = self.tasks.try_join_next_with_id() {
@@ -146,6 +156,11 @@ impl Driver {
             }
         }
         self.finish().await
+    }
+
+    /// Why the run token fired: the person cancelled, or the server is going away.
+    fn requested_stop(&self) -> StopReason {
+        if self.interrupted.load(Ordering::SeqCst) { StopReason::Interrupted } else { StopReason::UserCancel }
     }
 
     fn now() -> Timestamp {
@@ -237,7 +252,7 @@ impl Driver {
 
     fn on_joined(&mut self, joined: Result<(tokio::task::Id, TaskReport), JoinError>) {
         if self.run_cancel.is_cancelled() && self.stop.is_none() {
-            self.begin_stop(StopReason::UserCancel);
+            self.begin_stop(self.requested_stop());
         }
         match joined {
             Ok((id, report)) => {
@@ -264,6 +279,8 @@ impl Driver {
         let stopped_by_us = self.stop.is_some() && token.is_some_and(|token| token.is_cancelled());
         match outcome {
             Ok(outcome) => self.complete(node, outcome.result),
+            // Left `running`: `finish` puts it back to `pending` with the plan `interrupted`.
+            Err(_) if stopped_by_us && self.stop == Some(StopReason::Interrupted) => {}
             Err(_) if stopped_by_us => self.cancel_running(node),
             Err(AgentError::Failed { message, output }) => {
                 let subtask = &self.plan.subtasks[node];
@@ -306,6 +323,9 @@ impl Driver {
 
     fn on_backoff_over(&mut self, node: usize, cancelled: bool) {
         self.attempt_tokens.remove(&node);
+        if self.stop == Some(StopReason::Interrupted) {
+            return;
+        }
         if cancelled || self.stop.is_some() {
             self.cancel_running(node);
             return;
@@ -356,9 +376,14 @@ impl Driver {
     /// subtask. Running ones are marked cancelled as their attempts return.
     fn begin_stop(&mut self, reason: StopReason) {
         let cancel_reason = reason.cancel_reason();
+        let interrupted = reason == StopReason::Interrupted;
         self.stop = Some(reason);
         for token in self.attempt_tokens.values() {
             token.cancel();
+        }
+        if interrupted {
+            // Pending subtasks stay pending: the plan is resumed later, not cancelled.
+            return;
         }
         for node in self.queue.cancel_pending() {
             if let Err(error) = self.plan.subtasks[node].cancel(Self::now(), cancel_reason.clone()) {
@@ -485,23 +510,13 @@ impl Driver {
 
     async fn finish(mut self) -> ExecutionSummary {
         self.flush().await;
-        let user_cancelled = self.stop == Some(StopReason::UserCancel);
         let now = Self::now();
         let from = self.plan.status;
-        let status = match self.plan.finish_run(now, user_cancelled) {
-            Ok(status) => status,
-            Err(error) => {
-                tracing::error!(%error, "cannot finish the run");
-                self.plan.status
-            }
-        };
-        if let Some(StopReason::Storage { error }) = &self.stop {
-            self.plan.error = Some(format!("storage error: {error}"));
-        }
+        let (status, mut ops) = self.close_plan(now);
         let duration_ms = u64::try_from(self.run_started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let header = PlanHeader::of(&self.plan);
         self.push_plan_event("runFinished", None, None, Some(status.as_str().to_owned()), self.plan.error.clone());
-        let mut ops = vec![WriteOp::UpdateHeader(header)];
+        ops.push(WriteOp::UpdateHeader(header));
         ops.extend(std::mem::take(&mut self.batch.plan_events).into_iter().map(WriteOp::AppendEvent));
         if from == PlanStatus::Running {
             if let Err(error) = self.repository.commit(ops).await {
@@ -514,6 +529,32 @@ impl Driver {
             self.events.send(event);
         }
         self.summary(duration_ms)
+    }
+
+    /// The plan's final status in memory, with the subtask writes it needs: `interrupted` (its
+    /// running subtasks back to `pending`) when the server is going away, else the run's outcome.
+    fn close_plan(&mut self, now: Timestamp) -> (PlanStatus, Vec<WriteOp>) {
+        if self.stop == Some(StopReason::Interrupted) && self.plan.status == PlanStatus::Running {
+            let reset = self.plan.interrupt(now);
+            let subtasks = self.plan.subtasks.iter().filter(|subtask| reset.contains(&subtask.id)).cloned().collect();
+            self.progress = self.plan.progress();
+            return (
+                PlanStatus::Interrupted,
+                vec![WriteOp::UpdateSubtasks { plan_id: self.plan.id.clone(), subtasks }],
+            );
+        }
+        let user_cancelled = self.stop == Some(StopReason::UserCancel);
+        let status = match self.plan.finish_run(now, user_cancelled) {
+            Ok(status) => status,
+            Err(error) => {
+                tracing::error!(%error, "cannot finish the run");
+                self.plan.status
+            }
+        };
+        if let Some(StopReason::Storage { error }) = &self.stop {
+            self.plan.error = Some(format!("storage error: {error}"));
+        }
+        (status, Vec::new())
     }
 
     fn summary(&self, duration_ms: u64) -> ExecutionSummary {

@@ -20,6 +20,8 @@ pub mod queue;
 mod shell;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -97,11 +99,35 @@ pub struct ExecutionSummary {
     pub critical_path_ms: u64,
 }
 
+/// Stops a run in one of two ways; cheap to clone.
+#[derive(Clone)]
+pub struct RunStopper {
+    cancel: CancellationToken,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl RunStopper {
+    /// The person asked: running process groups get SIGTERM, then SIGKILL after the grace; the
+    /// plan ends `cancelled`.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// The server is going away without being asked to (end of input, `exit` without
+    /// `shutdown`, a broken stream): processes are stopped the same way, but the plan ends
+    /// `interrupted` with its unfinished subtasks `pending`, so `planning/retry` resumes it.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.cancel.cancel();
+    }
+}
+
 /// A run in progress.
 pub struct RunHandle {
     pub plan_id: PlanId,
     pub run_id: RunId,
     cancel: CancellationToken,
+    stopper: RunStopper,
     /// Resolves when the plan's final status is committed and `PlanFinished` emitted.
     pub finished: JoinHandle<ExecutionSummary>,
 }
@@ -115,6 +141,10 @@ impl RunHandle {
     pub fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()
     }
+
+    pub fn stopper(&self) -> RunStopper {
+        self.stopper.clone()
+    }
 }
 
 /// Starts running `plan`, which the caller has already claimed (`status == running` in the
@@ -125,9 +155,10 @@ pub fn spawn_run(repository: PlanRepository, mut plan: Plan, config: RunConfig) 
     let run_id = plan.run_id.get_or_insert_with(RunId::generate).clone();
     let plan_id = plan.id.clone();
     let cancel = CancellationToken::new();
-    let driver = driver::Driver::new(repository, plan, config, sender, cancel.clone());
+    let stopper = RunStopper { cancel: cancel.clone(), interrupted: Arc::new(AtomicBool::new(false)) };
+    let driver = driver::Driver::new(repository, plan, config, sender, stopper.clone());
     let finished = tokio::spawn(driver.run());
-    (RunHandle { plan_id, run_id, cancel, finished }, receiver)
+    (RunHandle { plan_id, run_id, cancel, stopper, finished }, receiver)
 }
 
 #[cfg(test)]

@@ -82,7 +82,22 @@ impl SharedState {
 
     /// 0 after a `shutdown` request, 1 otherwise (LSP `exit` semantics).
     pub fn exit_code(&self) -> i32 {
-        if self.shutdown_requested.load(Ordering::SeqCst) { 0 } else { 1 }
+        if self.shutdown_was_requested() { 0 } else { 1 }
+    }
+
+    pub fn shutdown_was_requested(&self) -> bool {
+        self.shutdown_requested.load(Ordering::SeqCst)
+    }
+
+    /// Stops the orchestrator's runs leaving them `interrupted` (resumable): the end of the
+    /// server the person did not ask for. Waits a bounded time.
+    pub async fn interrupt_orchestrator(&self) {
+        if let Some(orchestrator) = self.orchestrator.get() {
+            let stopping = AssertUnwindSafe(orchestrator.interrupt_runs()).catch_unwind();
+            if tokio::time::timeout(ORCHESTRATOR_STOP_TIMEOUT, stopping).await.is_err() {
+                tracing::warn!("the orchestrator did not stop within {ORCHESTRATOR_STOP_TIMEOUT:?}");
+            }
+        }
     }
 
     /// Stops the orchestrator if it started (its runs are cancelled: processes killed, plans

@@ -36,8 +36,12 @@ pub(super) enum Command {
     /// Sent by a run's watcher task when the engine has committed the final status.
     RunFinished(RunEnd),
     SetSettings(Box<Settings>, oneshot::Sender<()>),
-    /// Cancels every run; replies with one receiver per run that resolves when it has ended.
-    Shutdown(oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>),
+    /// Cancels every run (or, with `interrupt`, leaves each one `interrupted`); replies with one
+    /// receiver per run that resolves when it has ended.
+    Shutdown {
+        interrupt: bool,
+        reply: oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>,
+    },
 }
 
 pub(super) struct Actor {
@@ -113,11 +117,17 @@ impl Actor {
                 self.settings = *settings;
                 let _ = reply.send(());
             }
-            Command::Shutdown(reply) => {
+            Command::Shutdown { interrupt, reply } => {
                 let waits = self
                     .runs
                     .values_mut()
-                    .map(|run| run.stop(Some("the server is shutting down".to_owned())))
+                    .map(|run| {
+                        if interrupt {
+                            run.interrupt()
+                        } else {
+                            run.stop(Some("the server is shutting down".to_owned()))
+                        }
+                    })
                     .collect();
                 let _ = reply.send(waits);
             }

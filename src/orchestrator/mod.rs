@@ -352,7 +352,18 @@ impl Orchestrator {
     /// Cancels every run of this process (processes killed, plans `cancelled`, retryable) and
     /// waits for their final status, then stops the actor.
     pub async fn shutdown(&self) {
-        if let Ok(finished) = self.ask(Command::Shutdown).await {
+        self.stop_runs(false).await;
+    }
+
+    /// Stops every run of this process leaving its plan `interrupted` (processes killed,
+    /// unfinished subtasks `pending`, resumable with retry) and waits for it: the end of the
+    /// server that nobody asked for (end of input, `exit` without `shutdown`, a broken stream).
+    pub async fn interrupt_runs(&self) {
+        self.stop_runs(true).await;
+    }
+
+    async fn stop_runs(&self, interrupt: bool) {
+        if let Ok(finished) = self.ask(|reply| Command::Shutdown { interrupt, reply }).await {
             let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(finished)).await;
         }
     }

@@ -14,7 +14,7 @@ use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
 use crate::config::PlanApproval;
-use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
+use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, RunStopper, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -31,6 +31,7 @@ pub(super) struct ActiveRun {
     pub run_id: RunId,
     pub session_id: SessionId,
     pub cancel: CancellationToken,
+    stopper: RunStopper,
     waiters: Vec<oneshot::Sender<PlanStatus>>,
 }
 
@@ -39,6 +40,15 @@ impl ActiveRun {
     pub fn stop(&mut self, reason: Option<String>) -> oneshot::Receiver<PlanStatus> {
         tracing::info!(run = %self.run_id, reason = reason.as_deref().unwrap_or("none"), "cancelling run");
         self.cancel.cancel();
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.push(sender);
+        receiver
+    }
+
+    /// Stops the run leaving the plan `interrupted` (resumable); resolves like [`Self::stop`].
+    pub fn interrupt(&mut self) -> oneshot::Receiver<PlanStatus> {
+        tracing::info!(run = %self.run_id, "interrupting run: the server is going away");
+        self.stopper.interrupt();
         let (sender, receiver) = oneshot::channel();
         self.waiters.push(sender);
         receiver
@@ -296,6 +306,7 @@ impl Actor {
         let (handle, events) = spawn_run(self.repository.clone(), plan, config);
         let run_id = handle.run_id.clone();
         let cancel = handle.cancel_token();
+        let stopper = handle.stopper();
         let commands = self.commands.clone();
         let watched = RunEnd { plan_id: plan_id.clone(), run_id: run_id.clone(), outcome: Err(String::new()) };
         tokio::spawn(async move {
@@ -307,8 +318,10 @@ impl Actor {
                 let _ = commands.send(Command::RunFinished(RunEnd { outcome, ..watched })).await;
             }
         });
-        self.runs
-            .insert(plan_id.clone(), ActiveRun { run_id: run_id.clone(), session_id, cancel, waiters: Vec::new() });
+        self.runs.insert(
+            plan_id.clone(),
+            ActiveRun { run_id: run_id.clone(), session_id, cancel, stopper, waiters: Vec::new() },
+        );
         RunStarted { plan_id, run_id, title, events }
     }
 }

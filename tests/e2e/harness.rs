@@ -171,6 +171,20 @@ impl TestServer {
         write_frame(stdin, &message).expect("write to server");
     }
 
+    /// Writes `bytes` to the server's stdin as they are (a frame of the test's making).
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.transcript.push(format!("--> (raw) {}", String::from_utf8_lossy(bytes)));
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).expect("write to server");
+    }
+
+    /// Closes the server's stdin (end of input).
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }

@@ -4,6 +4,7 @@
 mod errors;
 mod harness;
 mod lifecycle;
+mod malformed;
 mod multi;
 mod protocol_drift;
 mod runs;
