@@ -15,8 +15,10 @@ pub mod agent;
 mod attempt;
 mod driver;
 pub mod events;
+mod output;
 pub mod process;
 pub mod queue;
+pub mod reaper;
 mod shell;
 
 use std::path::PathBuf;

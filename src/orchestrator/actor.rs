@@ -114,6 +114,7 @@ impl Actor {
                 if settings.database != self.settings.database {
                     tracing::warn!("database path changes take effect after a restart");
                 }
+                crate::engine::process::hide_env_from_children(&settings.llm.api_key_env);
                 self.settings = *settings;
                 let _ = reply.send(());
             }

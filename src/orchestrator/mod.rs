@@ -200,8 +200,10 @@ impl Orchestrator {
             .clone()
             .or_else(|| config.settings.database.clone())
             .unwrap_or_else(|| default_database_path(&config.workspace_root));
+        crate::engine::process::hide_env_from_children(&config.settings.llm.api_key_env);
         let (repository, open_report) =
             PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
+        kill_leftovers(open_report.interrupted.iter().map(ToString::to_string).collect()).await;
         let (commands, receiver) = mpsc::channel(256);
         let actor = actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
         tokio::spawn(actor.run(receiver));
@@ -366,6 +368,22 @@ impl Orchestrator {
         if let Ok(finished) = self.ask(|reply| Command::Shutdown { interrupt, reply }).await {
             let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(finished)).await;
         }
+    }
+}
+
+/// Kills what a crashed server left running of these plans (their steps carry the plan marker),
+/// so that nothing of an `interrupted` plan runs when it is retried.
+pub(crate) async fn kill_leftovers(plan_ids: Vec<String>) {
+    if plan_ids.is_empty() {
+        return;
+    }
+    let killing = tokio::task::spawn_blocking(move || {
+        for plan_id in &plan_ids {
+            crate::engine::reaper::kill_plan_leftovers(plan_id);
+        }
+    });
+    if let Err(error) = killing.await {
+        tracing::warn!(%error, "the search for leftover processes failed");
     }
 }
 

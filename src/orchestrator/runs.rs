@@ -116,6 +116,8 @@ impl Actor {
             ));
         }
         let rerun = rerun_set(&plan, request.subtask_ids.as_deref())?;
+        // Never alongside a previous attempt that a crashed server left running.
+        super::kill_leftovers(vec![plan.id.to_string()]).await;
         let previous = plan.status;
         let now = Timestamp::now();
         let run_id = RunId::generate();

@@ -33,6 +33,8 @@ pub struct ServerSetup {
     /// What `workspace/configuration` answers for `codelabPlanner` (`None` = no capability).
     pub configuration: Option<Value>,
     pub initialization_options: Value,
+    /// Extra environment variables of the server process.
+    pub env: Vec<(String, String)>,
 }
 
 impl ServerSetup {
@@ -42,6 +44,7 @@ impl ServerSetup {
             work_done_progress: true,
             configuration: Some(json!({})),
             initialization_options: json!({}),
+            env: Vec::new(),
         }
     }
 }
@@ -105,6 +108,7 @@ impl TestServer {
             .args(extra_arguments)
             .current_dir(&setup.workspace)
             .env("CODELAB_PLANNER_LOG", "debug")
+            .envs(setup.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -6,5 +6,6 @@ mod harness;
 mod lifecycle;
 mod malformed;
 mod multi;
+mod processes;
 mod protocol_drift;
 mod runs;
