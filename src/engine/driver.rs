@@ -1,7 +1,8 @@
 //! The run loop: the single owner of a run's state. It drives the pure [`ReadyQueue`], starts a
 //! subtask the moment it is ready and a slot is free, applies every transition to the in-memory
 //! plan through the model's guards, commits each batch of transitions to the store in one
-//! transaction, and only then emits their events. It always ends with exactly one `PlanFinished`.
+//! transaction, and only then emits their events (a failed commit is retried with backoff; its
+//! events wait for it). It always ends with exactly one `PlanFinished`.
 //!
 //! It does not spawn processes (agents do, through `process`) and does not decide whether the
 //! plan may run (the caller claimed it).
@@ -9,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -21,7 +22,11 @@ use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig, RunStopper};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
-use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
+use crate::store::{PlanEvent, PlanHeader, PlanRepository, StoreError, WriteOp};
+
+/// First wait before a failed commit is tried again; it doubles up to [`COMMIT_RETRY_CAP`].
+const COMMIT_RETRY_FIRST: Duration = Duration::from_millis(50);
+const COMMIT_RETRY_CAP: Duration = Duration::from_secs(2);
 
 /// Why the run stopped launching work before the queue drained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -477,35 +482,71 @@ impl Driver {
         ops.extend(batch.plan_events.into_iter().map(WriteOp::AppendEvent));
         let committed = self.commit(ops).await;
         *self.shared_progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = self.progress;
-        for event in batch.run_events {
-            self.events.send(event);
-        }
         if committed {
+            for event in batch.run_events {
+                self.events.send(event);
+            }
             for node in batch.launches {
                 self.spawn_attempt(node);
             }
         } else {
+            // Never emitted: the client is told only what the database holds.
             for node in batch.launches {
                 self.cancel_running(node);
             }
         }
     }
 
-    /// Commits `ops`; on a storage error logs it and stops the run (it will end `failed`).
+    /// Commits `ops`. A failure the database may recover from (disk full, I/O, locked) is
+    /// retried with backoff until it succeeds — the person is told once, and the run's processes
+    /// keep going (a cancel still reaches them through their tokens). Any other failure stops the
+    /// run (it ends `failed`) and returns false.
     async fn commit(&mut self, ops: Vec<WriteOp>) -> bool {
         if ops.is_empty() {
             return true;
         }
-        match self.repository.commit(ops).await {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::error!(plan = %self.plan.id, %error, "cannot record run progress");
-                if !matches!(self.stop, Some(StopReason::Storage { .. })) {
-                    self.begin_stop(StopReason::Storage { error: error.to_string() });
+        let mut ops = ops;
+        let mut delay = COMMIT_RETRY_FIRST;
+        for failures in 0_u64.. {
+            let attempt = self.repository.call(move |store| Ok(store.commit(&ops).map_err(|error| (error, ops)))).await;
+            let error = match attempt {
+                Ok(Ok(())) => {
+                    if failures > 0 {
+                        tracing::warn!(plan = %self.plan.id, failures, "run progress recorded after failed commits");
+                    }
+                    return true;
                 }
-                false
+                Ok(Err((error @ StoreError::Sqlite { .. }, returned))) => {
+                    ops = returned;
+                    error
+                }
+                Ok(Err((error, _))) | Err(error) => {
+                    tracing::error!(plan = %self.plan.id, %error, "cannot record run progress");
+                    if !matches!(self.stop, Some(StopReason::Storage { .. })) {
+                        self.begin_stop(StopReason::Storage { error: error.to_string() });
+                    }
+                    return false;
+                }
+            };
+            if failures == 0 {
+                tracing::error!(plan = %self.plan.id, %error, "cannot record run progress; retrying until it succeeds");
+                self.send_now(RunEventKind::StorageRetrying { error: error.to_string() });
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(COMMIT_RETRY_CAP);
         }
+        false
+    }
+
+    /// Emits an event that records nothing (a notice), at once.
+    fn send_now(&self, kind: RunEventKind) {
+        self.events.send(RunEvent {
+            plan_id: self.plan.id.clone(),
+            run_id: self.run_id(),
+            at: Self::now(),
+            progress: self.progress,
+            kind,
+        });
     }
 
     async fn finish(mut self) -> ExecutionSummary {
@@ -518,10 +559,8 @@ impl Driver {
         self.push_plan_event("runFinished", None, None, Some(status.as_str().to_owned()), self.plan.error.clone());
         ops.push(WriteOp::UpdateHeader(header));
         ops.extend(std::mem::take(&mut self.batch.plan_events).into_iter().map(WriteOp::AppendEvent));
-        if from == PlanStatus::Running {
-            if let Err(error) = self.repository.commit(ops).await {
-                tracing::error!(plan = %self.plan.id, %error, "cannot record the end of the run");
-            }
+        if from == PlanStatus::Running && !self.commit(ops).await {
+            tracing::error!(plan = %self.plan.id, "cannot record the end of the run");
         }
         self.batch.run_events.clear();
         self.push_run_event(RunEventKind::PlanFinished { status, duration_ms });

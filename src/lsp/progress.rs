@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::notification::Progress as ProgressNotification;
 use tower_lsp_server::ls_types::{
-    NumberOrString, ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin,
-    WorkDoneProgressEnd, WorkDoneProgressReport,
+    MessageType, NumberOrString, ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress,
+    WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport,
 };
 
 use crate::engine::{EventReceiver, RunEvent, RunEventKind};
@@ -68,7 +68,10 @@ async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, 
 async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut events: EventReceiver) -> bool {
     let mut text = RunProgressText::default();
     while let Some(event) = events.recv().await {
-        client.send_notification::<PlanningProgress>(run_event_to_wire(&event)).await;
+        match run_event_to_wire(&event) {
+            Some(params) => client.send_notification::<PlanningProgress>(params).await,
+            None => tell_notice(client, &event).await,
+        }
         let Some(token) = token else {
             if event.kind.is_final() {
                 return true;
@@ -93,6 +96,17 @@ async fn forward_events(client: &Client, token: Option<&ProgressToken>, mut even
         }
     }
     false
+}
+
+/// A notice of the run goes to the person once, as `window/showMessage`.
+async fn tell_notice(client: &Client, event: &RunEvent) {
+    if let RunEventKind::StorageRetrying { error } = &event.kind {
+        let message = format!(
+            "codelab-planner: cannot record the progress of plan {} ({error}); retrying until it succeeds — free disk space if it is full",
+            event.plan_id
+        );
+        client.show_message(MessageType::WARNING, message).await;
+    }
 }
 
 async fn create_token(client: &Client, shared: &SharedState, run_id: &RunId) -> Option<ProgressToken> {
@@ -134,7 +148,9 @@ impl RunProgressText {
         let progress = event.progress;
         let counts = format!("{}/{}", progress.finished(), progress.total);
         match &event.kind {
-            RunEventKind::PlanStarted { .. } | RunEventKind::SubtaskOutput { .. } => None,
+            RunEventKind::PlanStarted { .. }
+            | RunEventKind::SubtaskOutput { .. }
+            | RunEventKind::StorageRetrying { .. } => None,
             RunEventKind::SubtaskStarted { subtask_id, title, .. } => {
                 if !self.running.iter().any(|(id, _)| id == subtask_id) {
                     self.running.push((subtask_id.clone(), title.clone()));

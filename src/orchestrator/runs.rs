@@ -154,7 +154,11 @@ impl Actor {
                 to_status: None,
                 detail: reason,
             };
-            self.repository.commit(vec![WriteOp::AppendEvent(note)]).await?;
+            // The run is stopping either way; a database that cannot take the note (disk full)
+            // must not turn the cancel into an error.
+            if let Err(error) = self.repository.commit(vec![WriteOp::AppendEvent(note)]).await {
+                tracing::warn!(plan = %plan_id, %error, "cannot record the cancel request");
+            }
             return Ok(CancelWait::Stopping(waiter));
         }
         let plan = self.load_plan(&plan_id).await?;

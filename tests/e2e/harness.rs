@@ -358,6 +358,14 @@ impl TestServer {
         self.unconsumed.retain(|message| !predicate(message));
     }
 
+    /// Drops every message matching `predicate` received so far; returns how many.
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn discard_count(&mut self, predicate: impl Fn(&Value) -> bool) -> usize {
+        let before = self.unconsumed.len();
+        self.discard(predicate);
+        before - self.unconsumed.len()
+    }
+
     /// Fails if a server message was left unconsumed.
     pub fn assert_all_consumed(&mut self) {
         if !self.unconsumed.is_empty() {

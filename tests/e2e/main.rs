@@ -9,3 +9,4 @@ mod multi;
 mod processes;
 mod protocol_drift;
 mod runs;
+mod storage;
