@@ -23,6 +23,8 @@ pub const COMMAND_MAX_CHARS: usize = 20_000;
 pub const MAX_ATTEMPTS_LIMIT: i64 = 20;
 /// Largest `timeoutSecs` (one day).
 pub const TIMEOUT_SECS_LIMIT: i64 = 86_400;
+/// Largest `estimateSecs` (a year).
+pub const ESTIMATE_SECS_LIMIT: u64 = 365 * 86_400;
 
 /// A subtask as the user wrote it, before validation. Numbers are signed so that a negative
 /// value can be reported with its path instead of failing deserialisation.
@@ -272,6 +274,10 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
     let max_attempts =
         check_range(draft.max_attempts, MAX_ATTEMPTS_LIMIT, &format!("{subtask_path}.maxAttempts"), problems);
+    if draft.estimate_secs.is_some_and(|estimate| estimate > ESTIMATE_SECS_LIMIT) {
+        let message = format!("must be at most {ESTIMATE_SECS_LIMIT}");
+        problems.push(field_problem(format!("{subtask_path}.estimateSecs"), message));
+    }
     if problems.len() > problems_before {
         return None;
     }
