@@ -4,6 +4,7 @@
 mod bounds;
 mod errors;
 mod harness;
+mod hygiene;
 mod lifecycle;
 mod malformed;
 mod multi;
