@@ -180,7 +180,7 @@ impl Progress {
     }
 
     /// The counter of one status.
-    pub fn count_mut(&mut self, status: SubtaskStatus) -> &mut u32 {
+    fn count_mut(&mut self, status: SubtaskStatus) -> &mut u32 {
         match status {
             SubtaskStatus::Pending => &mut self.pending,
             SubtaskStatus::Running => &mut self.running,
@@ -272,10 +272,6 @@ impl Plan {
 
     pub fn subtask(&self, id: &SubtaskId) -> Option<&Subtask> {
         self.subtasks.iter().find(|subtask| &subtask.id == id)
-    }
-
-    pub fn subtask_mut(&mut self, id: &SubtaskId) -> Option<&mut Subtask> {
-        self.subtasks.iter_mut().find(|subtask| &subtask.id == id)
     }
 
     /// Sum of the subtasks' estimates, in seconds.

@@ -81,11 +81,6 @@ fn summary(problems: &[Problem]) -> String {
 }
 
 impl ValidationErrors {
-    /// True when every problem is a graph problem (cycles), not a malformed field.
-    pub fn is_graph_only(&self) -> bool {
-        !self.0.is_empty() && self.0.iter().all(|problem| problem.kind == ProblemKind::Graph)
-    }
-
     pub fn messages(&self) -> Vec<String> {
         self.0.iter().map(ToString::to_string).collect()
     }
@@ -599,7 +594,7 @@ mod tests {
                 r#"subtasks[2].dependsOn[1]: unknown subtask "ghost""#,
             ]
         );
-        assert!(!errors.is_graph_only());
+        assert!(errors.0.iter().any(|problem| problem.kind == ProblemKind::Field));
     }
 
     #[test]
@@ -620,7 +615,7 @@ mod tests {
                 message: "dependency cycle: a -> b -> a".to_owned(),
             }]
         );
-        assert!(errors.is_graph_only());
+        assert!(errors.0.iter().all(|problem| problem.kind == ProblemKind::Graph));
         assert_eq!(errors.to_string(), "subtasks: dependency cycle: a -> b -> a");
     }
 
@@ -668,7 +663,7 @@ mod tests {
             errors.messages(),
             vec!["subtasks[1].title: must not be empty", "subtasks: dependency cycle: a -> b -> a"]
         );
-        assert!(!errors.is_graph_only());
+        assert!(errors.0.iter().any(|problem| problem.kind == ProblemKind::Field));
     }
 
     #[test]
