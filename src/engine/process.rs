@@ -383,20 +383,45 @@ mod tests {
         assert!(outcome.output.len() < OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
     }
 
-    #[tokio::test]
-    async fn a_daemon_started_by_the_step_does_not_outlive_it() {
+    /// Runs a step that starts a `setsid` daemon and then does `then`; returns how the step
+    /// ended and whether the daemon is still alive afterwards.
+    async fn daemon_after(then: &str, timeout: Option<Duration>, cancel_after_start: bool) -> (ShellExit, bool) {
         let directory = tempfile::tempdir().unwrap();
-        let mut spec = shell(
+        let mut spec = shell(&format!(
             "setsid sh -c 'echo $$ > daemon.tmp && mv daemon.tmp daemon.pid; exec sleep 300' >/dev/null 2>&1 </dev/null &
-             until [ -f daemon.pid ]; do sleep 0.01; done",
-        );
+             until [ -f daemon.pid ]; do sleep 0.01; done; {then}"
+        ));
         spec.working_directory = directory.path().to_owned();
-        let outcome = run(&spec).await;
-        assert_eq!(outcome.exit, ShellExit::Code(0));
+        spec.timeout = timeout;
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        let pid_file = directory.path().join("daemon.pid");
+        let on_line = move |_: String| {};
+        let watcher = async {
+            if cancel_after_start {
+                // Polls a file (no event to wait on), with a hard bound.
+                let started = async {
+                    while !pid_file.exists() {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                };
+                tokio::time::timeout(Duration::from_secs(20), started).await.expect("the daemon started");
+                trigger.cancel();
+            }
+        };
+        let (outcome, ()) = tokio::join!(run_shell(&spec, &cancel, &on_line), watcher);
         let pid: i32 = std::fs::read_to_string(directory.path().join("daemon.pid")).unwrap().trim().parse().unwrap();
         let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'));
-        assert!(!alive, "daemon {pid} outlived its step");
+        (outcome.unwrap().exit, alive)
+    }
+
+    #[tokio::test]
+    async fn a_daemon_started_by_the_step_dies_when_the_step_ends_however_it_ends() {
+        assert_eq!(daemon_after("true", None, false).await, (ShellExit::Code(0), false), "completion");
+        let timeout = Duration::from_millis(300);
+        assert_eq!(daemon_after("sleep 60", Some(timeout), false).await, (ShellExit::TimedOut(timeout), false));
+        assert_eq!(daemon_after("sleep 60", None, true).await, (ShellExit::Cancelled, false), "cancel");
     }
 
     #[tokio::test]
