@@ -140,6 +140,10 @@ impl Driver {
         }
         self.skip_initially_blocked();
         loop {
+            // A cancel that came while a commit was being retried is seen before anything starts.
+            if self.stop.is_none() && self.run_cancel.is_cancelled() {
+                self.begin_stop(self.requested_stop());
+            }
             self.start_ready_subtasks();
             self.flush().await;
             if self.tasks.is_empty() {
