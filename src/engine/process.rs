@@ -112,6 +112,9 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.signal(Signal::SIGKILL);
+        if let Some(group) = self.group {
+            tell_watchdog('-', group);
+        }
     }
 }
 
@@ -121,25 +124,40 @@ enum Stream {
     Stderr,
 }
 
-/// Kills every process carrying this server's marker once the server is gone: it blocks reading
-/// a pipe only the server holds, which closes however the server ends (even `kill -9`).
-const WATCHDOG_SCRIPT: &str = r#"read -r _
+/// Kills, once the server is gone, every process group of a step still running and every
+/// process carrying this server's marker. It reads `+pgid` / `-pgid` lines (a step's group
+/// started / ended) from a pipe only the server holds; the pipe closes however the server ends,
+/// even `kill -9`. Groups cover children that cleared their environment; markers cover daemons
+/// that left the group.
+const WATCHDOG_SCRIPT: &str = r#"groups=" "
+while read -r line; do
+  case "$line" in
+    +*) groups="$groups${line#+} " ;;
+    -*) groups=$(printf '%s' "$groups" | sed "s/ ${line#-} / /") ;;
+  esac
+done
+for group in $groups; do kill -9 "-$group" 2>/dev/null; done
 for round in 1 2 3; do
   for dir in /proc/[0-9]*; do
     pid=${dir#/proc/}
     [ "$pid" = "$$" ] && continue
-    if tr '\0' '\n' < "$dir/environ" 2>/dev/null | grep -qxF "$1"; then kill -9 "$pid" 2>/dev/null; fi
+    if tr '\0' '\n' 2>/dev/null < "$dir/environ" | grep -qxF "$1"; then kill -9 "$pid" 2>/dev/null; fi
   done
 done"#;
 
 /// The marker (`NAME=value`) every step of this server carries, for the watchdog.
 static SERVER_MARKER: LazyLock<String> = LazyLock::new(|| format!("{}:{}", std::process::id(), attempt_marker()));
 
-/// The watchdog's pipe, held open for the life of the server (never written).
-static WATCHDOG: LazyLock<Mutex<Option<Child>>> = LazyLock::new(|| Mutex::new(start_watchdog()));
+/// The watchdog and the write end of its pipe, held for the life of the server.
+struct Watchdog {
+    _process: Child,
+    pipe: std::fs::File,
+}
+
+static WATCHDOG: LazyLock<Mutex<Option<Watchdog>>> = LazyLock::new(|| Mutex::new(start_watchdog()));
 
 #[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
-fn start_watchdog() -> Option<Child> {
+fn start_watchdog() -> Option<Watchdog> {
     let marker = format!("{}={}", reaper::SERVER_MARKER, *SERVER_MARKER);
     let spawned = tokio::process::Command::new("sh")
         .args(["-c", WATCHDOG_SCRIPT, "codelab-watchdog", &marker])
@@ -147,12 +165,29 @@ fn start_watchdog() -> Option<Child> {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn();
+        .spawn()
+        .and_then(|mut process| {
+            let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
+            let pipe = std::fs::File::from(stdin.into_owned_fd()?);
+            Ok(Watchdog { _process: process, pipe })
+        });
     match spawned {
-        Ok(child) => Some(child),
+        Ok(watchdog) => Some(watchdog),
         Err(error) => {
             tracing::warn!(%error, "cannot start the watchdog; steps may outlive a killed server");
             None
+        }
+    }
+}
+
+/// Tells the watchdog that a step's group started (`+`) or ended (`-`).
+fn tell_watchdog(sign: char, group: Pid) {
+    use std::io::Write;
+    let mut watchdog = WATCHDOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(watchdog) = watchdog.as_mut() {
+        // A short line to a pipe the watchdog keeps reading: it does not block.
+        if let Err(error) = writeln!(watchdog.pipe, "{sign}{group}") {
+            tracing::warn!(%error, "cannot reach the watchdog");
         }
     }
 }
@@ -171,12 +206,12 @@ pub async fn run_shell(
     on_line: &(dyn Fn(String) + Send + Sync),
 ) -> Result<ShellOutcome, ProcessError> {
     reaper::become_subreaper();
-    if WATCHDOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_none() {
-        tracing::debug!("no watchdog");
-    }
     let marker = attempt_marker();
     let mut child = spawn_shell(spec, &marker)?;
     let group = child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw);
+    if let Some(group) = group {
+        tell_watchdog('+', group);
+    }
     let guard = GroupGuard { group };
     let (line_sender, mut lines) = mpsc::channel(LINES_IN_FLIGHT);
     let mut readers = Vec::new();

@@ -31,14 +31,17 @@ fn a_killed_server_leaves_no_step_running_and_retry_runs_the_step_once() {
     let dir = workspace();
     let (mut server, _) = TestServer::start(quiet_setup(dir.path()));
     let command = "if [ -f go ]; then echo resumed >> runs.log; exit 0; fi; echo started >> runs.log; \
-                   echo $$ > leader.pid; sleep 300 & echo $! > child.pid; wait";
+                   echo $$ > leader.pid; sleep 300 & echo $! > child.pid; \
+                   env -i \"$(command -v sleep)\" 300 & echo $! > clean.pid; wait";
     let (plan_id, _run_id) =
         create_and_execute(&mut server, "one long step", vec![shell("a", command, &[])], json!({}));
     let leader = read_pid_file(&dir.path().join("leader.pid"));
     let child = read_pid_file(&dir.path().join("child.pid"));
+    let clean = read_pid_file(&dir.path().join("clean.pid"));
     server.kill_hard();
     eventually("the step's shell is gone", GONE_TIMEOUT, || process_is_gone(leader));
     eventually("the step's background child is gone", GONE_TIMEOUT, || process_is_gone(child));
+    eventually("the child with a cleared environment is gone", GONE_TIMEOUT, || process_is_gone(clean));
 
     std::fs::write(dir.path().join("go"), "").unwrap();
     let (mut again, _) = TestServer::start(quiet_setup(dir.path()));
