@@ -87,3 +87,19 @@ fn the_api_key_variable_never_reaches_a_step() {
     server.discard(|message| message.get("method").is_some() || message.get("serverRequest").is_some());
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn a_long_output_is_stored_with_its_real_end_and_an_exact_dropped_count() {
+    let dir = workspace();
+    let (mut server, _) = TestServer::start(quiet_setup(dir.path()));
+    let (result, status) = run_one_step(&mut server, "seq 1 2000000; echo THE-END");
+    assert_eq!(status, "completed");
+    assert!(result.starts_with("1\n2\n3\n"), "{}", &result[..40]);
+    assert!(result.ends_with("1999999\n2000000\nTHE-END\n"), "{}", &result[result.len() - 60..]);
+    let marker = result.lines().find(|line| line.starts_with("[... ")).expect("a drop marker");
+    let dropped: usize = marker[5..].split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(result.lines().count() - 1 + dropped, 2_000_001, "{marker}");
+    assert!(result.len() < 70 * 1024, "{} bytes stored", result.len());
+    server.discard(|message| message.get("method").is_some() || message.get("serverRequest").is_some());
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
