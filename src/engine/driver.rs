@@ -10,23 +10,20 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
+use super::commit::commit_with_retry;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig, RunStopper};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
-use crate::store::{PlanEvent, PlanHeader, PlanRepository, StoreError, WriteOp};
-
-/// First wait before a failed commit is tried again; it doubles up to [`COMMIT_RETRY_CAP`].
-const COMMIT_RETRY_FIRST: Duration = Duration::from_millis(50);
-const COMMIT_RETRY_CAP: Duration = Duration::from_secs(2);
+use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 
 /// Why the run stopped launching work before the queue drained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +78,8 @@ pub(super) struct Driver {
     shared_progress: SharedProgress,
     batch: Batch,
     stop: Option<StopReason>,
+    /// Whether the person was told that progress cannot be recorded (once per run).
+    told_storage_trouble: bool,
     run_started: Instant,
     /// Why the plan's dependencies cannot be scheduled (then nothing runs).
     graph_problem: Option<String>,
@@ -121,6 +120,7 @@ impl Driver {
             shared_progress: Arc::new(Mutex::new(progress)),
             batch: Batch { is_dirty: vec![false; size], ..Batch::default() },
             stop: None,
+            told_storage_trouble: false,
             run_started: Instant::now(),
         }
     }
@@ -501,56 +501,40 @@ impl Driver {
         }
     }
 
-    /// Commits `ops`. A failure the database may recover from (disk full, I/O, locked) is
-    /// retried with backoff until it succeeds — the person is told once, and the run's processes
-    /// keep going (a cancel still reaches them through their tokens). Any other failure stops the
-    /// run (it ends `failed`) and returns false.
+    /// Commits `ops`, retrying what the database may recover from (disk full, I/O, locked) until
+    /// it lands — the person is told once per run, and the run's processes keep going (a cancel
+    /// still reaches them through their tokens). Any other failure stops the run (it ends
+    /// `failed`) and returns false.
     async fn commit(&mut self, ops: Vec<WriteOp>) -> bool {
         if ops.is_empty() {
             return true;
         }
-        let mut ops = ops;
-        let mut delay = COMMIT_RETRY_FIRST;
-        for failures in 0_u64.. {
-            let attempt = self.repository.call(move |store| Ok(store.commit(&ops).map_err(|error| (error, ops)))).await;
-            let error = match attempt {
-                Ok(Ok(())) => {
-                    if failures > 0 {
-                        tracing::warn!(plan = %self.plan.id, failures, "run progress recorded after failed commits");
-                    }
-                    return true;
-                }
-                Ok(Err((error @ StoreError::Sqlite { .. }, returned))) => {
-                    ops = returned;
-                    error
-                }
-                Ok(Err((error, _))) | Err(error) => {
-                    tracing::error!(plan = %self.plan.id, %error, "cannot record run progress");
-                    if !matches!(self.stop, Some(StopReason::Storage { .. })) {
-                        self.begin_stop(StopReason::Storage { error: error.to_string() });
-                    }
-                    return false;
-                }
-            };
+        let (events, plan_id, run_id, progress) =
+            (self.events.clone(), self.plan.id.clone(), self.run_id(), self.progress);
+        let mut told = self.told_storage_trouble;
+        let committed = commit_with_retry(&self.repository, ops, |error, failures| {
             if failures == 0 {
-                tracing::error!(plan = %self.plan.id, %error, "cannot record run progress; retrying until it succeeds");
-                self.send_now(RunEventKind::StorageRetrying { error: error.to_string() });
+                tracing::error!(plan = %plan_id, %error, "cannot record run progress; retrying until it succeeds");
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(COMMIT_RETRY_CAP);
+            if !told {
+                told = true;
+                let kind = RunEventKind::StorageRetrying { error: error.to_string() };
+                let (plan_id, run_id) = (plan_id.clone(), run_id.clone());
+                events.send(RunEvent { plan_id, run_id, at: Self::now(), progress, kind });
+            }
+        })
+        .await;
+        self.told_storage_trouble = told;
+        match committed {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(plan = %self.plan.id, %error, "cannot record run progress");
+                if !matches!(self.stop, Some(StopReason::Storage { .. })) {
+                    self.begin_stop(StopReason::Storage { error: error.to_string() });
+                }
+                false
+            }
         }
-        false
-    }
-
-    /// Emits an event that records nothing (a notice), at once.
-    fn send_now(&self, kind: RunEventKind) {
-        self.events.send(RunEvent {
-            plan_id: self.plan.id.clone(),
-            run_id: self.run_id(),
-            at: Self::now(),
-            progress: self.progress,
-            kind,
-        });
     }
 
     async fn finish(mut self) -> ExecutionSummary {
@@ -601,38 +585,7 @@ impl Driver {
     }
 
     fn summary(&self, duration_ms: u64) -> ExecutionSummary {
-        let progress = self.plan.progress();
-        let results = self
-            .plan
-            .subtasks
-            .iter()
-            .filter_map(|subtask| subtask.result.clone().map(|result| (subtask.id.clone(), result)))
-            .collect();
-        let errors = self
-            .plan
-            .subtasks
-            .iter()
-            .filter(|subtask| {
-                matches!(subtask.status, SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled)
-            })
-            .map(|subtask| (subtask.id.clone(), subtask.error.clone().unwrap_or_default()))
-            .collect();
-        let success_rate =
-            if progress.total == 0 { 0.0 } else { f64::from(progress.done) * 100.0 / f64::from(progress.total) };
-        ExecutionSummary {
-            plan_id: self.plan.id.clone(),
-            run_id: self.run_id(),
-            status: self.plan.status,
-            total: progress.total,
-            completed: progress.done,
-            failed: progress.failed,
-            skipped: progress.skipped,
-            cancelled: progress.cancelled,
-            results,
-            errors,
-            duration_ms,
-            success_rate,
-            critical_path_ms: self.queue.critical_path(&self.durations_ms),
-        }
+        let critical_path_ms = self.queue.critical_path(&self.durations_ms);
+        ExecutionSummary::of(&self.plan, self.run_id(), duration_ms, critical_path_ms)
     }
 }

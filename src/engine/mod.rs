@@ -13,6 +13,7 @@
 
 pub mod agent;
 mod attempt;
+mod commit;
 mod driver;
 pub mod events;
 mod output;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId};
+use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, SubtaskStatus};
 use crate::store::PlanRepository;
 
 pub use agent::{
@@ -121,6 +122,43 @@ impl RunStopper {
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
         self.cancel.cancel();
+    }
+}
+
+impl ExecutionSummary {
+    /// The summary of `plan` as the run left it.
+    fn of(plan: &Plan, run_id: RunId, duration_ms: u64, critical_path_ms: u64) -> Self {
+        let progress = plan.progress();
+        let results = plan
+            .subtasks
+            .iter()
+            .filter_map(|subtask| subtask.result.clone().map(|result| (subtask.id.clone(), result)))
+            .collect();
+        let errors = plan
+            .subtasks
+            .iter()
+            .filter(|subtask| {
+                matches!(subtask.status, SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled)
+            })
+            .map(|subtask| (subtask.id.clone(), subtask.error.clone().unwrap_or_default()))
+            .collect();
+        let success_rate =
+            if progress.total == 0 { 0.0 } else { f64::from(progress.done) * 100.0 / f64::from(progress.total) };
+        Self {
+            plan_id: plan.id.clone(),
+            run_id,
+            status: plan.status,
+            total: progress.total,
+            completed: progress.done,
+            failed: progress.failed,
+            skipped: progress.skipped,
+            cancelled: progress.cancelled,
+            results,
+            errors,
+            duration_ms,
+            success_rate,
+            critical_path_ms,
+        }
     }
 }
 
