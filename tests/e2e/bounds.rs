@@ -61,6 +61,13 @@ fn long_ids_are_quoted_by_a_short_prefix_only() {
         json!({ "task": "t", "mode": "plan", "subtasks": [shell(&long_id, "true", &[]), shell("b", "true", &[&long_id])] }),
     );
     assert_refused_by_name(&error, "subtasks[0].id");
+    let unknown = server.call_err(
+        "planning/create",
+        json!({ "task": "t", "mode": "plan", "subtasks": [shell("b", "true", &[&long_id])] }),
+    );
+    assert_refused_by_name(&unknown, "subtasks[0].dependsOn[0]");
+    let retried = server.call_err("planning/retry", json!({ "planId": "01NOPE", "subtaskIds": [long_id] }));
+    assert!(retried.message.len() < 500 && retried.data.to_string().len() < 1000, "{}", &retried.message[..100]);
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
