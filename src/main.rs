@@ -1,7 +1,8 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio.
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
-//! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `info`. The process ends with
+//! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `warn` (editors file every stderr line as an
+//! error, so a healthy server is quiet). The process ends with
 //! `std::process::exit`: 0 after `shutdown` + `exit`, 1 after `exit` alone or end of input.
 
 use std::path::PathBuf;
@@ -17,10 +18,11 @@ struct Arguments {
     /// Serve the Language Server Protocol on stdin/stdout (the default).
     #[arg(long)]
     stdio: bool,
-    /// Write logs to this file instead of stderr.
+    /// Write logs to this file instead of stderr (appended; missing folders are created).
     #[arg(long, value_name = "PATH")]
     log_file: Option<PathBuf>,
-    /// Use this database file (overrides the `database` setting).
+    /// Use this database file, anywhere (overrides the `database` setting, which is confined to
+    /// the workspace; missing folders are created).
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
 }
@@ -28,12 +30,17 @@ struct Arguments {
 fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
     let filter = std::env::var("CODELAB_PLANNER_LOG")
         .ok()
-        .or_else(|| std::env::var("RUST_LOG").ok())
+        .filter(|directives| !directives.trim().is_empty())
+        .or_else(|| std::env::var("RUST_LOG").ok().filter(|directives| !directives.trim().is_empty()))
         .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        .unwrap_or_else(|| EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match log_file {
         Some(path) => {
+            if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder)
+                    .map_err(|cause| anyhow::anyhow!("cannot create folder {}: {cause}", folder.display()))?;
+            }
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

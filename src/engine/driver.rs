@@ -1,7 +1,8 @@
 //! The run loop: the single owner of a run's state. It drives the pure [`ReadyQueue`], starts a
 //! subtask the moment it is ready and a slot is free, applies every transition to the in-memory
 //! plan through the model's guards, commits each batch of transitions to the store in one
-//! transaction, and only then emits their events. It always ends with exactly one `PlanFinished`.
+//! transaction, and only then emits their events (a failed commit is retried with backoff; its
+//! events wait for it). It always ends with exactly one `PlanFinished`.
 //!
 //! It does not spawn processes (agents do, through `process`) and does not decide whether the
 //! plan may run (the caller claimed it).
@@ -9,6 +10,7 @@
 mod waiting;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
+use super::commit::commit_with_retry;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::manual::{CompleteError, RunControl};
 use super::queue::ReadyQueue;
-use super::{ExecutionSummary, RunConfig};
+use super::{ExecutionSummary, RunConfig, RunStopper};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
@@ -30,23 +33,23 @@ use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum StopReason {
     UserCancel,
+    /// The server is going away unasked: stop processes, leave the plan `interrupted`.
+    Interrupted,
     FailFast {
         failed: String,
     },
     Storage {
         error: String,
     },
-    /// The server is shutting down: waiting steps stay `waiting`, the plan becomes `interrupted`.
-    Shutdown,
 }
 
 impl StopReason {
     fn cancel_reason(&self) -> String {
         match self {
             Self::UserCancel => "cancelled".to_owned(),
+            Self::Interrupted => "interrupted: the server stopped".to_owned(),
             Self::FailFast { failed } => format!("cancelled: subtask \"{failed}\" failed (failFast)"),
             Self::Storage { error } => format!("cancelled: storage error: {error}"),
-            Self::Shutdown => "cancelled: the server shut down".to_owned(),
         }
     }
 }
@@ -70,6 +73,7 @@ pub(super) struct Driver {
     config: RunConfig,
     events: Arc<EventSender>,
     run_cancel: CancellationToken,
+    interrupted: Arc<AtomicBool>,
     queue: ReadyQueue,
     tasks: JoinSet<TaskReport>,
     task_nodes: HashMap<tokio::task::Id, usize>,
@@ -80,10 +84,12 @@ pub(super) struct Driver {
     shared_progress: SharedProgress,
     batch: Batch,
     stop: Option<StopReason>,
+    /// Whether the person was told that progress cannot be recorded (once per run).
+    told_storage_trouble: bool,
     run_started: Instant,
     /// Why the plan's dependencies cannot be scheduled (then nothing runs).
     graph_problem: Option<String>,
-    /// Completions of waiting steps and the shutdown mark, from the orchestrator.
+    /// Completions of waiting steps, from the orchestrator.
     controls: mpsc::UnboundedReceiver<RunControl>,
     /// Nodes parked in `waiting` until a person completes them.
     waiting: BTreeSet<usize>,
@@ -95,7 +101,7 @@ impl Driver {
         plan: Plan,
         config: RunConfig,
         events: EventSender,
-        run_cancel: CancellationToken,
+        stopper: RunStopper,
         controls: mpsc::UnboundedReceiver<RunControl>,
     ) -> Self {
         let size = plan.subtasks.len();
@@ -114,7 +120,8 @@ impl Driver {
             plan,
             config,
             events: Arc::new(events),
-            run_cancel,
+            run_cancel: stopper.cancel,
+            interrupted: stopper.interrupted,
             tasks: JoinSet::new(),
             task_nodes: HashMap::new(),
             attempt_tokens: HashMap::new(),
@@ -124,6 +131,7 @@ impl Driver {
             shared_progress: Arc::new(Mutex::new(progress)),
             batch: Batch { is_dirty: vec![false; size], ..Batch::default() },
             stop: None,
+            told_storage_trouble: false,
             run_started: Instant::now(),
             controls,
             waiting: BTreeSet::new(),
@@ -145,10 +153,14 @@ impl Driver {
         }
         self.skip_initially_blocked();
         loop {
+            // A cancel that came while a commit was being retried is seen before anything starts.
+            if self.stop.is_none() && self.run_cancel.is_cancelled() {
+                self.begin_stop(self.requested_stop());
+            }
             self.start_ready_subtasks();
             self.flush().await;
             if self.tasks.is_empty() && self.waiting.is_empty() {
-                if self.queue.is_drained() {
+                if self.queue.is_drained() || self.stop == Some(StopReason::Interrupted) {
                     break;
                 }
                 self.give_up_on_unreachable();
@@ -156,7 +168,7 @@ impl Driver {
             }
             tokio::select! {
                 biased;
-                () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(StopReason::UserCancel),
+                () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(self.requested_stop()),
                 Some(control) = self.controls.recv() => self.on_control(control),
                 Some(joined) = self.tasks.join_next_with_id() => {
                     self.on_joined(joined);
@@ -167,6 +179,11 @@ impl Driver {
             }
         }
         self.finish().await
+    }
+
+    /// Why the run token fired: the person cancelled, or the server is going away.
+    fn requested_stop(&self) -> StopReason {
+        if self.interrupted.load(Ordering::SeqCst) { StopReason::Interrupted } else { StopReason::UserCancel }
     }
 
     fn now() -> Timestamp {
@@ -262,7 +279,7 @@ impl Driver {
 
     fn on_joined(&mut self, joined: Result<(tokio::task::Id, TaskReport), JoinError>) {
         if self.run_cancel.is_cancelled() && self.stop.is_none() {
-            self.begin_stop(StopReason::UserCancel);
+            self.begin_stop(self.requested_stop());
         }
         match joined {
             Ok((id, report)) => {
@@ -289,6 +306,8 @@ impl Driver {
         let stopped_by_us = self.stop.is_some() && token.is_some_and(|token| token.is_cancelled());
         match outcome {
             Ok(outcome) => self.complete(node, outcome.result),
+            // Left `running`: `finish` puts it back to `pending` with the plan `interrupted`.
+            Err(_) if stopped_by_us && self.stop == Some(StopReason::Interrupted) => {}
             Err(_) if stopped_by_us => self.cancel_running(node),
             Err(AgentError::Failed { message, output }) => {
                 let subtask = &self.plan.subtasks[node];
@@ -331,6 +350,9 @@ impl Driver {
 
     fn on_backoff_over(&mut self, node: usize, cancelled: bool) {
         self.attempt_tokens.remove(&node);
+        if self.stop == Some(StopReason::Interrupted) {
+            return;
+        }
         if cancelled || self.stop.is_some() {
             self.cancel_running(node);
             return;
@@ -380,11 +402,16 @@ impl Driver {
     /// Stops launching, cancels every running attempt (SIGTERM, then SIGKILL) and every pending
     /// subtask. Running ones are marked cancelled as their attempts return.
     fn begin_stop(&mut self, reason: StopReason) {
-        let reason = self.shutdown_if_announced(reason);
         let cancel_reason = reason.cancel_reason();
+        let interrupted = reason == StopReason::Interrupted;
         self.stop = Some(reason);
         for token in self.attempt_tokens.values() {
             token.cancel();
+        }
+        if interrupted {
+            // Pending subtasks stay pending and waiting ones waiting: the plan is resumed later.
+            self.release_waiting();
+            return;
         }
         for node in self.queue.cancel_pending() {
             if let Err(error) = self.plan.subtasks[node].cancel(Self::now(), cancel_reason.clone()) {
@@ -393,9 +420,7 @@ impl Driver {
             }
             self.record_finished(node, SubtaskStatus::Pending);
         }
-        if self.stop != Some(StopReason::Shutdown) {
-            self.cancel_waiting(&cancel_reason);
-        }
+        self.cancel_waiting(&cancel_reason);
     }
 
     fn record_finished(&mut self, node: usize, from: SubtaskStatus) {
@@ -489,26 +514,46 @@ impl Driver {
             let _ = reply.send(answer);
         }
         *self.shared_progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = self.progress;
-        for event in batch.run_events {
-            self.events.send(event);
-        }
         if committed {
+            for event in batch.run_events {
+                self.events.send(event);
+            }
             for node in batch.launches {
                 self.spawn_attempt(node);
             }
         } else {
+            // Never emitted: the client is told only what the database holds.
             for node in batch.launches {
                 self.cancel_running(node);
             }
         }
     }
 
-    /// Commits `ops`; on a storage error logs it and stops the run (it will end `failed`).
+    /// Commits `ops`, retrying what the database may recover from (disk full, I/O, locked) until
+    /// it lands — the person is told once per run, and the run's processes keep going (a cancel
+    /// still reaches them through their tokens). Any other failure stops the run (it ends
+    /// `failed`) and returns false.
     async fn commit(&mut self, ops: Vec<WriteOp>) -> bool {
         if ops.is_empty() {
             return true;
         }
-        match self.repository.commit(ops).await {
+        let (events, plan_id, run_id, progress) =
+            (self.events.clone(), self.plan.id.clone(), self.run_id(), self.progress);
+        let mut told = self.told_storage_trouble;
+        let committed = commit_with_retry(&self.repository, ops, |error, failures| {
+            if failures == 0 {
+                tracing::error!(plan = %plan_id, %error, "cannot record run progress; retrying until it succeeds");
+            }
+            if !told {
+                told = true;
+                let kind = RunEventKind::StorageRetrying { error: error.to_string() };
+                let (plan_id, run_id) = (plan_id.clone(), run_id.clone());
+                events.send(RunEvent { plan_id, run_id, at: Self::now(), progress, kind });
+            }
+        })
+        .await;
+        self.told_storage_trouble = told;
+        match committed {
             Ok(()) => true,
             Err(error) => {
                 tracing::error!(plan = %self.plan.id, %error, "cannot record run progress");
@@ -522,33 +567,16 @@ impl Driver {
 
     async fn finish(mut self) -> ExecutionSummary {
         self.flush().await;
-        let user_cancelled = self.stop == Some(StopReason::UserCancel);
         let now = Self::now();
         let from = self.plan.status;
-        let status = if self.stop == Some(StopReason::Shutdown) && from == PlanStatus::Running {
-            self.plan.interrupt(now);
-            self.plan.status
-        } else {
-            match self.plan.finish_run(now, user_cancelled) {
-                Ok(status) => status,
-                Err(error) => {
-                    tracing::error!(%error, "cannot finish the run");
-                    self.plan.status
-                }
-            }
-        };
-        if let Some(StopReason::Storage { error }) = &self.stop {
-            self.plan.error = Some(format!("storage error: {error}"));
-        }
+        let (status, mut ops) = self.close_plan(now);
         let duration_ms = u64::try_from(self.run_started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let header = PlanHeader::of(&self.plan);
         self.push_plan_event("runFinished", None, None, Some(status.as_str().to_owned()), self.plan.error.clone());
-        let mut ops = vec![WriteOp::UpdateHeader(header)];
+        ops.push(WriteOp::UpdateHeader(header));
         ops.extend(std::mem::take(&mut self.batch.plan_events).into_iter().map(WriteOp::AppendEvent));
-        if from == PlanStatus::Running {
-            if let Err(error) = self.repository.commit(ops).await {
-                tracing::error!(plan = %self.plan.id, %error, "cannot record the end of the run");
-            }
+        if from == PlanStatus::Running && !self.commit(ops).await {
+            tracing::error!(plan = %self.plan.id, "cannot record the end of the run");
         }
         self.batch.run_events.clear();
         self.push_run_event(RunEventKind::PlanFinished { status, duration_ms });
@@ -558,39 +586,34 @@ impl Driver {
         self.summary(duration_ms)
     }
 
-    fn summary(&self, duration_ms: u64) -> ExecutionSummary {
-        let progress = self.plan.progress();
-        let results = self
-            .plan
-            .subtasks
-            .iter()
-            .filter_map(|subtask| subtask.result.clone().map(|result| (subtask.id.clone(), result)))
-            .collect();
-        let errors = self
-            .plan
-            .subtasks
-            .iter()
-            .filter(|subtask| {
-                matches!(subtask.status, SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled)
-            })
-            .map(|subtask| (subtask.id.clone(), subtask.error.clone().unwrap_or_default()))
-            .collect();
-        let success_rate =
-            if progress.total == 0 { 0.0 } else { f64::from(progress.done) * 100.0 / f64::from(progress.total) };
-        ExecutionSummary {
-            plan_id: self.plan.id.clone(),
-            run_id: self.run_id(),
-            status: self.plan.status,
-            total: progress.total,
-            completed: progress.done,
-            failed: progress.failed,
-            skipped: progress.skipped,
-            cancelled: progress.cancelled,
-            results,
-            errors,
-            duration_ms,
-            success_rate,
-            critical_path_ms: self.queue.critical_path(&self.durations_ms),
+    /// The plan's final status in memory, with the subtask writes it needs: `interrupted` (its
+    /// running subtasks back to `pending`) when the server is going away, else the run's outcome.
+    fn close_plan(&mut self, now: Timestamp) -> (PlanStatus, Vec<WriteOp>) {
+        if self.stop == Some(StopReason::Interrupted) && self.plan.status == PlanStatus::Running {
+            let reset = self.plan.interrupt(now);
+            let subtasks = self.plan.subtasks.iter().filter(|subtask| reset.contains(&subtask.id)).cloned().collect();
+            self.progress = self.plan.progress();
+            return (
+                PlanStatus::Interrupted,
+                vec![WriteOp::UpdateSubtasks { plan_id: self.plan.id.clone(), subtasks }],
+            );
         }
+        let user_cancelled = self.stop == Some(StopReason::UserCancel);
+        let status = match self.plan.finish_run(now, user_cancelled) {
+            Ok(status) => status,
+            Err(error) => {
+                tracing::error!(%error, "cannot finish the run");
+                self.plan.status
+            }
+        };
+        if let Some(StopReason::Storage { error }) = &self.stop {
+            self.plan.error = Some(format!("storage error: {error}"));
+        }
+        (status, Vec::new())
+    }
+
+    fn summary(&self, duration_ms: u64) -> ExecutionSummary {
+        let critical_path_ms = self.queue.critical_path(&self.durations_ms);
+        ExecutionSummary::of(&self.plan, self.run_id(), duration_ms, critical_path_ms)
     }
 }

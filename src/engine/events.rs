@@ -56,6 +56,11 @@ pub enum RunEventKind {
         error: Option<String>,
         duration_ms: u64,
     },
+    /// A notice, not a transition: the run's progress cannot be recorded right now (disk full,
+    /// I/O error, database locked) and is being retried. Sent once per run.
+    StorageRetrying {
+        error: String,
+    },
     /// Exactly one per run, always last.
     PlanFinished {
         status: PlanStatus,

@@ -1,5 +1,4 @@
-//! Steps a person does: how a live run is told that a `waiting` step was completed (or that the
-//! server is shutting down), and the message that tells the person what to do.
+//! Steps a person does: how a live run is told that a `waiting` step was completed, and the message that tells the person what to do.
 //!
 //! A waiting step is not an attempt task: the driver parks it (no slot, no process) and applies
 //! the person's answer when it arrives on the run's control channel. This module holds the
@@ -35,9 +34,6 @@ pub enum CompleteError {
 /// What the orchestrator can tell a live run besides cancel.
 pub(crate) enum RunControl {
     Complete(Completion, oneshot::Sender<Result<(), CompleteError>>),
-    /// The server is shutting down: running steps are cancelled, waiting steps stay `waiting`
-    /// and the plan becomes `interrupted` (resumable). Sent before the run's token is cancelled.
-    Shutdown,
 }
 
 /// The orchestrator's end of a run's control channel. Cheap to clone.
@@ -57,11 +53,6 @@ impl RunControls {
         let (reply, answer) = oneshot::channel();
         self.sender.send(RunControl::Complete(completion, reply)).map_err(|_| CompleteError::RunStopping)?;
         answer.await.map_err(|_| CompleteError::RunStopping)?
-    }
-
-    /// Marks the coming cancellation as a shutdown (call before cancelling the run).
-    pub fn shutdown(&self) {
-        let _ = self.sender.send(RunControl::Shutdown);
     }
 }
 

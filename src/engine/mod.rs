@@ -13,20 +13,25 @@
 
 pub mod agent;
 mod attempt;
+mod commit;
 mod driver;
 pub mod events;
 pub mod manual;
+mod output;
 pub mod process;
 pub mod queue;
+pub mod reaper;
 mod shell;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId};
+use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, SubtaskStatus};
 use crate::store::PlanRepository;
 
 pub use agent::{
@@ -99,13 +104,74 @@ pub struct ExecutionSummary {
     pub critical_path_ms: u64,
 }
 
+/// Stops a run in one of two ways; cheap to clone.
+#[derive(Clone)]
+pub struct RunStopper {
+    cancel: CancellationToken,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl RunStopper {
+    /// The person asked: running process groups get SIGTERM, then SIGKILL after the grace; the
+    /// plan ends `cancelled`.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// The server is going away without being asked to (end of input, `exit` without
+    /// `shutdown`, a broken stream): processes are stopped the same way, but the plan ends
+    /// `interrupted` with its unfinished subtasks `pending`, so `planning/retry` resumes it.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.cancel.cancel();
+    }
+}
+
+impl ExecutionSummary {
+    /// The summary of `plan` as the run left it.
+    fn of(plan: &Plan, run_id: RunId, duration_ms: u64, critical_path_ms: u64) -> Self {
+        let progress = plan.progress();
+        let results = plan
+            .subtasks
+            .iter()
+            .filter_map(|subtask| subtask.result.clone().map(|result| (subtask.id.clone(), result)))
+            .collect();
+        let errors = plan
+            .subtasks
+            .iter()
+            .filter(|subtask| {
+                matches!(subtask.status, SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled)
+            })
+            .map(|subtask| (subtask.id.clone(), subtask.error.clone().unwrap_or_default()))
+            .collect();
+        let success_rate =
+            if progress.total == 0 { 0.0 } else { f64::from(progress.done) * 100.0 / f64::from(progress.total) };
+        Self {
+            plan_id: plan.id.clone(),
+            run_id,
+            status: plan.status,
+            total: progress.total,
+            completed: progress.done,
+            failed: progress.failed,
+            skipped: progress.skipped,
+            cancelled: progress.cancelled,
+            results,
+            errors,
+            duration_ms,
+            success_rate,
+            critical_path_ms,
+        }
+    }
+}
+
 /// A run in progress.
 pub struct RunHandle {
     pub plan_id: PlanId,
     pub run_id: RunId,
     cancel: CancellationToken,
-    /// Completes waiting steps; marks a cancellation as a shutdown.
+    /// Completes waiting steps.
     pub controls: RunControls,
+    stopper: RunStopper,
     /// Resolves when the plan's final status is committed and `PlanFinished` emitted.
     pub finished: JoinHandle<ExecutionSummary>,
 }
@@ -119,6 +185,10 @@ impl RunHandle {
     pub fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()
     }
+
+    pub fn stopper(&self) -> RunStopper {
+        self.stopper.clone()
+    }
 }
 
 /// Starts running `plan`, which the caller has already claimed (`status == running` in the
@@ -130,9 +200,10 @@ pub fn spawn_run(repository: PlanRepository, mut plan: Plan, config: RunConfig) 
     let plan_id = plan.id.clone();
     let cancel = CancellationToken::new();
     let (controls, control_receiver) = RunControls::channel();
-    let driver = driver::Driver::new(repository, plan, config, sender, cancel.clone(), control_receiver);
+    let stopper = RunStopper { cancel: cancel.clone(), interrupted: Arc::new(AtomicBool::new(false)) };
+    let driver = driver::Driver::new(repository, plan, config, sender, stopper.clone(), control_receiver);
     let finished = tokio::spawn(driver.run());
-    (RunHandle { plan_id, run_id, cancel, controls, finished }, receiver)
+    (RunHandle { plan_id, run_id, cancel, controls, stopper, finished }, receiver)
 }
 
 #[cfg(test)]

@@ -1,27 +1,57 @@
 //! The only code in the crate that spawns child processes (enforced by `clippy.toml`).
 //!
 //! [`run_shell`] runs `sh -c <command>` in its own process group with stdin closed, streams
-//! stdout and stderr line by line, keeps a bounded tail of the output, and kills the whole group
-//! on cancel (SIGTERM, then SIGKILL after a grace), on timeout, when the shell exits (no
-//! stragglers) and when the future is dropped. It does not know about plans or the store.
+//! stdout and stderr line by line, keeps a bounded head and tail of the output (`output`), and
+//! kills the whole group on cancel (SIGTERM, then SIGKILL after a grace), on timeout, when the
+//! shell exits (no stragglers) and when the future is dropped. No process a step starts outlives
+//! the step: the group leader gets SIGKILL when the server dies (`setpriv --pdeathsig`, where
+//! util-linux is installed), and processes that left the group (`setsid`, daemons) are found by
+//! the attempt marker in their environment and killed when the step ends (`reaper`). Children
+//! never see the variables named by [`hide_env_from_children`] (API keys). It does not know about
+//! plans or the store.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Bytes of interleaved stdout+stderr kept as the result (the tail).
-pub const OUTPUT_TAIL_BYTES: usize = 64 * 1024;
+use super::output::{Line, LineSplitter, OutputCapture};
+pub use super::output::{OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES, TextTail};
+use super::reaper;
+
 /// Bytes of stderr kept for the error message (the tail).
 pub const STDERR_TAIL_BYTES: usize = 4 * 1024;
-/// How long pipes are still read after the shell exits and its group is killed.
-const PIPE_DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// After the shell exits, reading stops once the pipes have been quiet this long (a process
+/// outside the server's reach may hold them open); a steady stream is read to its end.
+const PIPE_IDLE_GRACE: Duration = Duration::from_millis(500);
+/// Lines in flight between a pipe reader and the run loop (bounds memory, not the output).
+const LINES_IN_FLIGHT: usize = 256;
+/// Bytes read from a pipe at a time.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Variables removed from every child's environment (the LLM API key's and the default one).
+static HIDDEN_ENV: LazyLock<Mutex<BTreeSet<String>>> =
+    LazyLock::new(|| Mutex::new(BTreeSet::from(["OPENAI_API_KEY".to_owned()])));
+
+/// Removes the variable `name` from the environment of every child started from now on (the
+/// variable named by `llm.apiKeyEnv`). Names are only added, never forgotten.
+pub fn hide_env_from_children(name: &str) {
+    if !name.is_empty() {
+        HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.to_owned());
+    }
+}
+
+/// `setpriv`, when installed: it gives the step's group leader a parent-death signal.
+static SETPRIV: LazyLock<Option<PathBuf>> =
+    LazyLock::new(|| ["/usr/bin/setpriv", "/bin/setpriv"].iter().map(PathBuf::from).find(|path| path.is_file()));
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -50,8 +80,8 @@ pub enum ShellExit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellOutcome {
     pub exit: ShellExit,
-    /// The last [`OUTPUT_TAIL_BYTES`] of stdout and stderr, interleaved by line, prefixed with
-    /// `[... N bytes dropped]` when longer.
+    /// The first [`OUTPUT_HEAD_BYTES`] and the last [`OUTPUT_TAIL_BYTES`] of stdout and stderr,
+    /// interleaved by line, with `[... N lines (M bytes) dropped ...]` between them when longer.
     pub output: String,
     /// The last [`STDERR_TAIL_BYTES`] of stderr.
     pub stderr_tail: String,
@@ -63,50 +93,6 @@ pub enum ProcessError {
     Spawn { directory: PathBuf, cause: std::io::Error },
     #[error("cannot wait for the shell: {0}")]
     Wait(std::io::Error),
-}
-
-/// A bounded tail of text: keeps the last `limit` bytes and counts what it dropped.
-#[derive(Debug, Clone)]
-pub struct TextTail {
-    text: String,
-    limit: usize,
-    dropped_bytes: u64,
-}
-
-impl TextTail {
-    pub fn new(limit: usize) -> Self {
-        Self { text: String::new(), limit, dropped_bytes: 0 }
-    }
-
-    pub fn push_line(&mut self, line: &str) {
-        self.text.push_str(line);
-        self.text.push('\n');
-        if self.text.len() > self.limit.saturating_mul(2) {
-            self.trim();
-        }
-    }
-
-    fn trim(&mut self) {
-        if self.text.len() <= self.limit {
-            return;
-        }
-        let mut cut = self.text.len() - self.limit;
-        while !self.text.is_char_boundary(cut) {
-            cut += 1;
-        }
-        self.text.drain(..cut);
-        self.dropped_bytes += cut as u64;
-    }
-
-    /// The kept text, with a `[... N bytes dropped]` line first when anything was dropped.
-    pub fn finish(mut self) -> String {
-        self.trim();
-        if self.dropped_bytes == 0 {
-            self.text
-        } else {
-            format!("[... {} bytes dropped]\n{}", self.dropped_bytes, self.text)
-        }
-    }
 }
 
 /// Kills the process group when dropped, unless disarmed (the group is known to be gone).
@@ -126,6 +112,9 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.signal(Signal::SIGKILL);
+        if let Some(group) = self.group {
+            tell_watchdog('-', group);
+        }
     }
 }
 
@@ -135,15 +124,96 @@ enum Stream {
     Stderr,
 }
 
+/// Kills, once the server is gone, every process group of a step still running and every
+/// process carrying this server's marker. It reads `+pgid` / `-pgid` lines (a step's group
+/// started / ended) from a pipe only the server holds; the pipe closes however the server ends,
+/// even `kill -9`. Groups cover children that cleared their environment; markers cover daemons
+/// that left the group.
+const WATCHDOG_SCRIPT: &str = r#"groups=" "
+while read -r line; do
+  case "$line" in
+    +*) groups="$groups${line#+} " ;;
+    -*) groups=$(printf '%s' "$groups" | sed "s/ ${line#-} / /") ;;
+  esac
+done
+for group in $groups; do kill -9 "-$group" 2>/dev/null; done
+for round in 1 2 3; do
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [ "$pid" = "$$" ] && continue
+    if tr '\0' '\n' 2>/dev/null < "$dir/environ" | grep -qxF "$1"; then kill -9 "$pid" 2>/dev/null; fi
+  done
+done"#;
+
+/// The marker (`NAME=value`) every step of this server carries, for the watchdog.
+static SERVER_MARKER: LazyLock<String> = LazyLock::new(|| format!("{}:{}", std::process::id(), attempt_marker()));
+
+/// The watchdog and the write end of its pipe, held for the life of the server.
+struct Watchdog {
+    _process: Child,
+    pipe: std::fs::File,
+}
+
+static WATCHDOG: LazyLock<Mutex<Option<Watchdog>>> = LazyLock::new(|| Mutex::new(start_watchdog()));
+
+#[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
+fn start_watchdog() -> Option<Watchdog> {
+    let marker = format!("{}={}", reaper::SERVER_MARKER, *SERVER_MARKER);
+    let spawned = tokio::process::Command::new("sh")
+        .args(["-c", WATCHDOG_SCRIPT, "codelab-watchdog", &marker])
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut process| {
+            let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
+            let pipe = std::fs::File::from(stdin.into_owned_fd()?);
+            Ok(Watchdog { _process: process, pipe })
+        });
+    match spawned {
+        Ok(watchdog) => Some(watchdog),
+        Err(error) => {
+            tracing::warn!(%error, "cannot start the watchdog; steps may outlive a killed server");
+            None
+        }
+    }
+}
+
+/// Tells the watchdog that a step's group started (`+`) or ended (`-`).
+fn tell_watchdog(sign: char, group: Pid) {
+    use std::io::Write;
+    let mut watchdog = WATCHDOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(watchdog) = watchdog.as_mut() {
+        // A short line to a pipe the watchdog keeps reading: it does not block.
+        if let Err(error) = writeln!(watchdog.pipe, "{sign}{group}") {
+            tracing::warn!(%error, "cannot reach the watchdog");
+        }
+    }
+}
+
+/// A unique marker for one attempt's processes.
+fn attempt_marker() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
 /// Runs `spec.command` with `sh -c`; `on_line` gets every output line as it arrives.
 pub async fn run_shell(
     spec: &ShellCommand,
     cancel: &CancellationToken,
     on_line: &(dyn Fn(String) + Send + Sync),
 ) -> Result<ShellOutcome, ProcessError> {
-    let mut child = spawn_shell(spec)?;
-    let guard = GroupGuard { group: child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw) };
-    let (line_sender, mut lines) = mpsc::unbounded_channel();
+    reaper::become_subreaper();
+    let marker = attempt_marker();
+    let mut child = spawn_shell(spec, &marker)?;
+    let group = child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw);
+    if let Some(group) = group {
+        tell_watchdog('+', group);
+    }
+    let guard = GroupGuard { group };
+    let (line_sender, mut lines) = mpsc::channel(LINES_IN_FLIGHT);
     let mut readers = Vec::new();
     if let Some(stdout) = child.stdout.take() {
         readers.push(tokio::spawn(forward_lines(stdout, Stream::Stdout, line_sender.clone())));
@@ -153,14 +223,14 @@ pub async fn run_shell(
     }
     drop(line_sender);
 
-    let mut output = TextTail::new(OUTPUT_TAIL_BYTES);
+    let mut output = OutputCapture::new();
     let mut stderr_tail = TextTail::new(STDERR_TAIL_BYTES);
-    let mut record = |stream: Stream, line: String| {
-        output.push_line(&line);
+    let mut record = |stream: Stream, line: Line| {
         if stream == Stream::Stderr {
-            stderr_tail.push_line(&line);
+            stderr_tail.push_line(&line.text);
         }
-        on_line(line);
+        on_line(line.text.clone());
+        output.push(line);
     };
     let deadline = async {
         match spec.timeout {
@@ -188,23 +258,39 @@ pub async fn run_shell(
             },
         }
     };
-    // No stragglers: background children of the shell die with it and release the pipes.
+    // No stragglers: background children of the shell die with it, daemons that left the group
+    // are found by the attempt marker; then the pipes are read to their end.
     guard.signal(Signal::SIGKILL);
-    let drain = async {
-        while let Some((stream, line)) = lines.recv().await {
-            record(stream, line);
-        }
-    };
-    let _ = tokio::time::timeout(PIPE_DRAIN_GRACE, drain).await;
+    kill_escaped(marker).await;
+    while let Ok(Some((stream, line))) = tokio::time::timeout(PIPE_IDLE_GRACE, lines.recv()).await {
+        record(stream, line);
+    }
     for reader in readers {
         reader.abort();
     }
     Ok(ShellOutcome { exit, output: output.finish(), stderr_tail: stderr_tail.finish() })
 }
 
+/// Kills what carries the attempt `marker` (daemons, stragglers), off the async workers.
+async fn kill_escaped(marker: String) {
+    let killing = tokio::task::spawn_blocking(move || {
+        reaper::kill_marked(reaper::ATTEMPT_MARKER, &marker);
+    });
+    if let Err(error) = killing.await {
+        tracing::warn!(%error, "the search for escaped processes failed");
+    }
+}
+
 #[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
-fn spawn_shell(spec: &ShellCommand) -> Result<Child, ProcessError> {
-    let mut command = tokio::process::Command::new("sh");
+fn spawn_shell(spec: &ShellCommand, marker: &str) -> Result<Child, ProcessError> {
+    let mut command = match SETPRIV.as_deref() {
+        Some(setpriv) => {
+            let mut command = tokio::process::Command::new(setpriv);
+            command.args(["--pdeathsig", "KILL", "--", "sh"]);
+            command
+        }
+        None => tokio::process::Command::new("sh"),
+    };
     command
         .arg("-c")
         .arg(&spec.command)
@@ -214,10 +300,19 @@ fn spawn_shell(spec: &ShellCommand) -> Result<Child, ProcessError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    for name in HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+        command.env_remove(name);
+    }
     for (name, value) in &spec.extra_env {
         command.env(name, value);
     }
-    command.spawn().map_err(|cause| ProcessError::Spawn { directory: spec.working_directory.clone(), cause })
+    command.env(reaper::ATTEMPT_MARKER, marker);
+    command.env(reaper::SERVER_MARKER, &*SERVER_MARKER);
+    command.spawn().map_err(|cause| spawn_error(&spec.working_directory, cause))
+}
+
+fn spawn_error(directory: &Path, cause: std::io::Error) -> ProcessError {
+    ProcessError::Spawn { directory: directory.to_path_buf(), cause }
 }
 
 /// SIGTERM to the group, SIGKILL if the shell is still alive after `grace`.
@@ -238,23 +333,27 @@ fn exit_of(status: std::process::ExitStatus) -> ShellExit {
     }
 }
 
-async fn forward_lines(pipe: impl AsyncRead + Unpin, stream: Stream, sender: mpsc::UnboundedSender<(Stream, String)>) {
-    let mut reader = BufReader::new(pipe);
-    let mut buffer = Vec::new();
+/// Reads `pipe` to its end in chunks, sending each line (capped) as it completes; waits when
+/// the run loop is behind, so memory stays bounded however much the child prints.
+async fn forward_lines(mut pipe: impl AsyncRead + Unpin, stream: Stream, sender: mpsc::Sender<(Stream, Line)>) {
+    let mut splitter = LineSplitter::default();
+    let mut chunk = vec![0; READ_CHUNK_BYTES];
+    let mut pending = Vec::new();
     loop {
-        buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                while buffer.last().is_some_and(|byte| *byte == b'\n' || *byte == b'\r') {
-                    buffer.pop();
-                }
-                let line = String::from_utf8_lossy(&buffer).into_owned();
-                if sender.send((stream, line)).is_err() {
-                    return;
-                }
+        let read = match pipe.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        splitter.push(&chunk[..read], &mut |line| pending.push(line));
+        for line in pending.drain(..) {
+            if sender.send((stream, line)).await.is_err() {
+                return;
             }
         }
+    }
+    splitter.finish(&mut |line| pending.push(line));
+    for line in pending.drain(..) {
+        let _ = sender.send((stream, line)).await;
     }
 }
 
@@ -297,14 +396,67 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn long_output_keeps_the_tail_and_counts_dropped_bytes() {
-        let outcome = run(&shell(
-            "i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done",
-        ))
-        .await;
-        assert!(outcome.output.starts_with("[... "), "{}", &outcome.output[..40]);
-        assert!(outcome.output.ends_with("line-2999-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"));
-        assert!(outcome.output.len() < OUTPUT_TAIL_BYTES + 64);
+    async fn long_output_keeps_head_and_tail_and_the_real_last_line() {
+        let outcome = run(&shell("seq 1 2000000")).await;
+        assert!(outcome.output.starts_with("1\n2\n3\n"), "{}", &outcome.output[..40]);
+        assert!(outcome.output.ends_with("1999999\n2000000\n"), "{}", &outcome.output[outcome.output.len() - 40..]);
+        let marker = outcome.output.lines().find(|line| line.starts_with("[... ")).expect("a drop marker");
+        let dropped_lines: usize = marker[5..].split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(outcome.output.lines().count() - 1 + dropped_lines, 2_000_000, "{marker}");
+        assert!(outcome.output.len() < OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+    }
+
+    #[tokio::test]
+    async fn the_last_line_after_a_flood_and_an_endless_line_is_kept() {
+        let outcome = run(&shell("head -c 30000000 /dev/zero | tr '\\0' x; echo; echo THE-END")).await;
+        assert!(
+            outcome.output.ends_with("THE-END\n"),
+            "{}",
+            &outcome.output[outcome.output.len().saturating_sub(80)..]
+        );
+        assert!(outcome.output.contains("bytes of this line cut]"));
+        assert!(outcome.output.len() < OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+    }
+
+    /// Runs a step that starts a `setsid` daemon and then does `then`; returns how the step
+    /// ended and whether the daemon is still alive afterwards.
+    async fn daemon_after(then: &str, timeout: Option<Duration>, cancel_after_start: bool) -> (ShellExit, bool) {
+        let directory = tempfile::tempdir().unwrap();
+        let mut spec = shell(&format!(
+            "setsid sh -c 'echo $$ > daemon.tmp && mv daemon.tmp daemon.pid; exec sleep 300' >/dev/null 2>&1 </dev/null &
+             until [ -f daemon.pid ]; do sleep 0.01; done; {then}"
+        ));
+        spec.working_directory = directory.path().to_owned();
+        spec.timeout = timeout;
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        let pid_file = directory.path().join("daemon.pid");
+        let on_line = move |_: String| {};
+        let watcher = async {
+            if cancel_after_start {
+                // Polls a file (no event to wait on), with a hard bound.
+                let started = async {
+                    while !pid_file.exists() {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                };
+                tokio::time::timeout(Duration::from_secs(20), started).await.expect("the daemon started");
+                trigger.cancel();
+            }
+        };
+        let (outcome, ()) = tokio::join!(run_shell(&spec, &cancel, &on_line), watcher);
+        let pid: i32 = std::fs::read_to_string(directory.path().join("daemon.pid")).unwrap().trim().parse().unwrap();
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'));
+        (outcome.unwrap().exit, alive)
+    }
+
+    #[tokio::test]
+    async fn a_daemon_started_by_the_step_dies_when_the_step_ends_however_it_ends() {
+        assert_eq!(daemon_after("true", None, false).await, (ShellExit::Code(0), false), "completion");
+        let timeout = Duration::from_millis(300);
+        assert_eq!(daemon_after("sleep 60", Some(timeout), false).await, (ShellExit::TimedOut(timeout), false));
+        assert_eq!(daemon_after("sleep 60", None, true).await, (ShellExit::Cancelled, false), "cancel");
     }
 
     #[tokio::test]
@@ -325,14 +477,5 @@ mod tests {
         spec.timeout = Some(Duration::from_millis(100));
         let outcome = tokio::time::timeout(Duration::from_secs(20), run(&spec)).await.expect("returns");
         assert_eq!(outcome.exit, ShellExit::TimedOut(Duration::from_millis(100)));
-    }
-
-    #[test]
-    fn text_tail_cuts_on_a_char_boundary() {
-        let mut tail = TextTail::new(5);
-        tail.push_line("ééééé");
-        let text = tail.finish();
-        assert!(text.starts_with("[... "));
-        assert!(text.ends_with("é\n"));
     }
 }

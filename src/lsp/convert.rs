@@ -159,8 +159,9 @@ pub fn run_started_to_wire(plan_id: &PlanId, run_id: &model::RunId) -> ext::RunS
     }
 }
 
-/// A run event as the `planning/progress` notification's params.
-pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
+/// A run event as the `planning/progress` notification's params; `None` for a notice that is
+/// not a run event on the wire (`StorageRetrying` goes to `window/showMessage`).
+pub fn run_event_to_wire(event: &RunEvent) -> Option<ext::PlanningProgressParams> {
     let wire_event = match &event.kind {
         RunEventKind::PlanStarted { title, total } => {
             ext::RunEvent::PlanStarted { title: title.clone(), total: *total }
@@ -196,12 +197,13 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
             progress: progress_to_wire(event.progress),
             duration_ms: *duration_ms,
         },
+        RunEventKind::StorageRetrying { .. } => return None,
     };
-    ext::PlanningProgressParams {
+    Some(ext::PlanningProgressParams {
         plan_id: event.plan_id.to_string(),
         run_id: event.run_id.to_string(),
         event: wire_event,
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

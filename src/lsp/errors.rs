@@ -78,13 +78,50 @@ pub fn orchestrator_unavailable(cause: &str) -> Error {
 
 /// Deserialises params, naming the offending field in the `-32602` message:
 /// `subtasks[1].timeoutSecs: invalid type: string "x", expected i64`.
+/// Strings longer than their bound are refused by name before anything else looks at them.
 pub fn parse_params<T: DeserializeOwned>(params: Value) -> Result<T, Error> {
+    check_text_bounds(&params)?;
     serde_path_to_error::deserialize::<_, T>(params).map_err(|failure| {
         let path = failure.path().to_string();
-        let inner = strip_position(&failure.inner().to_string());
+        let inner = quote_prefix(&strip_position(&failure.inner().to_string()), MAX_QUOTED_CHARS);
         let message = if path == "." || path.is_empty() { inner } else { format!("{path}: {inner}") };
         error(ErrorCode::InvalidParams, message, None)
     })
+}
+
+/// Longest accepted top-level string params, in bytes, by name. Ids are ULIDs or UUIDs; texts
+/// a person types are bounded well below what the store and the planner accept.
+pub const TEXT_BOUNDS: &[(&str, usize)] = &[
+    ("planId", 128),
+    ("sessionId", 128),
+    ("runId", 128),
+    ("subtaskId", 128),
+    ("cursor", 256),
+    ("feedback", 10_000),
+    ("reason", 2_000),
+];
+
+/// Most characters of a message built from input (the rest is cut with `…`).
+const MAX_QUOTED_CHARS: usize = 300;
+
+fn check_text_bounds(params: &Value) -> Result<(), Error> {
+    for (field, limit) in TEXT_BOUNDS {
+        if let Some(text) = params.get(field).and_then(Value::as_str) {
+            if text.len() > *limit {
+                let message = format!("{field}: too long ({} bytes, at most {limit})", text.len());
+                return Err(error(ErrorCode::InvalidParams, message, None));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `text` cut to `limit` characters, with `…` when cut.
+pub fn quote_prefix(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// serde_json appends ` at line 1 column 5` even for values; it means nothing to the client.

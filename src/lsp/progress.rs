@@ -76,7 +76,10 @@ async fn forward_events(
 ) -> bool {
     let mut text = RunProgressText::default();
     while let Some(event) = events.recv().await {
-        client.send_notification::<PlanningProgress>(run_event_to_wire(&event)).await;
+        match run_event_to_wire(&event) {
+            Some(params) => client.send_notification::<PlanningProgress>(params).await,
+            None => tell_notice(client, &event).await,
+        }
         if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind {
             if agent.needs_model() && shared.first_no_model_notice() {
                 client.show_message(MessageType::INFO, NO_MODEL_NOTICE).await;
@@ -112,6 +115,16 @@ async fn forward_events(
 pub const NO_MODEL_NOTICE: &str = "codelab-planner: no language model is configured (llm.baseUrl), so coder, debug \
 and ask steps wait for you: do each one yourself, then mark it done with planning/complete. Build, test and other \
 shell steps still run by themselves. Set agents.withoutModel to \"fail\" to fail such steps instead.";
+/// A notice of the run goes to the person once, as `window/showMessage`.
+async fn tell_notice(client: &Client, event: &RunEvent) {
+    if let RunEventKind::StorageRetrying { error } = &event.kind {
+        let message = format!(
+            "codelab-planner: cannot record the progress of plan {} ({error}); retrying until it succeeds — free disk space if it is full",
+            event.plan_id
+        );
+        client.show_message(MessageType::WARNING, message).await;
+    }
+}
 
 async fn create_token(client: &Client, shared: &SharedState, run_id: &RunId) -> Option<ProgressToken> {
     if !shared.client_supports_work_done_progress() {
@@ -152,7 +165,9 @@ impl RunProgressText {
         let progress = event.progress;
         let counts = format!("{}/{}", progress.finished(), progress.total);
         match &event.kind {
-            RunEventKind::PlanStarted { .. } | RunEventKind::SubtaskOutput { .. } => None,
+            RunEventKind::PlanStarted { .. }
+            | RunEventKind::SubtaskOutput { .. }
+            | RunEventKind::StorageRetrying { .. } => None,
             RunEventKind::SubtaskStarted { subtask_id, title, .. } => {
                 if !self.running.iter().any(|(id, _)| id == subtask_id) {
                     self.running.push((subtask_id.clone(), title.clone()));

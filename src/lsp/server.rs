@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -61,6 +61,8 @@ pub struct SharedState {
     setup: Mutex<Setup>,
     orchestrator: tokio::sync::OnceCell<Orchestrator>,
     shutdown_requested: AtomicBool,
+    /// Whether the person was told that the planner cannot start (told once, not per request).
+    startup_failure_told: AtomicBool,
     /// `$/progress` token → the plan whose run it reports (for `window/workDoneProgress/cancel`).
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
@@ -78,6 +80,7 @@ impl SharedState {
             setup: Mutex::new(Setup::default()),
             orchestrator: tokio::sync::OnceCell::new(),
             shutdown_requested: AtomicBool::new(false),
+            startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
         }
@@ -85,17 +88,22 @@ impl SharedState {
 
     /// 0 after a `shutdown` request, 1 otherwise (LSP `exit` semantics).
     pub fn exit_code(&self) -> i32 {
-        if self.shutdown_requested.load(Ordering::SeqCst) { 0 } else { 1 }
+        if self.shutdown_was_requested() { 0 } else { 1 }
     }
 
-    /// Stops the orchestrator if it started (its runs are cancelled: processes killed, plans
-    /// `cancelled` and retryable), waiting a bounded time.
+    pub fn shutdown_was_requested(&self) -> bool {
+        self.shutdown_requested.load(Ordering::SeqCst)
+    }
+
+    /// Stops the orchestrator if it started, waiting a bounded time: its runs are left
+    /// `interrupted` (processes killed; `planning/retry` resumes them) however the server ends.
     pub async fn stop_orchestrator(&self) {
         if let Some(orchestrator) = self.orchestrator.get() {
             let stopping = AssertUnwindSafe(orchestrator.shutdown()).catch_unwind();
             if tokio::time::timeout(ORCHESTRATOR_STOP_TIMEOUT, stopping).await.is_err() {
                 tracing::warn!("the orchestrator did not stop within {ORCHESTRATOR_STOP_TIMEOUT:?}");
             }
+            checkpoint_on_exit(orchestrator).await;
         }
     }
 
@@ -120,17 +128,34 @@ impl SharedState {
         lock(&self.progress_tokens).get(token).cloned()
     }
 
-    fn orchestrator_config(&self) -> OrchestratorConfig {
+    /// The orchestrator's configuration, and a warning when the client's `database` setting
+    /// was refused: a workspace's settings may not choose where outside it the server writes
+    /// (only `--db` may).
+    fn orchestrator_config(&self) -> (OrchestratorConfig, Option<String>) {
         let setup = lock(&self.setup);
         let workspace_root =
             setup.workspace_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."));
-        let database = self
-            .options
-            .database_override
-            .clone()
-            .or_else(|| setup.settings.database.clone())
-            .map(|path| if path.is_relative() { workspace_root.join(path) } else { path });
-        OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }
+        let mut refused = None;
+        let database = match (&self.options.database_override, &setup.settings.database) {
+            (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.clone() }),
+            (None, Some(requested)) => match confined_database(&workspace_root, requested) {
+                Ok(path) => Some(path),
+                Err(why) => {
+                    refused = Some(why);
+                    Some(crate::config::default_database_path(&workspace_root))
+                }
+            },
+            (None, None) => None,
+        };
+        (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }, refused)
+    }
+}
+
+/// Truncates the write-ahead log before the process exits, waiting a bounded time.
+async fn checkpoint_on_exit(orchestrator: &Orchestrator) {
+    let checkpoint = orchestrator.repository().checkpoint_on_exit();
+    if tokio::time::timeout(ORCHESTRATOR_STOP_TIMEOUT, checkpoint).await.is_err() {
+        tracing::warn!("the checkpoint on exit did not finish within {ORCHESTRATOR_STOP_TIMEOUT:?}");
     }
 }
 
@@ -225,8 +250,52 @@ impl PlannerServer {
     }
 }
 
+/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
+/// exists), or why it is refused.
+fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
+    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
+    let root = real_path(workspace_root);
+    let resolved = real_path(&joined);
+    if resolved.starts_with(&root) && resolved != root {
+        Ok(resolved)
+    } else {
+        Err(format!(
+            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
+            requested.display()
+        ))
+    }
+}
+
+/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
+fn real_path(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    let mut existing = normal.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
+        rest.push(name.to_owned());
+        existing = parent;
+    }
+    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    resolved.extend(rest.iter().rev());
+    resolved
+}
+
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
-    let config = shared.orchestrator_config();
+    let (config, refused) = shared.orchestrator_config();
+    if let Some(why) = refused {
+        tracing::warn!("{why}");
+        client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
+    }
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
     match starting {
@@ -241,7 +310,10 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
         }
         Ok(Err(failure)) => {
             tracing::error!("planner failed to start: {failure}");
-            client.log_message(MessageType::ERROR, format!("codelab-planner: {failure}")).await;
+            if !shared.startup_failure_told.swap(true, Ordering::SeqCst) {
+                let message = format!("codelab-planner cannot start: {failure}");
+                client.show_message(MessageType::ERROR, message).await;
+            }
             Err(failure.to_string())
         }
         Err(panic) => {

@@ -217,7 +217,7 @@ impl Progress {
     }
 
     /// The counter of one status.
-    pub fn count_mut(&mut self, status: SubtaskStatus) -> &mut u32 {
+    fn count_mut(&mut self, status: SubtaskStatus) -> &mut u32 {
         match status {
             SubtaskStatus::Pending => &mut self.pending,
             SubtaskStatus::Running => &mut self.running,

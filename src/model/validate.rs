@@ -23,6 +23,8 @@ pub const COMMAND_MAX_CHARS: usize = 20_000;
 pub const MAX_ATTEMPTS_LIMIT: i64 = 20;
 /// Largest `timeoutSecs` (one day).
 pub const TIMEOUT_SECS_LIMIT: i64 = 86_400;
+/// Largest `estimateSecs` (a year).
+pub const ESTIMATE_SECS_LIMIT: u64 = 365 * 86_400;
 
 /// A subtask as the user wrote it, before validation. Numbers are signed so that a negative
 /// value can be reported with its path instead of failing deserialisation.
@@ -81,11 +83,6 @@ fn summary(problems: &[Problem]) -> String {
 }
 
 impl ValidationErrors {
-    /// True when every problem is a graph problem (cycles), not a malformed field.
-    pub fn is_graph_only(&self) -> bool {
-        !self.0.is_empty() && self.0.iter().all(|problem| problem.kind == ProblemKind::Graph)
-    }
-
     pub fn messages(&self) -> Vec<String> {
         self.0.iter().map(ToString::to_string).collect()
     }
@@ -277,6 +274,10 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
     let max_attempts =
         check_range(draft.max_attempts, MAX_ATTEMPTS_LIMIT, &format!("{subtask_path}.maxAttempts"), problems);
+    if draft.estimate_secs.is_some_and(|estimate| estimate > ESTIMATE_SECS_LIMIT) {
+        let message = format!("must be at most {ESTIMATE_SECS_LIMIT}");
+        problems.push(field_problem(format!("{subtask_path}.estimateSecs"), message));
+    }
     if problems.len() > problems_before {
         return None;
     }
@@ -653,7 +654,7 @@ mod tests {
                 r#"subtasks[2].dependsOn[1]: unknown subtask "ghost""#,
             ]
         );
-        assert!(!errors.is_graph_only());
+        assert!(errors.0.iter().any(|problem| problem.kind == ProblemKind::Field));
     }
 
     #[test]
@@ -674,7 +675,7 @@ mod tests {
                 message: "dependency cycle: a -> b -> a".to_owned(),
             }]
         );
-        assert!(errors.is_graph_only());
+        assert!(errors.0.iter().all(|problem| problem.kind == ProblemKind::Graph));
         assert_eq!(errors.to_string(), "subtasks: dependency cycle: a -> b -> a");
     }
 
@@ -722,7 +723,7 @@ mod tests {
             errors.messages(),
             vec!["subtasks[1].title: must not be empty", "subtasks: dependency cycle: a -> b -> a"]
         );
-        assert!(!errors.is_graph_only());
+        assert!(errors.0.iter().any(|problem| problem.kind == ProblemKind::Field));
     }
 
     #[test]

@@ -38,8 +38,11 @@ pub(super) enum Command {
     /// Sent by a run's watcher task when the engine has committed the final status.
     RunFinished(RunEnd),
     SetSettings(Box<Settings>, oneshot::Sender<()>),
-    /// Cancels every run; replies with one receiver per run that resolves when it has ended.
-    Shutdown(oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>),
+    /// Leaves every run `interrupted` (resumable); replies with one receiver per run that resolves
+    /// when it has ended.
+    Shutdown {
+        reply: oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>,
+    },
 }
 
 pub(super) struct Actor {
@@ -115,18 +118,12 @@ impl Actor {
                 if settings.database != self.settings.database {
                     tracing::warn!("database path changes take effect after a restart");
                 }
+                crate::engine::process::hide_env_from_children(&settings.llm.api_key_env);
                 self.settings = *settings;
                 let _ = reply.send(());
             }
-            Command::Shutdown(reply) => {
-                let waits = self
-                    .runs
-                    .values_mut()
-                    .map(|run| {
-                        run.controls.shutdown();
-                        run.stop(Some("the server is shutting down".to_owned()))
-                    })
-                    .collect();
+            Command::Shutdown { reply } => {
+                let waits = self.runs.values_mut().map(ActiveRun::interrupt).collect();
                 let _ = reply.send(waits);
             }
         }

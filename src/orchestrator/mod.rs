@@ -203,8 +203,10 @@ impl Orchestrator {
             .clone()
             .or_else(|| config.settings.database.clone())
             .unwrap_or_else(|| default_database_path(&config.workspace_root));
+        crate::engine::process::hide_env_from_children(&config.settings.llm.api_key_env);
         let (repository, open_report) =
             PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
+        kill_leftovers(open_report.interrupted.iter().map(ToString::to_string).collect()).await;
         let (commands, receiver) = mpsc::channel(256);
         let actor = actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
         tokio::spawn(actor.run(receiver));
@@ -366,12 +368,31 @@ impl Orchestrator {
         self.ask(|reply| Command::SetSettings(Box::new(settings), reply)).await
     }
 
-    /// Cancels every run of this process (processes killed, plans `cancelled`, retryable) and
-    /// waits for their final status, then stops the actor.
+    /// Stops every run of this process leaving its plan `interrupted` (processes killed,
+    /// unfinished subtasks `pending`, waiting steps still `waiting`; `planning/retry` resumes it)
+    /// and waits for it. Every end of the server does this — `shutdown` + `exit` (the editor
+    /// closed), end of input, `exit` alone, a broken stream — since none of them is the person
+    /// asking to cancel the work; only `planning/cancel` cancels.
     pub async fn shutdown(&self) {
-        if let Ok(finished) = self.ask(Command::Shutdown).await {
+        if let Ok(finished) = self.ask(|reply| Command::Shutdown { reply }).await {
             let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(finished)).await;
         }
+    }
+}
+
+/// Kills what a crashed server left running of these plans (their steps carry the plan marker),
+/// so that nothing of an `interrupted` plan runs when it is retried.
+pub(crate) async fn kill_leftovers(plan_ids: Vec<String>) {
+    if plan_ids.is_empty() {
+        return;
+    }
+    let killing = tokio::task::spawn_blocking(move || {
+        for plan_id in &plan_ids {
+            crate::engine::reaper::kill_plan_leftovers(plan_id);
+        }
+    });
+    if let Err(error) = killing.await {
+        tracing::warn!(%error, "the search for leftover processes failed");
     }
 }
 

@@ -14,7 +14,7 @@ use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
 use crate::config::{PlanApproval, WithoutModel};
-use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, RunControls, spawn_run};
+use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, RunControls, RunStopper, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -31,8 +31,9 @@ pub(super) struct ActiveRun {
     pub run_id: RunId,
     pub session_id: SessionId,
     pub cancel: CancellationToken,
-    /// Completes the run's waiting steps; marks a cancel as a shutdown.
+    /// Completes the run's waiting steps.
     pub controls: RunControls,
+    stopper: RunStopper,
     waiters: Vec<oneshot::Sender<PlanStatus>>,
 }
 
@@ -41,6 +42,15 @@ impl ActiveRun {
     pub fn stop(&mut self, reason: Option<String>) -> oneshot::Receiver<PlanStatus> {
         tracing::info!(run = %self.run_id, reason = reason.as_deref().unwrap_or("none"), "cancelling run");
         self.cancel.cancel();
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.push(sender);
+        receiver
+    }
+
+    /// Stops the run leaving the plan `interrupted` (resumable); resolves like [`Self::stop`].
+    pub fn interrupt(&mut self) -> oneshot::Receiver<PlanStatus> {
+        tracing::info!(run = %self.run_id, "interrupting run: the server is going away");
+        self.stopper.interrupt();
         let (sender, receiver) = oneshot::channel();
         self.waiters.push(sender);
         receiver
@@ -108,6 +118,8 @@ impl Actor {
             ));
         }
         let rerun = rerun_set(&plan, request.subtask_ids.as_deref())?;
+        // Never alongside a previous attempt that a crashed server left running.
+        super::kill_leftovers(vec![plan.id.to_string()]).await;
         let previous = plan.status;
         let now = Timestamp::now();
         let run_id = RunId::generate();
@@ -144,7 +156,11 @@ impl Actor {
                 to_status: None,
                 detail: reason,
             };
-            self.repository.commit(vec![WriteOp::AppendEvent(note)]).await?;
+            // The run is stopping either way; a database that cannot take the note (disk full)
+            // must not turn the cancel into an error.
+            if let Err(error) = self.repository.commit(vec![WriteOp::AppendEvent(note)]).await {
+                tracing::warn!(plan = %plan_id, %error, "cannot record the cancel request");
+            }
             return Ok(CancelWait::Stopping(waiter));
         }
         let plan = self.load_plan(&plan_id).await?;
@@ -308,6 +324,7 @@ impl Actor {
         let run_id = handle.run_id.clone();
         let cancel = handle.cancel_token();
         let controls = handle.controls.clone();
+        let stopper = handle.stopper();
         let commands = self.commands.clone();
         let watched = RunEnd { plan_id: plan_id.clone(), run_id: run_id.clone(), outcome: Err(String::new()) };
         tokio::spawn(async move {
@@ -321,7 +338,7 @@ impl Actor {
         });
         self.runs.insert(
             plan_id.clone(),
-            ActiveRun { run_id: run_id.clone(), session_id, cancel, controls, waiters: Vec::new() },
+            ActiveRun { run_id: run_id.clone(), session_id, cancel, controls, stopper, waiters: Vec::new() },
         );
         RunStarted { plan_id, run_id, title, events }
     }

@@ -265,6 +265,14 @@ impl Store {
             .map_err(|error| codec::sqlite_error(&self.path, error))
     }
 
+    /// Copies the whole write-ahead log into the database and truncates it to zero bytes
+    /// (`wal_checkpoint(TRUNCATE)`): what a clean exit leaves is the database file alone.
+    pub fn checkpoint_truncate(&mut self) -> Result<(), StoreError> {
+        self.connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|error| codec::sqlite_error(&self.path, error))
+    }
+
     /// Marks every `running` plan `interrupted` (see [`Plan::interrupt`]) with an `interrupted`
     /// event each, all in one transaction. Called by [`Store::open`]: a plan found running at
     /// open time was left by a process that stopped without finishing it.

@@ -153,6 +153,7 @@ fn prepare_file(path: &Path) -> Result<(), StoreError> {
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|error| open_failed(format!("cannot create folder {}: {error}", parent.display())))?;
+        ignore_state_folder(parent);
     }
     match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => return Ok(()),
@@ -169,6 +170,26 @@ fn prepare_file(path: &Path) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::Corrupt { path: path.to_path_buf(), cause: "not a sqlite database (bad file header)".into() })
+    }
+}
+
+/// The server's own folder (`.codelab`) holds local state, never meant for version control: it
+/// gets a `.gitignore` ignoring everything in it, unless it already has one.
+fn ignore_state_folder(folder: &Path) {
+    if folder.file_name().is_none_or(|name| name != ".codelab") {
+        return;
+    }
+    let ignore = folder.join(".gitignore");
+    let created = OpenOptions::new().write(true).create_new(true).open(&ignore).and_then(|mut file| {
+        std::io::Write::write_all(
+            &mut file,
+            b"# codelab-planner's local state (database, logs): not for version control\n*\n",
+        )
+    });
+    match created {
+        Ok(()) => {}
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => {}
+        Err(error) => tracing::warn!(path = %ignore.display(), %error, "cannot write .gitignore"),
     }
 }
 

@@ -73,6 +73,13 @@ impl PlanRepository {
         self.call(move |store| store.commit(&ops)).await
     }
 
+    /// Truncating checkpoint before the process exits (see [`Store::checkpoint_truncate`]).
+    pub async fn checkpoint_on_exit(&self) {
+        if let Err(error) = self.call(Store::checkpoint_truncate).await {
+            tracing::warn!(%error, "checkpoint on exit failed");
+        }
+    }
+
     pub async fn get_plan(&self, id: crate::model::PlanId) -> Result<Option<crate::model::Plan>, StoreError> {
         self.call(move |store| store.get_plan(&id)).await
     }
@@ -113,7 +120,12 @@ fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Resul
                 jobs_since_checkpoint = 0;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(error) = store.checkpoint_truncate() {
+                    tracing::warn!(%error, "checkpoint on close failed");
+                }
+                break;
+            }
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct ServerSetup {
     /// What `workspace/configuration` answers for `codelabPlanner` (`None` = no capability).
     pub configuration: Option<Value>,
     pub initialization_options: Value,
+    /// Extra environment variables of the server process.
+    pub env: Vec<(String, String)>,
 }
 
 impl ServerSetup {
@@ -42,6 +44,7 @@ impl ServerSetup {
             work_done_progress: true,
             configuration: Some(json!({})),
             initialization_options: json!({}),
+            env: Vec::new(),
         }
     }
 }
@@ -105,6 +108,7 @@ impl TestServer {
             .args(extra_arguments)
             .current_dir(&setup.workspace)
             .env("CODELAB_PLANNER_LOG", "debug")
+            .envs(setup.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -169,6 +173,20 @@ impl TestServer {
         self.transcript.push(format!("--> {message}"));
         let stdin = self.stdin.as_mut().expect("stdin is open");
         write_frame(stdin, &message).expect("write to server");
+    }
+
+    /// Writes `bytes` to the server's stdin as they are (a frame of the test's making).
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.transcript.push(format!("--> (raw) {}", String::from_utf8_lossy(bytes)));
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).expect("write to server");
+    }
+
+    /// Closes the server's stdin (end of input).
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -338,6 +356,14 @@ impl TestServer {
     /// Drops every message matching `predicate` received so far (e.g. output chatter).
     pub fn discard(&mut self, predicate: impl Fn(&Value) -> bool) {
         self.unconsumed.retain(|message| !predicate(message));
+    }
+
+    /// Drops every message matching `predicate` received so far; returns how many.
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn discard_count(&mut self, predicate: impl Fn(&Value) -> bool) -> usize {
+        let before = self.unconsumed.len();
+        self.discard(predicate);
+        before - self.unconsumed.len()
     }
 
     /// Fails if a server message was left unconsumed.

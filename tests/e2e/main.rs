@@ -1,10 +1,15 @@
 //! End-to-end tests: the real `codelab-planner` binary driven over stdio by a test client.
 //! One test binary (`cargo test --test e2e`); each module is one area of the protocol.
 
+mod bounds;
 mod errors;
 mod harness;
+mod hygiene;
 mod lifecycle;
+mod malformed;
 mod multi;
 mod no_model;
+mod processes;
 mod protocol_drift;
 mod runs;
+mod storage;

@@ -1,6 +1,6 @@
 //! The driver's handling of steps a person does: parking a step in `waiting` (no slot, no
 //! process), applying the person's answer from the run's control channel, and what cancel and
-//! shutdown do to a waiting step.
+//! an interrupted run do to a waiting step.
 //!
 //! Same single owner and same commit-then-emit rule as the rest of the driver; nothing here
 //! spawns work.
@@ -41,11 +41,6 @@ impl Driver {
     pub(super) fn on_control(&mut self, control: RunControl) {
         match control {
             RunControl::Complete(completion, reply) => self.on_completion(completion, reply),
-            RunControl::Shutdown => {
-                if self.stop.is_none() {
-                    self.begin_stop(StopReason::Shutdown);
-                }
-            }
         }
     }
 
@@ -91,25 +86,15 @@ impl Driver {
         }
     }
 
-    /// A user cancel that the orchestrator announced as a shutdown becomes [`StopReason::Shutdown`]:
-    /// the waiting steps are let go of but stay `waiting` in the store. Completions that arrived
-    /// meanwhile are refused (the run is stopping).
-    pub(super) fn shutdown_if_announced(&mut self, reason: StopReason) -> StopReason {
-        let mut reason = reason;
-        while let Ok(control) = self.controls.try_recv() {
-            match control {
-                RunControl::Shutdown if reason == StopReason::UserCancel => reason = StopReason::Shutdown,
-                RunControl::Shutdown => {}
-                RunControl::Complete(_, reply) => {
-                    let _ = reply.send(Err(CompleteError::RunStopping));
-                }
-            }
+    /// The server is going away (the run is interrupted): the waiting steps are let go of but stay
+    /// `waiting` in the store, so `planning/complete` and `planning/retry` work on the stored plan.
+    /// Completions that arrived meanwhile are refused (the run is stopping).
+    pub(super) fn release_waiting(&mut self) {
+        while let Ok(RunControl::Complete(_, reply)) = self.controls.try_recv() {
+            let _ = reply.send(Err(CompleteError::RunStopping));
         }
-        if reason == StopReason::Shutdown {
-            for node in std::mem::take(&mut self.waiting) {
-                self.queue.mark_failed(node);
-            }
+        for node in std::mem::take(&mut self.waiting) {
+            self.queue.mark_failed(node);
         }
-        reason
     }
 }
