@@ -170,10 +170,10 @@ require("codelab-planner").create({
 await("CodelabPlannerUpdated", nil, mark)
 local shell_plan = plan_id()
 mark = #events
-run_command("CodelabPlanner revise keep it short")
+run_command("CodelabPlanner revise add a step to run `echo checked`")
 await("CodelabPlannerUpdated", nil, mark)
 t.truthy(buffer_lines()[2]:find("^status: draft · v2"), "revised to v2: " .. buffer_lines()[2])
-t.truthy(vim.tbl_contains(buffer_lines(), "feedback: keep it short"), "revise feedback shown")
+t.truthy(vim.tbl_contains(buffer_lines(), "feedback: add a step to run `echo checked`"), "revise feedback shown")
 mark = #events
 run_command("CodelabPlanner approve")
 await("CodelabPlannerUpdated", nil, mark)
@@ -192,18 +192,19 @@ t.truthy(
 t.lines_equal(normalized(buffer_lines()), {
   "write a file and read it back",
   "status: completed in <t> · v2",
-  "progress: 100% · 2 done of 2",
+  "progress: 100% · 3 done of 3",
   "goal: write a file and read it back",
-  "feedback: keep it short",
+  "feedback: add a step to run `echo checked`",
   "id: " .. shell_plan,
   "",
-  "✓ write  Write  shell  <t>",
-  "✓ read   Read   shell  after write · <t>",
+  "✓ write  Write             shell  <t>",
+  "✓ read   Read              shell  after write · <t>",
+  "✓ s3     Run echo checked  shell  after read · <t>",
   "",
   keys_line,
 }, "a completed run")
 t.truthy(
-  t.noticed("write a file and read it back completed (2/2 done"),
+  t.noticed("write a file and read it back completed (3/3 done"),
   "a notice on finish: " .. vim.inspect(t.notices)
 )
 t.truthy(
@@ -218,7 +219,7 @@ t.wait_for("the log split", function()
 end)
 local log = buffer_lines()
 t.truthy(log[1]:find("^v1  .*  write a file and read it back  %(created%)"), "log v1: " .. log[1])
-t.truthy(table.concat(log, "\n"):find("\nv2  .*%(revise: keep it short%)"), "log v2:\n" .. table.concat(log, "\n"))
+t.truthy(table.concat(log, "\n"):find("\nv2  .*%(revise: add a step to run `echo checked`%)"), "log v2:\n" .. table.concat(log, "\n"))
 vim.cmd("close")
 local offered = nil
 vim.ui.select = function(items, opts, on_choice)
