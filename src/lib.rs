@@ -15,5 +15,6 @@ pub mod lsp;
 pub mod model;
 pub mod orchestrator;
 pub mod panics;
+pub mod planfile;
 pub mod planner;
 pub mod store;

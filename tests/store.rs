@@ -47,6 +47,7 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         description: format!("line one of {id}\nline two with 'quotes' and \"double\""),
         agent: AgentKind::Shell,
         command: Some(format!("cargo test -p {id} -- --nocapture")),
+        cwd: Some(format!("crates/{id}")),
         depends_on: depends_on.iter().map(|dep| SubtaskId::from_raw(*dep)).collect(),
         status,
         attempts: 2,
@@ -103,7 +104,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -508,7 +509,7 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     drop(store);
     raw(&path).pragma_update(None, "user_version", 7).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 2, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 3, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -536,13 +537,18 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     insert(&mut store, &plan);
     drop(store);
     let connection = raw(&path);
-    connection.execute_batch("ALTER TABLE plans DROP COLUMN run_owner; PRAGMA user_version = 1;").unwrap();
+    connection
+        .execute_batch(
+            "DROP INDEX plans_by_source_file; ALTER TABLE plans DROP COLUMN source_file; \
+             ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; PRAGMA user_version = 1;",
+        )
+        .unwrap();
     drop(connection);
 
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
 }

@@ -61,6 +61,7 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         description: subtask.description.clone(),
         agent: subtask.agent.as_str().to_owned(),
         command: subtask.command.clone(),
+        cwd: subtask.cwd.clone(),
         depends_on: subtask.depends_on.iter().map(ToString::to_string).collect(),
         status: subtask.status.as_str().to_owned(),
         attempts: subtask.attempts,
@@ -93,6 +94,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         error: plan.error.clone(),
         run_id: plan.run_id.as_ref().map(ToString::to_string),
         feedback: plan.feedback.clone(),
+        source_file: plan.source_file.clone(),
     }
 }
 
@@ -209,6 +211,7 @@ pub fn subtask_input_to_draft(input: &ext::SubtaskInput) -> SubtaskDraft {
         description: input.description.clone(),
         agent: input.agent.clone(),
         command: input.command.clone(),
+        cwd: input.cwd.clone(),
         depends_on: input.depends_on.clone(),
         timeout_secs: input.timeout_secs,
         max_attempts: input.max_attempts,
@@ -237,6 +240,7 @@ pub fn create_params_to_request(params: ext::CreatePlanParams) -> Result<CreateR
         mode,
         subtasks: params.subtasks.map(|inputs| inputs.iter().map(subtask_input_to_draft).collect()),
         context: TaskContext { notes: context.notes, files: context.files },
+        source_file: None,
     })
 }
 

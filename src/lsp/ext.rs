@@ -136,6 +136,9 @@ pub struct SubtaskInput {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Extension: a shell step's folder, relative to the workspace root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +159,9 @@ pub struct Subtask {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Extension: a shell step's folder, relative to the workspace root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     pub depends_on: Vec<String>,
     /// `pending | running | done | failed | skipped | cancelled`.
     pub status: String,
@@ -218,6 +224,9 @@ pub struct Plan {
     /// Extension: the feedback given with the last reject or revise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
+    /// Extension: the plan file (`*.plan.toml`) it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

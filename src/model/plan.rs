@@ -26,6 +26,9 @@ pub struct Subtask {
     pub agent: AgentKind,
     /// Required for `shell`, absent for the others (enforced by validation).
     pub command: Option<String>,
+    /// Shell steps only: the folder to run in, relative to the workspace root (validated to stay
+    /// inside it); `None` = the workspace root.
+    pub cwd: Option<String>,
     pub depends_on: Vec<SubtaskId>,
     pub status: SubtaskStatus,
     /// Attempts started so far (across runs; reset by a manual retry of this subtask).
@@ -49,6 +52,7 @@ impl Subtask {
             description: String::new(),
             agent,
             command: None,
+            cwd: None,
             depends_on: Vec::new(),
             status: SubtaskStatus::Pending,
             attempts: 0,
@@ -235,6 +239,8 @@ pub struct Plan {
     pub run_id: Option<RunId>,
     /// Feedback given with the last reject or revise.
     pub feedback: Option<String>,
+    /// The plan file it was made from (`*.plan.toml`), as given when it was created.
+    pub source_file: Option<String>,
 }
 
 impl Plan {
@@ -263,6 +269,7 @@ impl Plan {
             error: None,
             run_id: None,
             feedback: None,
+            source_file: None,
         }
     }
 

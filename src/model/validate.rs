@@ -33,6 +33,8 @@ pub struct SubtaskDraft {
     pub description: Option<String>,
     pub agent: String,
     pub command: Option<String>,
+    /// Shell steps: the folder to run in, relative to the workspace root.
+    pub cwd: Option<String>,
     pub depends_on: Vec<String>,
     pub timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
@@ -230,6 +232,7 @@ struct CheckedFields {
     description: Option<String>,
     agent: AgentKind,
     command: Option<String>,
+    cwd: Option<String>,
     timeout_secs: Option<u64>,
     max_attempts: Option<u32>,
 }
@@ -239,6 +242,7 @@ impl CheckedFields {
         let mut subtask = Subtask::new(id, self.title, self.agent);
         subtask.description = self.description.unwrap_or_else(|| subtask.title.clone());
         subtask.command = self.command;
+        subtask.cwd = self.cwd;
         subtask.depends_on = draft.depends_on.iter().cloned().map(SubtaskId::from_raw).collect();
         if let Some(timeout_secs) = self.timeout_secs {
             subtask.timeout_secs = Some(timeout_secs);
@@ -268,6 +272,7 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         ));
     }
     let command = check_command(draft, agent, subtask_path, problems);
+    let cwd = check_cwd(draft, agent, subtask_path, problems);
     let timeout_secs =
         check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
     let max_attempts =
@@ -280,6 +285,7 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         description: description.map(str::to_owned),
         agent: agent?,
         command,
+        cwd,
         timeout_secs: timeout_secs.and_then(|value| u64::try_from(value).ok()),
         max_attempts: max_attempts.and_then(|value| u32::try_from(value).ok()),
     })
@@ -315,6 +321,33 @@ fn check_command(
 }
 
 /// A value, when given, must be in `1..=limit`.
+/// `cwd`: shell steps only; a relative path with no `..` (it must stay inside the workspace;
+/// the shell agent checks it again against the real folder, links resolved).
+fn check_cwd(
+    draft: &SubtaskDraft,
+    agent: Option<AgentKind>,
+    subtask_path: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let cwd = draft.cwd.as_deref().map(str::trim).filter(|cwd| !cwd.is_empty())?;
+    let cwd_path = format!("{subtask_path}.cwd");
+    if agent.is_some_and(|agent| agent != AgentKind::Shell) {
+        problems.push(field_problem(cwd_path, "only allowed for the shell agent".to_owned()));
+        return None;
+    }
+    let path = std::path::Path::new(cwd);
+    let escapes =
+        path.components().any(|part| !matches!(part, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if escapes || cwd.chars().count() > 1024 {
+        problems.push(field_problem(
+            cwd_path,
+            format!("must be a folder inside the workspace, relative and without \"..\" (got \"{}\")", shorten(cwd)),
+        ));
+        return None;
+    }
+    Some(cwd.to_owned())
+}
+
 fn check_range(value: Option<i64>, limit: i64, path: &str, problems: &mut Vec<Problem>) -> Option<i64> {
     let value = value?;
     if (1..=limit).contains(&value) {
@@ -463,6 +496,27 @@ mod tests {
         // Position 2 wants s3 (taken by an explicit id) and gets s4; position 3 then gets s5.
         assert_eq!(ids_of(&subtasks), vec!["s1", "s3", "s4", "s5"]);
         assert_eq!(subtasks[3].depends_on, vec![SubtaskId::from_raw("s4"), SubtaskId::from_raw("s3")]);
+    }
+
+    #[test]
+    fn cwd_is_relative_inside_the_workspace_and_only_for_shell() {
+        let mut inside = draft(Some("a"), "build", "shell", &[]);
+        inside.cwd = Some("crates/core".to_owned());
+        assert_eq!(build_subtasks(&[inside], "subtask").unwrap()[0].cwd.as_deref(), Some("crates/core"));
+        let mut up = draft(Some("b"), "build", "shell", &[]);
+        up.cwd = Some("../elsewhere".to_owned());
+        let mut absolute = draft(Some("c"), "build", "shell", &[]);
+        absolute.cwd = Some("/etc".to_owned());
+        let mut coder = draft(Some("d"), "code", "coder", &[]);
+        coder.cwd = Some("src".to_owned());
+        assert_eq!(
+            messages_of(&[up, absolute, coder]),
+            vec![
+                r#"subtasks[0].cwd: must be a folder inside the workspace, relative and without ".." (got "../elsewhere")"#,
+                r#"subtasks[1].cwd: must be a folder inside the workspace, relative and without ".." (got "/etc")"#,
+                "subtasks[2].cwd: only allowed for the shell agent",
+            ]
+        );
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub struct CreateRequest {
     /// When given, the planner is skipped.
     pub subtasks: Option<Vec<SubtaskDraft>>,
     pub context: TaskContext,
+    /// The plan file the subtasks come from (kept with the plan).
+    pub source_file: Option<String>,
 }
 
 /// A session as clients see it.

@@ -83,6 +83,7 @@ pub(super) fn draft_from_subtask(subtask: &Subtask) -> SubtaskDraft {
         description: Some(subtask.description.clone()).filter(|description| !description.is_empty()),
         agent: subtask.agent.as_str().to_owned(),
         command: subtask.command.clone(),
+        cwd: subtask.cwd.clone(),
         depends_on: subtask.depends_on.iter().map(|id| id.as_str().to_owned()).collect(),
         timeout_secs: subtask.timeout_secs.map(|secs| i64::try_from(secs).unwrap_or(i64::MAX)),
         max_attempts: Some(i64::from(subtask.max_attempts)),

@@ -99,6 +99,9 @@ fn subtask_to_value(subtask: &Subtask) -> Value {
     object.insert("description".into(), subtask.description.clone().into());
     object.insert("agent".into(), subtask.agent.as_str().into());
     object.insert("command".into(), subtask.command.clone().into());
+    if let Some(cwd) = &subtask.cwd {
+        object.insert("cwd".into(), cwd.clone().into());
+    }
     let depends_on = subtask.depends_on.iter().map(|id| Value::String(id.as_str().to_owned())).collect();
     object.insert("dependsOn".into(), Value::Array(depends_on));
     object.insert("status".into(), subtask.status.as_str().into());
@@ -152,6 +155,7 @@ fn subtask_from_value(value: &Value) -> Result<Subtask, &'static str> {
         description: text("description")?,
         agent: AgentKind::parse(&text("agent")?).ok_or("agent")?,
         command: optional_text("command")?,
+        cwd: optional_text("cwd")?,
         depends_on: object.get("dependsOn").and_then(depends_on_from_value).ok_or("dependsOn")?,
         status: SubtaskStatus::parse(&text("status")?).ok_or("status")?,
         attempts: count("attempts")?,

@@ -75,28 +75,29 @@ fn write_plan_row(connection: &Connection, path: &Path, sql: &str, plan: &Plan) 
             plan.error,
             plan.run_id.as_ref().map(|run| run.as_str()),
             plan.feedback,
+            plan.source_file,
         ])
         .map_err(|error| sqlite_error(path, error))
 }
 
 const INSERT_PLAN: &str = "INSERT INTO plans (id, session_id, title, goal, status, version, class_is_atomic, \
      class_agent, class_confidence, class_reason, class_method, created_at, updated_at, approved_at, started_at, \
-     finished_at, error, run_id, feedback) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+     finished_at, error, run_id, feedback, source_file) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// Everything but `id`, `session_id` and `created_at` (?2 and ?12 are bound but not used).
 const UPDATE_PLAN: &str = "UPDATE plans SET title = ?3, goal = ?4, status = ?5, version = ?6, \
      class_is_atomic = ?7, class_agent = ?8, class_confidence = ?9, class_reason = ?10, class_method = ?11, \
      updated_at = ?13, approved_at = ?14, started_at = ?15, finished_at = ?16, error = ?17, run_id = ?18, \
-     feedback = ?19 WHERE id = ?1";
+     feedback = ?19, source_file = ?20 WHERE id = ?1";
 
 const INSERT_SUBTASK: &str = "INSERT INTO subtasks (plan_seq, subtask_id, position, title, description, agent, \
      command, depends_on, status, attempts, max_attempts, timeout_secs, estimate_secs, result, error, started_at, \
-     finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+     finished_at, cwd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 const UPDATE_SUBTASK: &str = "UPDATE subtasks SET position = ?3, title = ?4, description = ?5, agent = ?6, \
      command = ?7, depends_on = ?8, status = ?9, attempts = ?10, max_attempts = ?11, timeout_secs = ?12, \
-     estimate_secs = ?13, result = ?14, error = ?15, started_at = ?16, finished_at = ?17 \
+     estimate_secs = ?13, result = ?14, error = ?15, started_at = ?16, finished_at = ?17, cwd = ?18 \
      WHERE plan_seq = ?1 AND subtask_id = ?2";
 
 /// Runs [`INSERT_SUBTASK`] or [`UPDATE_SUBTASK`]: both bind the same numbered parameters.
@@ -132,6 +133,7 @@ fn write_subtask_row(
             subtask.error,
             millis(subtask.started_at),
             millis(subtask.finished_at),
+            subtask.cwd,
         ])
         .map_err(|error| sqlite_error(path, error))
 }
