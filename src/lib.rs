@@ -6,6 +6,7 @@
 //! See ARCHITECTURE.md.
 
 pub mod classify;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fsm;

@@ -1,4 +1,5 @@
-//! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio.
+//! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
+//! (no subcommand, or `--stdio`) or one command-line subcommand (`codelab_planner::cli`).
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
 //! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `info`. The process ends with
@@ -7,6 +8,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use codelab_planner::cli::{CliCommand, CliOptions};
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
 use tracing_subscriber::EnvFilter;
 
@@ -21,16 +23,23 @@ struct Arguments {
     #[arg(long, value_name = "PATH")]
     log_file: Option<PathBuf>,
     /// Use this database file (overrides the `database` setting).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     db: Option<PathBuf>,
+    /// Subcommands: print one JSON object a line on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<CliCommand>,
 }
 
-fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
+/// `default_level` is `info` for the server and `warn` for subcommands (their own output is
+/// the display).
+fn init_logging(log_file: Option<&PathBuf>, default_level: &str) -> anyhow::Result<()> {
     let filter = std::env::var("CODELAB_PLANNER_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
         .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        .unwrap_or_else(|| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match log_file {
         Some(path) => {
@@ -48,7 +57,8 @@ fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
 
 fn main() {
     let arguments = Arguments::parse();
-    if let Err(failure) = init_logging(arguments.log_file.as_ref()) {
+    let default_level = if arguments.command.is_some() { "warn" } else { "info" };
+    if let Err(failure) = init_logging(arguments.log_file.as_ref(), default_level) {
         eprintln!("codelab-planner: {failure}");
         std::process::exit(2);
     }
@@ -59,6 +69,11 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(command) = arguments.command {
+        let options = CliOptions { database: arguments.db, json: arguments.json };
+        let exit_code = runtime.block_on(codelab_planner::cli::main(command, options));
+        std::process::exit(exit_code);
+    }
     let _ = arguments.stdio;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "codelab-planner starting on stdio");
     let options = ServerOptions { database_override: arguments.db };

@@ -17,8 +17,10 @@ mod export;
 mod parse;
 
 use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
 
 use crate::model::validate::SubtaskDraft;
+use crate::orchestrator::{CreateMode, CreateRequest};
 
 pub use check::{check, run_from};
 pub use export::export_plan;
@@ -139,4 +141,68 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |index| index + 1);
     let column = before[line_start..].chars().count() + 1;
     (line, column)
+}
+
+/// The `create` request for a plan file: its subtasks (or the ones given, for "run from
+/// here"), its title and goal, and its path (see [`source_key`]). `None` without a title or goal.
+pub fn create_request(
+    file: &PlanFile,
+    source_file: String,
+    subtasks: Option<Vec<SubtaskDraft>>,
+) -> Option<CreateRequest> {
+    let title = file.title_or_goal()?.to_owned();
+    let task = file.goal_or_title()?.to_owned();
+    Some(CreateRequest {
+        task,
+        title: Some(title),
+        mode: CreateMode::Plan,
+        subtasks: Some(subtasks.unwrap_or_else(|| file.drafts())),
+        source_file: Some(source_file),
+        ..CreateRequest::default()
+    })
+}
+
+/// How a plan remembers its file: the path relative to the workspace root when the file is
+/// inside it (`examples/check.plan.toml`), else the absolute path. Lexical only (`.` and `..`
+/// are folded; links are not resolved), so the command line and the server agree.
+pub fn source_key(workspace_root: &Path, file: &Path) -> String {
+    let absolute = normalize(&workspace_root.join(file));
+    let root = normalize(workspace_root);
+    match absolute.strip_prefix(&root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.display().to_string(),
+        _ => absolute.display().to_string(),
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other.as_os_str()),
+        }
+    }
+    normalized
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_keys_are_workspace_relative_when_inside() {
+        let root = Path::new("/work/repo");
+        assert_eq!(source_key(root, Path::new("examples/check.plan.toml")), "examples/check.plan.toml");
+        assert_eq!(source_key(root, Path::new("/work/repo/./a/../b.plan.toml")), "b.plan.toml");
+        assert_eq!(source_key(root, Path::new("../other/x.plan.toml")), "/work/other/x.plan.toml");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_and_column("ab\nçd", 5), (2, 2));
+        assert_eq!(line_and_column("ab", 0), (1, 1));
+    }
 }

@@ -1,0 +1,176 @@
+//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`. Each is one
+//! orchestrator call and a printout (text, or the wire object as JSON with `--json`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::display::{duration, summary_line};
+use super::run::{Interrupts, start_and_watch, watch};
+use super::{Cli, CliError, EXIT_FAILED, EXIT_OK, RunOptions};
+use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
+use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
+use crate::orchestrator::{CreateRequest, ListRequest, RetryRequest};
+use crate::planfile::export_plan;
+
+pub(crate) struct NewOptions {
+    pub run: bool,
+    pub yes: bool,
+    pub options: RunOptions,
+}
+
+pub(crate) async fn new_task(
+    cli: &Cli,
+    task: String,
+    new: NewOptions,
+    interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let created = cli.orchestrator.create(CreateRequest { task, ..CreateRequest::default() }).await?;
+    print_plan(cli, &created.plan)?;
+    if !new.run {
+        return Ok(EXIT_OK);
+    }
+    if !new.yes && !confirm(&format!("Run \"{}\" ({} steps)?", created.plan.title, created.plan.subtasks.len()))? {
+        eprintln!("not run; the plan is kept as {} ({})", created.plan.id, created.plan.status.as_str());
+        return Ok(EXIT_FAILED);
+    }
+    start_and_watch(cli, created.plan.id, created.plan.status, &new.options, interrupts).await
+}
+
+/// Asks on the terminal; without one, refuses with a clear message.
+fn confirm(question: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage("no terminal to confirm the run: pass --yes to run without asking".to_owned()));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|cause| CliError::Io { path: "stdin".to_owned(), cause })?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+pub(crate) async fn list(cli: &Cli, status: Option<String>, limit: usize) -> Result<i32, CliError> {
+    let status = match status {
+        Some(text) => Some(PlanStatus::parse(&text).ok_or_else(|| {
+            CliError::Usage(format!("--status: unknown status \"{text}\" ({})", PlanStatus::expected()))
+        })?),
+        None => None,
+    };
+    let page = cli.orchestrator.list(ListRequest { status, limit: Some(limit), ..ListRequest::default() }).await?;
+    if cli.json {
+        print_json(&plan_page_to_wire(&page))?;
+        return Ok(EXIT_OK);
+    }
+    if page.plans.is_empty() {
+        super::print_line("no plans");
+    }
+    for plan in &page.plans {
+        let progress = plan.progress;
+        super::print_line(&format!(
+            "{}  {:<11} {:>3}/{:<3} {}",
+            plan.id,
+            plan.status.as_str(),
+            progress.done,
+            progress.total,
+            plan.title
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+pub(crate) async fn show(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
+    print_plan(cli, &plan)?;
+    Ok(EXIT_OK)
+}
+
+pub(crate) async fn approve(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.approve(PlanId::from_raw(plan_id)).await?;
+    if cli.json {
+        print_json(&plan_to_wire(&plan))?;
+    } else {
+        super::print_line(&format!("approved {} ({})", plan.id, plan.title));
+    }
+    Ok(EXIT_OK)
+}
+
+/// Cancels a run of this process. A run owned by another process (an editor's server, another
+/// command line) is left alone and reported.
+pub(crate) async fn cancel(cli: &Cli, plan_id: String, reason: Option<String>) -> Result<i32, CliError> {
+    let outcome = cli.orchestrator.cancel(PlanId::from_raw(plan_id), reason).await?;
+    if cli.json {
+        print_json(&cancel_outcome_to_wire(&outcome))?;
+    } else if outcome.cancelled {
+        super::print_line(&format!("cancelled {} ({})", outcome.plan_id, outcome.status.as_str()));
+    } else if outcome.status == PlanStatus::Running {
+        super::print_line(&format!(
+            "{} is running in another process (an editor or another command line); cancel it there",
+            outcome.plan_id
+        ));
+    } else {
+        super::print_line(&format!("{} is not running ({})", outcome.plan_id, outcome.status.as_str()));
+    }
+    Ok(if outcome.cancelled { EXIT_OK } else { EXIT_FAILED })
+}
+
+pub(crate) async fn retry(
+    cli: &Cli,
+    plan_id: String,
+    subtasks: Vec<String>,
+    options: &RunOptions,
+    interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let subtask_ids = (!subtasks.is_empty()).then(|| subtasks.into_iter().map(SubtaskId::from_raw).collect::<Vec<_>>());
+    let run = cli.orchestrator.retry(RetryRequest { plan_id: PlanId::from_raw(plan_id), subtask_ids }).await?;
+    watch(cli, run, options, interrupts).await
+}
+
+pub(crate) async fn export(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
+    super::print_text(&export_plan(&plan));
+    Ok(EXIT_OK)
+}
+
+fn print_plan(cli: &Cli, plan: &Plan) -> Result<(), CliError> {
+    if cli.json {
+        return print_json(&plan_to_wire(plan));
+    }
+    super::print_line(&format!("{}  {}", plan.id, plan.title));
+    super::print_line(&summary_line(plan));
+    let width = plan.subtasks.iter().map(|subtask| subtask.id.as_str().len()).max().unwrap_or(0);
+    for subtask in &plan.subtasks {
+        let mark = match subtask.status {
+            SubtaskStatus::Done => "✓",
+            SubtaskStatus::Failed => "✗",
+            SubtaskStatus::Skipped | SubtaskStatus::Cancelled => "⊘",
+            SubtaskStatus::Running => "…",
+            _ => "·",
+        };
+        let took = match (subtask.started_at, subtask.finished_at) {
+            (Some(started), Some(finished)) => format!("  {}", duration(finished.millis_since(started))),
+            _ => String::new(),
+        };
+        let after = if subtask.depends_on.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<&str> = subtask.depends_on.iter().map(SubtaskId::as_str).collect();
+            format!("  (after {})", ids.join(", "))
+        };
+        super::print_line(&format!(
+            "  {mark} {:<width$}  {} [{}] {}{after}{took}",
+            subtask.id.as_str(),
+            subtask.title,
+            subtask.agent.as_str(),
+            subtask.status.as_str()
+        ));
+        if let Some(error) = &subtask.error {
+            super::print_line(&format!("      {}", error.lines().next().unwrap_or("")));
+        }
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let line = serde_json::to_string(value)
+        .map_err(|failure| CliError::Usage(format!("cannot encode the answer as json: {failure}")))?;
+    super::print_line(&line);
+    Ok(())
+}
