@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::engine::{RunEvent, RunEventKind};
 use crate::lsp::convert::run_event_to_wire;
 use crate::model::{Plan, SubtaskId, SubtaskStatus};
+pub use crate::planfile::duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayMode {
@@ -176,15 +177,6 @@ pub fn summary_line(plan: &Plan) -> String {
     format!("{}: {}{took} (plan {})", plan.status.as_str(), counts.join(", "), plan.id)
 }
 
-/// `850ms`, `1.2s`, `2m05s`.
-pub fn duration(millis: u64) -> String {
-    match millis {
-        0..1_000 => format!("{millis}ms"),
-        1_000..60_000 => format!("{:.1}s", millis as f64 / 1000.0),
-        _ => format!("{}m{:02}s", millis / 60_000, (millis % 60_000) / 1000),
-    }
-}
-
 fn first_line(text: &str) -> &str {
     text.lines().find(|line| !line.trim().is_empty()).unwrap_or("")
 }
@@ -192,13 +184,6 @@ fn first_line(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(850), "850ms");
-        assert_eq!(duration(1_240), "1.2s");
-        assert_eq!(duration(125_000), "2m05s");
-    }
 
     #[test]
     fn finished_lines_show_status_title_and_time() {

@@ -20,8 +20,13 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::notification::{Notification, WorkDoneProgressCancel};
 use tower_lsp_server::ls_types::request::Request;
 use tower_lsp_server::ls_types::{
-    ConfigurationItem, DidChangeConfigurationParams, InitializeParams, InitializeResult, InitializedParams,
-    MessageType, ProgressToken, ServerCapabilities, ServerInfo,
+    CodeActionParams, CodeActionProviderCapability, CodeActionResponse, CodeLens, CodeLensOptions, CodeLensParams,
+    CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem, DidChangeConfigurationParams,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentSymbolParams,
+    DocumentSymbolResponse, ExecuteCommandOptions, ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse,
+    Hover, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, LSPAny,
+    MessageType, OneOf, ProgressToken, RenameParams, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, WorkspaceEdit,
 };
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
 
@@ -31,6 +36,7 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::config::{SECTION, parse_settings};
+use super::documents::Documents;
 use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
 
@@ -63,6 +69,10 @@ pub struct SharedState {
     shutdown_requested: AtomicBool,
     /// `$/progress` token → the plan whose run it reports (for `window/workDoneProgress/cancel`).
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
+    /// Open plan files.
+    pub(crate) documents: Documents,
+    /// The client handles `workspace/codeLens/refresh`.
+    code_lens_refresh: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -77,7 +87,18 @@ impl SharedState {
             orchestrator: tokio::sync::OnceCell::new(),
             shutdown_requested: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
+            documents: Documents::default(),
+            code_lens_refresh: AtomicBool::new(false),
         }
+    }
+
+    /// The workspace folder (from `initialize`, else the current folder).
+    pub fn workspace_root(&self) -> PathBuf {
+        self.orchestrator_config().workspace_root
+    }
+
+    pub fn client_supports_code_lens_refresh(&self) -> bool {
+        self.code_lens_refresh.load(Ordering::SeqCst)
     }
 
     /// 0 after a `shutdown` request, 1 otherwise (LSP `exit` semantics).
@@ -259,6 +280,21 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
 
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["\"".to_owned(), "[".to_owned()]),
+            ..CompletionOptions::default()
+        }),
+        definition_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: ext::ALL_COMMANDS.iter().map(|command| (*command).to_owned()).collect(),
+            ..ExecuteCommandOptions::default()
+        }),
         experimental: Some(json!({
             "planning": {
                 "methods": ext::request_methods(),
@@ -279,6 +315,9 @@ impl LanguageServer for PlannerServer {
         }
         let work_done_progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress);
         let configuration = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.configuration);
+        let lens_refresh = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.code_lens.as_ref());
+        let lens_refresh = lens_refresh.and_then(|lens| lens.refresh_support).unwrap_or(false);
+        self.shared.code_lens_refresh.store(lens_refresh, Ordering::SeqCst);
         let parsed =
             params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
         let mut setup = lock(&self.shared.setup);
@@ -328,6 +367,50 @@ impl LanguageServer for PlannerServer {
     async fn shutdown(&self) -> Result<()> {
         self.shared.shutdown_requested.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        handlers::plan_files::handle_document_open(self, params).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        handlers::plan_files::handle_document_change(self, params).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        handlers::plan_files::handle_document_close(self, params).await;
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        handlers::lenses::handle_code_lens(self, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        handlers::lenses::handle_code_action(self, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        handlers::navigation::handle_hover(self, params).await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        handlers::navigation::handle_completion(self, params).await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        handlers::navigation::handle_definition(self, params).await
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::navigation::handle_document_symbol(self, params).await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        handlers::navigation::handle_rename(self, params).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        handlers::commands::handle_execute_command(self, params).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -237,6 +237,11 @@ impl Orchestrator {
         self.repository.get_plan(lookup).await?.ok_or(OrchestratorError::PlanNotFound(plan_id))
     }
 
+    /// The newest plan made from this plan file (see `planfile::source_key`), if any.
+    pub async fn latest_plan_of_file(&self, source_file: String) -> Result<Option<Plan>, OrchestratorError> {
+        Ok(self.repository.call(move |store| store.latest_plan_of_file(&source_file)).await?)
+    }
+
     pub async fn list(&self, request: ListRequest) -> Result<PlanPage, OrchestratorError> {
         let limit = request.limit.unwrap_or(DEFAULT_LIST_LIMIT);
         if limit == 0 || limit > MAX_LIST_LIMIT {

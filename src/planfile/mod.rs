@@ -188,9 +188,25 @@ fn normalize(path: &Path) -> PathBuf {
     normalized
 }
 
+/// A run time as both faces show it: `850ms`, `1.2s`, `2m05s`.
+pub fn duration(millis: u64) -> String {
+    match millis {
+        0..1_000 => format!("{millis}ms"),
+        1_000..60_000 => format!("{:.1}s", millis as f64 / 1000.0),
+        _ => format!("{}m{:02}s", millis / 60_000, (millis % 60_000) / 1000),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(1_240), "1.2s");
+        assert_eq!(duration(125_000), "2m05s");
+    }
 
     #[test]
     fn source_keys_are_workspace_relative_when_inside() {
