@@ -29,17 +29,11 @@ pub fn check(text: &str) -> CheckedPlanFile {
         }
     }
     if let Err(errors) = build_subtasks(&file.drafts(), LIST_PATH) {
-        let mut has_cycle = false;
-        for problem in errors.0 {
-            match problem.kind {
-                ProblemKind::Graph => has_cycle = true,
-                ProblemKind::Field => problems.push(locate(&file, &problem)),
-            }
-        }
-        if has_cycle {
-            problems.extend(cycle_problems(&file));
-        }
+        // Cycles come from `cycle_problems`, which finds them even beside unknown ids.
+        let field_problems = errors.0.iter().filter(|problem| problem.kind == ProblemKind::Field);
+        problems.extend(field_problems.map(|problem| locate(&file, problem)));
     }
+    problems.extend(cycle_problems(&file));
     problems.sort_by_key(|problem| (problem.span.start, problem.span.end));
     problems.dedup();
     CheckedPlanFile { file, problems }

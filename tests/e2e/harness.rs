@@ -33,6 +33,8 @@ pub struct ServerSetup {
     /// What `workspace/configuration` answers for `codelabPlanner` (`None` = no capability).
     pub configuration: Option<Value>,
     pub initialization_options: Value,
+    /// Extra `capabilities.workspace` entries (e.g. `codeLens.refreshSupport`).
+    pub workspace_capabilities: Value,
 }
 
 impl ServerSetup {
@@ -42,6 +44,7 @@ impl ServerSetup {
             work_done_progress: true,
             configuration: Some(json!({})),
             initialization_options: json!({}),
+            workspace_capabilities: json!({}),
         }
     }
 }
@@ -147,6 +150,14 @@ impl TestServer {
         let mut capabilities = json!({ "window": { "workDoneProgress": self.setup.work_done_progress } });
         if self.setup.configuration.is_some() {
             capabilities["workspace"] = json!({ "configuration": true });
+        }
+        if let Some(extra) = self.setup.workspace_capabilities.as_object().filter(|extra| !extra.is_empty()) {
+            if !capabilities["workspace"].is_object() {
+                capabilities["workspace"] = json!({});
+            }
+            for (key, value) in extra {
+                capabilities["workspace"][key] = value.clone();
+            }
         }
         let params = json!({
             "processId": std::process::id(),

@@ -5,5 +5,6 @@ mod errors;
 mod harness;
 mod lifecycle;
 mod multi;
+mod plan_files;
 mod protocol_drift;
 mod runs;
