@@ -192,6 +192,7 @@ fn a_run_started_from_a_code_action_updates_lenses_and_hover() {
     let run_id = started["runId"].as_str().unwrap().to_owned();
     let plan_id = started["planId"].as_str().unwrap().to_owned();
     let events = server.collect_run_events(&run_id);
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
     assert_eq!(events.last().unwrap()["status"], "failed");
     server.wait_for("a code lens refresh", RUN_TIMEOUT, |message| {
         message["serverRequest"] == "workspace/codeLens/refresh"
@@ -320,6 +321,7 @@ fn every_action_is_a_workspace_command() {
     assert_eq!(error.message, "arguments[0]: no plan id given and no plan is draft");
     let started = execute(&mut server, "codelab-planner.execute", json!([plan_id]));
     let events = server.collect_run_events(started["runId"].as_str().unwrap());
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
     assert_eq!(events.last().unwrap()["status"], "completed");
     assert_eq!(execute(&mut server, "codelab-planner.status", json!([plan_id]))["status"], "completed");
     let cancelled = execute(&mut server, "codelab-planner.cancel", json!([{ "planId": plan_id }]));

@@ -1,0 +1,236 @@
+//! The command line, run as the real binary: exit codes, the `--json` event stream, Ctrl-C in
+//! the middle of a run, a command line and a language server on one database, and `export`
+//! then `run` giving the same plan back.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc::channel;
+
+use serde_json::{Value, json};
+
+use crate::harness::{
+    REQUEST_TIMEOUT, RUN_TIMEOUT, ServerSetup, TestServer, binary, eventually, process_is_gone, read_pid_file,
+    workspace,
+};
+
+fn command(dir: &Path, arguments: &[&str]) -> Command {
+    let mut command = Command::new(binary());
+    command.args(arguments).current_dir(dir).env("CODELAB_PLANNER_LOG", "warn").stdin(Stdio::null());
+    command
+}
+
+fn run(dir: &Path, arguments: &[&str]) -> Output {
+    command(dir, arguments).output().expect("run codelab-planner")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("not json: {line:?}: {error}")))
+        .collect()
+}
+
+const PASSING: &str = r#"title = "Two steps"
+
+[[subtask]]
+id = "hello"
+title = "Say hello"
+agent = "shell"
+command = "echo hello"
+
+[[subtask]]
+id = "where"
+title = "Say where"
+agent = "shell"
+command = "pwd"
+cwd = "sub"
+depends_on = ["hello"]
+"#;
+
+fn write_plan(dir: &Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn exit_codes_say_whether_every_subtask_is_done() {
+    let dir = workspace();
+    write_plan(dir.path(), "ok.plan.toml", PASSING);
+    let passed = run(dir.path(), &["run", "ok.plan.toml"]);
+    assert_eq!(passed.status.code(), Some(0), "{}", text(&passed.stderr));
+    assert!(text(&passed.stdout).starts_with("completed: 2/2 done in "), "{}", text(&passed.stdout));
+    assert!(text(&passed.stderr).contains("✓ where  Say where"), "{}", text(&passed.stderr));
+
+    let failing = PASSING
+        .replace("echo hello", "exit 4")
+        .replace("title = \"Say hello\"", "title = \"Say hello\"\nmax_attempts = 1");
+    write_plan(dir.path(), "failing.plan.toml", &failing);
+    let failed = run(dir.path(), &["run", "failing.plan.toml"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert!(text(&failed.stdout).starts_with("failed: 0/2 done, 1 failed, 1 skipped"), "{}", text(&failed.stdout));
+
+    write_plan(dir.path(), "bad.plan.toml", &PASSING.replace("[\"hello\"]", "[\"ghost\"]"));
+    let refused = run(dir.path(), &["run", "bad.plan.toml"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("bad.plan.toml:15:15: error: unknown subtask \"ghost\""),
+        "{}",
+        text(&refused.stderr)
+    );
+    let missing = run(dir.path(), &["show", "no-such-plan"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("plan no-such-plan not found"), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn the_json_stream_is_one_event_object_a_line() {
+    let dir = workspace();
+    write_plan(dir.path(), "ok.plan.toml", PASSING);
+    let output = run(dir.path(), &["run", "ok.plan.toml", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let lines = json_lines(&output);
+    let kinds: Vec<&str> = lines.iter().map(|line| line["event"]["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"planStarted"));
+    assert_eq!(kinds.last(), Some(&"planFinished"));
+    assert_eq!(kinds.iter().filter(|kind| **kind == "planFinished").count(), 1);
+    assert_eq!(kinds.iter().filter(|kind| **kind == "subtaskFinished").count(), 2);
+    for line in &lines {
+        assert_eq!(line["planId"], lines[0]["planId"]);
+        assert_eq!(line["runId"], lines[0]["runId"]);
+    }
+    let finished =
+        lines.iter().find(|line| line["event"]["subtaskId"] == "where" && line["event"]["kind"] == "subtaskFinished");
+    let result = finished.unwrap()["event"]["result"].as_str().unwrap().trim().to_owned();
+    assert!(result.ends_with("/sub"), "cwd is used: {result}");
+    assert_eq!(lines.last().unwrap()["event"]["status"], "completed");
+}
+
+#[test]
+fn ctrl_c_mid_run_cancels_the_plan_and_leaves_no_process() {
+    let dir = workspace();
+    let plan = r#"title = "Long"
+
+[[subtask]]
+id = "sleeper"
+title = "Sleep"
+agent = "shell"
+command = "echo $$ > sleeper.pid; exec sleep 60"
+
+[[subtask]]
+id = "after"
+title = "After"
+agent = "shell"
+command = "echo after"
+depends_on = ["sleeper"]
+"#;
+    write_plan(dir.path(), "long.plan.toml", plan);
+    let mut child = command(dir.path(), &["run", "long.plan.toml", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = received.recv_timeout(REQUEST_TIMEOUT).expect("planStarted");
+    let plan_id = serde_json::from_str::<Value>(&started).unwrap()["planId"].as_str().unwrap().to_owned();
+    let sleeper = read_pid_file(&dir.path().join("sleeper.pid"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let mut last = Value::Null;
+    while let Ok(line) = received.recv_timeout(RUN_TIMEOUT) {
+        last = serde_json::from_str(&line).unwrap();
+    }
+    assert_eq!(last["event"]["kind"], "planFinished");
+    assert_eq!(last["event"]["status"], "cancelled");
+    let mut status = None;
+    eventually("the command line exits", RUN_TIMEOUT, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    assert_eq!(status.unwrap().code(), Some(130));
+    eventually("the sleeping step is gone", REQUEST_TIMEOUT, || process_is_gone(sleeper));
+    let shown = run(dir.path(), &["show", &plan_id, "--json"]);
+    let plan = json_lines(&shown).remove(0);
+    assert_eq!(plan["status"], "cancelled");
+    let statuses: Vec<&str> =
+        plan["subtasks"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["cancelled", "cancelled"]);
+}
+
+#[test]
+fn a_command_line_and_a_server_share_one_database() {
+    let dir = workspace();
+    write_plan(dir.path(), "ok.plan.toml", PASSING);
+    let mut setup = ServerSetup::new(dir.path());
+    setup.configuration = None;
+    let (mut server, _) = TestServer::start(setup);
+    let subtasks = json!([{ "id": "x", "title": "X", "agent": "shell", "command": "true" }]);
+    let created =
+        server.call("planning/create", json!({ "task": "from the editor", "mode": "plan", "subtasks": subtasks }));
+    let editor_plan = created["plan"]["id"].as_str().unwrap().to_owned();
+
+    let listed = json_lines(&run(dir.path(), &["list", "--json"])).remove(0);
+    assert_eq!(listed["plans"][0]["id"], editor_plan.as_str());
+    let ran = run(dir.path(), &["run", "ok.plan.toml", "--json"]);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let cli_plan = json_lines(&ran)[0]["planId"].as_str().unwrap().to_owned();
+    let approved = run(dir.path(), &["approve", &editor_plan]);
+    assert_eq!(approved.status.code(), Some(0), "{}", text(&approved.stderr));
+
+    let seen = server.call("planning/get", json!({ "planId": cli_plan }));
+    assert_eq!((seen["status"].as_str(), seen["sourceFile"].as_str()), (Some("completed"), Some("ok.plan.toml")));
+    assert_eq!(server.call("planning/get", json!({ "planId": editor_plan }))["status"], "approved");
+    let started = server.call("planning/execute", json!({ "planId": editor_plan }));
+    let events = server.collect_run_events(started["runId"].as_str().unwrap());
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    assert_eq!(events.last().unwrap()["status"], "completed");
+    server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn export_then_run_reproduces_the_plan() {
+    let dir = workspace();
+    write_plan(dir.path(), "ok.plan.toml", PASSING);
+    let first = run(dir.path(), &["run", "ok.plan.toml", "--json"]);
+    let first_id = json_lines(&first)[0]["planId"].as_str().unwrap().to_owned();
+    let exported = run(dir.path(), &["export", &first_id]);
+    assert_eq!(exported.status.code(), Some(0), "{}", text(&exported.stderr));
+    std::fs::write(dir.path().join("copy.plan.toml"), &exported.stdout).unwrap();
+    let second = run(dir.path(), &["run", "copy.plan.toml", "--json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let second_id = json_lines(&second)[0]["planId"].as_str().unwrap().to_owned();
+    let shape = |plan_id: &str| {
+        let plan = json_lines(&run(dir.path(), &["show", plan_id, "--json"])).remove(0);
+        let subtasks: Vec<Value> = plan["subtasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                json!([
+                    s["id"],
+                    s["title"],
+                    s["agent"],
+                    s["command"],
+                    s["cwd"],
+                    s["dependsOn"],
+                    s["maxAttempts"],
+                    s["status"]
+                ])
+            })
+            .collect();
+        (plan["title"].clone(), plan["goal"].clone(), subtasks)
+    };
+    assert_eq!(shape(&first_id), shape(&second_id));
+    let listed = json_lines(&run(dir.path(), &["list", "--json"])).remove(0);
+    assert_eq!(listed["plans"].as_array().unwrap().len(), 2);
+}
