@@ -176,7 +176,7 @@ pub struct SubtaskInput {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// Extension: a shell step's folder, relative to the workspace root.
+    /// Extension: the directory a `shell` command runs in, relative to the workspace root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -199,7 +199,6 @@ pub struct Subtask {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// Extension: a shell step's folder, relative to the workspace root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     pub depends_on: Vec<String>,

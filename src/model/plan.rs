@@ -26,8 +26,8 @@ pub struct Subtask {
     pub agent: AgentKind,
     /// Required for `shell`, absent for the others (enforced by validation).
     pub command: Option<String>,
-    /// Shell steps only: the folder to run in, relative to the workspace root (validated to stay
-    /// inside it); `None` = the workspace root.
+    /// Where a `shell` command runs, relative to the workspace root (validated to stay inside it);
+    /// `None` = the root. Lets a monorepo's steps run in each project's own directory.
     pub cwd: Option<String>,
     pub depends_on: Vec<SubtaskId>,
     pub status: SubtaskStatus,

@@ -33,7 +33,7 @@ pub struct SubtaskDraft {
     pub description: Option<String>,
     pub agent: String,
     pub command: Option<String>,
-    /// Shell steps: the folder to run in, relative to the workspace root.
+    /// Workspace-relative directory for a `shell` command.
     pub cwd: Option<String>,
     pub depends_on: Vec<String>,
     pub timeout_secs: Option<i64>,
@@ -291,6 +291,58 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
     })
 }
 
+/// Longest `cwd`, in characters.
+pub const CWD_MAX_CHARS: usize = 512;
+
+/// `cwd` is only for `shell`; it must be a relative path that stays inside the workspace: no
+/// `..`, no root, no drive, no NUL. A blank or `.` `cwd` is the workspace root (`None`).
+fn check_cwd(
+    draft: &SubtaskDraft,
+    agent: Option<AgentKind>,
+    subtask_path: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let cwd_path = format!("{subtask_path}.cwd");
+    let cwd = draft.cwd.as_deref().map(str::trim).filter(|cwd| !cwd.is_empty() && *cwd != ".")?;
+    match agent? {
+        AgentKind::Shell => {}
+        other => {
+            problems.push(field_problem(cwd_path, format!("not allowed for the {other} agent (only for shell)")));
+            return None;
+        }
+    }
+    if let Err(problem) = check_max_chars(cwd, &cwd_path, CWD_MAX_CHARS) {
+        problems.push(problem);
+        return None;
+    }
+    match workspace_relative(cwd) {
+        Ok(normal) => Some(normal),
+        Err(why) => {
+            problems.push(field_problem(cwd_path, format!("{why} (got \"{}\")", shorten(cwd))));
+            None
+        }
+    }
+}
+
+/// `a/./b/` → `a/b`; refuses what could leave the workspace.
+pub fn workspace_relative(path: &str) -> Result<String, &'static str> {
+    if path.contains('\0') {
+        return Err("must not contain NUL");
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.chars().nth(1) == Some(':') {
+        return Err("must be relative to the workspace");
+    }
+    let mut parts = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return Err("must stay inside the workspace (no \"..\")"),
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() { Err("must name a directory") } else { Ok(parts.join("/")) }
+}
+
 /// `command` is required (non-blank) for `shell` and forbidden for the other agents; nothing is
 /// checked when the agent itself is unknown.
 fn check_command(
@@ -321,33 +373,6 @@ fn check_command(
 }
 
 /// A value, when given, must be in `1..=limit`.
-/// `cwd`: shell steps only; a relative path with no `..` (it must stay inside the workspace;
-/// the shell agent checks it again against the real folder, links resolved).
-fn check_cwd(
-    draft: &SubtaskDraft,
-    agent: Option<AgentKind>,
-    subtask_path: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
-    let cwd = draft.cwd.as_deref().map(str::trim).filter(|cwd| !cwd.is_empty())?;
-    let cwd_path = format!("{subtask_path}.cwd");
-    if agent.is_some_and(|agent| agent != AgentKind::Shell) {
-        problems.push(field_problem(cwd_path, "only allowed for the shell agent".to_owned()));
-        return None;
-    }
-    let path = std::path::Path::new(cwd);
-    let escapes =
-        path.components().any(|part| !matches!(part, std::path::Component::Normal(_) | std::path::Component::CurDir));
-    if escapes || cwd.chars().count() > 1024 {
-        problems.push(field_problem(
-            cwd_path,
-            format!("must be a folder inside the workspace, relative and without \"..\" (got \"{}\")", shorten(cwd)),
-        ));
-        return None;
-    }
-    Some(cwd.to_owned())
-}
-
 fn check_range(value: Option<i64>, limit: i64, path: &str, problems: &mut Vec<Problem>) -> Option<i64> {
     let value = value?;
     if (1..=limit).contains(&value) {
@@ -512,9 +537,9 @@ mod tests {
         assert_eq!(
             messages_of(&[up, absolute, coder]),
             vec![
-                r#"subtasks[0].cwd: must be a folder inside the workspace, relative and without ".." (got "../elsewhere")"#,
-                r#"subtasks[1].cwd: must be a folder inside the workspace, relative and without ".." (got "/etc")"#,
-                "subtasks[2].cwd: only allowed for the shell agent",
+                r#"subtasks[0].cwd: must stay inside the workspace (no "..") (got "../elsewhere")"#,
+                r#"subtasks[1].cwd: must be relative to the workspace (got "/etc")"#,
+                "subtasks[2].cwd: not allowed for the coder agent (only for shell)",
             ]
         );
     }
