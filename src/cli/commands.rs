@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use super::display::{duration, summary_line};
 use super::run::{Interrupts, start_and_watch, watch};
-use super::{Cli, CliError, EXIT_FAILED, EXIT_OK, RunOptions};
+use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
 use crate::orchestrator::{CreateRequest, ListRequest, RetryRequest};
@@ -21,30 +21,55 @@ pub(crate) async fn new_task(
     cli: &Cli,
     task: String,
     new: NewOptions,
-    interrupts: Interrupts,
+    mut interrupts: Interrupts,
 ) -> Result<i32, CliError> {
     let created = cli.orchestrator.create(CreateRequest { task, ..CreateRequest::default() }).await?;
     print_plan(cli, &created.plan)?;
     if !new.run {
         return Ok(EXIT_OK);
     }
-    if !new.yes && !confirm(&format!("Run \"{}\" ({} steps)?", created.plan.title, created.plan.subtasks.len()))? {
-        eprintln!("not run; the plan is kept as {} ({})", created.plan.id, created.plan.status.as_str());
-        return Ok(EXIT_FAILED);
+    if !new.yes {
+        let question = format!("Run \"{}\" ({} steps)?", created.plan.title, created.plan.subtasks.len());
+        let answer = confirm(&question, &mut interrupts).await?;
+        if answer != Answer::Yes {
+            eprintln!("not run; the plan is kept as {} ({})", created.plan.id, created.plan.status.as_str());
+            return Ok(if answer == Answer::Interrupted { EXIT_INTERRUPTED } else { EXIT_FAILED });
+        }
     }
     start_and_watch(cli, created.plan.id, created.plan.status, &new.options, interrupts).await
 }
 
-/// Asks on the terminal; without one, refuses with a clear message.
-fn confirm(question: &str) -> Result<bool, CliError> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+    Interrupted,
+}
+
+/// Asks on the terminal (Ctrl-C answers too); without a terminal, refuses with a clear message.
+async fn confirm(question: &str, interrupts: &mut Interrupts) -> Result<Answer, CliError> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::Usage("no terminal to confirm the run: pass --yes to run without asking".to_owned()));
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|cause| CliError::Io { path: "stdin".to_owned(), cause })?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    let reading = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).map(|_| answer)
+    });
+    tokio::select! {
+        answer = reading => {
+            let answer = answer
+                .map_err(|_| CliError::Usage("cannot read the answer".to_owned()))?
+                .map_err(|cause| CliError::Io { path: "stdin".to_owned(), cause })?;
+            let yes = matches!(answer.trim().to_lowercase().as_str(), "y" | "yes");
+            Ok(if yes { Answer::Yes } else { Answer::No })
+        }
+        () = interrupts.next() => {
+            eprintln!();
+            Ok(Answer::Interrupted)
+        }
+    }
 }
 
 pub(crate) async fn list(cli: &Cli, status: Option<String>, limit: usize) -> Result<i32, CliError> {

@@ -234,3 +234,43 @@ fn export_then_run_reproduces_the_plan() {
     let listed = json_lines(&run(dir.path(), &["list", "--json"])).remove(0);
     assert_eq!(listed["plans"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn retry_runs_what_did_not_finish_and_new_asks_before_running() {
+    let dir = workspace();
+    let plan = r#"title = "Flaky"
+
+[[subtask]]
+id = "flaky"
+title = "Fails the first time"
+agent = "shell"
+command = "test -f marker || { touch marker; exit 1; }"
+max_attempts = 1
+
+[[subtask]]
+id = "after"
+title = "After"
+agent = "shell"
+command = "echo after"
+depends_on = ["flaky"]
+"#;
+    write_plan(dir.path(), "flaky.plan.toml", plan);
+    let first = run(dir.path(), &["run", "flaky.plan.toml", "--json"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let plan_id = json_lines(&first)[0]["planId"].as_str().unwrap().to_owned();
+    let retried = run(dir.path(), &["retry", &plan_id]);
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
+    assert!(text(&retried.stdout).starts_with("completed: 2/2 done"), "{}", text(&retried.stdout));
+
+    let planned = run(dir.path(), &["new", "add a settings page and write tests for it", "--json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", text(&planned.stderr));
+    let plan = json_lines(&planned).remove(0);
+    assert!(!plan["subtasks"].as_array().unwrap().is_empty(), "{plan}");
+    let unconfirmed = run(dir.path(), &["new", "add a settings page and write tests for it", "--run"]);
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    assert!(
+        text(&unconfirmed.stderr).contains("no terminal to confirm the run: pass --yes to run without asking"),
+        "{}",
+        text(&unconfirmed.stderr)
+    );
+}
