@@ -66,6 +66,10 @@ fn exit_codes_say_whether_every_subtask_is_done() {
     assert_eq!(passed.status.code(), Some(0), "{}", text(&passed.stderr));
     assert!(text(&passed.stdout).starts_with("completed: 2/2 done in "), "{}", text(&passed.stdout));
     assert!(text(&passed.stderr).contains("✓ where  Say where"), "{}", text(&passed.stderr));
+    assert!(!text(&passed.stderr).contains("hello │ hello"), "output only with --verbose");
+    let verbose = run(dir.path(), &["run", "ok.plan.toml", "--verbose", "--max-parallel", "1", "--fail-fast"]);
+    assert_eq!(verbose.status.code(), Some(0), "{}", text(&verbose.stderr));
+    assert!(text(&verbose.stderr).contains("  hello │ hello"), "{}", text(&verbose.stderr));
 
     let failing = PASSING
         .replace("echo hello", "exit 4")

@@ -141,7 +141,7 @@ command = "echo alpha"
 id = "second"
 title = "Second"
 agent = "shell"
-command = "echo broken >&2; exit 3"
+command = "test -f marker || { touch marker; echo broken >&2; exit 3; }"
 depends_on = ["first"]
 max_attempts = 1
 
@@ -214,6 +214,21 @@ fn a_run_started_from_a_code_action_updates_lenses_and_hover() {
     assert!(text.starts_with("**second** — Second · shell"), "{text}");
     assert!(text.contains("Last run: ✗ failed"), "{text}");
     assert!(text.contains("exit code 3: broken"), "{text}");
+
+    // Retried through the command: the failed step passes now, the lenses follow.
+    server.discard(|message| message["serverRequest"] == "workspace/codeLens/refresh");
+    let retried =
+        server.call("workspace/executeCommand", json!({ "command": "codelab-planner.retry", "arguments": [] }));
+    assert_eq!(retried["planId"], plan_id.as_str());
+    let events = server.collect_run_events(retried["runId"].as_str().unwrap());
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    assert_eq!(events.last().unwrap()["status"], "completed");
+    server.wait_for("a code lens refresh after the retry", RUN_TIMEOUT, |message| {
+        message["serverRequest"] == "workspace/codeLens/refresh"
+    });
+    let titles = lens_titles(&mut server, &uri);
+    assert!(titles[1].starts_with("last run: completed 3/3 in "), "{titles:?}");
+    assert!(titles[5].starts_with("✓ done ") && titles[7].starts_with("✓ done "), "{titles:?}");
 
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(plan["sourceFile"], "steps.plan.toml");

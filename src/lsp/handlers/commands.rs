@@ -5,19 +5,19 @@
 //! arguments: the first argument is a plan id string or the request's params object; without
 //! it the command acts on the newest plan it applies to (so `:lsp-workspace-command
 //! codelab-planner.approve` works in Helix). `runFile` stores the plan file as a plan (with the
-//! file's path), approves and executes it, and asks the client to refresh code lenses as the
-//! run progresses.
+//! file's path), approves and executes it; runs started by `runFile`, `execute` and `retry` make
+//! the server ask the client to refresh code lenses as they progress.
 
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::{ExecuteCommandParams, Uri};
+use tower_lsp_server::ls_types::{ExecuteCommandParams, ProgressToken, Uri};
 
 use super::{plans, review, runs};
 use crate::engine::RunEventKind;
 use crate::engine::events::{DEFAULT_OUTPUT_EVENT_CAP, event_queue};
 use crate::lsp::convert;
-use crate::lsp::errors::orchestrator_error_to_jsonrpc;
+use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext::{self, command};
 use crate::lsp::progress::spawn_run_forwarding;
 use crate::lsp::server::PlannerServer;
@@ -33,7 +33,7 @@ pub async fn handle_execute_command(server: &PlannerServer, params: ExecuteComma
         command::NEW_TASK => to_value(plans::handle_plan_create(server, task_params(&arguments)?).await?),
         command::EXECUTE => {
             let params = plan_params(server, &arguments, &[PlanStatus::Approved, PlanStatus::Draft]).await?;
-            to_value(runs::handle_plan_execute(server, params).await?)
+            to_value(execute(server, params).await?)
         }
         command::APPROVE => {
             let params = plan_params(server, &arguments, &[PlanStatus::Draft]).await?;
@@ -54,7 +54,7 @@ pub async fn handle_execute_command(server: &PlannerServer, params: ExecuteComma
         command::RETRY => {
             let retryable = [PlanStatus::Failed, PlanStatus::Cancelled, PlanStatus::Interrupted];
             let params = plan_params(server, &arguments, &retryable).await?;
-            to_value(runs::handle_plan_retry(server, params).await?)
+            to_value(retry(server, params).await?)
         }
         command::STATUS => {
             to_value(runs::handle_plan_status(server, plan_params(server, &arguments, &[]).await?).await?)
@@ -169,14 +169,43 @@ async fn run_file(server: &PlannerServer, arguments: &[Value]) -> Result<ext::Ru
     }
     let execute = ExecuteRequest { plan_id: created.plan.id, max_parallel: None, failure_policy: None };
     let run = orchestrator.execute(execute).await.map_err(orchestrator_error_to_jsonrpc)?;
+    Ok(forward(server, run, None))
+}
+
+/// `planning/execute`, with code lenses refreshed as the run goes.
+async fn execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
+    server
+        .serve_request::<ext::ExecutePlan, _, _>(params, |params| async move {
+            let request = convert::execute_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
+            let run = orchestrator.execute(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(forward(server, run, params.work_done_token))
+        })
+        .await
+}
+
+/// `planning/retry`, with code lenses refreshed as the run goes.
+async fn retry(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
+    server
+        .serve_request::<ext::RetryPlan, _, _>(params, |params| async move {
+            let request = convert::retry_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
+            let orchestrator = server.orchestrator().await?;
+            let run = orchestrator.retry(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(forward(server, run, params.work_done_token))
+        })
+        .await
+}
+
+/// Starts forwarding a run's events (with lens refreshes when the client takes them).
+fn forward(server: &PlannerServer, run: RunStarted, token: Option<ProgressToken>) -> ext::RunStartedResult {
     let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
     let run = if server.shared.client_supports_code_lens_refresh() {
         with_lens_refresh(server.client.clone(), run)
     } else {
         run
     };
-    spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, None);
-    Ok(result)
+    spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, token);
+    result
 }
 
 /// Passes a run's events on unchanged and, after each subtask starts or ends and after the
