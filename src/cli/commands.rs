@@ -4,11 +4,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::display::{duration, summary_line};
+use super::owner::{Owner, interrupt_and_wait, owner_of};
 use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
-use crate::orchestrator::{CreateRequest, ListRequest, RetryRequest};
+use crate::orchestrator::{CancelOutcome, CreateRequest, ListRequest, RetryRequest};
 use crate::planfile::export_plan;
 
 pub(crate) struct NewOptions {
@@ -117,21 +118,30 @@ pub(crate) async fn approve(cli: &Cli, plan_id: String) -> Result<i32, CliError>
     Ok(EXIT_OK)
 }
 
-/// Cancels a run of this process. A run owned by another process (an editor's server, another
-/// command line) is left alone and reported.
+/// Cancels a run: one of this process, or one a `codelab-planner` command line runs (it is
+/// interrupted as by Ctrl-C). A run owned by a language server is left to the editor.
 pub(crate) async fn cancel(cli: &Cli, plan_id: String, reason: Option<String>) -> Result<i32, CliError> {
-    let outcome = cli.orchestrator.cancel(PlanId::from_raw(plan_id), reason).await?;
+    let plan_id = PlanId::from_raw(plan_id);
+    let (outcome, note) = match owner_of(cli, &plan_id).await? {
+        Owner::CommandLine(pid) => {
+            let status = interrupt_and_wait(cli, &plan_id, pid).await?;
+            let outcome = CancelOutcome { plan_id, cancelled: status == PlanStatus::Cancelled, status };
+            (outcome, Some(format!("interrupted the command line running it (pid {pid})")))
+        }
+        Owner::Server(pid) => {
+            let status = cli.orchestrator.get(plan_id.clone()).await?.status;
+            let note =
+                format!("it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)");
+            (CancelOutcome { plan_id, cancelled: false, status }, Some(note))
+        }
+        Owner::Unknown => (cli.orchestrator.cancel(plan_id, reason).await?, None),
+    };
     if cli.json {
         print_json(&cancel_outcome_to_wire(&outcome))?;
-    } else if outcome.cancelled {
-        super::print_line(&format!("cancelled {} ({})", outcome.plan_id, outcome.status.as_str()));
-    } else if outcome.status == PlanStatus::Running {
-        super::print_line(&format!(
-            "{} is running in another process (an editor or another command line); cancel it there",
-            outcome.plan_id
-        ));
     } else {
-        super::print_line(&format!("{} is not running ({})", outcome.plan_id, outcome.status.as_str()));
+        let head = if outcome.cancelled { "cancelled" } else { "not cancelled" };
+        let note = note.map(|note| format!("; {note}")).unwrap_or_default();
+        super::print_line(&format!("{head}: {} is {}{note}", outcome.plan_id, outcome.status.as_str()));
     }
     Ok(if outcome.cancelled { EXIT_OK } else { EXIT_FAILED })
 }

@@ -5,7 +5,7 @@
 //!
 //! - `run`: plan files and the event loop that shows a run (Ctrl-C cancels it cleanly).
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
-//! - `commands`: the short commands.
+//! - `commands`: the short commands. `owner`: cancelling a run another command line owns.
 //!
 //! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
 //! 1 when a run did not complete or an operation was refused, 2 for bad input (a plan file with
@@ -14,6 +14,7 @@
 
 mod commands;
 mod display;
+mod owner;
 mod run;
 
 use std::path::PathBuf;
@@ -66,7 +67,7 @@ pub enum CliCommand {
     Show { plan_id: String },
     /// Approve a draft plan.
     Approve { plan_id: String },
-    /// Cancel a plan running in this process or stop waiting for it.
+    /// Cancel a running plan (one a command line runs; a language server's runs are cancelled from the editor).
     Cancel {
         plan_id: String,
         #[arg(long)]
@@ -91,12 +92,20 @@ pub struct RunOptions {
     /// Print each subtask's output as it comes.
     #[arg(long, short = 'v')]
     pub verbose: bool,
-    /// At most this many subtasks at once.
-    #[arg(long, value_name = "N")]
+    /// At most this many subtasks at once (1 or more).
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub max_parallel: Option<usize>,
     /// Stop starting subtasks after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+}
+
+/// A whole number of at least 1 (checked before anything is stored).
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(number) if number >= 1 => Ok(number),
+        _ => Err(format!("expected a whole number of at least 1, got \"{text}\"")),
+    }
 }
 
 /// Options every subcommand shares.

@@ -385,6 +385,21 @@ pub(crate) fn count_plans(connection: &Connection, path: &Path) -> Result<u64, S
     to_u64(path, "plans", "count", count)
 }
 
+/// The process id of another live process that owns the plan's run, if any.
+pub(crate) fn live_run_owner(connection: &Connection, path: &Path, id: &PlanId) -> Result<Option<u32>, StoreError> {
+    let owner: Option<Option<String>> = connection
+        .prepare_cached("SELECT run_owner FROM plans WHERE id = ?1 AND status = 'running'")
+        .and_then(|mut statement| {
+            let mut rows = statement.query([id.as_str()])?;
+            rows.next()?.map(|row| row.get::<_, Option<String>>(0)).transpose()
+        })
+        .map_err(|error| sqlite_error(path, error))?;
+    Ok(owner
+        .flatten()
+        .filter(|token| super::owner::is_other_live_process(token))
+        .and_then(|token| token.split_once(':').and_then(|(pid, _)| pid.parse().ok())))
+}
+
 /// The ids of every plan whose stored status is `running`, oldest first.
 /// Plans `running` with no live owner: left by a process that is gone (or by an earlier store
 /// of this one). Runs owned by another live server process are not listed.

@@ -5,8 +5,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc::channel;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
 
 use serde_json::{Value, json};
 
@@ -115,10 +115,7 @@ fn the_json_stream_is_one_event_object_a_line() {
     assert_eq!(lines.last().unwrap()["event"]["status"], "completed");
 }
 
-#[test]
-fn ctrl_c_mid_run_cancels_the_plan_and_leaves_no_process() {
-    let dir = workspace();
-    let plan = r#"title = "Long"
+const LONG: &str = r#"title = "Long"
 
 [[subtask]]
 id = "sleeper"
@@ -133,8 +130,12 @@ agent = "shell"
 command = "echo after"
 depends_on = ["sleeper"]
 "#;
-    write_plan(dir.path(), "long.plan.toml", plan);
-    let mut child = command(dir.path(), &["run", "long.plan.toml", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+
+/// A command line running [`LONG`] with `--json`, once its sleeping step runs: the child, its
+/// stdout lines, the plan id and the sleeping process's pid.
+fn start_long_run(dir: &Path) -> (Child, Receiver<String>, String, i32) {
+    write_plan(dir, "long.plan.toml", LONG);
+    let mut child = command(dir, &["run", "long.plan.toml", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (lines, received) = channel();
     std::thread::spawn(move || {
@@ -146,9 +147,13 @@ depends_on = ["sleeper"]
     });
     let started = received.recv_timeout(REQUEST_TIMEOUT).expect("planStarted");
     let plan_id = serde_json::from_str::<Value>(&started).unwrap()["planId"].as_str().unwrap().to_owned();
-    let sleeper = read_pid_file(&dir.path().join("sleeper.pid"));
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let sleeper = read_pid_file(&dir.join("sleeper.pid"));
+    (child, received, plan_id, sleeper)
+}
+
+/// Waits for the run's last event and the command line's exit; checks both say `cancelled`
+/// (exit 130) and that the sleeping step is gone and the plan stored `cancelled`.
+fn expect_cancelled(dir: &Path, mut child: Child, received: &Receiver<String>, plan_id: &str, sleeper: i32) {
     let mut last = Value::Null;
     while let Ok(line) = received.recv_timeout(RUN_TIMEOUT) {
         last = serde_json::from_str(&line).unwrap();
@@ -162,12 +167,38 @@ depends_on = ["sleeper"]
     });
     assert_eq!(status.unwrap().code(), Some(130));
     eventually("the sleeping step is gone", REQUEST_TIMEOUT, || process_is_gone(sleeper));
-    let shown = run(dir.path(), &["show", &plan_id, "--json"]);
+    let shown = run(dir, &["show", plan_id, "--json"]);
     let plan = json_lines(&shown).remove(0);
     assert_eq!(plan["status"], "cancelled");
     let statuses: Vec<&str> =
         plan["subtasks"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["cancelled", "cancelled"]);
+}
+
+#[test]
+fn ctrl_c_mid_run_cancels_the_plan_and_leaves_no_process() {
+    let dir = workspace();
+    let (child, received, plan_id, sleeper) = start_long_run(dir.path());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    expect_cancelled(dir.path(), child, &received, &plan_id, sleeper);
+}
+
+#[test]
+fn cancel_from_another_command_line_stops_the_run() {
+    let dir = workspace();
+    let (child, received, plan_id, sleeper) = start_long_run(dir.path());
+    let cancelled = run(dir.path(), &["cancel", &plan_id]);
+    assert_eq!(cancelled.status.code(), Some(0), "{}", text(&cancelled.stderr));
+    let said = text(&cancelled.stdout);
+    assert!(
+        said.starts_with(&format!(
+            "cancelled: {plan_id} is cancelled; interrupted the command line running it (pid {})",
+            child.id()
+        )),
+        "{said}"
+    );
+    expect_cancelled(dir.path(), child, &received, &plan_id, sleeper);
 }
 
 #[test]
@@ -197,6 +228,22 @@ fn a_command_line_and_a_server_share_one_database() {
     let events = server.collect_run_events(started["runId"].as_str().unwrap());
     server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
     assert_eq!(events.last().unwrap()["status"], "completed");
+
+    // A run the server owns is left to the editor.
+    let long =
+        json!([{ "id": "wait", "title": "Wait", "agent": "shell", "command": "echo $$ > wait.pid; exec sleep 60" }]);
+    let created = server.call("planning/create", json!({ "task": "a long one", "mode": "plan", "subtasks": long }));
+    let long_plan = created["plan"]["id"].as_str().unwrap().to_owned();
+    server.call("planning/approve", json!({ "planId": long_plan }));
+    let started = server.call("planning/execute", json!({ "planId": long_plan }));
+    read_pid_file(&dir.path().join("wait.pid"));
+    let refused = run(dir.path(), &["cancel", &long_plan]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stdout).contains("it runs in a language server (pid "), "{}", text(&refused.stdout));
+    server.call("planning/cancel", json!({ "planId": long_plan }));
+    let events = server.collect_run_events(started["runId"].as_str().unwrap());
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    assert_eq!(events.last().unwrap()["status"], "cancelled");
     server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
     server.shutdown_and_exit();
 }
