@@ -254,6 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_the_wrong_shape_are_named() {
+        let text = "title = \"é\"\nsubtask = [{ id = \"a\" }]\n";
+        let (file, problems) = parse(text);
+        assert!(file.subtasks.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].message, "`subtask` must be a list of [[subtask]] tables");
+        assert_eq!(slice(text, &problems[0].span), "[{ id = \"a\" }]");
+        let text = "title = \"t\"\n[[subtask]]\ndepends_on = \"a\"\n[[subtask]]\ndepends_on = [1, \"b\"]\nestimate_secs = -1\n";
+        let (file, problems) = parse(text);
+        let found: Vec<(&str, &str)> =
+            problems.iter().map(|problem| (slice(text, &problem.span), problem.message.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("\"a\"", "`depends_on` must be a list of subtask ids"),
+                ("1", "`depends_on` must hold subtask ids (strings)"),
+                ("-1", "`estimate_secs` must be a number of seconds, 0 or more"),
+            ]
+        );
+        assert_eq!(file.subtasks[1].draft.depends_on, vec!["b"]);
+    }
+
+    #[test]
     fn a_missing_title_is_reported_on_the_first_line() {
         let (_, problems) = parse("goal = \"g\"\n");
         assert_eq!(problems, vec![FileProblem::error(0..10, "missing field `title`")]);

@@ -230,6 +230,13 @@ fn a_run_started_from_a_code_action_updates_lenses_and_hover() {
     assert!(titles[1].starts_with("last run: completed 3/3 in "), "{titles:?}");
     assert!(titles[5].starts_with("✓ done ") && titles[7].starts_with("✓ done "), "{titles:?}");
 
+    let hover = server.call(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": range_of(RUNNABLE, "Three steps", 0)["start"] }),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.starts_with("**Three steps** — 3 subtask(s)\n\nLast run: completed 3/3 in "), "{text}");
+
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(plan["sourceFile"], "steps.plan.toml");
     let listed = server.call("planning/list", json!({}));

@@ -88,7 +88,7 @@ fn status_command(plan: &Plan, title: String) -> Command {
 }
 
 /// `completed 6/6 in 1.2s`, `running 2/6`.
-fn plan_outcome(plan: &Plan) -> String {
+pub fn plan_outcome(plan: &Plan) -> String {
     let progress = plan.progress();
     let took = match (plan.started_at, plan.finished_at) {
         (Some(started), Some(finished)) if plan.status != PlanStatus::Running => {

@@ -1,4 +1,5 @@
-//! Reading and moving around a plan file: hover (a subtask's last result or error and timing),
+//! Reading and moving around a plan file: hover (a subtask's last result or error and timing;
+//! on the title, the plan's last run),
 //! completion (subtask ids inside `depends_on`, agent names after `agent =`), go to definition
 //! (from a dependency id to its subtask), document symbols, and rename of a subtask id (its
 //! `id` and every `depends_on` that names it, as one edit).
@@ -9,10 +10,10 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
     CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, DocumentSymbol, DocumentSymbolParams,
     DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams, Location,
-    MarkupContent, MarkupKind, RenameParams, SymbolKind, TextEdit, WorkspaceEdit,
+    MarkupContent, MarkupKind, RenameParams, SymbolKind, TextEdit, Uri, WorkspaceEdit,
 };
 
-use super::lenses::subtask_outcome;
+use super::lenses::{plan_outcome, subtask_outcome};
 use super::plan_files::{OpenPlanFile, last_plan_of, open_plan_file};
 use crate::lsp::documents::{offset_of, range_of};
 use crate::lsp::server::PlannerServer;
@@ -44,7 +45,7 @@ pub async fn handle_hover(server: &PlannerServer, params: HoverParams) -> Result
     let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position_params.position);
     let file = &open.checked.file;
-    let Some(index) = subtask_at(file, offset) else { return Ok(None) };
+    let Some(index) = subtask_at(file, offset) else { return Ok(plan_hover(server, &uri, &open, offset).await) };
     let id = file.id_of(index);
     let entry = &file.subtasks[index];
     let mut text = format!("**{id}** — {} · {}", entry.draft.title, entry.draft.agent);
@@ -74,6 +75,22 @@ pub async fn handle_hover(server: &PlannerServer, params: HoverParams) -> Result
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
         range,
     }))
+}
+
+/// On the title: the plan's size and its last run from this file.
+async fn plan_hover(server: &PlannerServer, uri: &Uri, open: &OpenPlanFile, offset: usize) -> Option<Hover> {
+    let file = &open.checked.file;
+    let span = file.title_span.clone().filter(|span| span.start <= offset && offset <= span.end)?;
+    let title = file.title.as_deref().unwrap_or_default();
+    let mut text = format!("**{title}** — {} subtask(s)", file.subtasks.len());
+    match last_plan_of(server, uri).await.filter(|plan| plan.started_at.is_some()) {
+        Some(plan) => text.push_str(&format!("\n\nLast run: {} (plan `{}`)", plan_outcome(&plan), plan.id)),
+        None => text.push_str("\n\nNot run yet from this file."),
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
+        range: Some(range_of(&open.text, &span)),
+    })
 }
 
 /// The end of a long text (where results and errors say the most), on a line boundary.
