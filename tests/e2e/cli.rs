@@ -325,3 +325,38 @@ depends_on = ["flaky"]
         text(&unconfirmed.stderr)
     );
 }
+
+#[test]
+fn fail_fast_stops_starting_steps_after_a_failure() {
+    let dir = workspace();
+    let plan = r#"title = "Independent"
+
+[[subtask]]
+id = "broken"
+title = "Broken"
+agent = "shell"
+command = "exit 1"
+max_attempts = 1
+
+[[subtask]]
+id = "fine"
+title = "Fine"
+agent = "shell"
+command = "echo fine"
+"#;
+    write_plan(dir.path(), "independent.plan.toml", plan);
+    let statuses = |arguments: &[&str]| {
+        let output = run(dir.path(), arguments);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        let plan_id = json_lines(&output)[0]["planId"].as_str().unwrap().to_owned();
+        let plan = json_lines(&run(dir.path(), &["show", &plan_id, "--json"])).remove(0);
+        let subtasks = plan["subtasks"].as_array().unwrap().clone();
+        subtasks.iter().map(|subtask| subtask["status"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let base = ["run", "independent.plan.toml", "--json", "--max-parallel", "1"];
+    assert_eq!(statuses(&base), ["failed", "done"]);
+    let fail_fast: Vec<&str> = base.iter().copied().chain(["--fail-fast"]).collect();
+    let stopped = statuses(&fail_fast);
+    assert_eq!(stopped[0], "failed");
+    assert_ne!(stopped[1], "done", "{stopped:?}");
+}
