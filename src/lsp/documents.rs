@@ -43,6 +43,9 @@ impl Documents {
     pub fn change(&self, uri: &Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) -> Option<Document> {
         let mut open = self.lock();
         let document = open.get_mut(uri)?;
+        if version <= document.version {
+            tracing::warn!(uri = uri.as_str(), version, known = document.version, "didChange out of order");
+        }
         for change in changes {
             match change.range {
                 Some(range) => {
