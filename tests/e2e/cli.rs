@@ -360,3 +360,25 @@ command = "echo fine"
     assert_eq!(stopped[0], "failed");
     assert_ne!(stopped[1], "done", "{stopped:?}");
 }
+
+/// In a terminal (a pseudo-terminal from `script`, util-linux) the live display draws the overall
+/// bar and still prints each finished step and the summary.
+#[test]
+fn the_live_display_draws_in_a_terminal() {
+    let dir = workspace();
+    write_plan(dir.path(), "ok.plan.toml", PASSING);
+    let line = format!("{} run ok.plan.toml", binary());
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let shown = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("▶ Two steps (2 steps)"), "{shown}");
+    assert!(shown.contains("✓ hello  Say hello"), "{shown}");
+    assert!(["] 0/2", "] 1/2", "] 2/2"].iter().any(|bar| shown.contains(bar)), "the overall bar: {shown}");
+    assert!(shown.contains("completed: 2/2 done in "), "{shown}");
+}
