@@ -20,15 +20,18 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::notification::{Notification, WorkDoneProgressCancel};
 use tower_lsp_server::ls_types::request::Request;
 use tower_lsp_server::ls_types::{
-    CodeActionParams, CodeActionProviderCapability, CodeActionResponse, CodeLens, CodeLensOptions, CodeLensParams,
-    CompletionOptions, CompletionParams, CompletionResponse, ConfigurationItem, DidChangeConfigurationParams,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentSymbolParams,
-    DocumentSymbolResponse, ExecuteCommandOptions, ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse,
-    Hover, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, LSPAny,
-    MessageType, OneOf, ProgressToken, RenameParams, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
-    TextDocumentSyncKind, WorkspaceEdit,
+    ConfigurationItem, DidChangeConfigurationParams, InitializeParams, InitializeResult, InitializedParams,
+    MessageType, ProgressToken, ServerCapabilities, ServerInfo,
 };
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
+// Standard features for plan files (handlers in `handlers::{plan_files, lenses, navigation, commands}`).
+use tower_lsp_server::ls_types::{
+    CodeActionParams, CodeActionProviderCapability, CodeActionResponse, CodeLens, CodeLensOptions, CodeLensParams,
+    CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, ExecuteCommandOptions,
+    ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability,
+    LSPAny, OneOf, RenameParams, TextDocumentSyncCapability, TextDocumentSyncKind, WorkspaceEdit,
+};
 
 use crate::config::Settings;
 use crate::model::PlanId;
