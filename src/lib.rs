@@ -6,6 +6,7 @@
 //! See ARCHITECTURE.md.
 
 pub mod classify;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fsm;
@@ -15,5 +16,6 @@ pub mod lsp;
 pub mod model;
 pub mod orchestrator;
 pub mod panics;
+pub mod planfile;
 pub mod planner;
 pub mod store;

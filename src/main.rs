@@ -1,4 +1,5 @@
-//! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio.
+//! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
+//! (no subcommand, or `--stdio`) or one command-line subcommand (`codelab_planner::cli`).
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
 //! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `warn` (editors file every stderr line as an
@@ -8,6 +9,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use codelab_planner::cli::{CliCommand, CliOptions};
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
 use tracing_subscriber::EnvFilter;
 
@@ -23,10 +25,17 @@ struct Arguments {
     log_file: Option<PathBuf>,
     /// Use this database file, anywhere (overrides the `database` setting, which is confined to
     /// the workspace; missing folders are created).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     db: Option<PathBuf>,
+    /// Subcommands: print one JSON object a line on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<CliCommand>,
 }
 
+/// The default level is `warn` for the server (editors file stderr lines as errors) and for
+/// subcommands (their own output is the display).
 fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
     let filter = std::env::var("CODELAB_PLANNER_LOG")
         .ok()
@@ -66,6 +75,11 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(command) = arguments.command {
+        let options = CliOptions { database: arguments.db, json: arguments.json };
+        let exit_code = runtime.block_on(codelab_planner::cli::main(command, options));
+        std::process::exit(exit_code);
+    }
     let _ = arguments.stdio;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "codelab-planner starting on stdio");
     let options = ServerOptions { database_override: arguments.db };

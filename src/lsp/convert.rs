@@ -95,6 +95,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         error: plan.error.clone(),
         run_id: plan.run_id.as_ref().map(ToString::to_string),
         feedback: plan.feedback.clone(),
+        source_file: plan.source_file.clone(),
     }
 }
 
@@ -260,6 +261,7 @@ pub fn create_params_to_request(params: ext::CreatePlanParams) -> Result<CreateR
         mode,
         subtasks: params.subtasks.map(|inputs| inputs.iter().map(subtask_input_to_draft).collect()),
         context: TaskContext { notes: context.notes, files: context.files },
+        source_file: None,
     })
 }
 

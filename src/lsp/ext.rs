@@ -31,7 +31,42 @@ pub const ALL_METHODS: &[&str] = &[
     <GetSession as Request>::METHOD,
     <ResetSession as Request>::METHOD,
     <CompleteSubtask as Request>::METHOD,
+    <ExportPlan as Request>::METHOD,
     <PlanningProgress as Notification>::METHOD,
+];
+
+/// The `workspace/executeCommand` commands (advertised in `executeCommandProvider`), so that an
+/// editor without a plugin (Helix, Kakoune, Zed, Sublime, eglot) can take every action. The
+/// first argument, when given, is a plan id string or the params object of the matching
+/// request; without it the command acts on the newest plan it applies to.
+pub mod command {
+    /// `[uri, subtaskId?]`: runs the plan file (from `subtaskId` and what depends on it).
+    pub const RUN_FILE: &str = "codelab-planner.runFile";
+    /// `[task]` or `[CreatePlanParams]`.
+    pub const NEW_TASK: &str = "codelab-planner.newTask";
+    pub const EXECUTE: &str = "codelab-planner.execute";
+    pub const APPROVE: &str = "codelab-planner.approve";
+    pub const REJECT: &str = "codelab-planner.reject";
+    /// `[planId, feedback]` or `[RevisePlanParams]`.
+    pub const REVISE: &str = "codelab-planner.revise";
+    pub const CANCEL: &str = "codelab-planner.cancel";
+    pub const RETRY: &str = "codelab-planner.retry";
+    pub const STATUS: &str = "codelab-planner.status";
+    pub const EXPORT: &str = "codelab-planner.export";
+}
+
+/// Every command, in the order they are advertised.
+pub const ALL_COMMANDS: &[&str] = &[
+    command::RUN_FILE,
+    command::NEW_TASK,
+    command::EXECUTE,
+    command::APPROVE,
+    command::REJECT,
+    command::REVISE,
+    command::CANCEL,
+    command::RETRY,
+    command::STATUS,
+    command::EXPORT,
 ];
 
 /// The request methods only (what the server advertises in `experimental.planning.methods`).
@@ -101,6 +136,10 @@ planning_request!(
 planning_request!(
     /// Ends a `waiting` subtask (a step a person does) as `done` (default) or `failed`.
     CompleteSubtask = "planning/complete", CompleteSubtaskParams => Plan
+);
+planning_request!(
+    /// Extension: the plan as plan-file (`*.plan.toml`) text.
+    ExportPlan = "planning/export", PlanIdParams => ExportPlanResult
 );
 
 /// Server → client: one event of a run.
@@ -230,6 +269,9 @@ pub struct Plan {
     /// Extension: the feedback given with the last reject or revise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
+    /// Extension: the plan file (`*.plan.toml`) it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -447,6 +489,12 @@ pub struct CompleteSubtaskParams {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportPlanResult {
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

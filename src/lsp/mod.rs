@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod documents;
 pub mod errors;
 pub mod ext;
 pub mod handlers;

@@ -24,6 +24,14 @@ use tower_lsp_server::ls_types::{
     MessageType, ProgressToken, ServerCapabilities, ServerInfo,
 };
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
+// Standard features for plan files (handlers in `handlers::{plan_files, lenses, navigation, commands}`).
+use tower_lsp_server::ls_types::{
+    CodeActionParams, CodeActionProviderCapability, CodeActionResponse, CodeLens, CodeLensOptions, CodeLensParams,
+    CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, ExecuteCommandOptions,
+    ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability,
+    LSPAny, OneOf, RenameParams, TextDocumentSyncCapability, TextDocumentSyncKind, WorkspaceEdit,
+};
 
 use crate::config::Settings;
 use crate::model::PlanId;
@@ -31,6 +39,7 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::config::{SECTION, parse_settings};
+use super::documents::Documents;
 use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
 
@@ -67,6 +76,10 @@ pub struct SharedState {
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
     no_model_notice_shown: AtomicBool,
+    /// Open plan files.
+    pub(crate) documents: Documents,
+    /// The client handles `workspace/codeLens/refresh`.
+    code_lens_refresh: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,7 +96,18 @@ impl SharedState {
             startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
+            documents: Documents::default(),
+            code_lens_refresh: AtomicBool::new(false),
         }
+    }
+
+    /// The workspace folder (from `initialize`, else the current folder).
+    pub fn workspace_root(&self) -> PathBuf {
+        root_of(&lock(&self.setup))
+    }
+
+    pub fn client_supports_code_lens_refresh(&self) -> bool {
+        self.code_lens_refresh.load(Ordering::SeqCst)
     }
 
     /// 0 after a `shutdown` request, 1 otherwise (LSP `exit` semantics).
@@ -133,8 +157,7 @@ impl SharedState {
     /// (only `--db` may).
     fn orchestrator_config(&self) -> (OrchestratorConfig, Option<String>) {
         let setup = lock(&self.setup);
-        let workspace_root =
-            setup.workspace_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."));
+        let workspace_root = root_of(&setup);
         let mut refused = None;
         let database = match (&self.options.database_override, &setup.settings.database) {
             (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.clone() }),
@@ -149,6 +172,11 @@ impl SharedState {
         };
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }, refused)
     }
+}
+
+/// The workspace folder from `initialize`, else the current folder.
+fn root_of(setup: &Setup) -> PathBuf {
+    setup.workspace_root.clone().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Truncates the write-ahead log before the process exits, waiting a bounded time.
@@ -339,6 +367,21 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
 
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["\"".to_owned(), "[".to_owned()]),
+            ..CompletionOptions::default()
+        }),
+        definition_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: ext::ALL_COMMANDS.iter().map(|command| (*command).to_owned()).collect(),
+            ..ExecuteCommandOptions::default()
+        }),
         experimental: Some(json!({
             "planning": {
                 "methods": ext::request_methods(),
@@ -359,6 +402,9 @@ impl LanguageServer for PlannerServer {
         }
         let work_done_progress = params.capabilities.window.as_ref().and_then(|window| window.work_done_progress);
         let configuration = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.configuration);
+        let lens_refresh = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.code_lens.as_ref());
+        let lens_refresh = lens_refresh.and_then(|lens| lens.refresh_support).unwrap_or(false);
+        self.shared.code_lens_refresh.store(lens_refresh, Ordering::SeqCst);
         let parsed =
             params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
         let mut setup = lock(&self.shared.setup);
@@ -408,6 +454,50 @@ impl LanguageServer for PlannerServer {
     async fn shutdown(&self) -> Result<()> {
         self.shared.shutdown_requested.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        handlers::plan_files::handle_document_open(self, params).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        handlers::plan_files::handle_document_change(self, params).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        handlers::plan_files::handle_document_close(self, params).await;
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        handlers::lenses::handle_code_lens(self, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        handlers::lenses::handle_code_action(self, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        handlers::navigation::handle_hover(self, params).await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        handlers::navigation::handle_completion(self, params).await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        handlers::navigation::handle_definition(self, params).await
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::navigation::handle_document_symbol(self, params).await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        handlers::navigation::handle_rename(self, params).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        handlers::commands::handle_execute_command(self, params).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -273,6 +273,8 @@ pub struct Plan {
     pub run_id: Option<RunId>,
     /// Feedback given with the last reject or revise.
     pub feedback: Option<String>,
+    /// The plan file it was made from (`*.plan.toml`), as given when it was created.
+    pub source_file: Option<String>,
 }
 
 impl Plan {
@@ -301,6 +303,7 @@ impl Plan {
             error: None,
             run_id: None,
             feedback: None,
+            source_file: None,
         }
     }
 

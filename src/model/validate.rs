@@ -525,6 +525,27 @@ mod tests {
     }
 
     #[test]
+    fn cwd_is_relative_inside_the_workspace_and_only_for_shell() {
+        let mut inside = draft(Some("a"), "build", "shell", &[]);
+        inside.cwd = Some("crates/core".to_owned());
+        assert_eq!(build_subtasks(&[inside], "subtask").unwrap()[0].cwd.as_deref(), Some("crates/core"));
+        let mut up = draft(Some("b"), "build", "shell", &[]);
+        up.cwd = Some("../elsewhere".to_owned());
+        let mut absolute = draft(Some("c"), "build", "shell", &[]);
+        absolute.cwd = Some("/etc".to_owned());
+        let mut coder = draft(Some("d"), "code", "coder", &[]);
+        coder.cwd = Some("src".to_owned());
+        assert_eq!(
+            messages_of(&[up, absolute, coder]),
+            vec![
+                r#"subtasks[0].cwd: must stay inside the workspace (no "..") (got "../elsewhere")"#,
+                r#"subtasks[1].cwd: must be relative to the workspace (got "/etc")"#,
+                "subtasks[2].cwd: not allowed for the coder agent (only for shell)",
+            ]
+        );
+    }
+
+    #[test]
     fn empty_list_is_valid() {
         assert_eq!(build_subtasks(&[], "subtasks"), Ok(Vec::new()));
     }

@@ -93,6 +93,8 @@ pub struct CreateRequest {
     /// When given, the planner is skipped.
     pub subtasks: Option<Vec<SubtaskDraft>>,
     pub context: TaskContext,
+    /// The plan file the subtasks come from (kept with the plan).
+    pub source_file: Option<String>,
 }
 
 /// A session as clients see it.
@@ -238,6 +240,16 @@ impl Orchestrator {
     pub async fn get(&self, plan_id: PlanId) -> Result<Plan, OrchestratorError> {
         let lookup = plan_id.clone();
         self.repository.get_plan(lookup).await?.ok_or(OrchestratorError::PlanNotFound(plan_id))
+    }
+
+    /// The pid of another live process that runs this plan, if any.
+    pub async fn live_run_owner(&self, plan_id: PlanId) -> Result<Option<u32>, OrchestratorError> {
+        Ok(self.repository.call(move |store| store.live_run_owner(&plan_id)).await?)
+    }
+
+    /// The newest plan made from this plan file (see `planfile::source_key`), if any.
+    pub async fn latest_plan_of_file(&self, source_file: String) -> Result<Option<Plan>, OrchestratorError> {
+        Ok(self.repository.call(move |store| store.latest_plan_of_file(&source_file)).await?)
     }
 
     pub async fn list(&self, request: ListRequest) -> Result<PlanPage, OrchestratorError> {

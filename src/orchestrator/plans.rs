@@ -49,6 +49,7 @@ impl Actor {
         let title = title.or(planned_title).unwrap_or_else(|| planner::plan_title(&goal));
         let mut plan = Plan::new_draft(session_id.clone(), title, goal, subtasks, now);
         plan.classification = Some(classification.clone());
+        plan.source_file = request.source_file.clone();
 
         let mut session = self.load_session(&session_id, now).await?;
         let mut ops = self.close_previous_interaction(&mut session, now).await?;

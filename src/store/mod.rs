@@ -228,6 +228,16 @@ impl Store {
         read::list_plans(&self.connection, &self.path, query)
     }
 
+    /// The pid of another live process running this plan (an editor's server, a command line).
+    pub fn live_run_owner(&self, id: &PlanId) -> Result<Option<u32>, StoreError> {
+        read::live_run_owner(&self.connection, &self.path, id)
+    }
+
+    /// The newest plan made from this plan file (`Plan::source_file`), with its subtasks.
+    pub fn latest_plan_of_file(&self, source_file: &str) -> Result<Option<Plan>, StoreError> {
+        read::latest_plan_of_file(&self.connection, &self.path, source_file)
+    }
+
     /// The newest `approved` or `running` plan of a session.
     pub fn active_plan(&self, session: &SessionId) -> Result<Option<PlanId>, StoreError> {
         read::active_plan(&self.connection, &self.path, session)

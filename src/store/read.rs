@@ -20,7 +20,7 @@ use crate::model::{
 
 const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, class_is_atomic, class_agent, \
      class_confidence, class_reason, class_method, created_at, updated_at, approved_at, started_at, finished_at, \
-     error, run_id, feedback";
+     error, run_id, feedback, source_file";
 
 const SUBTASK_COLUMNS: &str = "subtask_id, title, description, agent, command, depends_on, status, attempts, \
      max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at, cwd";
@@ -69,6 +69,23 @@ pub(crate) fn get_plan(connection: &Connection, path: &Path, id: &PlanId) -> Res
     Ok(Some(plan))
 }
 
+/// The newest plan whose `source_file` is `source_file`.
+pub(crate) fn latest_plan_of_file(
+    connection: &Connection,
+    path: &Path,
+    source_file: &str,
+) -> Result<Option<Plan>, StoreError> {
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE source_file = ?1 ORDER BY seq DESC LIMIT 1");
+    let mut statement = connection.prepare_cached(&sql).map_err(|error| sqlite_error(path, error))?;
+    let mut rows = statement.query([source_file]).map_err(|error| sqlite_error(path, error))?;
+    let Some(row) = rows.next().map_err(|error| sqlite_error(path, error))? else {
+        return Ok(None);
+    };
+    let (seq, mut plan) = plan_from_row(row, path)?;
+    plan.subtasks = subtasks_of(connection, path, seq)?;
+    Ok(Some(plan))
+}
+
 /// A plan row without its subtasks, and its `seq`.
 fn plan_from_row(row: &Row<'_>, path: &Path) -> Result<(i64, Plan), StoreError> {
     let status: String = column(row, 5, path)?;
@@ -90,6 +107,7 @@ fn plan_from_row(row: &Row<'_>, path: &Path) -> Result<(i64, Plan), StoreError> 
         error: column(row, 17, path)?,
         run_id: column::<Option<String>>(row, 18, path)?.map(RunId::from_raw),
         feedback: column(row, 19, path)?,
+        source_file: column(row, 20, path)?,
     };
     Ok((column(row, 0, path)?, plan))
 }
@@ -365,6 +383,21 @@ pub(crate) fn count_plans(connection: &Connection, path: &Path) -> Result<u64, S
         .query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0))
         .map_err(|error| sqlite_error(path, error))?;
     to_u64(path, "plans", "count", count)
+}
+
+/// The process id of another live process that owns the plan's run, if any.
+pub(crate) fn live_run_owner(connection: &Connection, path: &Path, id: &PlanId) -> Result<Option<u32>, StoreError> {
+    let owner: Option<Option<String>> = connection
+        .prepare_cached("SELECT run_owner FROM plans WHERE id = ?1 AND status = 'running'")
+        .and_then(|mut statement| {
+            let mut rows = statement.query([id.as_str()])?;
+            rows.next()?.map(|row| row.get::<_, Option<String>>(0)).transpose()
+        })
+        .map_err(|error| sqlite_error(path, error))?;
+    Ok(owner
+        .flatten()
+        .filter(|token| super::owner::is_other_live_process(token))
+        .and_then(|token| token.split_once(':').and_then(|(pid, _)| pid.parse().ok())))
 }
 
 /// The ids of every plan whose stored status is `running`, oldest first.

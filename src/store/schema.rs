@@ -16,22 +16,29 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-const MIGRATIONS: &[&str] = &[MIGRATION_1_INITIAL, MIGRATION_2_RUN_OWNER, MIGRATION_3_SUBTASK_CWD];
+const MIGRATIONS: &[&str] =
+    &[MIGRATION_1_INITIAL, MIGRATION_2_RUN_OWNER, MIGRATION_3_SUBTASK_CWD, MIGRATION_4_PLAN_SOURCE_FILE];
+
+/// The process that claimed a running plan (`pid:start time`), so that opening the database
+/// from a second server process does not mistake a live run for a crashed one.
+const MIGRATION_2_RUN_OWNER: &str = "ALTER TABLE plans ADD COLUMN run_owner TEXT;";
 
 /// The workspace-relative directory a shell subtask runs in (`NULL` = the workspace root), so a
 /// monorepo's build and test steps run in each project's own directory.
 const MIGRATION_3_SUBTASK_CWD: &str = "ALTER TABLE subtasks ADD COLUMN cwd TEXT;";
 
-/// The process that claimed a running plan (`pid:start time`), so that opening the database
-/// from a second server process does not mistake a live run for a crashed one.
-const MIGRATION_2_RUN_OWNER: &str = "ALTER TABLE plans ADD COLUMN run_owner TEXT;";
+/// The plan file (`*.plan.toml`) a plan was made from, looked up for editor lenses and hover.
+const MIGRATION_4_PLAN_SOURCE_FILE: &str = "
+ALTER TABLE plans ADD COLUMN source_file TEXT;
+CREATE INDEX plans_by_source_file ON plans (source_file, seq DESC) WHERE source_file IS NOT NULL;
+";
 
 const MIGRATION_1_INITIAL: &str = "
 CREATE TABLE plans (

@@ -75,20 +75,21 @@ fn write_plan_row(connection: &Connection, path: &Path, sql: &str, plan: &Plan) 
             plan.error,
             plan.run_id.as_ref().map(|run| run.as_str()),
             plan.feedback,
+            plan.source_file,
         ])
         .map_err(|error| sqlite_error(path, error))
 }
 
 const INSERT_PLAN: &str = "INSERT INTO plans (id, session_id, title, goal, status, version, class_is_atomic, \
      class_agent, class_confidence, class_reason, class_method, created_at, updated_at, approved_at, started_at, \
-     finished_at, error, run_id, feedback) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+     finished_at, error, run_id, feedback, source_file) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// Everything but `id`, `session_id` and `created_at` (?2 and ?12 are bound but not used).
 const UPDATE_PLAN: &str = "UPDATE plans SET title = ?3, goal = ?4, status = ?5, version = ?6, \
      class_is_atomic = ?7, class_agent = ?8, class_confidence = ?9, class_reason = ?10, class_method = ?11, \
      updated_at = ?13, approved_at = ?14, started_at = ?15, finished_at = ?16, error = ?17, run_id = ?18, \
-     feedback = ?19 WHERE id = ?1";
+     feedback = ?19, source_file = ?20 WHERE id = ?1";
 
 const INSERT_SUBTASK: &str = "INSERT INTO subtasks (plan_seq, subtask_id, position, title, description, agent, \
      command, depends_on, status, attempts, max_attempts, timeout_secs, estimate_secs, result, error, started_at, \

@@ -35,6 +35,8 @@ pub struct ServerSetup {
     pub initialization_options: Value,
     /// Extra environment variables of the server process.
     pub env: Vec<(String, String)>,
+    /// Extra `capabilities.workspace` entries (e.g. `codeLens.refreshSupport`).
+    pub workspace_capabilities: Value,
 }
 
 impl ServerSetup {
@@ -45,6 +47,7 @@ impl ServerSetup {
             configuration: Some(json!({})),
             initialization_options: json!({}),
             env: Vec::new(),
+            workspace_capabilities: json!({}),
         }
     }
 }
@@ -151,6 +154,14 @@ impl TestServer {
         let mut capabilities = json!({ "window": { "workDoneProgress": self.setup.work_done_progress } });
         if self.setup.configuration.is_some() {
             capabilities["workspace"] = json!({ "configuration": true });
+        }
+        if let Some(extra) = self.setup.workspace_capabilities.as_object().filter(|extra| !extra.is_empty()) {
+            if !capabilities["workspace"].is_object() {
+                capabilities["workspace"] = json!({});
+            }
+            for (key, value) in extra {
+                capabilities["workspace"][key] = value.clone();
+            }
         }
         let params = json!({
             "processId": std::process::id(),

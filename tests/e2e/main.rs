@@ -2,6 +2,7 @@
 //! One test binary (`cargo test --test e2e`); each module is one area of the protocol.
 
 mod bounds;
+mod cli;
 mod errors;
 mod harness;
 mod hygiene;
@@ -9,6 +10,7 @@ mod lifecycle;
 mod malformed;
 mod multi;
 mod no_model;
+mod plan_files;
 mod processes;
 mod protocol_drift;
 mod runs;

@@ -4,6 +4,10 @@
 //! await the orchestrator's short reply, convert back. They never wait for a run.
 //! Named `handle_<noun>_<verb>`.
 
+pub mod commands;
+pub mod lenses;
+pub mod navigation;
+pub mod plan_files;
 pub mod plans;
 pub mod review;
 pub mod runs;
@@ -34,4 +38,5 @@ pub fn register(builder: LspServiceBuilder<PlannerServer>) -> LspServiceBuilder<
         .custom_method(<ext::RetryPlan as Request>::METHOD, runs::handle_plan_retry)
         .custom_method(<ext::GetPlanStatus as Request>::METHOD, runs::handle_plan_status)
         .custom_method(<ext::CompleteSubtask as Request>::METHOD, runs::handle_subtask_complete)
+        .custom_method(<ext::ExportPlan as Request>::METHOD, commands::handle_plan_export)
 }

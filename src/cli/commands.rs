@@ -1,0 +1,211 @@
+//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`. Each is one
+//! orchestrator call and a printout (text, or the wire object as JSON with `--json`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::display::{duration, summary_line};
+use super::owner::{Owner, interrupt_and_wait, owner_of};
+use super::run::{Interrupts, start_and_watch, watch};
+use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
+use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
+use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
+use crate::orchestrator::{CancelOutcome, CreateRequest, ListRequest, RetryRequest};
+use crate::planfile::export_plan;
+
+pub(crate) struct NewOptions {
+    pub run: bool,
+    pub yes: bool,
+    pub options: RunOptions,
+}
+
+pub(crate) async fn new_task(
+    cli: &Cli,
+    task: String,
+    new: NewOptions,
+    mut interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let created = cli.orchestrator.create(CreateRequest { task, ..CreateRequest::default() }).await?;
+    print_plan(cli, &created.plan)?;
+    if !new.run {
+        return Ok(EXIT_OK);
+    }
+    if !new.yes {
+        let question = format!("Run \"{}\" ({} steps)?", created.plan.title, created.plan.subtasks.len());
+        let answer = confirm(&question, &mut interrupts).await?;
+        if answer != Answer::Yes {
+            eprintln!("not run; the plan is kept as {} ({})", created.plan.id, created.plan.status.as_str());
+            return Ok(if answer == Answer::Interrupted { EXIT_INTERRUPTED } else { EXIT_FAILED });
+        }
+    }
+    start_and_watch(cli, created.plan.id, created.plan.status, &new.options, interrupts).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+    Interrupted,
+}
+
+/// Asks on the terminal (Ctrl-C answers too); without a terminal, refuses with a clear message.
+async fn confirm(question: &str, interrupts: &mut Interrupts) -> Result<Answer, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage("no terminal to confirm the run: pass --yes to run without asking".to_owned()));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let reading = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).map(|_| answer)
+    });
+    tokio::select! {
+        answer = reading => {
+            let answer = answer
+                .map_err(|_| CliError::Usage("cannot read the answer".to_owned()))?
+                .map_err(|cause| CliError::Io { path: "stdin".to_owned(), cause })?;
+            let yes = matches!(answer.trim().to_lowercase().as_str(), "y" | "yes");
+            Ok(if yes { Answer::Yes } else { Answer::No })
+        }
+        () = interrupts.next() => {
+            eprintln!();
+            Ok(Answer::Interrupted)
+        }
+    }
+}
+
+pub(crate) async fn list(cli: &Cli, status: Option<String>, limit: usize) -> Result<i32, CliError> {
+    let status = match status {
+        Some(text) => Some(PlanStatus::parse(&text).ok_or_else(|| {
+            CliError::Usage(format!("--status: unknown status \"{text}\" ({})", PlanStatus::expected()))
+        })?),
+        None => None,
+    };
+    let page = cli.orchestrator.list(ListRequest { status, limit: Some(limit), ..ListRequest::default() }).await?;
+    if cli.json {
+        print_json(&plan_page_to_wire(&page))?;
+        return Ok(EXIT_OK);
+    }
+    if page.plans.is_empty() {
+        super::print_line("no plans");
+    }
+    for plan in &page.plans {
+        let progress = plan.progress;
+        super::print_line(&format!(
+            "{}  {:<11} {:>3}/{:<3} {}",
+            plan.id,
+            plan.status.as_str(),
+            progress.done,
+            progress.total,
+            plan.title
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+pub(crate) async fn show(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
+    print_plan(cli, &plan)?;
+    Ok(EXIT_OK)
+}
+
+pub(crate) async fn approve(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.approve(PlanId::from_raw(plan_id)).await?;
+    if cli.json {
+        print_json(&plan_to_wire(&plan))?;
+    } else {
+        super::print_line(&format!("approved {} ({})", plan.id, plan.title));
+    }
+    Ok(EXIT_OK)
+}
+
+/// Cancels a run: one of this process, or one a `codelab-planner` command line runs (it is
+/// interrupted as by Ctrl-C). A run owned by a language server is left to the editor.
+pub(crate) async fn cancel(cli: &Cli, plan_id: String, reason: Option<String>) -> Result<i32, CliError> {
+    let plan_id = PlanId::from_raw(plan_id);
+    let (outcome, note) = match owner_of(cli, &plan_id).await? {
+        Owner::CommandLine(pid) => {
+            let status = interrupt_and_wait(cli, &plan_id, pid).await?;
+            let outcome = CancelOutcome { plan_id, cancelled: status == PlanStatus::Cancelled, status };
+            (outcome, Some(format!("interrupted the command line running it (pid {pid})")))
+        }
+        Owner::Server(pid) => {
+            let status = cli.orchestrator.get(plan_id.clone()).await?.status;
+            let note =
+                format!("it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)");
+            (CancelOutcome { plan_id, cancelled: false, status }, Some(note))
+        }
+        Owner::Unknown => (cli.orchestrator.cancel(plan_id, reason).await?, None),
+    };
+    if cli.json {
+        print_json(&cancel_outcome_to_wire(&outcome))?;
+    } else {
+        let head = if outcome.cancelled { "cancelled" } else { "not cancelled" };
+        let note = note.map(|note| format!("; {note}")).unwrap_or_default();
+        super::print_line(&format!("{head}: {} is {}{note}", outcome.plan_id, outcome.status.as_str()));
+    }
+    Ok(if outcome.cancelled { EXIT_OK } else { EXIT_FAILED })
+}
+
+pub(crate) async fn retry(
+    cli: &Cli,
+    plan_id: String,
+    subtasks: Vec<String>,
+    options: &RunOptions,
+    interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let subtask_ids = (!subtasks.is_empty()).then(|| subtasks.into_iter().map(SubtaskId::from_raw).collect::<Vec<_>>());
+    let run = cli.orchestrator.retry(RetryRequest { plan_id: PlanId::from_raw(plan_id), subtask_ids }).await?;
+    watch(cli, run, options, interrupts).await
+}
+
+pub(crate) async fn export(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
+    let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
+    super::print_text(&export_plan(&plan));
+    Ok(EXIT_OK)
+}
+
+fn print_plan(cli: &Cli, plan: &Plan) -> Result<(), CliError> {
+    if cli.json {
+        return print_json(&plan_to_wire(plan));
+    }
+    super::print_line(&format!("{}  {}", plan.id, plan.title));
+    super::print_line(&summary_line(plan));
+    let width = plan.subtasks.iter().map(|subtask| subtask.id.as_str().len()).max().unwrap_or(0);
+    for subtask in &plan.subtasks {
+        let mark = match subtask.status {
+            SubtaskStatus::Done => "✓",
+            SubtaskStatus::Failed => "✗",
+            SubtaskStatus::Skipped | SubtaskStatus::Cancelled => "⊘",
+            SubtaskStatus::Running => "…",
+            _ => "·",
+        };
+        let took = match (subtask.started_at, subtask.finished_at) {
+            (Some(started), Some(finished)) => format!("  {}", duration(finished.millis_since(started))),
+            _ => String::new(),
+        };
+        let after = if subtask.depends_on.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<&str> = subtask.depends_on.iter().map(SubtaskId::as_str).collect();
+            format!("  (after {})", ids.join(", "))
+        };
+        super::print_line(&format!(
+            "  {mark} {:<width$}  {} [{}] {}{after}{took}",
+            subtask.id.as_str(),
+            subtask.title,
+            subtask.agent.as_str(),
+            subtask.status.as_str()
+        ));
+        if let Some(error) = &subtask.error {
+            super::print_line(&format!("      {}", error.lines().next().unwrap_or("")));
+        }
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let line = serde_json::to_string(value)
+        .map_err(|failure| CliError::Usage(format!("cannot encode the answer as json: {failure}")))?;
+    super::print_line(&line);
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The command line: `codelab-planner run FILE`, `new`, `list`, `show`, `approve`, `cancel`,
+//! `retry`, `export` — the same orchestrator the language server uses, on the same workspace
+//! database (`.codelab/planner.db` under the current folder, or `--db`), safe while an editor's
+//! server has it open (runs are claimed in the database).
+//!
+//! - `run`: plan files and the event loop that shows a run (Ctrl-C cancels it cleanly).
+//! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
+//! - `commands`: the short commands. `owner`: cancelling a run another command line owns.
+//!
+//! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
+//! 1 when a run did not complete or an operation was refused, 2 for bad input (a plan file with
+//! problems, unknown arguments), 130 after Ctrl-C. It does not speak JSON-RPC; `--json` prints
+//! the same objects as `planning/progress` and the wire types, one per line.
+
+mod commands;
+mod display;
+mod owner;
+mod run;
+
+use std::path::PathBuf;
+
+use crate::config::Settings;
+use crate::orchestrator::{Orchestrator, OrchestratorConfig, OrchestratorError};
+
+/// Everything went as asked.
+pub const EXIT_OK: i32 = 0;
+/// A run ended without every subtask done, or an operation was refused.
+pub const EXIT_FAILED: i32 = 1;
+/// Bad input: a plan file with problems, a bad id, no terminal to confirm.
+pub const EXIT_USAGE: i32 = 2;
+/// Stopped by Ctrl-C (or SIGTERM); the run was cancelled.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// The subcommands. No subcommand (or `--stdio`) serves LSP instead.
+#[derive(Debug, clap::Subcommand)]
+pub enum CliCommand {
+    /// Run a plan file (`*.plan.toml`) with a live display.
+    Run {
+        /// The plan file.
+        file: PathBuf,
+        #[command(flatten)]
+        run: RunOptions,
+    },
+    /// Classify and plan a task, print the plan; `--run` executes it after a confirmation.
+    New {
+        /// The task, in words.
+        task: String,
+        /// Execute the plan after printing it.
+        #[arg(long)]
+        run: bool,
+        /// Do not ask for confirmation before running.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        options: RunOptions,
+    },
+    /// List plans, newest first.
+    List {
+        /// Only plans with this status (`running`, `failed`, ...).
+        #[arg(long)]
+        status: Option<String>,
+        /// How many (1 to 500).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show a plan and its subtasks.
+    Show { plan_id: String },
+    /// Approve a draft plan.
+    Approve { plan_id: String },
+    /// Cancel a running plan (one a command line runs; a language server's runs are cancelled from the editor).
+    Cancel {
+        plan_id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Run again the unfinished subtasks of a failed, cancelled or interrupted plan.
+    Retry {
+        plan_id: String,
+        /// Only these subtasks (and what depends on them).
+        #[arg(long = "subtask")]
+        subtasks: Vec<String>,
+        #[command(flatten)]
+        options: RunOptions,
+    },
+    /// Print a plan as plan-file text.
+    Export { plan_id: String },
+}
+
+/// How a run is executed and shown.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunOptions {
+    /// Print each subtask's output as it comes.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// At most this many subtasks at once (1 or more).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub max_parallel: Option<usize>,
+    /// Stop starting subtasks after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
+/// A whole number of at least 1 (checked before anything is stored).
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(number) if number >= 1 => Ok(number),
+        _ => Err(format!("expected a whole number of at least 1, got \"{text}\"")),
+    }
+}
+
+/// Options every subcommand shares.
+#[derive(Debug, Clone, Default)]
+pub struct CliOptions {
+    /// `--db PATH`.
+    pub database: Option<PathBuf>,
+    /// `--json`: one JSON object a line on stdout.
+    pub json: bool,
+}
+
+/// A failure of one command, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Orchestrator(#[from] OrchestratorError),
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
+    /// The plan file's problems, one `file:line:column: message` a line.
+    #[error("{0}")]
+    PlanFile(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::PlanFile(_) | Self::Usage(_) => EXIT_USAGE,
+            Self::Orchestrator(OrchestratorError::InvalidParams(_) | OrchestratorError::Validation(_)) => EXIT_USAGE,
+            Self::Orchestrator(_) | Self::Io { .. } => EXIT_FAILED,
+        }
+    }
+}
+
+/// What every command works with.
+pub(crate) struct Cli {
+    pub orchestrator: Orchestrator,
+    pub workspace_root: PathBuf,
+    pub json: bool,
+}
+
+/// Runs one subcommand to the end; returns the process exit code. Errors are printed to stderr.
+pub async fn main(command: CliCommand, options: CliOptions) -> i32 {
+    // Installed before anything runs, so Ctrl-C always reaches the run loop instead of killing
+    // the process with children still running.
+    let interrupts = match run::Interrupts::install() {
+        Ok(interrupts) => interrupts,
+        Err(failure) => {
+            eprintln!("codelab-planner: cannot watch for Ctrl-C: {failure}");
+            return EXIT_FAILED;
+        }
+    };
+    let cli = match start(&options).await {
+        Ok(cli) => cli,
+        Err(failure) => {
+            eprintln!("codelab-planner: {failure}");
+            return failure.exit_code();
+        }
+    };
+    let outcome = dispatch(&cli, command, interrupts).await;
+    cli.orchestrator.shutdown().await;
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("codelab-planner: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+/// Writes a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub(crate) fn print_line(line: &str) {
+    print_text(&format!("{line}\n"));
+}
+
+pub(crate) fn print_text(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+async fn start(options: &CliOptions) -> Result<Cli, CliError> {
+    let workspace_root =
+        std::env::current_dir().map_err(|cause| CliError::Io { path: "current folder".to_owned(), cause })?;
+    let config = OrchestratorConfig {
+        workspace_root: workspace_root.clone(),
+        database: options.database.clone().map(|path| workspace_root.join(path)),
+        settings: Settings::default(),
+    };
+    let (orchestrator, report) = Orchestrator::start(config).await?;
+    if !report.interrupted.is_empty() {
+        let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
+        eprintln!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
+    }
+    Ok(Cli { orchestrator, workspace_root, json: options.json })
+}
+
+async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -> Result<i32, CliError> {
+    match command {
+        CliCommand::Run { file, run } => run::run_file(cli, &file, &run, interrupts).await,
+        CliCommand::New { task, run, yes, options } => {
+            commands::new_task(cli, task, commands::NewOptions { run, yes, options }, interrupts).await
+        }
+        CliCommand::List { status, limit } => commands::list(cli, status, limit).await,
+        CliCommand::Show { plan_id } => commands::show(cli, plan_id).await,
+        CliCommand::Approve { plan_id } => commands::approve(cli, plan_id).await,
+        CliCommand::Cancel { plan_id, reason } => commands::cancel(cli, plan_id, reason).await,
+        CliCommand::Retry { plan_id, subtasks, options } => {
+            commands::retry(cli, plan_id, subtasks, &options, interrupts).await
+        }
+        CliCommand::Export { plan_id } => commands::export(cli, plan_id).await,
+    }
+}

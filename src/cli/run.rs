@@ -1,0 +1,135 @@
+//! `codelab-planner run FILE`: check the plan file (problems printed as `file:line:col: ...`,
+//! exit 2), store it as a plan with the file's path, approve and execute it, and show the run
+//! until its one `planFinished` event. Ctrl-C (or SIGTERM) cancels the run through the
+//! orchestrator — processes killed as a group, plan recorded `cancelled` — then exits 130.
+//!
+//! [`watch`] is the loop `new --run` and `retry` share.
+
+use std::path::Path;
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use super::display::{Display, DisplayMode};
+use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
+use crate::engine::RunEventKind;
+use crate::model::{FailurePolicy, PlanId, PlanStatus};
+use crate::orchestrator::{ExecuteRequest, RunStarted};
+use crate::planfile::{self, CheckedPlanFile, line_and_column};
+
+/// SIGINT and SIGTERM, watched from the start of the command.
+pub(crate) struct Interrupts {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Interrupts {
+    pub fn install() -> std::io::Result<Self> {
+        Ok(Self { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    /// The next SIGINT or SIGTERM.
+    pub async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+pub(crate) async fn run_file(
+    cli: &Cli,
+    file: &Path,
+    options: &RunOptions,
+    interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let text =
+        std::fs::read_to_string(file).map_err(|cause| CliError::Io { path: file.display().to_string(), cause })?;
+    let checked = planfile::check(&text);
+    if checked.has_errors() {
+        return Err(CliError::PlanFile(render_problems(file, &text, &checked)));
+    }
+    let source_file = planfile::source_key(&cli.workspace_root, file);
+    let request = planfile::create_request(&checked.file, source_file, None)
+        .ok_or_else(|| CliError::PlanFile(format!("{}: the plan has no title", file.display())))?;
+    let created = cli.orchestrator.create(request).await?;
+    start_and_watch(cli, created.plan.id, created.plan.status, options, interrupts).await
+}
+
+/// Approves a draft, executes it and shows the run.
+pub(crate) async fn start_and_watch(
+    cli: &Cli,
+    plan_id: PlanId,
+    status: PlanStatus,
+    options: &RunOptions,
+    interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    if status == PlanStatus::Draft {
+        cli.orchestrator.approve(plan_id.clone()).await?;
+    }
+    let request = ExecuteRequest {
+        plan_id,
+        max_parallel: options.max_parallel,
+        failure_policy: options.fail_fast.then_some(FailurePolicy::FailFast),
+    };
+    let run = cli.orchestrator.execute(request).await?;
+    watch(cli, run, options, interrupts).await
+}
+
+/// Shows a run until it finishes; Ctrl-C cancels it. Returns the exit code.
+pub(crate) async fn watch(
+    cli: &Cli,
+    run: RunStarted,
+    options: &RunOptions,
+    mut interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    let RunStarted { plan_id, mut events, .. } = run;
+    let mut display = Display::new(DisplayMode::choose(cli.json), options.verbose);
+    let mut cancelling: Option<tokio::task::JoinHandle<_>> = None;
+    let mut final_status = None;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                display.show(&event);
+                if let RunEventKind::PlanFinished { status, .. } = event.kind {
+                    final_status = Some(status);
+                    break;
+                }
+            }
+            () = interrupts.next(), if cancelling.is_none() => {
+                display.note("interrupted: cancelling the run (processes are stopped, the plan is kept)");
+                let orchestrator = cli.orchestrator.clone();
+                let id = plan_id.clone();
+                let reason = Some("interrupted from the command line".to_owned());
+                cancelling = Some(tokio::spawn(async move { orchestrator.cancel(id, reason).await }));
+            }
+        }
+    }
+    display.finish();
+    let interrupted = cancelling.is_some();
+    if let Some(cancelling) = cancelling {
+        let _ = cancelling.await;
+    }
+    let plan = cli.orchestrator.get(plan_id).await?;
+    if !cli.json {
+        super::print_line(&super::display::summary_line(&plan));
+    }
+    Ok(match final_status {
+        _ if interrupted => EXIT_INTERRUPTED,
+        Some(PlanStatus::Completed) => EXIT_OK,
+        _ => EXIT_FAILED,
+    })
+}
+
+/// One `file:line:column: error: message` line per problem.
+pub fn render_problems(file: &Path, text: &str, checked: &CheckedPlanFile) -> String {
+    let lines: Vec<String> = checked
+        .problems
+        .iter()
+        .map(|problem| {
+            let (line, column) = line_and_column(text, problem.span.start);
+            format!("{}:{line}:{column}: error: {}", file.display(), problem.message)
+        })
+        .collect();
+    format!("{} problem(s) in the plan file\n{}", lines.len(), lines.join("\n"))
+}

@@ -1,0 +1,153 @@
+//! Open plan files (`*.plan.toml`) as the editor has them: text and version, kept in sync by
+//! `textDocument/didOpen|didChange|didClose` (incremental changes applied here), and the
+//! conversion between LSP positions (UTF-16 code units, as LSP defaults to) and byte offsets.
+//!
+//! Plain data behind one short-held mutex: no lock is ever held across an await.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
+
+use crate::planfile::Span;
+
+/// One open document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub text: String,
+    pub version: i32,
+}
+
+/// Every open plan file, by URI.
+#[derive(Debug, Default)]
+pub struct Documents {
+    open: Mutex<HashMap<Uri, Document>>,
+}
+
+/// True for the documents this server looks after.
+pub fn is_plan_file(uri: &Uri) -> bool {
+    uri.path().as_str().ends_with(".plan.toml")
+}
+
+impl Documents {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uri, Document>> {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn open(&self, uri: Uri, text: String, version: i32) {
+        self.lock().insert(uri, Document { text, version });
+    }
+
+    /// Applies changes in order (ranged ones incrementally, others replace the text); returns
+    /// the new document, or `None` when it is not open.
+    pub fn change(&self, uri: &Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) -> Option<Document> {
+        let mut open = self.lock();
+        let document = open.get_mut(uri)?;
+        if version <= document.version {
+            tracing::warn!(uri = uri.as_str(), version, known = document.version, "didChange out of order");
+        }
+        for change in changes {
+            match change.range {
+                Some(range) => {
+                    let span = span_of_range(&document.text, range);
+                    document.text.replace_range(span, &change.text);
+                }
+                None => document.text = change.text,
+            }
+        }
+        document.version = version;
+        Some(document.clone())
+    }
+
+    pub fn close(&self, uri: &Uri) {
+        self.lock().remove(uri);
+    }
+
+    pub fn get(&self, uri: &Uri) -> Option<Document> {
+        self.lock().get(uri).cloned()
+    }
+}
+
+/// The byte offset of an LSP position; past the end of a line or of the text clamps to it.
+pub fn offset_of(text: &str, position: Position) -> usize {
+    let mut line_start = 0;
+    for _ in 0..position.line {
+        match text[line_start..].find('\n') {
+            Some(index) => line_start += index + 1,
+            None => return text.len(),
+        }
+    }
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |index| line_start + index);
+    let mut units = 0;
+    for (index, character) in text[line_start..line_end].char_indices() {
+        if units >= position.character {
+            return line_start + index;
+        }
+        units += character.len_utf16() as u32;
+    }
+    line_end
+}
+
+/// The LSP position of a byte offset (clamped to the text, moved back to a character start).
+pub fn position_of(text: &str, offset: usize) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
+    Position::new(u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(character).unwrap_or(u32::MAX))
+}
+
+pub fn range_of(text: &str, span: &Span) -> Range {
+    Range::new(position_of(text, span.start), position_of(text, span.end))
+}
+
+pub fn span_of_range(text: &str, range: Range) -> Span {
+    let start = offset_of(text, range.start);
+    let end = offset_of(text, range.end).max(start);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_utf16_units() {
+        let text = "a = \"é😀x\"\nb";
+        let x = text.find('x').unwrap();
+        assert_eq!(position_of(text, x), Position::new(0, 8));
+        assert_eq!(offset_of(text, Position::new(0, 8)), x);
+        assert_eq!(offset_of(text, Position::new(1, 0)), text.len() - 1);
+        assert_eq!(offset_of(text, Position::new(0, 99)), text.find('\n').unwrap());
+        assert_eq!(offset_of(text, Position::new(9, 0)), text.len());
+    }
+
+    #[test]
+    fn incremental_changes_apply_in_order() {
+        let documents = Documents::default();
+        let uri: Uri = "file:///w/a.plan.toml".parse().unwrap();
+        documents.open(uri.clone(), "title = \"x\"\n".into(), 1);
+        let change = |range: Option<Range>, text: &str| TextDocumentContentChangeEvent {
+            range,
+            range_length: None,
+            text: text.into(),
+        };
+        let changed = documents
+            .change(
+                &uri,
+                2,
+                vec![
+                    change(Some(Range::new(Position::new(0, 9), Position::new(0, 10))), "yz"),
+                    change(Some(Range::new(Position::new(1, 0), Position::new(1, 0))), "goal = \"g\"\n"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(changed.text, "title = \"yz\"\ngoal = \"g\"\n");
+        assert_eq!(changed.version, 2);
+        assert!(is_plan_file(&uri));
+    }
+}
