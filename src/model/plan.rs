@@ -4,7 +4,8 @@
 //! This module does no I/O and reads no clock: callers pass `now`.
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
-use super::status::{AgentKind, Classification, PlanStatus, SubtaskStatus};
+use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskStatus};
+use crate::llm::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,6 +236,12 @@ pub struct Plan {
     pub run_id: Option<RunId>,
     /// Feedback given with the last reject or revise.
     pub feedback: Option<String>,
+    /// Who wrote the current subtasks.
+    pub planner: PlannerKind,
+    /// Why the language model's plan was not used, when it was not.
+    pub planner_note: Option<String>,
+    /// Tokens the language model spent classifying and planning this plan (all versions).
+    pub planning_usage: Usage,
 }
 
 impl Plan {
@@ -263,6 +270,9 @@ impl Plan {
             error: None,
             run_id: None,
             feedback: None,
+            planner: PlannerKind::Template,
+            planner_note: None,
+            planning_usage: Usage::default(),
         }
     }
 
