@@ -12,6 +12,7 @@ pub mod convert;
 pub mod errors;
 pub mod ext;
 pub mod handlers;
+pub mod planning;
 pub mod progress;
 pub mod server;
 
