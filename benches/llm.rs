@@ -179,7 +179,10 @@ async fn real_model() {
         outcomes.push(format!("{} ({} calls)", plan.planner, plan.planning_usage.calls));
     }
     if first.is_empty() {
-        println!("{:<44} none streamed (the model's replies had no complete subtask)", "time to first streamed subtask");
+        println!(
+            "{:<44} none streamed (the model's replies had no complete subtask)",
+            "time to first streamed subtask"
+        );
     } else {
         summary("time to first streamed subtask", first);
     }
