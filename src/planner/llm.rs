@@ -151,16 +151,15 @@ impl LlmPlanner<'_> {
 /// Parses and validates one reply; the error is what the repair message tells the model.
 fn read_reply(content: &str, classify: bool, require_plan: bool) -> Result<LlmPlan, String> {
     let object = parse_json_object(content)?;
-    let classification = if classify {
+    // When a plan is required the task is already known to be complex: the model's classification
+    // fields are not used, so a wrong one does not cost a repair.
+    let classification = if classify && !require_plan {
         let classification = classification_from_json(&object).map_err(|error| match error {
             ClassifyError::Invalid(message) => message,
             ClassifyError::Model(error) => error.to_string(),
         })?;
-        if classification.is_atomic() && !require_plan {
-            return Ok(LlmPlan { classification: Some(classification), title: None, subtasks: Vec::new() });
-        }
         if classification.is_atomic() {
-            return Err("isAtomic is true, but this task needs a plan: set isAtomic false, agent plan".into());
+            return Ok(LlmPlan { classification: Some(classification), title: None, subtasks: Vec::new() });
         }
         Some(classification)
     } else {
