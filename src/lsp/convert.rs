@@ -96,6 +96,34 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         run_id: plan.run_id.as_ref().map(ToString::to_string),
         feedback: plan.feedback.clone(),
         source_file: plan.source_file.clone(),
+        planner: Some(plan.planner.as_str().to_owned()),
+        planner_note: plan.planner_note.clone(),
+        usage: usage_to_wire(plan.planning_usage),
+    }
+}
+
+/// `None` when no call was made.
+pub fn usage_to_wire(usage: crate::llm::Usage) -> Option<ext::Usage> {
+    (usage.calls > 0).then_some(ext::Usage {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        calls: usage.calls,
+    })
+}
+
+/// A streamed subtask as the client would write it.
+pub fn subtask_draft_to_input(draft: &crate::model::validate::SubtaskDraft) -> ext::SubtaskInput {
+    ext::SubtaskInput {
+        id: draft.id.clone(),
+        title: draft.title.clone(),
+        description: draft.description.clone(),
+        agent: draft.agent.clone(),
+        command: draft.command.clone(),
+        cwd: draft.cwd.clone(),
+        depends_on: draft.depends_on.clone(),
+        timeout_secs: draft.timeout_secs,
+        max_attempts: draft.max_attempts,
+        estimate_secs: draft.estimate_secs,
     }
 }
 

@@ -272,6 +272,15 @@ pub struct Plan {
     /// Extension: the plan file (`*.plan.toml`) it was made from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_file: Option<String>,
+    /// `llm | template | user`: who wrote the subtasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<String>,
+    /// Why the language model's plan was not used, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner_note: Option<String>,
+    /// Tokens the language model spent on this plan (absent when it made no call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,6 +336,44 @@ pub struct CreatePlanParams {
     pub subtasks: Option<Vec<SubtaskInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<TaskContext>,
+    /// A "Planning…" `$/progress` the client may cancel (cancelling aborts the model call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_done_token: Option<ProgressToken>,
+    /// Subtasks are sent as they stream in from the model, as [`PartialResultProgress`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_result_token: Option<ProgressToken>,
+}
+
+/// Server → client `$/progress` with a `planning/create` partial result: the plan's subtasks
+/// parsed so far (the whole list each time), sent before the reply.
+#[derive(Debug)]
+pub enum PartialResultProgress {}
+
+impl Notification for PartialResultProgress {
+    type Params = PartialResultParams;
+    const METHOD: &'static str = "$/progress";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialResultParams {
+    pub token: ProgressToken,
+    pub value: PartialSubtasks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialSubtasks {
+    pub subtasks: Vec<SubtaskInput>,
+}
+
+/// Tokens a language model spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub calls: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

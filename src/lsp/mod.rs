@@ -13,6 +13,7 @@ pub mod documents;
 pub mod errors;
 pub mod ext;
 pub mod handlers;
+pub mod planning;
 pub mod progress;
 pub mod server;
 pub mod transport;

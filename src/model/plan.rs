@@ -4,7 +4,8 @@
 //! This module does no I/O and reads no clock: callers pass `now`.
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
-use super::status::{AgentKind, Classification, PlanStatus, SubtaskStatus};
+use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskStatus};
+use crate::llm::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -275,6 +276,12 @@ pub struct Plan {
     pub feedback: Option<String>,
     /// The plan file it was made from (`*.plan.toml`), as given when it was created.
     pub source_file: Option<String>,
+    /// Who wrote the current subtasks.
+    pub planner: PlannerKind,
+    /// Why the language model's plan was not used, when it was not.
+    pub planner_note: Option<String>,
+    /// Tokens the language model spent classifying and planning this plan (all versions).
+    pub planning_usage: Usage,
 }
 
 impl Plan {
@@ -304,6 +311,9 @@ impl Plan {
             run_id: None,
             feedback: None,
             source_file: None,
+            planner: PlannerKind::Template,
+            planner_note: None,
+            planning_usage: Usage::default(),
         }
     }
 

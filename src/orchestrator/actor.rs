@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::FutureExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::complete::{CompleteRequest, CompleteRoute};
+use super::prepare::{PlanningSetup, PreparedCreate, PreparedRevise};
 use super::runs::{ActiveRun, CancelWait, RunEnd};
-use super::{
-    CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest,
-};
+use super::{Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest};
 use crate::config::Settings;
 use crate::model::{Plan, PlanId, PlanStatus, SessionId};
 use crate::panics::panic_message;
@@ -22,12 +22,14 @@ type Reply<T> = oneshot::Sender<Result<T, OrchestratorError>>;
 
 /// Everything the actor can be asked to do. Closed: a new operation is a new variant.
 pub(super) enum Command {
-    Create(CreateRequest, Reply<Created>),
+    /// Commits a create prepared off the actor.
+    Create(Box<PreparedCreate>, Reply<Created>),
     Update(UpdateRequest, Reply<Plan>),
     Delete(PlanId, Reply<bool>),
     Approve(PlanId, Reply<Plan>),
     Reject(PlanId, Option<String>, Reply<Plan>),
-    Revise(PlanId, String, Reply<Plan>),
+    /// Commits a revision prepared off the actor.
+    Revise(Box<PreparedRevise>, Reply<Plan>),
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
@@ -52,6 +54,8 @@ pub(super) struct Actor {
     pub runs: HashMap<PlanId, ActiveRun>,
     /// For run watchers to report back; weak so the actor stops when every handle is gone.
     pub commands: mpsc::WeakSender<Command>,
+    /// What planning off the actor uses; replaced on every settings change.
+    pub planning: watch::Sender<Arc<PlanningSetup>>,
 }
 
 impl Actor {
@@ -60,8 +64,9 @@ impl Actor {
         workspace_root: PathBuf,
         settings: Settings,
         commands: mpsc::WeakSender<Command>,
+        planning: watch::Sender<Arc<PlanningSetup>>,
     ) -> Self {
-        Self { repository, workspace_root, settings, runs: HashMap::new(), commands }
+        Self { repository, workspace_root, settings, runs: HashMap::new(), commands, planning }
     }
 
     pub async fn run(mut self, mut receiver: mpsc::Receiver<Command>) {
@@ -80,8 +85,8 @@ impl Actor {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Create(request, reply) => {
-                let _ = reply.send(self.create(request).await);
+            Command::Create(prepared, reply) => {
+                let _ = reply.send(self.commit_create(*prepared).await);
             }
             Command::Update(request, reply) => {
                 let _ = reply.send(self.update(request).await);
@@ -95,8 +100,8 @@ impl Actor {
             Command::Reject(plan_id, feedback, reply) => {
                 let _ = reply.send(self.reject(plan_id, feedback).await);
             }
-            Command::Revise(plan_id, feedback, reply) => {
-                let _ = reply.send(self.revise(plan_id, feedback).await);
+            Command::Revise(prepared, reply) => {
+                let _ = reply.send(self.commit_revise(*prepared).await);
             }
             Command::Execute(request, reply) => {
                 let _ = reply.send(self.execute(request).await);
@@ -119,6 +124,8 @@ impl Actor {
                     tracing::warn!("database path changes take effect after a restart");
                 }
                 crate::engine::process::hide_env_from_children(&settings.llm.api_key_env);
+                let setup = PlanningSetup::new(self.workspace_root.clone(), settings.llm.clone());
+                let _ = self.planning.send(Arc::new(setup));
                 self.settings = *settings;
                 let _ = reply.send(());
             }

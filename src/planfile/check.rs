@@ -183,7 +183,8 @@ mod tests {
                 ("\"a\"".to_owned(), "duplicate id \"a\" (first at subtask[0])".to_owned()),
                 (
                     "\"wizard\"".to_owned(),
-                    "unknown agent \"wizard\" (expected \"coder\", \"debug\", \"ask\", \"shell\", \"manual\")".to_owned()
+                    "unknown agent \"wizard\" (expected \"coder\", \"debug\", \"ask\", \"shell\", \"manual\")"
+                        .to_owned()
                 ),
                 ("[[subtask]]".to_owned(), "`command`: required for the shell agent".to_owned()),
             ]

@@ -7,8 +7,10 @@
 //! of the workspace (the only I/O here).
 
 mod concepts;
+pub mod context;
 pub mod detect;
 mod drafting;
+pub mod llm;
 mod revise;
 mod templates;
 

@@ -16,15 +16,20 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-const MIGRATIONS: &[&str] =
-    &[MIGRATION_1_INITIAL, MIGRATION_2_RUN_OWNER, MIGRATION_3_SUBTASK_CWD, MIGRATION_4_PLAN_SOURCE_FILE];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1_INITIAL,
+    MIGRATION_2_RUN_OWNER,
+    MIGRATION_3_SUBTASK_CWD,
+    MIGRATION_4_PLAN_SOURCE_FILE,
+    super::planning::MIGRATION_PLANNING,
+];
 
 /// The process that claimed a running plan (`pid:start time`), so that opening the database
 /// from a second server process does not mistake a live run for a crashed one.

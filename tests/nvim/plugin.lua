@@ -191,7 +191,7 @@ t.truthy(
 )
 t.lines_equal(normalized(buffer_lines()), {
   "write a file and read it back",
-  "status: completed in <t> · v2",
+  "status: completed in <t> · v2 · planner: template",
   "progress: 100% · 3 done of 3",
   "goal: write a file and read it back",
   "feedback: add a step to run `echo checked`",
