@@ -12,6 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use codelab_planner::fsm::{SessionEvent, SessionState};
+use codelab_planner::llm::Usage;
 use codelab_planner::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, RouteAgent, RunId, SessionId,
     Subtask, SubtaskId, SubtaskStatus, Timestamp,
@@ -57,6 +58,7 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         error: Some("exit status 101".to_owned()),
         started_at: Some(at(10)),
         finished_at: Some(at(20)),
+        usage: Usage { prompt_tokens: 1_200, completion_tokens: 340, calls: 3 },
     }
 }
 
@@ -103,7 +105,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -508,7 +510,7 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     drop(store);
     raw(&path).pragma_update(None, "user_version", 7).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 2, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 3, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -536,13 +538,19 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     insert(&mut store, &plan);
     drop(store);
     let connection = raw(&path);
-    connection.execute_batch("ALTER TABLE plans DROP COLUMN run_owner; PRAGMA user_version = 1;").unwrap();
+    connection
+        .execute_batch(
+            "ALTER TABLE plans DROP COLUMN run_owner; ALTER TABLE subtasks DROP COLUMN prompt_tokens; \
+             ALTER TABLE subtasks DROP COLUMN completion_tokens; ALTER TABLE subtasks DROP COLUMN llm_calls; \
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
     drop(connection);
 
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, OutputSink, SubtaskExecutor};
+use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, AttemptClock, OutputSink, SubtaskExecutor};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use crate::model::{PlanId, Progress, RunId, SubtaskId, Timestamp};
 
@@ -43,6 +43,7 @@ pub(super) async fn run_attempt(
     };
     let token = io.cancel.clone();
     let kill_grace = io.kill_grace;
+    let clock = io.clock.clone();
     let attempt = executor.execute(request, io);
     let Some(limit) = timeout else {
         return TaskReport::Attempt { node, outcome: attempt.await };
@@ -50,7 +51,7 @@ pub(super) async fn run_attempt(
     tokio::pin!(attempt);
     let outcome = tokio::select! {
         outcome = &mut attempt => outcome,
-        () = tokio::time::sleep(limit) => {
+        () = expiry(limit, &clock) => {
             token.cancel();
             // Let the agent stop its process group; dropping the future would SIGKILL it anyway.
             let _ = tokio::time::timeout(kill_grace + TIMEOUT_RETURN_SLACK, &mut attempt).await;
@@ -59,6 +60,31 @@ pub(super) async fn run_attempt(
     };
     TaskReport::Attempt { node, outcome }
 }
+
+/// Resolves when `limit` of unpaused time has passed since the attempt started: time the agent
+/// spends waiting for the person (an approval, a question) does not count.
+async fn expiry(limit: Duration, clock: &AttemptClock) {
+    let started = std::time::Instant::now();
+    loop {
+        let (paused_for, paused_now) = clock.paused();
+        if paused_now {
+            // The notification can be missed between the check and the wait; re-check now and then.
+            let _ = tokio::time::timeout(PAUSE_RECHECK, clock.resumed()).await;
+            continue;
+        }
+        let counted = started.elapsed().saturating_sub(paused_for);
+        if counted >= limit {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(limit - counted) => {}
+            () = clock.resumed() => {}
+        }
+    }
+}
+
+/// How often a paused clock is looked at again if a resume notification was missed.
+const PAUSE_RECHECK: Duration = Duration::from_millis(500);
 
 /// Waits `delay` before the next attempt, or until `cancel` fires.
 pub(super) async fn wait_backoff(node: usize, delay: Duration, cancel: CancellationToken) -> TaskReport {

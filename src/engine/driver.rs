@@ -13,12 +13,14 @@ use std::time::Instant;
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
+use tokio::sync::mpsc;
+
+use super::agent::{AgentError, AgentIo, AgentRequest, AgentSignal, AttemptClock, DependencyResult, SignalSink};
 use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig};
-use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
+use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskId, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 
@@ -70,6 +72,9 @@ pub(super) struct Driver {
     run_started: Instant,
     /// Why the plan's dependencies cannot be scheduled (then nothing runs).
     graph_problem: Option<String>,
+    /// Usage and approval answers from running agents, by node.
+    signal_sender: mpsc::UnboundedSender<(usize, AgentSignal)>,
+    signal_receiver: mpsc::UnboundedReceiver<(usize, AgentSignal)>,
 }
 
 impl Driver {
@@ -89,7 +94,10 @@ impl Driver {
                 (ReadyQueue::unschedulable(&plan.subtasks), Some(problems.join("; ")))
             }
         };
+        let (signal_sender, signal_receiver) = mpsc::unbounded_channel();
         Self {
+            signal_sender,
+            signal_receiver,
             repository,
             queue,
             graph_problem,
@@ -137,6 +145,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(StopReason::UserCancel),
+                Some((node, signal)) = self.signal_receiver.recv() => self.on_signal(node, signal),
                 Some(joined) = self.tasks.join_next_with_id() => {
                     self.on_joined(joined);
                     while let Some(joined) = self.tasks.try_join_next_with_id() {
@@ -219,7 +228,14 @@ impl Driver {
             self.run_id(),
             subtask.id.clone(),
         );
-        let io = AgentIo { cancel: token, output, editor: None, kill_grace: self.config.kill_grace };
+        let io = AgentIo {
+            cancel: token,
+            output,
+            editor: self.config.editor.clone(),
+            kill_grace: self.config.kill_grace,
+            signals: self.signal_sink(node, subtask.id.clone()),
+            clock: AttemptClock::default(),
+        };
         let timeout = subtask.timeout_secs.map(std::time::Duration::from_secs);
         let executor = self.config.agents.get(subtask.agent);
         let request = AgentRequest {
@@ -235,7 +251,49 @@ impl Driver {
         self.task_nodes.insert(handle.id(), node);
     }
 
+    /// Where one attempt's signals go: activity straight out as events (no store), usage and
+    /// approval answers to the loop, which records them with the subtask.
+    fn signal_sink(&self, node: usize, subtask_id: SubtaskId) -> SignalSink {
+        let (events, progress, sender) =
+            (self.events.clone(), self.shared_progress.clone(), self.signal_sender.clone());
+        let (plan_id, run_id) = (self.plan.id.clone(), self.run_id());
+        SignalSink::new(move |signal| match signal {
+            AgentSignal::Activity(activity) => {
+                let progress = *progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let kind = RunEventKind::AgentActivity { subtask_id: subtask_id.clone(), activity };
+                events.send(RunEvent {
+                    plan_id: plan_id.clone(),
+                    run_id: run_id.clone(),
+                    at: Timestamp::now(),
+                    progress,
+                    kind,
+                });
+            }
+            other => {
+                let _ = sender.send((node, other));
+            }
+        })
+    }
+
+    fn on_signal(&mut self, node: usize, signal: AgentSignal) {
+        match signal {
+            AgentSignal::Usage(usage) => {
+                self.plan.subtasks[node].usage.add(usage);
+                self.mark_dirty(node);
+            }
+            AgentSignal::ApprovalAnswered { question, answer } => {
+                let detail = format!("{question} -> {answer}");
+                self.push_plan_event("toolApproval", Some(node), None, None, Some(detail));
+            }
+            AgentSignal::Activity(_) => {}
+        }
+    }
+
     fn on_joined(&mut self, joined: Result<(tokio::task::Id, TaskReport), JoinError>) {
+        // Signals sent before the attempt returned belong to it: record them first.
+        while let Ok((node, signal)) = self.signal_receiver.try_recv() {
+            self.on_signal(node, signal);
+        }
         if self.run_cancel.is_cancelled() && self.stop.is_none() {
             self.begin_stop(StopReason::UserCancel);
         }
@@ -509,7 +567,11 @@ impl Driver {
             }
         }
         self.batch.run_events.clear();
-        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms });
+        while let Ok((node, signal)) = self.signal_receiver.try_recv() {
+            self.on_signal(node, signal);
+        }
+        let usage = self.plan.usage();
+        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms, usage });
         for event in std::mem::take(&mut self.batch.run_events) {
             self.events.send(event);
         }

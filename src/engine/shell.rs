@@ -32,6 +32,7 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
             ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
             ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
         ],
+        removed_env: Vec::new(),
         kill_grace: io.kill_grace,
         timeout: None,
     };

@@ -5,7 +5,8 @@
 //! (unknown enum names, negative numbers, limits) and return a [`Problem`] naming the field.
 //! Content rules (titles, subtask graphs) are the orchestrator's and `model::validate`'s.
 
-use crate::engine::{RunEvent, RunEventKind};
+use crate::engine::{ActivityPhase, RunEvent, RunEventKind, ToolKind};
+use crate::llm::Usage;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
@@ -71,6 +72,39 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         error: subtask.error.clone(),
         started_at: optional_time(subtask.started_at),
         finished_at: optional_time(subtask.finished_at),
+        usage: usage_to_wire(subtask.usage),
+    }
+}
+
+/// `None` when no model was called, so shell-only plans carry no `usage`.
+pub fn usage_to_wire(usage: Usage) -> Option<ext::Usage> {
+    (usage.calls > 0).then_some(ext::Usage {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        calls: usage.calls,
+    })
+}
+
+fn activity_phase_to_wire(phase: ActivityPhase) -> &'static str {
+    match phase {
+        ActivityPhase::Thinking => "thinking",
+        ActivityPhase::ToolStarted => "toolStarted",
+        ActivityPhase::ToolFinished => "toolFinished",
+        ActivityPhase::WaitingForApproval => "waitingForApproval",
+    }
+}
+
+pub fn tool_kind_to_wire(kind: ToolKind) -> &'static str {
+    match kind {
+        ToolKind::Read => "read",
+        ToolKind::Edit => "edit",
+        ToolKind::Delete => "delete",
+        ToolKind::Move => "move",
+        ToolKind::Search => "search",
+        ToolKind::Execute => "execute",
+        ToolKind::Think => "think",
+        ToolKind::Fetch => "fetch",
+        ToolKind::Other => "other",
     }
 }
 
@@ -93,6 +127,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         error: plan.error.clone(),
         run_id: plan.run_id.as_ref().map(ToString::to_string),
         feedback: plan.feedback.clone(),
+        usage: usage_to_wire(plan.usage()),
     }
 }
 
@@ -186,10 +221,19 @@ pub fn run_event_to_wire(event: &RunEvent) -> ext::PlanningProgressParams {
                 duration_ms: *duration_ms,
             }
         }
-        RunEventKind::PlanFinished { status, duration_ms } => ext::RunEvent::PlanFinished {
+        RunEventKind::AgentActivity { subtask_id, activity } => ext::RunEvent::AgentActivity {
+            subtask_id: subtask_id.to_string(),
+            phase: activity_phase_to_wire(activity.phase).to_owned(),
+            tool: activity.tool.clone(),
+            tool_kind: activity.kind.map(|kind| tool_kind_to_wire(kind).to_owned()),
+            target: activity.target.clone(),
+            tokens: activity.tokens,
+        },
+        RunEventKind::PlanFinished { status, duration_ms, usage } => ext::RunEvent::PlanFinished {
             status: status.as_str().to_owned(),
             progress: progress_to_wire(event.progress),
             duration_ms: *duration_ms,
+            usage: usage_to_wire(*usage),
         },
     };
     ext::PlanningProgressParams {
@@ -403,7 +447,7 @@ mod tests {
             run_id: model::RunId::from_raw("r"),
             at: Timestamp::from_millis(0),
             progress: model::Progress { total: 2, done: 2, ..Default::default() },
-            kind: RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 5 },
+            kind: RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 5, usage: Usage::default() },
         };
         let json = serde_json::to_value(run_event_to_wire(&event)).unwrap();
         assert_eq!(json["event"]["kind"], "planFinished");

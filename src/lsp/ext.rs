@@ -173,6 +173,18 @@ pub struct Subtask {
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Addition: language-model tokens spent on this subtask (absent when no model was called).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+/// Addition: tokens spent, summed over calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub calls: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,6 +230,9 @@ pub struct Plan {
     /// Extension: the feedback given with the last reject or revise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
+    /// Addition: the subtasks' usage, rolled up (absent when no model was called).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -474,10 +489,28 @@ pub enum RunEvent {
         error: Option<String>,
         duration_ms: u64,
     },
+    /// Addition: a rate-bounded sign of life of an LLM agent. `phase`: `thinking | toolStarted |
+    /// toolFinished | waitingForApproval`; `toolKind`: the Agent Client Protocol's tool kind (the
+    /// contract's `kind?`, renamed because `kind` is already this enum's tag).
+    AgentActivity {
+        subtask_id: String,
+        phase: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool_kind: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tokens: Option<u64>,
+    },
     PlanFinished {
         status: String,
         progress: Progress,
         duration_ms: u64,
+        /// Addition: the plan's usage, rolled up (absent when no model was called).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<Usage>,
     },
 }
 

@@ -5,6 +5,7 @@
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 use super::status::{AgentKind, Classification, PlanStatus, SubtaskStatus};
+use crate::llm::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +39,8 @@ pub struct Subtask {
     pub error: Option<String>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// Language-model tokens spent on this subtask, over every attempt (zero for shell steps).
+    pub usage: Usage,
 }
 
 impl Subtask {
@@ -59,6 +62,7 @@ impl Subtask {
             error: None,
             started_at: None,
             finished_at: None,
+            usage: Usage::default(),
         }
     }
 
@@ -268,6 +272,15 @@ impl Plan {
 
     pub fn progress(&self) -> Progress {
         Progress::of(self.subtasks.iter().map(|subtask| subtask.status))
+    }
+
+    /// Tokens spent by every subtask, rolled up.
+    pub fn usage(&self) -> Usage {
+        let mut total = Usage::default();
+        for subtask in &self.subtasks {
+            total.add(subtask.usage);
+        }
+        total
     }
 
     pub fn subtask(&self, id: &SubtaskId) -> Option<&Subtask> {

@@ -289,6 +289,7 @@ impl Actor {
             backoff: Backoff::default(),
             kill_grace: KILL_GRACE,
             agents: AgentSet::without_llm(),
+            editor: None,
         };
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();
