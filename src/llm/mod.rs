@@ -8,11 +8,30 @@
 //! environment variable named by `llm.apiKeyEnv`, and it never reaches a log, the database or
 //! an error message.
 
+pub mod openai;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use crate::config::LlmSettings;
+
+/// The chat model the settings configure: the OpenAI-compatible client for `llm.baseUrl`, with
+/// the key from the variable named by `llm.apiKeyEnv`. `None` when no base URL is set, or when it
+/// is unusable (logged, without any secret).
+pub fn from_settings(settings: &LlmSettings) -> Option<Arc<dyn ChatModel>> {
+    let config = openai::OpenAiConfig::from_settings(settings)?;
+    match openai::OpenAiCompatible::new(config) {
+        Ok(model) => Some(Arc::new(model)),
+        Err(error) => {
+            tracing::warn!(%error, "no language model");
+            None
+        }
+    }
+}
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
