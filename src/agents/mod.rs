@@ -142,6 +142,15 @@ impl SubtaskExecutor for LlmAgent {
     }
 }
 
+/// The agents a run uses under `settings`: with `llm.baseUrl` set and a usable model, the LLM
+/// agents; otherwise the no-model set (`AgentSet::without_llm`).
+pub fn agents_for_run(settings: &Settings, shared: &SharedAgentState) -> AgentSet {
+    match crate::llm::from_settings(&settings.llm) {
+        Some(model) => agent_set(model, AgentsConfig::from_settings(settings), shared.clone()),
+        None => AgentSet::without_llm(),
+    }
+}
+
 /// A run's agents with a model: shell for `shell`, [`LlmAgent`]s for coder, debug and ask.
 pub fn agent_set(model: Arc<dyn ChatModel>, config: AgentsConfig, shared: SharedAgentState) -> AgentSet {
     let agent: Arc<dyn SubtaskExecutor> = Arc::new(LlmAgent::new(model, config, shared));

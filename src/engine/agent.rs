@@ -78,6 +78,16 @@ pub trait EditorBridge: Send + Sync {
     fn ask(&self, message: String, actions: Vec<String>) -> BoxFuture<'_, Result<Option<String>, String>>;
 }
 
+/// An editor bridge that can sit in `Debug` configuration structs.
+#[derive(Clone)]
+pub struct SharedEditor(pub Arc<dyn EditorBridge>);
+
+impl std::fmt::Debug for SharedEditor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SharedEditor")
+    }
+}
+
 /// The channels an agent works with.
 #[derive(Clone)]
 pub struct AgentIo {

@@ -30,7 +30,7 @@ use crate::store::PlanRepository;
 
 pub use agent::{
     ActivityPhase, AgentActivity, AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, AgentSignal, AttemptClock,
-    DependencyResult, EditorBridge, FileEdit, OutputSink, SignalSink, SubtaskExecutor, ToolKind,
+    DependencyResult, EditorBridge, FileEdit, OutputSink, SharedEditor, SignalSink, SubtaskExecutor, ToolKind,
 };
 pub use events::{EventReceiver, RunEvent, RunEventKind};
 pub use shell::ShellAgent;

@@ -26,10 +26,12 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
 
 use crate::config::Settings;
+use crate::engine::SharedEditor;
 use crate::model::PlanId;
 use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
+use super::bridge::{EditorCapabilities, LspEditorBridge};
 use super::config::{SECTION, parse_settings};
 use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
@@ -51,6 +53,8 @@ struct Setup {
     settings: Settings,
     client_supports_work_done_progress: bool,
     client_supports_configuration: bool,
+    /// What the client can do for agents (edits, questions).
+    editor_capabilities: EditorCapabilities,
     /// Messages for the client that could not be sent before `initialized`.
     deferred_messages: Vec<(MessageType, String)>,
 }
@@ -122,7 +126,7 @@ impl SharedState {
             .clone()
             .or_else(|| setup.settings.database.clone())
             .map(|path| if path.is_relative() { workspace_root.join(path) } else { path });
-        OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }
+        OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }
     }
 }
 
@@ -218,7 +222,10 @@ impl PlannerServer {
 }
 
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
-    let config = shared.orchestrator_config();
+    let mut config = shared.orchestrator_config();
+    let capabilities = lock(&shared.setup).editor_capabilities;
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
     match starting {
@@ -292,6 +299,7 @@ impl LanguageServer for PlannerServer {
         setup.workspace_root = root;
         setup.client_supports_work_done_progress = work_done_progress.unwrap_or(false);
         setup.client_supports_configuration = configuration.unwrap_or(false);
+        setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
         drop(setup);
         Ok(InitializeResult {

@@ -47,6 +47,10 @@ pub(super) struct Actor {
     pub runs: HashMap<PlanId, ActiveRun>,
     /// For run watchers to report back; weak so the actor stops when every handle is gone.
     pub commands: mpsc::WeakSender<Command>,
+    /// Where agents' edits and questions go (the LSP bridge), if anywhere.
+    pub editor: Option<crate::engine::SharedEditor>,
+    /// The LLM agents' writer and remembered approvals, shared by every run.
+    pub agent_state: crate::agents::SharedAgentState,
 }
 
 impl Actor {
@@ -56,7 +60,15 @@ impl Actor {
         settings: Settings,
         commands: mpsc::WeakSender<Command>,
     ) -> Self {
-        Self { repository, workspace_root, settings, runs: HashMap::new(), commands }
+        Self {
+            repository,
+            workspace_root,
+            settings,
+            runs: HashMap::new(),
+            commands,
+            editor: None,
+            agent_state: crate::agents::SharedAgentState::new(),
+        }
     }
 
     pub async fn run(mut self, mut receiver: mpsc::Receiver<Command>) {

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::classify::classify_keywords;
 use crate::config::{Settings, default_database_path};
-use crate::engine::EventReceiver;
+use crate::engine::{EventReceiver, SharedEditor};
 use crate::fsm::SessionState;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors, validate_goal};
 use crate::model::{
@@ -169,6 +169,9 @@ pub struct OrchestratorConfig {
     /// The database file; `None` = `<workspace>/.codelab/planner.db`.
     pub database: Option<PathBuf>,
     pub settings: Settings,
+    /// The client's editor (edits and questions from agents); `None` = agents write to the disk
+    /// and cannot ask (the command line).
+    pub editor: Option<SharedEditor>,
 }
 
 /// What start-up found.
@@ -203,7 +206,9 @@ impl Orchestrator {
         let (repository, open_report) =
             PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
         let (commands, receiver) = mpsc::channel(256);
-        let actor = actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
+        let mut actor =
+            actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
+        actor.editor = config.editor;
         tokio::spawn(actor.run(receiver));
         let report = StartReport { database, interrupted: open_report.interrupted };
         Ok((Orchestrator { commands, repository }, report))

@@ -14,7 +14,7 @@ use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
 use crate::config::PlanApproval;
-use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, spawn_run};
+use crate::engine::{Backoff, ExecutionSummary, RunConfig, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -288,8 +288,8 @@ impl Actor {
             workspace_root: self.workspace_root.clone(),
             backoff: Backoff::default(),
             kill_grace: KILL_GRACE,
-            agents: AgentSet::without_llm(),
-            editor: None,
+            agents: crate::agents::agents_for_run(&self.settings, &self.agent_state),
+            editor: self.editor.as_ref().map(|editor| editor.0.clone()),
         };
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();

@@ -17,6 +17,11 @@ const MAX_LISTED: usize = 500;
 /// Matches `search_in_code` shows at most.
 const MAX_MATCHES: usize = 200;
 
+/// `.git` and `.codelab` are never listed or searched.
+fn not_internal(entry: &ignore::DirEntry) -> bool {
+    entry.file_name() != ".git" && entry.file_name() != ".codelab"
+}
+
 pub(super) async fn read_file(env: &ToolEnv, state: &mut ToolState, arguments: ReadArgs) -> Result<String, Stop> {
     let path = env.sandbox.resolve(&arguments.path)?;
     env.sandbox.check_size(&path)?;
@@ -53,7 +58,7 @@ pub(super) async fn list_files(env: &ToolEnv, arguments: ListArgs) -> Result<Str
     let sandbox = env.sandbox.clone();
     let listing = tokio::task::spawn_blocking(move || {
         let mut walker = WalkBuilder::new(&base.absolute);
-        walker.hidden(false).require_git(false).filter_entry(|entry| entry.file_name() != ".git");
+        walker.hidden(false).require_git(false).filter_entry(not_internal);
         if !recursive {
             walker.max_depth(Some(1));
         }
@@ -104,7 +109,7 @@ pub(super) async fn search_in_code(env: &ToolEnv, arguments: SearchArgs) -> Resu
             .hidden(false)
             .require_git(false)
             .overrides(overrides)
-            .filter_entry(|entry| entry.file_name() != ".git")
+            .filter_entry(not_internal)
             .build();
         for entry in walker.flatten() {
             if found.len() >= MAX_MATCHES || !entry.file_type().is_some_and(|kind| kind.is_file()) {
