@@ -33,6 +33,13 @@ pub struct ServerSetup {
     /// What `workspace/configuration` answers for `codelabPlanner` (`None` = no capability).
     pub configuration: Option<Value>,
     pub initialization_options: Value,
+    /// Extra environment variables for the server process.
+    pub env: Vec<(String, String)>,
+    /// Advertise `workspace.applyEdit` (with `documentChanges` and `create`) and answer every
+    /// `workspace/applyEdit` with `applied: true`.
+    pub apply_edit: bool,
+    /// The action title `window/showMessageRequest` is answered with (`None` = dismissed).
+    pub message_answer: Option<String>,
 }
 
 impl ServerSetup {
@@ -42,6 +49,9 @@ impl ServerSetup {
             work_done_progress: true,
             configuration: Some(json!({})),
             initialization_options: json!({}),
+            env: Vec::new(),
+            apply_edit: false,
+            message_answer: None,
         }
     }
 }
@@ -105,6 +115,7 @@ impl TestServer {
             .args(extra_arguments)
             .current_dir(&setup.workspace)
             .env("CODELAB_PLANNER_LOG", "debug")
+            .envs(setup.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -147,6 +158,11 @@ impl TestServer {
         let mut capabilities = json!({ "window": { "workDoneProgress": self.setup.work_done_progress } });
         if self.setup.configuration.is_some() {
             capabilities["workspace"] = json!({ "configuration": true });
+        }
+        if self.setup.apply_edit {
+            capabilities["workspace"]["applyEdit"] = json!(true);
+            capabilities["workspace"]["workspaceEdit"] =
+                json!({ "documentChanges": true, "resourceOperations": ["create"] });
         }
         let params = json!({
             "processId": std::process::id(),
@@ -249,6 +265,11 @@ impl TestServer {
                 let value = self.setup.configuration.clone().unwrap_or(Value::Null);
                 Value::Array(items.iter().map(|_| value.clone()).collect())
             }
+            "workspace/applyEdit" => json!({ "applied": self.setup.apply_edit }),
+            "window/showMessageRequest" => match &self.setup.message_answer {
+                Some(title) => json!({ "title": title }),
+                None => Value::Null,
+            },
             _ => Value::Null,
         };
         self.send(json!({ "jsonrpc": "2.0", "id": id, "result": result }));
@@ -326,6 +347,11 @@ impl TestServer {
                 None => self.fail(&format!("timed out waiting for a log message containing {needle:?}")),
             }
         }
+    }
+
+    /// What the server wrote to stderr so far (its log).
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
     /// Consumes the server request `method` the harness already answered.
