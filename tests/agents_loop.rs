@@ -70,6 +70,7 @@ impl Setup {
             api_key_env: KEY_VARIABLE.to_owned(),
             default_command_timeout: Duration::from_secs(60),
             temperature: None,
+            max_reply_tokens: None,
         };
         agent_set(model, agents, SharedAgentState::new())
     }
@@ -363,8 +364,12 @@ async fn the_api_key_variable_is_not_passed_to_commands_nor_stored() {
     let command = format!("echo key=${{{KEY_VARIABLE}:-absent}}");
     setup.server.push(call("execute_command", json!({ "command": command })));
     setup.server.push(complete(&format!("the key is {value}")));
-    let (summary, _, stored) = setup.run(vec![coder("s1")], setup.agents(20)).await;
+    let mut shell_step = Subtask::new(SubtaskId::from_raw("sh"), "shell step".into(), AgentKind::Shell);
+    shell_step.command = Some(command.clone());
+    shell_step.depends_on = vec![SubtaskId::from_raw("s1")];
+    let (summary, _, stored) = setup.run(vec![coder("s1"), shell_step], setup.agents(20)).await;
     assert_eq!(summary.status, PlanStatus::Completed);
+    assert_eq!(stored.subtasks[1].result.as_deref().map(str::trim), Some("key=absent"), "nor to shell steps");
     let answers = tool_answers(&setup.server.requests()[1]);
     assert!(answers[0].1.contains("key=absent"), "{}", answers[0].1);
     assert_eq!(stored.subtasks[0].result.as_deref(), Some("the key is [redacted]"));
@@ -373,4 +378,30 @@ async fn the_api_key_variable_is_not_passed_to_commands_nor_stored() {
         let bytes = std::fs::read(setup.root.join(".codelab").join(file)).unwrap_or_default();
         assert!(!bytes.windows(needle.len()).any(|window| window == needle), "the value is not in {file}");
     }
+}
+
+#[tokio::test]
+async fn an_authentication_error_fails_the_subtask_at_once_without_retries() {
+    let setup = Setup::new().await;
+    setup.server.push(Reply::status(401, "invalid api key"));
+    let mut subtask = coder("s1");
+    subtask.max_attempts = 3;
+    let (summary, _, stored) = setup.run(vec![subtask], setup.agents(20)).await;
+    assert_eq!(summary.status, PlanStatus::Failed);
+    assert_eq!(stored.subtasks[0].attempts, 1, "not retried");
+    assert!(stored.subtasks[0].error.as_deref().unwrap_or_default().contains("credentials"));
+    assert_eq!(setup.server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rate_limit_waits_and_the_same_conversation_goes_on() {
+    let setup = Setup::new().await;
+    setup.server.push(Reply::rate_limited("0"));
+    setup.server.push(complete("done after waiting"));
+    let (summary, _, stored) = setup.run(vec![coder("s1")], setup.agents(20)).await;
+    assert_eq!(summary.status, PlanStatus::Completed, "{:?}", summary.errors);
+    assert_eq!(stored.subtasks[0].attempts, 1, "waited inside the attempt");
+    assert_eq!(stored.subtasks[0].result.as_deref(), Some("done after waiting"));
+    let requests = setup.server.requests();
+    assert_eq!(requests[0].body["messages"], requests[1].body["messages"]);
 }

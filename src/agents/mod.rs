@@ -53,6 +53,8 @@ pub struct AgentsConfig {
     pub api_key_env: String,
     pub default_command_timeout: Duration,
     pub temperature: Option<f32>,
+    /// `max_tokens` of each reply (`None` = the endpoint's default).
+    pub max_reply_tokens: Option<u32>,
 }
 
 impl AgentsConfig {
@@ -66,6 +68,7 @@ impl AgentsConfig {
             api_key_env: llm.api_key_env.clone(),
             default_command_timeout: DEFAULT_COMMAND_TIMEOUT,
             temperature: Some(0.2),
+            max_reply_tokens: None,
         }
     }
 }
@@ -129,6 +132,7 @@ impl LlmAgent {
             context_tokens: self.config.context_tokens,
             max_tool_calls: self.config.max_tool_calls,
             temperature: self.config.temperature,
+            max_reply_tokens: self.config.max_reply_tokens,
         };
         let session = Session::new(self.model.as_ref(), &limits, tool_specs(role), &env, messages);
         let result = session.run().await?;
@@ -153,9 +157,10 @@ pub fn agents_for_run(settings: &Settings, shared: &SharedAgentState) -> AgentSe
 
 /// A run's agents with a model: shell for `shell`, [`LlmAgent`]s for coder, debug and ask.
 pub fn agent_set(model: Arc<dyn ChatModel>, config: AgentsConfig, shared: SharedAgentState) -> AgentSet {
+    let shell = ShellAgent { removed_env: vec![config.api_key_env.clone()] };
     let agent: Arc<dyn SubtaskExecutor> = Arc::new(LlmAgent::new(model, config, shared));
     AgentSet::new()
-        .with(AgentKind::Shell, Arc::new(ShellAgent))
+        .with(AgentKind::Shell, Arc::new(shell))
         .with(AgentKind::Coder, agent.clone())
         .with(AgentKind::Debug, agent.clone())
         .with(AgentKind::Ask, agent)

@@ -37,6 +37,7 @@ pub struct SessionLimits {
     pub context_tokens: u64,
     pub max_tool_calls: u32,
     pub temperature: Option<f32>,
+    pub max_reply_tokens: Option<u32>,
 }
 
 /// The conversation and its counters.
@@ -197,6 +198,7 @@ impl<'a> Session<'a> {
         let mut request = ChatRequest::new(self.limits.model.clone(), self.messages.clone());
         request.tools = self.tools.clone();
         request.temperature = self.limits.temperature;
+        request.max_tokens = self.limits.max_reply_tokens;
         let signals = self.env.io.signals.clone();
         let agent = self.env.agent;
         let meter: Mutex<(Option<Instant>, u64)> = Mutex::new((None, 0));

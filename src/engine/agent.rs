@@ -198,7 +198,7 @@ pub struct AttemptClock {
 #[derive(Default)]
 struct ClockState {
     pauses: u32,
-    paused_since: Option<std::time::Instant>,
+    paused_since: Option<tokio::time::Instant>,
     paused_total: Duration,
 }
 
@@ -212,7 +212,7 @@ impl AttemptClock {
         let mut state = self.lock();
         state.pauses += 1;
         if state.pauses == 1 {
-            state.paused_since = Some(std::time::Instant::now());
+            state.paused_since = Some(tokio::time::Instant::now());
         }
         ClockPause { clock: self.clone() }
     }
@@ -338,7 +338,7 @@ impl AgentSet {
     pub fn without_llm() -> Self {
         let no_model: Arc<dyn SubtaskExecutor> = Arc::new(UnavailableAgent { reason: NO_LANGUAGE_MODEL.to_owned() });
         Self::new()
-            .with(AgentKind::Shell, Arc::new(ShellAgent))
+            .with(AgentKind::Shell, Arc::new(ShellAgent::default()))
             .with(AgentKind::Coder, no_model.clone())
             .with(AgentKind::Debug, no_model.clone())
             .with(AgentKind::Ask, no_model)

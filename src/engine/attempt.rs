@@ -64,7 +64,7 @@ pub(super) async fn run_attempt(
 /// Resolves when `limit` of unpaused time has passed since the attempt started: time the agent
 /// spends waiting for the person (an approval, a question) does not count.
 async fn expiry(limit: Duration, clock: &AttemptClock) {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     loop {
         let (paused_for, paused_now) = clock.paused();
         if paused_now {
@@ -115,4 +115,25 @@ pub(super) fn output_sink(
             kind: RunEventKind::SubtaskOutput { subtask_id: subtask_id.clone(), text },
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn time_spent_paused_does_not_count_against_the_timeout() {
+        let clock = AttemptClock::default();
+        let started = tokio::time::Instant::now();
+        let expires = expiry(Duration::from_secs(10), &clock);
+        tokio::pin!(expires);
+        assert!(tokio::time::timeout(Duration::from_secs(4), &mut expires).await.is_err());
+        let pause = clock.pause();
+        assert!(tokio::time::timeout(Duration::from_secs(60), &mut expires).await.is_err(), "no expiry while paused");
+        drop(pause);
+        expires.await;
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_secs(70) && elapsed < Duration::from_secs(72), "{elapsed:?}");
+        assert!(clock.paused().0 >= Duration::from_secs(60));
+    }
 }
