@@ -405,3 +405,18 @@ async fn a_rate_limit_waits_and_the_same_conversation_goes_on() {
     let requests = setup.server.requests();
     assert_eq!(requests[0].body["messages"], requests[1].body["messages"]);
 }
+
+#[tokio::test]
+async fn a_long_tool_result_reaches_the_model_cut_to_head_and_tail() {
+    let setup = Setup::new().await;
+    let long: String = (0..3000).map(|line| format!("line number {line}\n")).collect();
+    std::fs::write(setup.root.join("long.txt"), &long).unwrap();
+    setup.server.push(call("read_file", json!({ "path": "long.txt" })));
+    setup.server.push(complete("read it"));
+    let (summary, _, _) = setup.run(vec![coder("s1")], setup.agents(20)).await;
+    assert_eq!(summary.status, PlanStatus::Completed);
+    let answer = &tool_answers(&setup.server.requests()[1])[0].1;
+    assert!(answer.starts_with("line number 0\n") && answer.ends_with("line number 2999"), "head and tail kept");
+    assert!(answer.contains("lines omitted"), "with a note");
+    assert!(answer.len() <= 11 * 1024, "{} bytes", answer.len());
+}

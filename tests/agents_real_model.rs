@@ -139,6 +139,13 @@ async fn a_one_subtask_ask_plan_ends_within_its_limits_against_smollm2() {
     let bound = Duration::from_secs(SUBTASK_TIMEOUT_SECS + 30);
     tokio::time::timeout(bound, async { while events.recv().await.is_some() {} }).await.expect("the run ends in time");
     let summary = handle.finished.await.unwrap();
+    let mut server = server;
+    if let Ok(Some(exit)) = server.child.try_wait() {
+        panic!(
+            "llama_cpp.server died during the run ({exit}): the model server itself crashed, not the agent \
+             (llama-cpp-python from tests/setup/llm.sh must complete a plain chat request on this machine)"
+        );
+    }
     let stored = repository.get_plan(plan.id.clone()).await.unwrap().unwrap();
     let subtask = &stored.subtasks[0];
     eprintln!(

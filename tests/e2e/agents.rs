@@ -148,3 +148,25 @@ fn a_denied_tool_goes_back_to_the_model_and_into_the_event_log() {
         .expect("the answer is in the event log");
     assert!(detail.contains("Allow coder to run `touch created-by-command`? -> Deny (reject_once)"), "{detail}");
 }
+
+#[test]
+fn cancel_withdraws_a_question_nobody_answers() {
+    let directory = workspace();
+    let model = FakeOpenAi::start();
+    model.push(call("write_file", json!({ "path": "never.txt", "content": "x" })));
+    let mut setup = setup_with_model(directory.path(), &model, "Allow");
+    setup.work_done_progress = false;
+    setup.answer_message_requests = false;
+    let (mut server, _) = TestServer::start(setup);
+    server.take_server_request("workspace/configuration");
+    let (plan_id, run_id) = run_coder(&mut server, "Write a file nobody approves");
+    server.take_server_request("window/showMessageRequest");
+    let cancelled = server.call("planning/cancel", json!({ "planId": plan_id }));
+    assert_eq!(cancelled["cancelled"], true);
+    assert_eq!(cancelled["status"], "cancelled");
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "cancelled");
+    assert!(events.iter().any(|event| event["kind"] == "agentActivity" && event["phase"] == "waitingForApproval"));
+    assert!(!directory.path().join("never.txt").exists());
+    server.shutdown_and_exit();
+}

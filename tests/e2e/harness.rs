@@ -40,6 +40,8 @@ pub struct ServerSetup {
     pub apply_edit: bool,
     /// The action title `window/showMessageRequest` is answered with (`None` = dismissed).
     pub message_answer: Option<String>,
+    /// `false`: `window/showMessageRequest` is never answered (a person who is away).
+    pub answer_message_requests: bool,
 }
 
 impl ServerSetup {
@@ -52,6 +54,7 @@ impl ServerSetup {
             env: Vec::new(),
             apply_edit: false,
             message_answer: None,
+            answer_message_requests: true,
         }
     }
 }
@@ -258,6 +261,9 @@ impl TestServer {
     }
 
     fn answer_server_request(&mut self, method: &str, id: Value, message: &Value) {
+        if method == "window/showMessageRequest" && !self.setup.answer_message_requests {
+            return;
+        }
         let result = match method {
             "window/workDoneProgress/create" => Value::Null,
             "workspace/configuration" => {
