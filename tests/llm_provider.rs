@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use codelab_planner::config::LlmSettings;
-use codelab_planner::llm::openai::{ApiKey, OpenAiCompatible, OpenAiConfig, RetryPolicy};
+use codelab_planner::llm::openai::{ApiKey, OpenAiCompatible, OpenAiConfig, RetryPolicy, StructuredMode};
 use codelab_planner::llm::{
     ChatDelta, ChatMessage, ChatModel, ChatRequest, ChatResponse, FinishReason, JsonSchemaFormat, LlmError, Usage,
 };
@@ -194,7 +194,7 @@ async fn structured_output_uses_response_format_when_the_endpoint_takes_it() {
     let sent = &server.requests()[0];
     assert_eq!(sent.body["response_format"]["type"], "json_schema");
     assert_eq!(sent.body["response_format"]["json_schema"]["name"], "answer");
-    assert!(!model.refuses_response_format());
+    assert_eq!(model.structured_mode(), StructuredMode::ResponseFormat);
 }
 
 #[tokio::test]
@@ -210,13 +210,28 @@ async fn a_refused_response_format_falls_back_to_the_prompt_and_is_remembered() 
     assert_eq!(second.unwrap().message.content, r#"{"answer":"two"}"#);
 
     let requests = server.requests();
-    assert_eq!(requests.len(), 3, "refused once, then twice without response_format");
-    assert!(requests[0].body.get("response_format").is_some());
-    for retried in &requests[1..] {
+    assert_eq!(requests.len(), 4, "json_schema and json_object refused once each, then two calls without");
+    assert_eq!(requests[0].body["response_format"]["type"], "json_schema");
+    assert_eq!(requests[1].body["response_format"]["type"], "json_object");
+    for retried in &requests[2..] {
         assert!(retried.body.get("response_format").is_none());
         assert!(retried.prompt_text().contains("\"answer\""), "the schema goes into the prompt");
     }
-    assert!(model.refuses_response_format());
+    assert_eq!(model.structured_mode(), StructuredMode::Prompt);
+}
+
+#[tokio::test]
+async fn a_json_schema_refused_with_a_500_falls_back_to_json_object() {
+    let server = FakeOpenAi::start();
+    server.push(Reply::status(500, "Input should be 'text' or 'json_object' (body.response_format.type)"));
+    server.push(Reply::json(&json!({"answer": "grammar"})));
+    let model = model(&server);
+    let (result, _) = call(&model, structured_request()).await;
+    assert_eq!(result.unwrap().message.content, r#"{"answer":"grammar"}"#);
+    let requests = server.requests();
+    assert_eq!(requests[1].body["response_format"]["type"], "json_object");
+    assert_eq!(requests[1].body["response_format"]["schema"]["required"], json!(["answer"]));
+    assert_eq!(model.structured_mode(), StructuredMode::JsonObject);
 }
 
 #[tokio::test]

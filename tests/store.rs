@@ -105,7 +105,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -510,7 +510,7 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     drop(store);
     raw(&path).pragma_update(None, "user_version", 7).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 3, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 4, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -550,7 +550,7 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
 }

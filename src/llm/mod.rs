@@ -8,6 +8,8 @@
 //! environment variable named by `llm.apiKeyEnv`, and it never reaches a log, the database or
 //! an error message.
 
+pub mod classify;
+pub mod json;
 pub mod openai;
 
 use std::sync::Arc;

@@ -13,7 +13,7 @@
 
 mod wire;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
@@ -124,8 +124,8 @@ pub struct OpenAiCompatible {
     api_key: Option<ApiKey>,
     timeout: Duration,
     retry: RetryPolicy,
-    /// Set once the endpoint refused `response_format`: from then on the schema goes into the prompt.
-    refuses_response_format: AtomicBool,
+    /// The best [`StructuredMode`] the endpoint has not refused (its index).
+    structured_mode: AtomicU8,
 }
 
 impl OpenAiCompatible {
@@ -151,13 +151,13 @@ impl OpenAiCompatible {
             api_key: config.api_key,
             timeout: config.timeout,
             retry: config.retry,
-            refuses_response_format: AtomicBool::new(false),
+            structured_mode: AtomicU8::new(StructuredMode::ResponseFormat.index()),
         })
     }
 
-    /// Whether the endpoint has refused `response_format` (structured output goes into the prompt).
-    pub fn refuses_response_format(&self) -> bool {
-        self.refuses_response_format.load(Ordering::Relaxed)
+    /// How structured output is asked for now: `json_schema` until the endpoint refuses it.
+    pub fn structured_mode(&self) -> StructuredMode {
+        StructuredMode::from_index(self.structured_mode.load(Ordering::Relaxed))
     }
 
     async fn chat_with_retries(
@@ -168,8 +168,7 @@ impl OpenAiCompatible {
     ) -> Result<ChatResponse, LlmError> {
         let mut retry = 0;
         loop {
-            let mode =
-                if self.refuses_response_format() { StructuredMode::Prompt } else { StructuredMode::ResponseFormat };
+            let mode = self.structured_mode();
             let mut assembler = ReplyAssembler::default();
             let outcome = tokio::select! {
                 biased;
@@ -180,10 +179,13 @@ impl OpenAiCompatible {
                 Ok(()) => return assembler.finish(),
                 Err(error) => error,
             };
-            let refused_format = matches!(&error, LlmError::BadRequest(message) if is_response_format_refusal(message));
-            if refused_format && mode == StructuredMode::ResponseFormat && request.response_format.is_some() {
-                tracing::info!(endpoint = %self.endpoint, "endpoint refuses response_format; putting the schema in the prompt from now on");
-                self.refuses_response_format.store(true, Ordering::Relaxed);
+            // llama-cpp-python answers 500 to a `json_schema` it cannot validate, so any status counts.
+            let refused_format = matches!(&error,
+                LlmError::BadRequest(message) | LlmError::Server { message, .. } if is_response_format_refusal(message));
+            if let (true, Some(_), Some(next)) = (refused_format, &request.response_format, mode.next()) {
+                tracing::info!(endpoint = %self.endpoint, ?mode, ?next, "endpoint refuses this structured output; using the next mode from now on");
+                let (from, to) = (mode.index(), next.index());
+                let _ = self.structured_mode.compare_exchange(from, to, Ordering::Relaxed, Ordering::Relaxed);
                 continue;
             }
             // A retry after deltas reached the caller would send them twice.

@@ -6,7 +6,6 @@
 //! Content rules (titles, subtask graphs) are the orchestrator's and `model::validate`'s.
 
 use crate::engine::{ActivityPhase, RunEvent, RunEventKind, ToolKind};
-use crate::llm::Usage;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
@@ -76,15 +75,6 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
     }
 }
 
-/// `None` when no model was called, so shell-only plans carry no `usage`.
-pub fn usage_to_wire(usage: Usage) -> Option<ext::Usage> {
-    (usage.calls > 0).then_some(ext::Usage {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        calls: usage.calls,
-    })
-}
-
 fn activity_phase_to_wire(phase: ActivityPhase) -> &'static str {
     match phase {
         ActivityPhase::Thinking => "thinking",
@@ -127,7 +117,33 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         error: plan.error.clone(),
         run_id: plan.run_id.as_ref().map(ToString::to_string),
         feedback: plan.feedback.clone(),
+        planner: Some(plan.planner.as_str().to_owned()),
+        planner_note: plan.planner_note.clone(),
         usage: usage_to_wire(plan.usage()),
+    }
+}
+
+/// `None` when no call was made.
+pub fn usage_to_wire(usage: crate::llm::Usage) -> Option<ext::Usage> {
+    (usage.calls > 0).then_some(ext::Usage {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        calls: usage.calls,
+    })
+}
+
+/// A streamed subtask as the client would write it.
+pub fn subtask_draft_to_input(draft: &crate::model::validate::SubtaskDraft) -> ext::SubtaskInput {
+    ext::SubtaskInput {
+        id: draft.id.clone(),
+        title: draft.title.clone(),
+        description: draft.description.clone(),
+        agent: draft.agent.clone(),
+        command: draft.command.clone(),
+        depends_on: draft.depends_on.clone(),
+        timeout_secs: draft.timeout_secs,
+        max_attempts: draft.max_attempts,
+        estimate_secs: draft.estimate_secs,
     }
 }
 
@@ -447,7 +463,11 @@ mod tests {
             run_id: model::RunId::from_raw("r"),
             at: Timestamp::from_millis(0),
             progress: model::Progress { total: 2, done: 2, ..Default::default() },
-            kind: RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 5, usage: Usage::default() },
+            kind: RunEventKind::PlanFinished {
+                status: PlanStatus::Completed,
+                duration_ms: 5,
+                usage: crate::llm::Usage::default(),
+            },
         };
         let json = serde_json::to_value(run_event_to_wire(&event)).unwrap();
         assert_eq!(json["event"]["kind"], "planFinished");

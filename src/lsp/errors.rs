@@ -56,6 +56,7 @@ pub fn orchestrator_error_to_jsonrpc(failure: OrchestratorError) -> Error {
             format!("plan {plan} is at version {actual}, not {expected}"),
             Some(json!({ "kind": "staleVersion", "expected": expected, "actual": actual })),
         ),
+        OrchestratorError::PlanningCancelled => error(ErrorCode::RequestCancelled, failure.to_string(), None),
         OrchestratorError::Llm(message) => {
             request_failed(format!("language model: {message}"), json!({ "kind": "llm" }))
         }

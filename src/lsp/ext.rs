@@ -230,7 +230,14 @@ pub struct Plan {
     /// Extension: the feedback given with the last reject or revise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
-    /// Addition: the subtasks' usage, rolled up (absent when no model was called).
+    /// `llm | template | user`: who wrote the subtasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner: Option<String>,
+    /// Why the language model's plan was not used, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planner_note: Option<String>,
+    /// Tokens the language model spent on this plan: planning and every subtask, rolled up (absent when
+    /// it made no call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
 }
@@ -288,6 +295,35 @@ pub struct CreatePlanParams {
     pub subtasks: Option<Vec<SubtaskInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<TaskContext>,
+    /// A "Planning…" `$/progress` the client may cancel (cancelling aborts the model call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_done_token: Option<ProgressToken>,
+    /// Subtasks are sent as they stream in from the model, as [`PartialResultProgress`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_result_token: Option<ProgressToken>,
+}
+
+/// Server → client `$/progress` with a `planning/create` partial result: the plan's subtasks
+/// parsed so far (the whole list each time), sent before the reply.
+#[derive(Debug)]
+pub enum PartialResultProgress {}
+
+impl Notification for PartialResultProgress {
+    type Params = PartialResultParams;
+    const METHOD: &'static str = "$/progress";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialResultParams {
+    pub token: ProgressToken,
+    pub value: PartialSubtasks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialSubtasks {
+    pub subtasks: Vec<SubtaskInput>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod convert;
 pub mod errors;
 pub mod ext;
 pub mod handlers;
+pub mod planning;
 pub mod progress;
 pub mod server;
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::notification::{Notification, WorkDoneProgressCancel};
 use tower_lsp_server::ls_types::request::Request;
@@ -67,6 +68,8 @@ pub struct SharedState {
     shutdown_requested: AtomicBool,
     /// `$/progress` token → the plan whose run it reports (for `window/workDoneProgress/cancel`).
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
+    /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
+    planning_tokens: Mutex<HashMap<ProgressToken, CancellationToken>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -81,6 +84,7 @@ impl SharedState {
             orchestrator: tokio::sync::OnceCell::new(),
             shutdown_requested: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
+            planning_tokens: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,6 +118,19 @@ impl SharedState {
 
     pub fn plan_of_progress_token(&self, token: &ProgressToken) -> Option<PlanId> {
         lock(&self.progress_tokens).get(token).cloned()
+    }
+
+    pub fn remember_planning_token(&self, token: ProgressToken, cancel: CancellationToken) {
+        lock(&self.planning_tokens).insert(token, cancel);
+    }
+
+    pub fn forget_planning_token(&self, token: &ProgressToken) {
+        lock(&self.planning_tokens).remove(token);
+    }
+
+    /// Cancels the planning request that reports on `token`; false when there is none.
+    pub fn cancel_planning(&self, token: &ProgressToken) -> bool {
+        lock(&self.planning_tokens).get(token).map(CancellationToken::cancel).is_some()
     }
 
     fn orchestrator_config(&self) -> OrchestratorConfig {

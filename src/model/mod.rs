@@ -11,7 +11,8 @@ pub mod validate;
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 pub use plan::{GuardError, Plan, Progress, Subtask};
 pub use status::{
-    AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, RouteAgent, SubtaskStatus,
+    AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
+    SubtaskStatus,
 };
 
 #[cfg(test)]

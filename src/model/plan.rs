@@ -4,7 +4,7 @@
 //! This module does no I/O and reads no clock: callers pass `now`.
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
-use super::status::{AgentKind, Classification, PlanStatus, SubtaskStatus};
+use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskStatus};
 use crate::llm::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
@@ -239,6 +239,12 @@ pub struct Plan {
     pub run_id: Option<RunId>,
     /// Feedback given with the last reject or revise.
     pub feedback: Option<String>,
+    /// Who wrote the current subtasks.
+    pub planner: PlannerKind,
+    /// Why the language model's plan was not used, when it was not.
+    pub planner_note: Option<String>,
+    /// Tokens the language model spent classifying and planning this plan (all versions).
+    pub planning_usage: Usage,
 }
 
 impl Plan {
@@ -267,6 +273,9 @@ impl Plan {
             error: None,
             run_id: None,
             feedback: None,
+            planner: PlannerKind::Template,
+            planner_note: None,
+            planning_usage: Usage::default(),
         }
     }
 
@@ -274,9 +283,9 @@ impl Plan {
         Progress::of(self.subtasks.iter().map(|subtask| subtask.status))
     }
 
-    /// Tokens spent by every subtask, rolled up.
+    /// Tokens spent on the plan: planning and every subtask, rolled up.
     pub fn usage(&self) -> Usage {
-        let mut total = Usage::default();
+        let mut total = self.planning_usage;
         for subtask in &self.subtasks {
             total.add(subtask.usage);
         }

@@ -99,6 +99,16 @@ closed_enum!(
 );
 
 closed_enum!(
+    /// Who wrote a plan's subtasks: the language model, the template planner (no model, or the
+    /// model's plan was not usable), or the user (explicit subtasks or a plan file).
+    PlannerKind {
+        Llm => "llm",
+        Template => "template",
+        User => "user",
+    }
+);
+
+closed_enum!(
     /// What the engine does when a subtask fails for good.
     FailurePolicy {
         Continue => "continue",

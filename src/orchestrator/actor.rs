@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::FutureExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use super::prepare::{PlanningSetup, PreparedCreate, PreparedRevise};
 use super::runs::{ActiveRun, CancelWait, RunEnd};
-use super::{
-    CreateRequest, Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest,
-};
+use super::{Created, ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, SessionView, UpdateRequest};
 use crate::config::Settings;
 use crate::model::{Plan, PlanId, PlanStatus, SessionId};
 use crate::panics::panic_message;
@@ -21,12 +21,14 @@ type Reply<T> = oneshot::Sender<Result<T, OrchestratorError>>;
 
 /// Everything the actor can be asked to do. Closed: a new operation is a new variant.
 pub(super) enum Command {
-    Create(CreateRequest, Reply<Created>),
+    /// Commits a create prepared off the actor.
+    Create(Box<PreparedCreate>, Reply<Created>),
     Update(UpdateRequest, Reply<Plan>),
     Delete(PlanId, Reply<bool>),
     Approve(PlanId, Reply<Plan>),
     Reject(PlanId, Option<String>, Reply<Plan>),
-    Revise(PlanId, String, Reply<Plan>),
+    /// Commits a revision prepared off the actor.
+    Revise(Box<PreparedRevise>, Reply<Plan>),
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
@@ -51,6 +53,8 @@ pub(super) struct Actor {
     pub editor: Option<crate::engine::SharedEditor>,
     /// The LLM agents' writer and remembered approvals, shared by every run.
     pub agent_state: crate::agents::SharedAgentState,
+    /// What planning off the actor uses; replaced on every settings change.
+    pub planning: watch::Sender<Arc<PlanningSetup>>,
 }
 
 impl Actor {
@@ -59,6 +63,7 @@ impl Actor {
         workspace_root: PathBuf,
         settings: Settings,
         commands: mpsc::WeakSender<Command>,
+        planning: watch::Sender<Arc<PlanningSetup>>,
     ) -> Self {
         Self {
             repository,
@@ -66,6 +71,7 @@ impl Actor {
             settings,
             runs: HashMap::new(),
             commands,
+            planning,
             editor: None,
             agent_state: crate::agents::SharedAgentState::new(),
         }
@@ -87,8 +93,8 @@ impl Actor {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Create(request, reply) => {
-                let _ = reply.send(self.create(request).await);
+            Command::Create(prepared, reply) => {
+                let _ = reply.send(self.commit_create(*prepared).await);
             }
             Command::Update(request, reply) => {
                 let _ = reply.send(self.update(request).await);
@@ -102,8 +108,8 @@ impl Actor {
             Command::Reject(plan_id, feedback, reply) => {
                 let _ = reply.send(self.reject(plan_id, feedback).await);
             }
-            Command::Revise(plan_id, feedback, reply) => {
-                let _ = reply.send(self.revise(plan_id, feedback).await);
+            Command::Revise(prepared, reply) => {
+                let _ = reply.send(self.commit_revise(*prepared).await);
             }
             Command::Execute(request, reply) => {
                 let _ = reply.send(self.execute(request).await);
@@ -122,6 +128,8 @@ impl Actor {
                 if settings.database != self.settings.database {
                     tracing::warn!("database path changes take effect after a restart");
                 }
+                let setup = PlanningSetup::new(self.workspace_root.clone(), settings.llm.clone());
+                let _ = self.planning.send(Arc::new(setup));
                 self.settings = *settings;
                 let _ = reply.send(());
             }

@@ -2,25 +2,31 @@
 //! [`Command`] enum; [`Orchestrator`] is its cheap, cloneable handle with one async method per
 //! operation, each returning a typed result or an [`OrchestratorError`].
 //!
-//! Pipeline: classify → session FSM → plan (template planner, or the request's subtasks) →
-//! store → `plan_review` (complex) or ready to run (atomic); approve / reject / revise / update /
-//! delete; execute / retry (claims the run in the database, then hands it to the engine);
-//! cancel; status; list; history.
+//! Pipeline: classify → session FSM → plan (the LLM planner, the template planner, or the
+//! request's subtasks) → store → `plan_review` (complex) or ready to run (atomic); approve /
+//! reject / revise / update / delete; execute / retry (claims the run in the database, then hands
+//! it to the engine); cancel; status; list; history.
+//!
+//! `create` and `revise` are split: the slow part (classifier, workspace reads, model calls) runs
+//! in the caller's task (`prepare.rs`), and only a short guarded commit runs on the actor, so
+//! reads and `cancel` never wait for a model.
 //!
 //! The orchestrator does not speak JSON-RPC and does not run subtasks itself.
 
 mod actor;
 mod errors;
 mod plans;
+mod prepare;
 mod runs;
 mod session;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
 
-use crate::classify::classify_keywords;
+use tokio::sync::{mpsc, oneshot, watch};
+
 use crate::config::{Settings, default_database_path};
 use crate::engine::{EventReceiver, SharedEditor};
 use crate::fsm::SessionState;
@@ -30,6 +36,7 @@ use crate::model::{
     Timestamp,
 };
 use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
+pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
 
@@ -54,6 +61,9 @@ pub enum OrchestratorError {
     StaleVersion { plan: PlanId, expected: u64, actual: u64 },
     #[error("language model: {0}")]
     Llm(String),
+    /// The caller cancelled planning (the model call was aborted).
+    #[error("planning was cancelled")]
+    PlanningCancelled,
     #[error(transparent)]
     Storage(StoreError),
     #[error("the orchestrator has stopped")]
@@ -193,6 +203,7 @@ const CANCEL_WAIT: Duration = Duration::from_secs(10);
 pub struct Orchestrator {
     commands: mpsc::Sender<Command>,
     repository: PlanRepository,
+    planning: watch::Receiver<Arc<PlanningSetup>>,
 }
 
 impl Orchestrator {
@@ -206,12 +217,19 @@ impl Orchestrator {
         let (repository, open_report) =
             PlanRepository::open(database.clone()).await.map_err(OrchestratorError::from)?;
         let (commands, receiver) = mpsc::channel(256);
-        let mut actor =
-            actor::Actor::new(repository.clone(), config.workspace_root, config.settings, commands.downgrade());
+        let setup = PlanningSetup::new(config.workspace_root.clone(), config.settings.llm.clone());
+        let (planning_sender, planning) = watch::channel(Arc::new(setup));
+        let mut actor = actor::Actor::new(
+            repository.clone(),
+            config.workspace_root,
+            config.settings,
+            commands.downgrade(),
+            planning_sender,
+        );
         actor.editor = config.editor;
         tokio::spawn(actor.run(receiver));
         let report = StartReport { database, interrupted: open_report.interrupted };
-        Ok((Orchestrator { commands, repository }, report))
+        Ok((Orchestrator { commands, repository, planning }, report))
     }
 
     /// The repository this orchestrator writes to (read-only use by callers).
@@ -225,14 +243,33 @@ impl Orchestrator {
         answer.await.map_err(|_| OrchestratorError::Internal("the operation failed unexpectedly".to_owned()))
     }
 
-    /// Classifies without creating anything.
+    /// The current planning settings and model (never waits for the actor).
+    fn planning_setup(&self) -> Arc<PlanningSetup> {
+        self.planning.borrow().clone()
+    }
+
+    /// Classifies without creating anything: keywords, then (per `llm.classify`) the cache or
+    /// the model. Off the actor.
     pub async fn classify(&self, task: String) -> Result<Classification, OrchestratorError> {
-        validate_goal(&task, "task").map_err(OrchestratorError::InvalidParams)?;
-        Ok(classify_keywords(&task))
+        let goal = validate_goal(&task, "task").map_err(OrchestratorError::InvalidParams)?;
+        let cancel = tokio_util::sync::CancellationToken::new();
+        prepare::classify(&self.planning_setup(), &self.repository, &goal, &cancel).await
     }
 
     pub async fn create(&self, request: CreateRequest) -> Result<Created, OrchestratorError> {
-        self.ask(|reply| Command::Create(request, reply)).await?
+        self.create_with(request, PlanningHooks::default()).await
+    }
+
+    /// `create` with streamed subtasks and a cancellation token. Classifying and planning run in
+    /// this task (cancelling `hooks.cancel` or dropping the future aborts a model call); only the
+    /// commit goes through the actor.
+    pub async fn create_with(
+        &self,
+        request: CreateRequest,
+        hooks: PlanningHooks,
+    ) -> Result<Created, OrchestratorError> {
+        let prepared = prepare::prepare_create(&self.planning_setup(), &self.repository, request, &hooks).await?;
+        self.ask(|reply| Command::Create(Box::new(prepared), reply)).await?
     }
 
     pub async fn get(&self, plan_id: PlanId) -> Result<Plan, OrchestratorError> {
@@ -266,7 +303,20 @@ impl Orchestrator {
     }
 
     pub async fn revise(&self, plan_id: PlanId, feedback: String) -> Result<Plan, OrchestratorError> {
-        self.ask(|reply| Command::Revise(plan_id, feedback, reply)).await?
+        self.revise_with(plan_id, feedback, PlanningHooks::default()).await
+    }
+
+    /// `revise` through the model when one is configured (the template's rules otherwise);
+    /// prepared in this task, committed on the actor (refused if the plan changed meanwhile).
+    pub async fn revise_with(
+        &self,
+        plan_id: PlanId,
+        feedback: String,
+        hooks: PlanningHooks,
+    ) -> Result<Plan, OrchestratorError> {
+        let setup = self.planning_setup();
+        let prepared = prepare::prepare_revise(&setup, &self.repository, plan_id, feedback, &hooks).await?;
+        self.ask(|reply| Command::Revise(Box::new(prepared), reply)).await?
     }
 
     /// Claims the run in the database and starts it; returns at once.

@@ -4,67 +4,59 @@
 
 use super::actor::Actor;
 use super::errors::{invalid_state, refused};
+use super::prepare::{PreparedCreate, PreparedRevise};
 use super::session::SessionWalk;
-use super::{CreateMode, CreateRequest, Created, OrchestratorError, SessionView, UpdateRequest, invalid_param};
-use crate::classify::classify_keywords;
+use super::{Created, OrchestratorError, SessionView, TaskContext, UpdateRequest, invalid_param};
 use crate::fsm::{SessionEvent, SessionState};
-use crate::model::validate::{build_subtasks, validate_goal, validate_title};
-use crate::model::{
-    AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, SessionId, Subtask, SubtaskId,
-    Timestamp,
-};
-use crate::planner::{self, detect::detect_workspace};
+use crate::model::validate::{build_subtasks, validate_title};
+use crate::model::{AgentKind, Classification, Plan, PlanId, PlanStatus, SessionId, Subtask, SubtaskId, Timestamp};
+use crate::planner;
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
 
 /// Longest client-chosen session id.
 const SESSION_ID_MAX_CHARS: usize = 128;
 
 impl Actor {
-    pub(super) async fn create(&mut self, request: CreateRequest) -> Result<Created, OrchestratorError> {
-        let goal = validate_goal(&request.task, "task").map_err(OrchestratorError::InvalidParams)?;
-        let title = match &request.title {
-            Some(title) => Some(validate_title(title, "title").map_err(OrchestratorError::InvalidParams)?),
-            None => None,
-        };
-        let session_id = match request.session_id.clone() {
+    /// Commits a prepared `create`: the plan, and the session's walk through the FSM (with
+    /// `classify_error` / `planning_failed` → `requires_replanning` when the model failed), in
+    /// one transaction. Short: the slow part ran in `prepare.rs`, off the actor.
+    pub(super) async fn commit_create(&mut self, prepared: PreparedCreate) -> Result<Created, OrchestratorError> {
+        let session_id = match prepared.session_id.clone() {
             Some(id) => checked_session_id(id)?,
             None => SessionId::generate(),
         };
-        let classification = classify_for_mode(&goal, request.mode, request.subtasks.is_some());
-        let explicit = match &request.subtasks {
-            Some(drafts) => Some(build_subtasks(drafts, "subtasks")?),
-            None => None,
-        };
         let now = Timestamp::now();
-        let (subtasks, planned_title) = match explicit {
-            Some(subtasks) => (subtasks, None),
-            None if classification.is_atomic() => (vec![atomic_subtask(&goal, &classification)], None),
-            None => {
-                let notes = notes_of(&request);
-                let facts = detect_workspace(&self.workspace_root);
-                let draft = planner::plan_task(&goal, notes.as_deref(), &facts);
-                (build_subtasks(&draft.subtasks, "subtasks")?, Some(draft.title))
-            }
-        };
-        let title = title.or(planned_title).unwrap_or_else(|| planner::plan_title(&goal));
-        let mut plan = Plan::new_draft(session_id.clone(), title, goal, subtasks, now);
+        let title = prepared.title.clone().unwrap_or_else(|| planner::plan_title(&prepared.goal));
+        let classification = prepared.classification.clone();
+        let mut plan = Plan::new_draft(session_id.clone(), title, prepared.goal, prepared.subtasks, now);
         plan.classification = Some(classification.clone());
+        plan.planner = prepared.planner;
+        plan.planner_note = prepared.planner_note;
+        plan.planning_usage = prepared.usage;
 
         let mut session = self.load_session(&session_id, now).await?;
         let mut ops = self.close_previous_interaction(&mut session, now).await?;
         session.about(&plan.id);
         ops.push(WriteOp::InsertPlan(plan.clone()));
         ops.push(WriteOp::AppendEvent(event(&plan, now, "created", None, Some(PlanStatus::Draft))));
-        let mut fsm = |event: SessionEvent| {
-            session.fire(event, None).map(|_| ()).map_err(|error| OrchestratorError::Internal(error.to_string()))
+        let mut fsm = |event: SessionEvent, detail: Option<String>| {
+            session.fire(event, detail).map(|_| ()).map_err(|error| OrchestratorError::Internal(error.to_string()))
         };
-        fsm(SessionEvent::ReceiveMessage)?;
+        fsm(SessionEvent::ReceiveMessage, None)?;
+        if let Some(why) = prepared.trouble.classify_error {
+            fsm(SessionEvent::ClassifyError, Some(why))?;
+            fsm(SessionEvent::ReceiveMessage, Some("classified by keywords".to_owned()))?;
+        }
         if classification.is_atomic() {
-            fsm(SessionEvent::IsAtomicTrue)?;
+            fsm(SessionEvent::IsAtomicTrue, None)?;
         } else {
-            fsm(SessionEvent::IsAtomicFalse)?;
-            fsm(SessionEvent::RouteToArchitect)?;
-            fsm(SessionEvent::PlanCreated)?;
+            fsm(SessionEvent::IsAtomicFalse, None)?;
+            fsm(SessionEvent::RouteToArchitect, None)?;
+            if let Some(why) = prepared.trouble.planning_failed {
+                fsm(SessionEvent::PlanningFailed, Some(why))?;
+                fsm(SessionEvent::RequiresReplanning, Some("template planner".to_owned()))?;
+            }
+            fsm(SessionEvent::PlanCreated, None)?;
         }
         let view = SessionView { id: session.id.clone(), state: session.state };
         ops.extend(session.into_ops());
@@ -221,23 +213,27 @@ impl Actor {
         Ok(plan)
     }
 
-    /// Re-plans a draft with the feedback (template mode): `version` + 1, the old version kept in
-    /// the history; the session goes plan_review → architect_planning → plan_review.
-    pub(super) async fn revise(&mut self, plan_id: PlanId, feedback: String) -> Result<Plan, OrchestratorError> {
-        let feedback = feedback.trim().to_owned();
-        if feedback.is_empty() {
-            return Err(invalid_param("feedback", "must not be empty"));
+    /// Commits a prepared revision: `version` + 1 (refused when the plan was edited since it was
+    /// prepared), the old version kept in the history; the session goes plan_review →
+    /// architect_planning (→ error_handling → architect_planning when the model failed) → plan_review.
+    pub(super) async fn commit_revise(&mut self, prepared: PreparedRevise) -> Result<Plan, OrchestratorError> {
+        let mut plan = self.load_plan(&prepared.plan_id).await?;
+        if plan.version != prepared.expected_version {
+            return Err(OrchestratorError::StaleVersion {
+                plan: plan.id.clone(),
+                expected: prepared.expected_version,
+                actual: plan.version,
+            });
         }
-        let mut plan = self.load_plan(&plan_id).await?;
         plan.ensure_editable().map_err(|error| refused(&plan, error))?;
-        let facts = detect_workspace(&self.workspace_root);
-        let draft = planner::revise_plan(&plan.goal, &plan.subtasks, &feedback, &facts)
-            .map_err(|error| invalid_param("feedback", error.to_string()))?;
-        let subtasks = build_subtasks(&draft.subtasks, "subtasks")?;
+        let feedback = prepared.feedback;
         let now = Timestamp::now();
         let expected_version = plan.version;
-        plan.edit(now, None, Some(subtasks)).map_err(|error| refused(&plan, error))?;
+        plan.edit(now, None, Some(prepared.subtasks)).map_err(|error| refused(&plan, error))?;
         plan.feedback = Some(feedback.clone());
+        plan.planner = prepared.planner;
+        plan.planner_note = prepared.planner_note;
+        plan.planning_usage.add(prepared.usage);
         let mut ops = vec![
             WriteOp::ReplaceContent { plan: plan.clone(), expected_version, reason: format!("revise: {feedback}") },
             WriteOp::UpdateHeader(PlanHeader::of(&plan)),
@@ -250,6 +246,10 @@ impl Actor {
         if session.state == SessionState::PlanReview {
             session.about(&plan.id);
             session.fire_if_legal(SessionEvent::PlanModificationRequested);
+            if let Some(why) = prepared.trouble.planning_failed {
+                let _ = session.fire(SessionEvent::PlanningFailed, Some(why));
+                session.fire_if_legal(SessionEvent::RequiresReplanning);
+            }
             session.fire_if_legal(SessionEvent::PlanCreated);
         }
         ops.extend(session.into_ops());
@@ -292,7 +292,7 @@ pub(super) fn status_change(
     ]
 }
 
-fn checked_session_id(id: SessionId) -> Result<SessionId, OrchestratorError> {
+pub(super) fn checked_session_id(id: SessionId) -> Result<SessionId, OrchestratorError> {
     let length = id.as_str().chars().count();
     if length == 0 || length > SESSION_ID_MAX_CHARS || id.as_str().chars().any(char::is_control) {
         return Err(invalid_param("sessionId", format!("must be 1 to {SESSION_ID_MAX_CHARS} printable characters")));
@@ -300,47 +300,22 @@ fn checked_session_id(id: SessionId) -> Result<SessionId, OrchestratorError> {
     Ok(id)
 }
 
-/// `auto` asks the keyword classifier; `plan` and `direct` force the verdict; explicit subtasks
-/// make a plan that is reviewed like a complex one unless the mode is `direct`.
-fn classify_for_mode(goal: &str, mode: CreateMode, explicit_subtasks: bool) -> Classification {
-    let keywords = classify_keywords(goal);
-    match mode {
-        CreateMode::Direct if keywords.is_atomic() => keywords,
-        CreateMode::Direct => Classification::atomic(
-            crate::model::RouteAgent::Code,
-            Confidence::High,
-            "mode \"direct\": treated as atomic".to_owned(),
-            ClassifyMethod::Keywords,
-        ),
-        CreateMode::Plan => Classification::complex(
-            Confidence::High,
-            "mode \"plan\": treated as complex".to_owned(),
-            ClassifyMethod::Keywords,
-        ),
-        CreateMode::Auto if explicit_subtasks => Classification::complex(
-            Confidence::High,
-            "explicit subtasks given: reviewed as a plan".to_owned(),
-            ClassifyMethod::Keywords,
-        ),
-        CreateMode::Auto => keywords,
-    }
-}
-
 /// The one subtask of an atomic task, for the routed agent.
-fn atomic_subtask(goal: &str, classification: &Classification) -> Subtask {
+pub(super) fn atomic_subtask(goal: &str, classification: &Classification) -> Subtask {
     let agent = AgentKind::for_route(classification.agent()).unwrap_or(AgentKind::Coder);
     let mut subtask = Subtask::new(SubtaskId::from_raw("s1"), planner::plan_title(goal), agent);
     subtask.description = goal.to_owned();
     subtask
 }
 
-fn notes_of(request: &CreateRequest) -> Option<String> {
-    let mut notes = request.context.notes.clone().unwrap_or_default();
-    if !request.context.files.is_empty() {
+/// The request's notes, with the files it names.
+pub(super) fn notes_of(context: &TaskContext) -> Option<String> {
+    let mut notes = context.notes.clone().unwrap_or_default();
+    if !context.files.is_empty() {
         if !notes.is_empty() {
             notes.push('\n');
         }
-        notes.push_str(&format!("Files: {}", request.context.files.join(", ")));
+        notes.push_str(&format!("Files: {}", context.files.join(", ")));
     }
     (!notes.trim().is_empty()).then_some(notes)
 }

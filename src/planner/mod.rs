@@ -6,7 +6,9 @@
 //! The planner does not touch the store and does not run anything. `detect` reads a few files
 //! of the workspace (the only I/O here).
 
+pub mod context;
 pub mod detect;
+pub mod llm;
 mod revise;
 mod templates;
 

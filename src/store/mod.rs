@@ -9,6 +9,7 @@
 
 mod codec;
 mod owner;
+mod planning;
 mod read;
 mod schema;
 mod thread;
@@ -17,7 +18,9 @@ mod write;
 use std::path::{Path, PathBuf};
 
 use crate::fsm::{SessionEvent, SessionState};
-use crate::model::{Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp};
+use crate::model::{
+    Classification, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp,
+};
 
 /// What can go wrong with the database. Messages name the file and the cause.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,8 @@ pub enum WriteOp {
     /// Deletes a plan and its children unless it is running (`StatusConflict`); `PlanNotFound`
     /// when absent.
     DeletePlan(PlanId),
+    /// Remembers what the language model said about a task (replacing an older entry).
+    CacheClassification(CachedClassification),
 }
 
 /// A plan as listed: no subtasks, only their counts.
@@ -252,6 +257,11 @@ impl Store {
         read::session_transitions(&self.connection, &self.path, id)
     }
 
+    /// What `model` said about the normalised task `task_key`, if it was cached.
+    pub fn cached_classification(&self, task_key: &str, model: &str) -> Result<Option<Classification>, StoreError> {
+        planning::cached_classification(&self.connection, &self.path, task_key, model)
+    }
+
     /// Number of plans stored.
     pub fn count_plans(&self) -> Result<u64, StoreError> {
         read::count_plans(&self.connection, &self.path)
@@ -273,4 +283,5 @@ impl Store {
     }
 }
 
+pub use planning::CachedClassification;
 pub use thread::PlanRepository;

@@ -15,8 +15,8 @@ use super::{ListQuery, PlanEvent, PlanPage, PlanSummary, PlanVersion, SessionRec
 use crate::fsm::{SessionEvent, SessionState};
 use crate::llm::Usage;
 use crate::model::{
-    AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, Progress, RouteAgent, RunId,
-    SessionId, Subtask, SubtaskId, SubtaskStatus, Timestamp,
+    AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, PlannerKind, Progress, RouteAgent,
+    RunId, SessionId, Subtask, SubtaskId, SubtaskStatus, Timestamp,
 };
 
 const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, class_is_atomic, class_agent, \
@@ -68,6 +68,7 @@ pub(crate) fn get_plan(connection: &Connection, path: &Path, id: &PlanId) -> Res
     };
     let (seq, mut plan) = plan_from_row(row, path)?;
     plan.subtasks = subtasks_of(connection, path, seq)?;
+    super::planning::read_planning(connection, path, &mut plan)?;
     Ok(Some(plan))
 }
 
@@ -92,6 +93,9 @@ fn plan_from_row(row: &Row<'_>, path: &Path) -> Result<(i64, Plan), StoreError> 
         error: column(row, 17, path)?,
         run_id: column::<Option<String>>(row, 18, path)?.map(RunId::from_raw),
         feedback: column(row, 19, path)?,
+        planner: PlannerKind::Template,
+        planner_note: None,
+        planning_usage: Default::default(),
     };
     Ok((column(row, 0, path)?, plan))
 }

@@ -16,17 +16,18 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-const MIGRATIONS: &[&str] = &[MIGRATION_1_INITIAL, MIGRATION_2_RUN_OWNER, MIGRATION_3_SUBTASK_USAGE];
+const MIGRATIONS: &[&str] =
+    &[MIGRATION_1_INITIAL, MIGRATION_2_RUN_OWNER, super::planning::MIGRATION_PLANNING, MIGRATION_4_SUBTASK_USAGE];
 
 /// Language-model tokens spent per subtask (over every attempt); plans roll them up when read.
-const MIGRATION_3_SUBTASK_USAGE: &str = "
+const MIGRATION_4_SUBTASK_USAGE: &str = "
 ALTER TABLE subtasks ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE subtasks ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE subtasks ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;";

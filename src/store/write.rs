@@ -31,15 +31,20 @@ pub(crate) fn commit(connection: &mut Connection, path: &Path, ops: &[WriteOp]) 
 
 fn apply(transaction: &Transaction<'_>, path: &Path, op: &WriteOp) -> Result<(), StoreError> {
     match op {
-        WriteOp::InsertPlan(plan) => insert_plan(transaction, path, plan),
+        WriteOp::InsertPlan(plan) => {
+            insert_plan(transaction, path, plan)?;
+            super::planning::upsert_planning(transaction, path, plan)
+        }
         WriteOp::UpdateHeader(header) => update_header(transaction, path, header, None),
         WriteOp::ClaimHeader { header, expected } => update_header(transaction, path, header, Some(expected)),
         WriteOp::UpdateSubtasks { plan_id, subtasks } => {
             update_subtask_run_fields(transaction, path, plan_id, subtasks)
         }
         WriteOp::ReplaceContent { plan, expected_version, reason } => {
-            replace_content(transaction, path, plan, *expected_version, reason)
+            replace_content(transaction, path, plan, *expected_version, reason)?;
+            super::planning::upsert_planning(transaction, path, plan)
         }
+        WriteOp::CacheClassification(entry) => super::planning::cache_classification(transaction, path, entry),
         WriteOp::AppendEvent(event) => append_event(transaction, path, event),
         WriteOp::Session(transition) => record_session_transition(transaction, path, transition),
         WriteOp::DeletePlan(id) => delete_plan(transaction, path, id),

@@ -220,6 +220,32 @@ impl TestServer {
         }
     }
 
+    /// Sends a request without waiting for its response; see [`TestServer::response_to`].
+    #[allow(dead_code, reason = "used by tests/llm_e2e.rs")]
+    pub fn start_request(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        id
+    }
+
+    /// Waits (at most [`REQUEST_TIMEOUT`]) for the response to a request sent with
+    /// [`TestServer::start_request`]; other messages stay unconsumed.
+    #[allow(dead_code, reason = "used by tests/llm_e2e.rs")]
+    pub fn response_to(&mut self, id: i64) -> Result<Value, RpcError> {
+        let response = self.wait_for("a response", REQUEST_TIMEOUT, |message| {
+            message.get("id") == Some(&json!(id)) && message.get("method").is_none()
+        });
+        match response.get("error") {
+            Some(error) => Err(RpcError {
+                code: error["code"].as_i64().unwrap_or(0),
+                message: error["message"].as_str().unwrap_or("").to_owned(),
+                data: error.get("data").cloned().unwrap_or(Value::Null),
+            }),
+            None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
+        }
+    }
+
     /// A request that must succeed.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
         match self.request(method, params) {

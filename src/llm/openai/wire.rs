@@ -10,13 +10,40 @@ use crate::llm::{
     ChatDelta, ChatMessage, ChatRequest, ChatResponse, FinishReason, JsonSchemaFormat, LlmError, Role, ToolCall, Usage,
 };
 
-/// How structured output is asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How structured output is asked for, best first. An endpoint that refuses one mode gets the
+/// next one (remembered per endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StructuredMode {
-    /// `response_format: { type: "json_schema", ... }`.
+    /// `response_format: { type: "json_schema", ... }` (OpenAI, Ollama, vLLM, LM Studio).
     ResponseFormat,
+    /// `response_format: { type: "json_object", schema }` plus the schema in a system message
+    /// (llama-cpp-python constrains the output to the schema with a grammar).
+    JsonObject,
     /// The schema goes into a system message and the caller parses the text.
     Prompt,
+}
+
+impl StructuredMode {
+    /// The mode to try after this one was refused.
+    pub fn next(self) -> Option<Self> {
+        match self {
+            Self::ResponseFormat => Some(Self::JsonObject),
+            Self::JsonObject => Some(Self::Prompt),
+            Self::Prompt => None,
+        }
+    }
+
+    pub fn from_index(index: u8) -> Self {
+        match index {
+            0 => Self::ResponseFormat,
+            1 => Self::JsonObject,
+            _ => Self::Prompt,
+        }
+    }
+
+    pub fn index(self) -> u8 {
+        self as u8
+    }
 }
 
 /// The JSON body of one `POST …/chat/completions`.
@@ -30,6 +57,10 @@ pub fn request_body(request: &ChatRequest, mode: StructuredMode) -> Value {
         match mode {
             StructuredMode::ResponseFormat => {
                 body.insert("response_format".into(), response_format_json(format));
+            }
+            StructuredMode::JsonObject => {
+                body.insert("response_format".into(), json!({ "type": "json_object", "schema": format.schema }));
+                messages.push(json!({ "role": "system", "content": schema_prompt(format) }));
             }
             StructuredMode::Prompt => messages.push(json!({ "role": "system", "content": schema_prompt(format) })),
         }
@@ -330,6 +361,9 @@ mod tests {
         let with_format = request_body(&request, StructuredMode::ResponseFormat);
         assert_eq!(with_format["response_format"]["type"], "json_schema");
         assert_eq!(with_format["messages"].as_array().unwrap().len(), 1);
+        let json_object = request_body(&request, StructuredMode::JsonObject);
+        assert_eq!(json_object["response_format"], json!({"type": "json_object", "schema": {"type": "object"}}));
+        assert_eq!(StructuredMode::ResponseFormat.next(), Some(StructuredMode::JsonObject));
         let prompted = request_body(&request, StructuredMode::Prompt);
         assert!(prompted.get("response_format").is_none());
         assert!(prompted["messages"][1]["content"].as_str().unwrap().contains("JSON schema"));

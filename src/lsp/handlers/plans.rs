@@ -7,6 +7,7 @@ use tower_lsp_server::jsonrpc::Result;
 use crate::lsp::convert;
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
+use crate::lsp::planning::PlanningProgress;
 use crate::lsp::server::PlannerServer;
 use crate::model::{PlanId, SessionId};
 
@@ -23,9 +24,18 @@ pub async fn handle_task_classify(server: &PlannerServer, params: Value) -> Resu
 pub async fn handle_plan_create(server: &PlannerServer, params: Value) -> Result<ext::CreatePlanResult> {
     server
         .serve_request::<ext::CreatePlan, _, _>(params, |params| async move {
+            let tokens = (params.work_done_token.clone(), params.partial_result_token.clone());
             let request = convert::create_params_to_request(params).map_err(|problem| invalid_params(&problem))?;
             let orchestrator = server.orchestrator().await?;
-            let created = orchestrator.create(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            let (progress, hooks) =
+                PlanningProgress::begin(server.client.clone(), server.shared.clone(), tokens.0, tokens.1).await;
+            let created = orchestrator.create_with(request, hooks.clone()).await;
+            let message = match &created {
+                Ok(created) => format!("planned: {} subtasks", created.plan.subtasks.len()),
+                Err(error) => format!("planning failed: {error}"),
+            };
+            progress.finish(hooks, &message).await;
+            let created = created.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(ext::CreatePlanResult {
                 plan: convert::plan_to_wire(&created.plan),
                 session: convert::session_to_wire(&created.session),

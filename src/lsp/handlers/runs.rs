@@ -63,8 +63,13 @@ pub async fn handle_plan_status(server: &PlannerServer, params: Value) -> Result
         .await
 }
 
-/// The user pressed cancel on a `$/progress` the server started: cancel that run.
+/// The user pressed cancel on a `$/progress` the server started: abort that planning call, or
+/// cancel that run.
 pub async fn handle_work_done_progress_cancel(server: &PlannerServer, params: WorkDoneProgressCancelParams) {
+    if server.shared.cancel_planning(&params.token) {
+        tracing::info!("planning cancelled from the editor");
+        return;
+    }
     let Some(plan_id) = server.shared.plan_of_progress_token(&params.token) else {
         tracing::debug!("window/workDoneProgress/cancel for an unknown token");
         return;
