@@ -420,3 +420,24 @@ async fn a_long_tool_result_reaches_the_model_cut_to_head_and_tail() {
     assert!(answer.contains("lines omitted"), "with a note");
     assert!(answer.len() <= 11 * 1024, "{} bytes", answer.len());
 }
+
+#[tokio::test]
+async fn an_edit_of_a_file_that_changed_since_it_was_read_is_refused() {
+    let setup = Setup::new().await;
+    let gate = Arc::new(tokio::sync::Notify::new());
+    setup.server.push(call("read_file", json!({ "path": "src/lib.rs" })));
+    let edit = json!({ "path": "src/lib.rs", "edits": [{ "search": "41", "replace": "42" }] });
+    setup.server.push(call("edit_file", edit).held_until(gate.clone()));
+    setup.server.push(complete("gave up"));
+    let (_, handle, events) = setup.start(vec![coder("s1")], setup.agents(20)).await;
+    setup.server.requests_arrived(2, WAIT).await;
+    std::fs::write(setup.root.join("src/lib.rs"), "pub fn answer() -> u32 {\n    41 // changed by someone else\n}\n")
+        .unwrap();
+    gate.notify_one();
+    let _ = all_events(events).await;
+    let summary = tokio::time::timeout(WAIT, handle.finished).await.unwrap().unwrap();
+    assert_eq!(summary.status, PlanStatus::Completed);
+    let answer = &tool_answers(&setup.server.requests()[2])[1].1;
+    assert!(answer.contains("changed since you last read it"), "{answer}");
+    assert!(setup.read("src/lib.rs").contains("41 // changed by someone else"), "the file is untouched");
+}

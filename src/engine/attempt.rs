@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, AttemptClock, OutputSink, SubtaskExecutor};
+use super::agent::{
+    AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSignal, AttemptClock, OutputSink, SignalSink, SubtaskExecutor,
+};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use crate::model::{PlanId, Progress, RunId, SubtaskId, Timestamp};
 
@@ -114,6 +116,33 @@ pub(super) fn output_sink(
             progress,
             kind: RunEventKind::SubtaskOutput { subtask_id: subtask_id.clone(), text },
         });
+    })
+}
+
+/// Where one attempt's signals go: activity straight out as events (no store), usage and
+/// approval answers to the driver's loop (tagged with `node`), which records them with the subtask.
+pub(super) fn signal_sink(
+    events: Arc<EventSender>,
+    progress: SharedProgress,
+    to_driver: tokio::sync::mpsc::UnboundedSender<(usize, AgentSignal)>,
+    (plan_id, run_id, subtask_id): (PlanId, RunId, SubtaskId),
+    node: usize,
+) -> SignalSink {
+    SignalSink::new(move |signal| match signal {
+        AgentSignal::Activity(activity) => {
+            let progress = *progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let kind = RunEventKind::AgentActivity { subtask_id: subtask_id.clone(), activity };
+            events.send(RunEvent {
+                plan_id: plan_id.clone(),
+                run_id: run_id.clone(),
+                at: Timestamp::now(),
+                progress,
+                kind,
+            });
+        }
+        other => {
+            let _ = to_driver.send((node, other));
+        }
     })
 }
 

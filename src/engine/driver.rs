@@ -15,12 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 use tokio::sync::mpsc;
 
-use super::agent::{AgentError, AgentIo, AgentRequest, AgentSignal, AttemptClock, DependencyResult, SignalSink};
-use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
+use super::agent::{AgentError, AgentIo, AgentRequest, AgentSignal, AttemptClock, DependencyResult};
+use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, signal_sink, wait_backoff};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig};
-use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
 use crate::panics::panic_message;
 use crate::store::{PlanEvent, PlanHeader, PlanRepository, WriteOp};
 
@@ -233,7 +233,13 @@ impl Driver {
             output,
             editor: self.config.editor.clone(),
             kill_grace: self.config.kill_grace,
-            signals: self.signal_sink(node, subtask.id.clone()),
+            signals: signal_sink(
+                self.events.clone(),
+                self.shared_progress.clone(),
+                self.signal_sender.clone(),
+                (self.plan.id.clone(), self.run_id(), subtask.id.clone()),
+                node,
+            ),
             clock: AttemptClock::default(),
         };
         let timeout = subtask.timeout_secs.map(std::time::Duration::from_secs);
@@ -249,30 +255,6 @@ impl Driver {
         };
         let handle = self.tasks.spawn(run_attempt(node, executor, request, io, timeout));
         self.task_nodes.insert(handle.id(), node);
-    }
-
-    /// Where one attempt's signals go: activity straight out as events (no store), usage and
-    /// approval answers to the loop, which records them with the subtask.
-    fn signal_sink(&self, node: usize, subtask_id: SubtaskId) -> SignalSink {
-        let (events, progress, sender) =
-            (self.events.clone(), self.shared_progress.clone(), self.signal_sender.clone());
-        let (plan_id, run_id) = (self.plan.id.clone(), self.run_id());
-        SignalSink::new(move |signal| match signal {
-            AgentSignal::Activity(activity) => {
-                let progress = *progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                let kind = RunEventKind::AgentActivity { subtask_id: subtask_id.clone(), activity };
-                events.send(RunEvent {
-                    plan_id: plan_id.clone(),
-                    run_id: run_id.clone(),
-                    at: Timestamp::now(),
-                    progress,
-                    kind,
-                });
-            }
-            other => {
-                let _ = sender.send((node, other));
-            }
-        })
     }
 
     fn on_signal(&mut self, node: usize, signal: AgentSignal) {
