@@ -441,3 +441,44 @@ async fn an_edit_of_a_file_that_changed_since_it_was_read_is_refused() {
     assert!(answer.contains("changed since you last read it"), "{answer}");
     assert!(setup.read("src/lib.rs").contains("41 // changed by someone else"), "the file is untouched");
 }
+
+#[tokio::test]
+async fn search_respects_gitignore_and_directories_move_and_delete() {
+    let setup = Setup::new().await;
+    std::fs::create_dir_all(setup.root.join("target")).unwrap();
+    std::fs::write(setup.root.join("target/generated.rs"), "fn answer_in_ignored_file() {}\n").unwrap();
+    setup.server.push(call("search_in_code", json!({ "query": "fn answer", "file_pattern": "*.rs" })));
+    setup.server.push(call("create_directory", json!({ "path": "docs/notes" })));
+    setup.server.push(call("write_file", json!({ "path": "docs/notes/a.md", "content": "a\n" })));
+    setup.server.push(call("move_file", json!({ "source": "docs/notes/a.md", "destination": "docs/b.md" })));
+    setup.server.push(call("delete_file", json!({ "path": "docs/notes" })));
+    setup.server.push(complete("tidied"));
+    let (summary, _, _) = setup.run(vec![coder("s1")], setup.agents(20)).await;
+    assert_eq!(summary.status, PlanStatus::Completed, "{:?}", summary.errors);
+    let answers = tool_answers(&setup.server.requests()[5]);
+    assert!(answers[0].1.contains("src/lib.rs:1: pub fn answer()"), "{}", answers[0].1);
+    assert!(!answers[0].1.contains("ignored_file"), "gitignored files are not searched: {}", answers[0].1);
+    assert_eq!(setup.read("docs/b.md"), "a\n");
+    assert!(!setup.root.join("docs/notes").exists());
+}
+
+#[tokio::test]
+async fn an_ask_agent_cannot_write_and_is_told_so() {
+    let setup = Setup::new().await;
+    setup.server.push(call("write_file", json!({ "path": "x.txt", "content": "x" })));
+    setup.server.push(complete("src/lib.rs defines answer()"));
+    let mut ask = Subtask::new(SubtaskId::from_raw("q"), "What is in src/lib.rs?".into(), AgentKind::Ask);
+    ask.max_attempts = 1;
+    let (summary, _, _) = setup.run(vec![ask], setup.agents(20)).await;
+    assert_eq!(summary.status, PlanStatus::Completed);
+    let requests = setup.server.requests();
+    let offered: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tool| tool["function"]["name"].as_str())
+        .collect();
+    assert!(!offered.contains(&"write_file") && offered.contains(&"read_file"), "{offered:?}");
+    assert!(tool_answers(&requests[1])[0].1.contains("the ask agent may not use `write_file`"));
+    assert!(!setup.root.join("x.txt").exists());
+}
