@@ -6,7 +6,8 @@
 //!   bound, where the bound is 3 × 300 ms (target < 1.10);
 //! - overhead per tool call: one coder subtask making 20 `read_file` calls against instant
 //!   replies → wall time per round trip (the engine, the loop, the HTTP client and the fake
-//!   server together: everything but the model's thinking).
+//!   server together: everything but the model's thinking), next to a bare `ChatModel::chat`
+//!   call against the same server; the difference is the engine's own overhead per tool call.
 //!
 //! Prints the median and the min/max over repeated samples. Not a test: nothing here asserts.
 
@@ -129,6 +130,34 @@ async fn overhead_sample(root: &Path, repository: &PlanRepository) -> f64 {
     elapsed.as_secs_f64() * 1000.0 / (OVERHEAD_TOOL_CALLS + 1) as f64
 }
 
+/// The same round trip without the agent: one `ChatModel::chat` call with the same request shape
+/// against the same server, so the difference is the engine's and the loop's own cost.
+async fn bare_call_sample() -> f64 {
+    use codelab_planner::llm::{ChatMessage, ChatModel, ChatRequest};
+    let server = FakeOpenAi::start();
+    for call in 0..OVERHEAD_TOOL_CALLS {
+        server.push(read_call(call % 3 + 1));
+    }
+    let config = OpenAiConfig {
+        base_url: server.base_url.clone(),
+        api_key: Some(ApiKey::new("sk-bench")),
+        timeout: Duration::from_secs(30),
+        retry: RetryPolicy {
+            max_retries: 0,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(50),
+        },
+    };
+    let model = OpenAiCompatible::new(config).expect("client");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let started = Instant::now();
+    for _ in 0..OVERHEAD_TOOL_CALLS {
+        let request = ChatRequest::new("bench", vec![ChatMessage::system("s"), ChatMessage::user("u")]);
+        let _ = model.chat(request, &|_| {}, &cancel).await;
+    }
+    started.elapsed().as_secs_f64() * 1000.0 / OVERHEAD_TOOL_CALLS as f64
+}
+
 fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(f64::total_cmp);
     (samples[samples.len() / 2], samples[0], samples[samples.len() - 1])
@@ -157,8 +186,16 @@ fn main() {
         for _ in 0..9 {
             overhead.push(overhead_sample(&root, &repository).await);
         }
+        let mut bare = Vec::new();
+        for _ in 0..9 {
+            bare.push(bare_call_sample().await);
+        }
+        let (overhead_median, _, _) = spread(overhead.clone());
+        let (bare_median, _, _) = spread(bare.clone());
         println!("{:<40} {:>10} {:>10} {:>10}  {:<9} {:>3}  target", "measure", "median", "min", "max", "unit", "n");
         row("makespan / bound (8 coders x 3 x 300 ms)", "ratio", "< 1.10", makespan);
         row("wall time per tool call (instant model)", "ms", "-", overhead);
+        row("bare model call, same server", "ms", "-", bare);
+        println!("engine overhead per tool call (median difference): {:.3} ms", overhead_median - bare_median);
     });
 }
