@@ -170,3 +170,23 @@ fn cancel_withdraws_a_question_nobody_answers() {
     assert!(!directory.path().join("never.txt").exists());
     server.shutdown_and_exit();
 }
+
+#[test]
+fn cancel_stops_a_run_whose_edit_the_editor_never_answers() {
+    let directory = workspace();
+    let model = FakeOpenAi::start();
+    model.push(call("write_file", json!({ "path": "hanging.txt", "content": "x" })));
+    let mut setup = setup_with_model(directory.path(), &model, "Allow");
+    setup.work_done_progress = false;
+    setup.answer_apply_edits = false;
+    let (mut server, _) = TestServer::start(setup);
+    server.take_server_request("workspace/configuration");
+    let (plan_id, run_id) = run_coder(&mut server, "Write a file the editor never takes");
+    server.take_server_request("window/showMessageRequest");
+    server.take_server_request("workspace/applyEdit");
+    let cancelled = server.call("planning/cancel", json!({ "planId": plan_id }));
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(server.collect_run_events(&run_id).last().unwrap()["status"], "cancelled");
+    assert!(!directory.path().join("hanging.txt").exists(), "nothing written without the editor's answer");
+    server.shutdown_and_exit();
+}

@@ -42,6 +42,8 @@ pub struct ServerSetup {
     pub message_answer: Option<String>,
     /// `false`: `window/showMessageRequest` is never answered (a person who is away).
     pub answer_message_requests: bool,
+    /// `false`: `workspace/applyEdit` is never answered (an editor that hangs).
+    pub answer_apply_edits: bool,
 }
 
 impl ServerSetup {
@@ -55,6 +57,7 @@ impl ServerSetup {
             apply_edit: false,
             message_answer: None,
             answer_message_requests: true,
+            answer_apply_edits: true,
         }
     }
 }
@@ -287,7 +290,9 @@ impl TestServer {
     }
 
     fn answer_server_request(&mut self, method: &str, id: Value, message: &Value) {
-        if method == "window/showMessageRequest" && !self.setup.answer_message_requests {
+        if (method == "window/showMessageRequest" && !self.setup.answer_message_requests)
+            || (method == "workspace/applyEdit" && !self.setup.answer_apply_edits)
+        {
             return;
         }
         let result = match method {

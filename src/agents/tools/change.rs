@@ -4,7 +4,7 @@
 //! (the file changed since this agent last read or wrote it) and returns a short diff.
 
 use super::specs::{EditArgs, MoveArgs, PathArgs, WriteArgs};
-use super::{Stop, ToolEnv, ToolState, approve};
+use super::{Stop, ToolEnv, ToolState, approve, unless_cancelled};
 use crate::agents::approval::Action;
 use crate::agents::edit::{Replacement, apply_replacements};
 use crate::agents::sandbox::SandboxPath;
@@ -34,7 +34,9 @@ pub(super) async fn write_file(env: &ToolEnv, state: &mut ToolState, arguments: 
     let editor = env.io.editor.as_deref();
     let content = arguments.content;
     let written = content.clone();
-    let (old, _) = env.writer.modify(editor, &path, &label(env, "write", &path), |_| Ok::<_, Stop>(content)).await??;
+    let label = label(env, "write", &path);
+    let writing = env.writer.modify(editor, &path, &label, |_| Ok::<_, Stop>(content));
+    let (old, _) = unless_cancelled(env, writing).await???;
     state.seen.insert(path.relative.clone(), written.clone());
     let lines = written.lines().count();
     Ok(match old {
@@ -67,7 +69,9 @@ pub(super) async fn edit_file(env: &ToolEnv, state: &mut ToolState, arguments: E
         apply_replacements(&current, &replacements).map_err(|error| Stop::Tool(error.to_string()))
     };
     let editor = env.io.editor.as_deref();
-    let (old, new) = env.writer.modify(editor, &path, &label(env, "edit", &path), transform).await??;
+    let label = label(env, "edit", &path);
+    let editing = env.writer.modify(editor, &path, &label, transform);
+    let (old, new) = unless_cancelled(env, editing).await???;
     state.seen.insert(path.relative.clone(), new.clone());
     Ok(format!("edited {}\n{}", path.relative, short_diff(old.as_deref().unwrap_or_default(), &new)))
 }

@@ -225,6 +225,15 @@ fn shorten(text: &str) -> String {
     if text.chars().count() <= 300 { text.to_owned() } else { text.chars().take(300).collect::<String>() + "…" }
 }
 
+/// Runs `work` unless the subtask is cancelled first (then `work` is dropped: an edit the editor
+/// never answers does not hold the run open).
+pub(crate) async fn unless_cancelled<T>(env: &ToolEnv, work: impl std::future::Future<Output = T>) -> Result<T, Stop> {
+    tokio::select! {
+        output = work => Ok(output),
+        () = env.io.cancel.cancelled() => Err(Stop::Cancelled),
+    }
+}
+
 /// Asks the policy, then the person when it says so. `Err` is the denial text for the model.
 pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
     let remembered = env.approvals.remembered(&env.plan_id);
