@@ -190,3 +190,25 @@ fn cancel_stops_a_run_whose_edit_the_editor_never_answers() {
     assert!(!directory.path().join("hanging.txt").exists(), "nothing written without the editor's answer");
     server.shutdown_and_exit();
 }
+
+#[test]
+fn without_apply_edit_and_with_auto_approval_edits_go_to_the_disk_unasked() {
+    let directory = workspace();
+    let model = FakeOpenAi::start();
+    model.push(call("write_file", json!({ "path": "plain.txt", "content": "on disk\n" })));
+    model.push(call("attempt_completion", json!({ "result": "written" })));
+    let settings =
+        json!({ "llm": { "baseUrl": model.base_url, "model": "scripted" }, "approval": { "tools": "auto" } });
+    let mut setup = ServerSetup::new(directory.path());
+    setup.initialization_options = settings.clone();
+    setup.configuration = Some(settings);
+    setup.work_done_progress = false;
+    let (mut server, _) = TestServer::start(setup);
+    server.take_server_request("workspace/configuration");
+    let (_, run_id) = run_coder(&mut server, "Write a plain file");
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    assert_eq!(std::fs::read_to_string(directory.path().join("plain.txt")).unwrap(), "on disk\n");
+    server.assert_all_consumed();
+    server.shutdown_and_exit();
+}
