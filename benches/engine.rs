@@ -100,6 +100,7 @@ fn config(root: &Path, max_parallel: usize, agents: AgentSet) -> RunConfig {
         backoff: Backoff::default(),
         kill_grace: Duration::from_millis(500),
         agents,
+        editor: None,
     }
 }
 

@@ -63,7 +63,7 @@ async fn orchestrator(workspace: &std::path::Path, base_url: &str) -> Orchestrat
         ..LlmSettings::default()
     };
     let settings = Settings { llm, ..Settings::default() };
-    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings };
+    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings, editor: None };
     Orchestrator::start(config).await.unwrap().0
 }
 

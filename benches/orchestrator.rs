@@ -44,6 +44,7 @@ fn main() {
             workspace_root: workspace.path().to_path_buf(),
             database: None,
             settings: Settings::default(),
+            editor: None,
         };
         let (orchestrator, _) = Orchestrator::start(config).await.expect("orchestrator starts");
         let cases = [

@@ -5,6 +5,7 @@
 //! (SQLite), `planner`, `engine` (runs), `orchestrator` (the one owner of state), `lsp` (wire).
 //! See ARCHITECTURE.md.
 
+pub mod agents;
 pub mod classify;
 pub mod cli;
 pub mod config;

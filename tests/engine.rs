@@ -58,6 +58,7 @@ impl Workspace {
             backoff: Backoff { base: Duration::from_millis(10), cap: Duration::from_millis(50) },
             kill_grace: Duration::from_millis(500),
             agents: AgentSet::without_llm(),
+            editor: None,
         }
     }
 
@@ -410,6 +411,7 @@ async fn a_killed_engine_process_leaves_an_interrupted_plan_that_resumes() {
         backoff: Backoff::default(),
         kill_grace: Duration::from_millis(500),
         agents: AgentSet::without_llm(),
+        editor: None,
     };
     let (handle, receiver) = spawn_run(repository.clone(), plan.clone(), config);
     let events = all_events(receiver).await;
@@ -450,6 +452,7 @@ async fn run_engine_until_killed(root: PathBuf) {
         backoff: Backoff::default(),
         kill_grace: Duration::from_millis(500),
         agents: AgentSet::without_llm(),
+        editor: None,
     };
     let (handle, _receiver) = spawn_run(repository, plan, config);
     let _ = handle.finished.await;

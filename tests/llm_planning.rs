@@ -38,7 +38,7 @@ async fn start(workspace: &Path, server: &FakeOpenAi, classify: LlmClassify) -> 
         ..LlmSettings::default()
     };
     let settings = Settings { llm, ..Settings::default() };
-    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings };
+    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings, editor: None };
     Orchestrator::start(config).await.expect("orchestrator starts").0
 }
 

@@ -42,6 +42,7 @@ fn config(root: &Path, max_parallel: usize, agents: AgentSet) -> RunConfig {
         backoff: Backoff { base: Duration::from_millis(10), cap: Duration::from_millis(50) },
         kill_grace: Duration::from_millis(500),
         agents,
+        editor: None,
     }
 }
 
@@ -207,7 +208,7 @@ async fn a_step_marked_failed_skips_its_dependents_and_cancel_ends_a_waiting_ste
 // Through the orchestrator: settings, shutdown, restart, complete on a stored plan, retry.
 
 async fn orchestrator(root: &Path, settings: Settings) -> Orchestrator {
-    let config = OrchestratorConfig { workspace_root: root.to_path_buf(), database: None, settings };
+    let config = OrchestratorConfig { workspace_root: root.to_path_buf(), database: None, settings, editor: None };
     Orchestrator::start(config).await.expect("orchestrator starts").0
 }
 

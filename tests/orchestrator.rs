@@ -22,7 +22,7 @@ async fn start(workspace: &Path) -> Orchestrator {
 }
 
 async fn start_with(workspace: &Path, settings: Settings) -> Orchestrator {
-    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings };
+    let config = OrchestratorConfig { workspace_root: workspace.to_path_buf(), database: None, settings, editor: None };
     let (orchestrator, _report) = Orchestrator::start(config).await.expect("orchestrator starts");
     orchestrator
 }

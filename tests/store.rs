@@ -12,6 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use codelab_planner::fsm::{SessionEvent, SessionState};
+use codelab_planner::llm::Usage;
 use codelab_planner::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, RouteAgent, RunId, SessionId,
     Subtask, SubtaskId, SubtaskStatus, Timestamp,
@@ -58,6 +59,7 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         error: Some("exit status 101".to_owned()),
         started_at: Some(at(10)),
         finished_at: Some(at(20)),
+        usage: Usage { prompt_tokens: 1_200, completion_tokens: 340, calls: 3 },
     }
 }
 
@@ -104,7 +106,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -509,7 +511,7 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     drop(store);
     raw(&path).pragma_update(None, "user_version", 7).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 5, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 7, supported: 6, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -540,7 +542,9 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     connection
         .execute_batch(
             "DROP INDEX plans_by_source_file; ALTER TABLE plans DROP COLUMN source_file; \
-             ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; PRAGMA user_version = 1;",
+             ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; \
+             ALTER TABLE subtasks DROP COLUMN prompt_tokens; ALTER TABLE subtasks DROP COLUMN completion_tokens; \
+             ALTER TABLE subtasks DROP COLUMN llm_calls; PRAGMA user_version = 1;",
         )
         .unwrap();
     drop(connection);
@@ -548,7 +552,7 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
     let cwds: i64 = raw(&path).query_row("SELECT COUNT(cwd) FROM subtasks", [], |row| row.get(0)).unwrap();

@@ -94,6 +94,11 @@ impl Display {
             RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
                 self.note(&format!("⏸ {subtask_id}  waiting for you: {message}"));
             }
+            RunEventKind::AgentActivity { subtask_id, activity } => match self.running.get(subtask_id) {
+                Some(bar) => bar.set_message(format!("{subtask_id}  {}", activity.describe())),
+                None if self.verbose => self.note(&format!("  {subtask_id} · {}", activity.describe())),
+                None => {}
+            },
             RunEventKind::StorageRetrying { error } => {
                 self.note(&format!("! cannot record progress ({error}); retrying — free disk space if it is full"));
             }

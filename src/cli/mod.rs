@@ -195,6 +195,7 @@ async fn start(options: &CliOptions) -> Result<Cli, CliError> {
         workspace_root: workspace_root.clone(),
         database: options.database.clone().map(|path| workspace_root.join(path)),
         settings: Settings::default(),
+        editor: None,
     };
     let (orchestrator, report) = Orchestrator::start(config).await?;
     if !report.interrupted.is_empty() {

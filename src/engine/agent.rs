@@ -78,6 +78,16 @@ pub trait EditorBridge: Send + Sync {
     fn ask(&self, message: String, actions: Vec<String>) -> BoxFuture<'_, Result<Option<String>, String>>;
 }
 
+/// An editor bridge that can sit in `Debug` configuration structs.
+#[derive(Clone)]
+pub struct SharedEditor(pub Arc<dyn EditorBridge>);
+
+impl std::fmt::Debug for SharedEditor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SharedEditor")
+    }
+}
+
 /// The channels an agent works with.
 #[derive(Clone)]
 pub struct AgentIo {
@@ -88,12 +98,174 @@ pub struct AgentIo {
     pub editor: Option<Arc<dyn EditorBridge>>,
     /// Grace between SIGTERM and SIGKILL when a child process group is stopped.
     pub kill_grace: Duration,
+    /// Activity, token usage and approval answers, for the driver (never blocks).
+    pub signals: SignalSink,
+    /// The attempt's timeout clock: paused while the agent waits for the person.
+    pub clock: AttemptClock,
 }
 
 impl AgentIo {
-    /// Channels with no editor and the default kill grace.
+    /// Channels with no editor, no signal consumer and the default kill grace.
     pub fn new(cancel: CancellationToken, output: OutputSink) -> Self {
-        Self { cancel, output, editor: None, kill_grace: DEFAULT_KILL_GRACE }
+        Self {
+            cancel,
+            output,
+            editor: None,
+            kill_grace: DEFAULT_KILL_GRACE,
+            signals: SignalSink::discard(),
+            clock: AttemptClock::default(),
+        }
+    }
+}
+
+/// What an LLM agent is doing, for `agentActivity` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityPhase {
+    Thinking,
+    ToolStarted,
+    ToolFinished,
+    WaitingForApproval,
+}
+
+/// The Agent Client Protocol's tool kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    Read,
+    Edit,
+    Delete,
+    Move,
+    Search,
+    Execute,
+    Think,
+    Fetch,
+    Other,
+}
+
+/// One sign of life of an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentActivity {
+    /// Which agent (for `$/progress` text; not on the wire).
+    pub agent: AgentKind,
+    pub phase: ActivityPhase,
+    pub tool: Option<String>,
+    pub kind: Option<ToolKind>,
+    /// The file or command the tool works on.
+    pub target: Option<String>,
+    /// Tokens streamed so far in this reply (thinking).
+    pub tokens: Option<u64>,
+}
+
+/// Something an agent tells the driver while it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentSignal {
+    Activity(AgentActivity),
+    /// Tokens spent by one model call (summed into the subtask's usage, failed attempts too).
+    Usage(crate::llm::Usage),
+    /// The person answered an approval question (kept in the plan's event log).
+    ApprovalAnswered {
+        question: String,
+        answer: String,
+    },
+}
+
+/// Where an agent's signals go. Cheap to clone; never blocks.
+#[derive(Clone)]
+pub struct SignalSink {
+    sink: Arc<dyn Fn(AgentSignal) + Send + Sync>,
+}
+
+impl SignalSink {
+    pub fn new(sink: impl Fn(AgentSignal) + Send + Sync + 'static) -> Self {
+        Self { sink: Arc::new(sink) }
+    }
+
+    pub fn discard() -> Self {
+        Self::new(|_| {})
+    }
+
+    pub fn send(&self, signal: AgentSignal) {
+        (self.sink)(signal)
+    }
+}
+
+/// An attempt's timeout clock that stops while the agent waits for the person.
+#[derive(Clone, Default)]
+pub struct AttemptClock {
+    state: Arc<std::sync::Mutex<ClockState>>,
+    resumed: Arc<tokio::sync::Notify>,
+}
+
+#[derive(Default)]
+struct ClockState {
+    pauses: u32,
+    paused_since: Option<tokio::time::Instant>,
+    paused_total: Duration,
+}
+
+impl AttemptClock {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Stops the clock until the guard is dropped (nested pauses are fine).
+    pub fn pause(&self) -> ClockPause {
+        let mut state = self.lock();
+        state.pauses += 1;
+        if state.pauses == 1 {
+            state.paused_since = Some(tokio::time::Instant::now());
+        }
+        ClockPause { clock: self.clone() }
+    }
+
+    /// Time spent paused so far, and whether the clock is paused now.
+    pub fn paused(&self) -> (Duration, bool) {
+        let state = self.lock();
+        let current = state.paused_since.map(|since| since.elapsed()).unwrap_or_default();
+        (state.paused_total + current, state.pauses > 0)
+    }
+
+    /// Resolves at the next resume.
+    pub async fn resumed(&self) {
+        self.resumed.notified().await
+    }
+}
+
+/// Restarts the clock when dropped.
+pub struct ClockPause {
+    clock: AttemptClock,
+}
+
+impl AgentActivity {
+    /// `$/progress` text such as "coder: editing src/lib.rs".
+    pub fn describe(&self) -> String {
+        let target = self.target.as_deref().unwrap_or_default();
+        let doing = match (self.phase, self.kind) {
+            (ActivityPhase::Thinking, _) => "thinking".to_owned(),
+            (ActivityPhase::WaitingForApproval, _) => format!("waiting for approval of {target}"),
+            (ActivityPhase::ToolFinished, _) => format!("done with {}", self.tool.as_deref().unwrap_or("a tool")),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Read)) => format!("reading {target}"),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Edit)) => format!("editing {target}"),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Delete)) => format!("deleting {target}"),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Move)) => format!("moving {target}"),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Search)) => format!("searching {target}"),
+            (ActivityPhase::ToolStarted, Some(ToolKind::Execute)) => format!("running {target}"),
+            (ActivityPhase::ToolStarted, _) => self.tool.clone().unwrap_or_else(|| "working".to_owned()),
+        };
+        format!("{}: {}", self.agent, doing.trim_end())
+    }
+}
+
+impl Drop for ClockPause {
+    fn drop(&mut self) {
+        let mut state = self.clock.lock();
+        state.pauses = state.pauses.saturating_sub(1);
+        if state.pauses == 0 {
+            if let Some(since) = state.paused_since.take() {
+                state.paused_total += since.elapsed();
+            }
+            drop(state);
+            self.clock.resumed.notify_waiters();
+        }
     }
 }
 
@@ -179,7 +351,7 @@ impl AgentSet {
     pub fn without_llm() -> Self {
         let no_model: Arc<dyn SubtaskExecutor> = Arc::new(UnavailableAgent { reason: NO_LANGUAGE_MODEL.to_owned() });
         Self::new()
-            .with(AgentKind::Shell, Arc::new(ShellAgent))
+            .with(AgentKind::Shell, Arc::new(ShellAgent::default()))
             .with(AgentKind::Coder, no_model.clone())
             .with(AgentKind::Debug, no_model.clone())
             .with(AgentKind::Ask, no_model)

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, OutputSink, SubtaskExecutor};
+use super::agent::{
+    AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSignal, AttemptClock, OutputSink, SignalSink, SubtaskExecutor,
+};
 use super::events::{EventSender, RunEvent, RunEventKind};
 use crate::model::{PlanId, Progress, RunId, SubtaskId, Timestamp};
 
@@ -43,6 +45,7 @@ pub(super) async fn run_attempt(
     };
     let token = io.cancel.clone();
     let kill_grace = io.kill_grace;
+    let clock = io.clock.clone();
     let attempt = executor.execute(request, io);
     let Some(limit) = timeout else {
         return TaskReport::Attempt { node, outcome: attempt.await };
@@ -50,7 +53,7 @@ pub(super) async fn run_attempt(
     tokio::pin!(attempt);
     let outcome = tokio::select! {
         outcome = &mut attempt => outcome,
-        () = tokio::time::sleep(limit) => {
+        () = expiry(limit, &clock) => {
             token.cancel();
             // Let the agent stop its process group; dropping the future would SIGKILL it anyway.
             let _ = tokio::time::timeout(kill_grace + TIMEOUT_RETURN_SLACK, &mut attempt).await;
@@ -59,6 +62,31 @@ pub(super) async fn run_attempt(
     };
     TaskReport::Attempt { node, outcome }
 }
+
+/// Resolves when `limit` of unpaused time has passed since the attempt started: time the agent
+/// spends waiting for the person (an approval, a question) does not count.
+async fn expiry(limit: Duration, clock: &AttemptClock) {
+    let started = tokio::time::Instant::now();
+    loop {
+        let (paused_for, paused_now) = clock.paused();
+        if paused_now {
+            // The notification can be missed between the check and the wait; re-check now and then.
+            let _ = tokio::time::timeout(PAUSE_RECHECK, clock.resumed()).await;
+            continue;
+        }
+        let counted = started.elapsed().saturating_sub(paused_for);
+        if counted >= limit {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(limit - counted) => {}
+            () = clock.resumed() => {}
+        }
+    }
+}
+
+/// How often a paused clock is looked at again if a resume notification was missed.
+const PAUSE_RECHECK: Duration = Duration::from_millis(500);
 
 /// Waits `delay` before the next attempt, or until `cancel` fires.
 pub(super) async fn wait_backoff(node: usize, delay: Duration, cancel: CancellationToken) -> TaskReport {
@@ -89,4 +117,52 @@ pub(super) fn output_sink(
             kind: RunEventKind::SubtaskOutput { subtask_id: subtask_id.clone(), text },
         });
     })
+}
+
+/// Where one attempt's signals go: activity straight out as events (no store), usage and
+/// approval answers to the driver's loop (tagged with `node`), which records them with the subtask.
+pub(super) fn signal_sink(
+    events: Arc<EventSender>,
+    progress: SharedProgress,
+    to_driver: tokio::sync::mpsc::UnboundedSender<(usize, AgentSignal)>,
+    (plan_id, run_id, subtask_id): (PlanId, RunId, SubtaskId),
+    node: usize,
+) -> SignalSink {
+    SignalSink::new(move |signal| match signal {
+        AgentSignal::Activity(activity) => {
+            let progress = *progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let kind = RunEventKind::AgentActivity { subtask_id: subtask_id.clone(), activity };
+            events.send(RunEvent {
+                plan_id: plan_id.clone(),
+                run_id: run_id.clone(),
+                at: Timestamp::now(),
+                progress,
+                kind,
+            });
+        }
+        other => {
+            let _ = to_driver.send((node, other));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn time_spent_paused_does_not_count_against_the_timeout() {
+        let clock = AttemptClock::default();
+        let started = tokio::time::Instant::now();
+        let expires = expiry(Duration::from_secs(10), &clock);
+        tokio::pin!(expires);
+        assert!(tokio::time::timeout(Duration::from_secs(4), &mut expires).await.is_err());
+        let pause = clock.pause();
+        assert!(tokio::time::timeout(Duration::from_secs(60), &mut expires).await.is_err(), "no expiry while paused");
+        drop(pause);
+        expires.await;
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_secs(70) && elapsed < Duration::from_secs(72), "{elapsed:?}");
+        assert!(clock.paused().0 >= Duration::from_secs(60));
+    }
 }

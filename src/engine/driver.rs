@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::agent::{AgentError, AgentIo, AgentRequest, DependencyResult};
-use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, wait_backoff};
+use super::agent::{AgentError, AgentIo, AgentRequest, AgentSignal, AttemptClock, DependencyResult};
+use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, signal_sink, wait_backoff};
 use super::commit::commit_with_retry;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::manual::{CompleteError, RunControl};
@@ -93,6 +93,9 @@ pub(super) struct Driver {
     controls: mpsc::UnboundedReceiver<RunControl>,
     /// Nodes parked in `waiting` until a person completes them.
     waiting: BTreeSet<usize>,
+    /// Usage and approval answers from running agents, by node.
+    signal_sender: mpsc::UnboundedSender<(usize, AgentSignal)>,
+    signal_receiver: mpsc::UnboundedReceiver<(usize, AgentSignal)>,
 }
 
 impl Driver {
@@ -113,7 +116,10 @@ impl Driver {
                 (ReadyQueue::unschedulable(&plan.subtasks), Some(problems.join("; ")))
             }
         };
+        let (signal_sender, signal_receiver) = mpsc::unbounded_channel();
         Self {
+            signal_sender,
+            signal_receiver,
             repository,
             queue,
             graph_problem,
@@ -170,6 +176,7 @@ impl Driver {
                 biased;
                 () = self.run_cancel.cancelled(), if self.stop.is_none() => self.begin_stop(self.requested_stop()),
                 Some(control) = self.controls.recv() => self.on_control(control),
+                Some((node, signal)) = self.signal_receiver.recv() => self.on_signal(node, signal),
                 Some(joined) = self.tasks.join_next_with_id() => {
                     self.on_joined(joined);
                     while let Some(joined) = self.tasks.try_join_next_with_id() {
@@ -261,7 +268,20 @@ impl Driver {
             self.run_id(),
             subtask.id.clone(),
         );
-        let io = AgentIo { cancel: token, output, editor: None, kill_grace: self.config.kill_grace };
+        let io = AgentIo {
+            cancel: token,
+            output,
+            editor: self.config.editor.clone(),
+            kill_grace: self.config.kill_grace,
+            signals: signal_sink(
+                self.events.clone(),
+                self.shared_progress.clone(),
+                self.signal_sender.clone(),
+                (self.plan.id.clone(), self.run_id(), subtask.id.clone()),
+                node,
+            ),
+            clock: AttemptClock::default(),
+        };
         let timeout = subtask.timeout_secs.map(std::time::Duration::from_secs);
         let executor = self.config.agents.get(subtask.agent);
         let request = AgentRequest {
@@ -277,7 +297,25 @@ impl Driver {
         self.task_nodes.insert(handle.id(), node);
     }
 
+    fn on_signal(&mut self, node: usize, signal: AgentSignal) {
+        match signal {
+            AgentSignal::Usage(usage) => {
+                self.plan.subtasks[node].usage.add(usage);
+                self.mark_dirty(node);
+            }
+            AgentSignal::ApprovalAnswered { question, answer } => {
+                let detail = format!("{question} -> {answer}");
+                self.push_plan_event("toolApproval", Some(node), None, None, Some(detail));
+            }
+            AgentSignal::Activity(_) => {}
+        }
+    }
+
     fn on_joined(&mut self, joined: Result<(tokio::task::Id, TaskReport), JoinError>) {
+        // Signals sent before the attempt returned belong to it: record them first.
+        while let Ok((node, signal)) = self.signal_receiver.try_recv() {
+            self.on_signal(node, signal);
+        }
         if self.run_cancel.is_cancelled() && self.stop.is_none() {
             self.begin_stop(self.requested_stop());
         }
@@ -579,7 +617,11 @@ impl Driver {
             tracing::error!(plan = %self.plan.id, "cannot record the end of the run");
         }
         self.batch.run_events.clear();
-        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms });
+        while let Ok((node, signal)) = self.signal_receiver.try_recv() {
+            self.on_signal(node, signal);
+        }
+        let usage = self.plan.usage();
+        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms, usage });
         for event in std::mem::take(&mut self.batch.run_events) {
             self.events.send(event);
         }

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
+use super::agent::AgentActivity;
+use crate::llm::Usage;
 use crate::model::{AgentKind, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp};
 
 /// One thing that happened in a run, with the plan's progress after it.
@@ -61,10 +63,17 @@ pub enum RunEventKind {
     StorageRetrying {
         error: String,
     },
+    /// A sign of life of an LLM agent (rate-bounded by the agent).
+    AgentActivity {
+        subtask_id: SubtaskId,
+        activity: AgentActivity,
+    },
     /// Exactly one per run, always last.
     PlanFinished {
         status: PlanStatus,
         duration_ms: u64,
+        /// Tokens spent by the plan's subtasks, rolled up.
+        usage: Usage,
     },
 }
 
@@ -247,7 +256,7 @@ mod tests {
     }
 
     fn finished() -> RunEvent {
-        event(RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 1 })
+        event(RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 1, usage: Usage::default() })
     }
 
     #[tokio::test]

@@ -35,8 +35,8 @@ use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SubtaskId, Su
 use crate::store::PlanRepository;
 
 pub use agent::{
-    AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, DependencyResult, EditorBridge, OutputSink,
-    SubtaskExecutor,
+    ActivityPhase, AgentActivity, AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, AgentSignal, AttemptClock,
+    DependencyResult, EditorBridge, FileEdit, OutputSink, SharedEditor, SignalSink, SubtaskExecutor, ToolKind,
 };
 pub use events::{EventReceiver, RunEvent, RunEventKind};
 pub use manual::{CompleteError, Completion, RunControls};
@@ -80,6 +80,8 @@ pub struct RunConfig {
     /// Grace between SIGTERM and SIGKILL on cancel.
     pub kill_grace: Duration,
     pub agents: AgentSet,
+    /// The client's editor, when it can take edits and questions (agents fall back to the disk).
+    pub editor: Option<std::sync::Arc<dyn EditorBridge>>,
 }
 
 /// The outcome of a run (the seed's ExecutionResult, plus timing).

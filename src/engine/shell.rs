@@ -11,18 +11,22 @@ use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, SubtaskExecu
 use super::process::{ShellCommand, ShellExit, run_shell};
 
 /// Runs `command` with `sh -c` (see `process`).
-pub struct ShellAgent;
+#[derive(Debug, Clone, Default)]
+pub struct ShellAgent {
+    /// Variables the command does not inherit (the API key's, when a model is configured).
+    pub removed_env: Vec<String>,
+}
 
 /// How many of the last stderr lines go into a failure message.
 const STDERR_LINES_IN_MESSAGE: usize = 3;
 
 impl SubtaskExecutor for ShellAgent {
     fn execute<'a>(&'a self, request: AgentRequest, io: AgentIo) -> BoxFuture<'a, Result<AgentOutcome, AgentError>> {
-        run_command(request, io).boxed()
+        run_command(request, io, self.removed_env.clone()).boxed()
     }
 }
 
-async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome, AgentError> {
+async fn run_command(request: AgentRequest, io: AgentIo, removed_env: Vec<String>) -> Result<AgentOutcome, AgentError> {
     let Some(command) = request.subtask.command.clone() else {
         return Err(AgentError::Unavailable(format!("shell subtask \"{}\" has no command", request.subtask.id)));
     };
@@ -34,6 +38,7 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
             ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
             ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
         ],
+        removed_env,
         kill_grace: io.kill_grace,
         timeout: None,
     };

@@ -5,7 +5,7 @@
 //! (unknown enum names, negative numbers, limits) and return a [`Problem`] naming the field.
 //! Content rules (titles, subtask graphs) are the orchestrator's and `model::validate`'s.
 
-use crate::engine::{Completion, RunEvent, RunEventKind};
+use crate::engine::{ActivityPhase, Completion, RunEvent, RunEventKind, ToolKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, FailurePolicy, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
@@ -73,6 +73,30 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         error: subtask.error.clone(),
         started_at: optional_time(subtask.started_at),
         finished_at: optional_time(subtask.finished_at),
+        usage: usage_to_wire(subtask.usage),
+    }
+}
+
+fn activity_phase_to_wire(phase: ActivityPhase) -> &'static str {
+    match phase {
+        ActivityPhase::Thinking => "thinking",
+        ActivityPhase::ToolStarted => "toolStarted",
+        ActivityPhase::ToolFinished => "toolFinished",
+        ActivityPhase::WaitingForApproval => "waitingForApproval",
+    }
+}
+
+pub fn tool_kind_to_wire(kind: ToolKind) -> &'static str {
+    match kind {
+        ToolKind::Read => "read",
+        ToolKind::Edit => "edit",
+        ToolKind::Delete => "delete",
+        ToolKind::Move => "move",
+        ToolKind::Search => "search",
+        ToolKind::Execute => "execute",
+        ToolKind::Think => "think",
+        ToolKind::Fetch => "fetch",
+        ToolKind::Other => "other",
     }
 }
 
@@ -98,7 +122,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         source_file: plan.source_file.clone(),
         planner: Some(plan.planner.as_str().to_owned()),
         planner_note: plan.planner_note.clone(),
-        usage: usage_to_wire(plan.planning_usage),
+        usage: usage_to_wire(plan.usage()),
     }
 }
 
@@ -221,10 +245,19 @@ pub fn run_event_to_wire(event: &RunEvent) -> Option<ext::PlanningProgressParams
                 duration_ms: *duration_ms,
             }
         }
-        RunEventKind::PlanFinished { status, duration_ms } => ext::RunEvent::PlanFinished {
+        RunEventKind::AgentActivity { subtask_id, activity } => ext::RunEvent::AgentActivity {
+            subtask_id: subtask_id.to_string(),
+            phase: activity_phase_to_wire(activity.phase).to_owned(),
+            tool: activity.tool.clone(),
+            tool_kind: activity.kind.map(|kind| tool_kind_to_wire(kind).to_owned()),
+            target: activity.target.clone(),
+            tokens: activity.tokens,
+        },
+        RunEventKind::PlanFinished { status, duration_ms, usage } => ext::RunEvent::PlanFinished {
             status: status.as_str().to_owned(),
             progress: progress_to_wire(event.progress),
             duration_ms: *duration_ms,
+            usage: usage_to_wire(*usage),
         },
         RunEventKind::StorageRetrying { .. } => return None,
     };
@@ -473,7 +506,11 @@ mod tests {
             run_id: model::RunId::from_raw("r"),
             at: Timestamp::from_millis(0),
             progress: model::Progress { total: 2, done: 2, ..Default::default() },
-            kind: RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 5 },
+            kind: RunEventKind::PlanFinished {
+                status: PlanStatus::Completed,
+                duration_ms: 5,
+                usage: crate::llm::Usage::default(),
+            },
         };
         let json = serde_json::to_value(run_event_to_wire(&event)).unwrap();
         assert_eq!(json["event"]["kind"], "planFinished");

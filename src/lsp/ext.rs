@@ -223,6 +223,18 @@ pub struct Subtask {
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Addition: language-model tokens spent on this subtask (absent when no model was called).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+/// Addition: tokens spent, summed over calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub calls: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,7 +290,8 @@ pub struct Plan {
     /// Why the language model's plan was not used, when it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planner_note: Option<String>,
-    /// Tokens the language model spent on this plan (absent when it made no call).
+    /// Tokens the language model spent on this plan: planning and every subtask, rolled up (absent when
+    /// it made no call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
 }
@@ -365,15 +378,6 @@ pub struct PartialResultParams {
 #[serde(rename_all = "camelCase")]
 pub struct PartialSubtasks {
     pub subtasks: Vec<SubtaskInput>,
-}
-
-/// Tokens a language model spent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub calls: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -598,10 +602,28 @@ pub enum RunEvent {
         error: Option<String>,
         duration_ms: u64,
     },
+    /// Addition: a rate-bounded sign of life of an LLM agent. `phase`: `thinking | toolStarted |
+    /// toolFinished | waitingForApproval`; `toolKind`: the Agent Client Protocol's tool kind (the
+    /// contract's `kind?`, renamed because `kind` is already this enum's tag).
+    AgentActivity {
+        subtask_id: String,
+        phase: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool_kind: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tokens: Option<u64>,
+    },
     PlanFinished {
         status: String,
         progress: Progress,
         duration_ms: u64,
+        /// Addition: the plan's usage, rolled up (absent when no model was called).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<Usage>,
     },
 }
 

@@ -6,7 +6,9 @@
 //! - `convert`: wire ↔ domain. `errors`: domain failure → JSON-RPC error. `config`: settings.
 //! - `server`: lifecycle and shared state. `handlers`: one group of requests per file.
 //! - `progress`: forwarding of run events as notifications.
+//! - `bridge`: agents' edits and questions as `workspace/applyEdit` / `window/showMessageRequest`.
 
+pub mod bridge;
 pub mod config;
 pub mod convert;
 pub mod documents;

@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::{
     WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport,
 };
 
-use crate::engine::{EventReceiver, RunEvent, RunEventKind};
+use crate::engine::{ActivityPhase, EventReceiver, RunEvent, RunEventKind};
 use crate::model::{RunId, SubtaskId};
 use crate::orchestrator::RunStarted;
 
@@ -181,11 +181,15 @@ impl RunProgressText {
             RunEventKind::SubtaskWaiting { title, .. } => {
                 Some(WorkDoneUpdate::Report(format!("{} · waiting for you: {title}", self.report(&counts))))
             }
+            RunEventKind::AgentActivity { activity, .. } => match activity.phase {
+                ActivityPhase::ToolFinished => None,
+                _ => Some(WorkDoneUpdate::Report(format!("{counts} · {}", activity.describe()))),
+            },
             RunEventKind::SubtaskFinished { subtask_id, .. } => {
                 self.running.retain(|(id, _)| id != subtask_id);
                 Some(WorkDoneUpdate::Report(self.report(&counts)))
             }
-            RunEventKind::PlanFinished { status, duration_ms } => {
+            RunEventKind::PlanFinished { status, duration_ms, .. } => {
                 let seconds = *duration_ms as f64 / 1000.0;
                 Some(WorkDoneUpdate::End(format!("{status} {}/{} in {seconds:.1}s", progress.done, progress.total)))
             }
@@ -257,7 +261,14 @@ mod tests {
             Some(WorkDoneUpdate::Report("4/7 · waiting for you: Review the diff".into()))
         );
         let all_done = Progress { total: 7, done: 7, ..Default::default() };
-        let end = event(all_done, RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 12_400 });
+        let end = event(
+            all_done,
+            RunEventKind::PlanFinished {
+                status: PlanStatus::Completed,
+                duration_ms: 12_400,
+                usage: crate::llm::Usage::default(),
+            },
+        );
         assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));
     }
 }

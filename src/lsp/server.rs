@@ -35,10 +35,12 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::config::Settings;
+use crate::engine::SharedEditor;
 use crate::model::PlanId;
 use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
+use super::bridge::{EditorCapabilities, LspEditorBridge};
 use super::config::{SECTION, parse_settings};
 use super::documents::Documents;
 use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
@@ -61,6 +63,8 @@ struct Setup {
     settings: Settings,
     client_supports_work_done_progress: bool,
     client_supports_configuration: bool,
+    /// What the client can do for agents (edits, questions).
+    editor_capabilities: EditorCapabilities,
     /// Messages for the client that could not be sent before `initialized`.
     deferred_messages: Vec<(MessageType, String)>,
 }
@@ -187,7 +191,7 @@ impl SharedState {
             },
             (None, None) => None,
         };
-        (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone() }, refused)
+        (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
     }
 }
 
@@ -336,11 +340,14 @@ fn real_path(path: &Path) -> PathBuf {
 }
 
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
-    let (config, refused) = shared.orchestrator_config();
+    let (mut config, refused) = shared.orchestrator_config();
     if let Some(why) = refused {
         tracing::warn!("{why}");
         client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
     }
+    let capabilities = lock(&shared.setup).editor_capabilities;
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
     match starting {
@@ -435,6 +442,7 @@ impl LanguageServer for PlannerServer {
         setup.workspace_root = root;
         setup.client_supports_work_done_progress = work_done_progress.unwrap_or(false);
         setup.client_supports_configuration = configuration.unwrap_or(false);
+        setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
         drop(setup);
         Ok(InitializeResult {

@@ -42,6 +42,8 @@ pub struct Subtask {
     pub error: Option<String>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// Language-model tokens spent on this subtask, over every attempt (zero for shell steps).
+    pub usage: Usage,
 }
 
 impl Subtask {
@@ -64,6 +66,7 @@ impl Subtask {
             error: None,
             started_at: None,
             finished_at: None,
+            usage: Usage::default(),
         }
     }
 
@@ -319,6 +322,15 @@ impl Plan {
 
     pub fn progress(&self) -> Progress {
         Progress::of(self.subtasks.iter().map(|subtask| subtask.status))
+    }
+
+    /// Tokens spent on the plan: planning and every subtask, rolled up.
+    pub fn usage(&self) -> Usage {
+        let mut total = self.planning_usage;
+        for subtask in &self.subtasks {
+            total.add(subtask.usage);
+        }
+        total
     }
 
     pub fn subtask(&self, id: &SubtaskId) -> Option<&Subtask> {

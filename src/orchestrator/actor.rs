@@ -54,6 +54,10 @@ pub(super) struct Actor {
     pub runs: HashMap<PlanId, ActiveRun>,
     /// For run watchers to report back; weak so the actor stops when every handle is gone.
     pub commands: mpsc::WeakSender<Command>,
+    /// Where agents' edits and questions go (the LSP bridge), if anywhere.
+    pub editor: Option<crate::engine::SharedEditor>,
+    /// The LLM agents' writer and remembered approvals, shared by every run.
+    pub agent_state: crate::agents::SharedAgentState,
     /// What planning off the actor uses; replaced on every settings change.
     pub planning: watch::Sender<Arc<PlanningSetup>>,
 }
@@ -66,7 +70,16 @@ impl Actor {
         commands: mpsc::WeakSender<Command>,
         planning: watch::Sender<Arc<PlanningSetup>>,
     ) -> Self {
-        Self { repository, workspace_root, settings, runs: HashMap::new(), commands, planning }
+        Self {
+            repository,
+            workspace_root,
+            settings,
+            runs: HashMap::new(),
+            commands,
+            planning,
+            editor: None,
+            agent_state: crate::agents::SharedAgentState::new(),
+        }
     }
 
     pub async fn run(mut self, mut receiver: mpsc::Receiver<Command>) {

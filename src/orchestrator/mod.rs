@@ -29,7 +29,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Settings, default_database_path};
-use crate::engine::EventReceiver;
+use crate::engine::{EventReceiver, SharedEditor};
 use crate::fsm::SessionState;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors, validate_goal};
 use crate::model::{
@@ -184,6 +184,9 @@ pub struct OrchestratorConfig {
     /// The database file; `None` = `<workspace>/.codelab/planner.db`.
     pub database: Option<PathBuf>,
     pub settings: Settings,
+    /// The client's editor (edits and questions from agents); `None` = agents write to the disk
+    /// and cannot ask (the command line).
+    pub editor: Option<SharedEditor>,
 }
 
 /// What start-up found.
@@ -223,13 +226,14 @@ impl Orchestrator {
         let (commands, receiver) = mpsc::channel(256);
         let setup = PlanningSetup::new(config.workspace_root.clone(), config.settings.llm.clone());
         let (planning_sender, planning) = watch::channel(Arc::new(setup));
-        let actor = actor::Actor::new(
+        let mut actor = actor::Actor::new(
             repository.clone(),
             config.workspace_root,
             config.settings,
             commands.downgrade(),
             planning_sender,
         );
+        actor.editor = config.editor;
         tokio::spawn(actor.run(receiver));
         let report = StartReport { database, interrupted: open_report.interrupted };
         Ok((Orchestrator { commands, repository, planning }, report))

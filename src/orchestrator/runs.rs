@@ -13,8 +13,8 @@ use super::errors::{invalid_state, refused};
 use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
-use crate::config::{PlanApproval, WithoutModel};
-use crate::engine::{AgentSet, Backoff, ExecutionSummary, RunConfig, RunControls, RunStopper, spawn_run};
+use crate::config::PlanApproval;
+use crate::engine::{Backoff, ExecutionSummary, RunConfig, RunControls, RunStopper, spawn_run};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -289,15 +289,6 @@ impl Actor {
         }
     }
 
-    /// The executors of a run when no language model runs the coder / debug / ask steps:
-    /// `agents.withoutModel = "manual"` (the default) makes them wait for a person.
-    fn agents_without_model(&self) -> AgentSet {
-        match (self.settings.llm.base_url.is_some(), self.settings.without_model) {
-            (false, WithoutModel::Manual) => AgentSet::for_person_without_llm(),
-            _ => AgentSet::without_llm(),
-        }
-    }
-
     async fn load_session_for(&self, plan: &Plan, now: Timestamp) -> Result<SessionWalk, OrchestratorError> {
         let lookup = plan.session_id.clone();
         let record = self.repository.call(move |store| store.get_session(&lookup)).await?;
@@ -315,7 +306,8 @@ impl Actor {
             workspace_root: self.workspace_root.clone(),
             backoff: Backoff::default(),
             kill_grace: KILL_GRACE,
-            agents: self.agents_without_model(),
+            agents: crate::agents::agents_for_run(&self.settings, &self.agent_state),
+            editor: self.editor.as_ref().map(|editor| editor.0.clone()),
         };
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();

@@ -113,6 +113,11 @@ fn subtask_to_value(subtask: &Subtask) -> Value {
     object.insert("error".into(), subtask.error.clone().into());
     object.insert("startedAt".into(), millis(subtask.started_at).into());
     object.insert("finishedAt".into(), millis(subtask.finished_at).into());
+    if subtask.usage.calls > 0 {
+        object.insert("promptTokens".into(), subtask.usage.prompt_tokens.into());
+        object.insert("completionTokens".into(), subtask.usage.completion_tokens.into());
+        object.insert("llmCalls".into(), subtask.usage.calls.into());
+    }
     Value::Object(object)
 }
 
@@ -166,6 +171,11 @@ fn subtask_from_value(value: &Value) -> Result<Subtask, &'static str> {
         error: optional_text("error")?,
         started_at: optional_millis("startedAt")?,
         finished_at: optional_millis("finishedAt")?,
+        usage: crate::llm::Usage {
+            prompt_tokens: optional_number("promptTokens")?.unwrap_or(0),
+            completion_tokens: optional_number("completionTokens")?.unwrap_or(0),
+            calls: optional_number("llmCalls")?.map(u32::try_from).transpose().map_err(|_| "llmCalls")?.unwrap_or(0),
+        },
     })
 }
 

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use super::codec::{corrupt_value, depends_on_from_json, parse_name, sqlite_error, subtasks_from_json, to_u32, to_u64};
 use super::{ListQuery, PlanEvent, PlanPage, PlanSummary, PlanVersion, SessionRecord, SessionTransition, StoreError};
 use crate::fsm::{SessionEvent, SessionState};
+use crate::llm::Usage;
 use crate::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, PlannerKind, Progress, RouteAgent,
     RunId, SessionId, Subtask, SubtaskId, SubtaskStatus, Timestamp,
@@ -23,7 +24,8 @@ const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, c
      error, run_id, feedback, source_file";
 
 const SUBTASK_COLUMNS: &str = "subtask_id, title, description, agent, command, depends_on, status, attempts, \
-     max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at, cwd";
+     max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at, cwd, prompt_tokens, \
+     completion_tokens, llm_calls";
 
 /// The prefix of page cursors; the rest is the `seq` of the last plan of the previous page.
 const CURSOR_PREFIX: &str = "seq:";
@@ -175,6 +177,11 @@ fn subtask_from_row(row: &Row<'_>, path: &Path) -> Result<Subtask, StoreError> {
         error: column(row, 12, path)?,
         started_at: optional_timestamp(row, 13, path)?,
         finished_at: optional_timestamp(row, 14, path)?,
+        usage: Usage {
+            prompt_tokens: optional_u64(16, "prompt_tokens")?.unwrap_or(0),
+            completion_tokens: optional_u64(17, "completion_tokens")?.unwrap_or(0),
+            calls: to_u32(path, "subtasks", "llm_calls", column(row, 18, path)?)?,
+        },
     })
 }
 

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,7 +29,14 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3_SUBTASK_CWD,
     MIGRATION_4_PLAN_SOURCE_FILE,
     super::planning::MIGRATION_PLANNING,
+    MIGRATION_6_SUBTASK_USAGE,
 ];
+
+/// Language-model tokens spent per subtask (over every attempt); plans roll them up when read.
+const MIGRATION_6_SUBTASK_USAGE: &str = "
+ALTER TABLE subtasks ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subtasks ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subtasks ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;";
 
 /// The process that claimed a running plan (`pid:start time`), so that opening the database
 /// from a second server process does not mistake a live run for a crashed one.

@@ -141,6 +141,32 @@ fn write_subtask_row(
             subtask.cwd,
         ])
         .map_err(|error| sqlite_error(path, error))
+        .and_then(|changed| write_subtask_usage(connection, path, plan_seq, subtask).map(|()| changed))
+}
+
+/// The usage columns (migration 3), written beside the row's other fields.
+fn write_subtask_usage(
+    connection: &Connection,
+    path: &Path,
+    plan_seq: i64,
+    subtask: &Subtask,
+) -> Result<(), StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "UPDATE subtasks SET prompt_tokens = ?3, completion_tokens = ?4, llm_calls = ?5 \
+             WHERE plan_seq = ?1 AND subtask_id = ?2",
+        )
+        .map_err(|error| sqlite_error(path, error))?;
+    statement
+        .execute(params![
+            plan_seq,
+            subtask.id.as_str(),
+            from_u64(path, "prompt_tokens", subtask.usage.prompt_tokens)?,
+            from_u64(path, "completion_tokens", subtask.usage.completion_tokens)?,
+            subtask.usage.calls,
+        ])
+        .map_err(|error| sqlite_error(path, error))?;
+    Ok(())
 }
 
 fn insert_plan(transaction: &Transaction<'_>, path: &Path, plan: &Plan) -> Result<(), StoreError> {
@@ -250,6 +276,9 @@ fn update_subtask_run_fields(
                 path: path.to_path_buf(),
                 cause: format!("subtask {} not found in plan {plan_id}", subtask.id),
             });
+        }
+        if subtask.usage.calls > 0 {
+            write_subtask_usage(transaction, path, seq, subtask)?;
         }
     }
     Ok(())

@@ -37,6 +37,15 @@ pub struct ServerSetup {
     pub env: Vec<(String, String)>,
     /// Extra `capabilities.workspace` entries (e.g. `codeLens.refreshSupport`).
     pub workspace_capabilities: Value,
+    /// Advertise `workspace.applyEdit` (with `documentChanges` and `create`) and answer every
+    /// `workspace/applyEdit` with `applied: true`.
+    pub apply_edit: bool,
+    /// The action title `window/showMessageRequest` is answered with (`None` = dismissed).
+    pub message_answer: Option<String>,
+    /// `false`: `window/showMessageRequest` is never answered (a person who is away).
+    pub answer_message_requests: bool,
+    /// `false`: `workspace/applyEdit` is never answered (an editor that hangs).
+    pub answer_apply_edits: bool,
 }
 
 impl ServerSetup {
@@ -48,6 +57,10 @@ impl ServerSetup {
             initialization_options: json!({}),
             env: Vec::new(),
             workspace_capabilities: json!({}),
+            apply_edit: false,
+            message_answer: None,
+            answer_message_requests: true,
+            answer_apply_edits: true,
         }
     }
 }
@@ -162,6 +175,14 @@ impl TestServer {
             for (key, value) in extra {
                 capabilities["workspace"][key] = value.clone();
             }
+        }
+        if self.setup.apply_edit {
+            if !capabilities["workspace"].is_object() {
+                capabilities["workspace"] = json!({});
+            }
+            capabilities["workspace"]["applyEdit"] = json!(true);
+            capabilities["workspace"]["workspaceEdit"] =
+                json!({ "documentChanges": true, "resourceOperations": ["create"] });
         }
         let params = json!({
             "processId": std::process::id(),
@@ -297,6 +318,11 @@ impl TestServer {
     }
 
     fn answer_server_request(&mut self, method: &str, id: Value, message: &Value) {
+        if (method == "window/showMessageRequest" && !self.setup.answer_message_requests)
+            || (method == "workspace/applyEdit" && !self.setup.answer_apply_edits)
+        {
+            return;
+        }
         let result = match method {
             "window/workDoneProgress/create" => Value::Null,
             "workspace/configuration" => {
@@ -304,6 +330,11 @@ impl TestServer {
                 let value = self.setup.configuration.clone().unwrap_or(Value::Null);
                 Value::Array(items.iter().map(|_| value.clone()).collect())
             }
+            "workspace/applyEdit" => json!({ "applied": self.setup.apply_edit }),
+            "window/showMessageRequest" => match &self.setup.message_answer {
+                Some(title) => json!({ "title": title }),
+                None => Value::Null,
+            },
             _ => Value::Null,
         };
         self.send(json!({ "jsonrpc": "2.0", "id": id, "result": result }));
@@ -381,6 +412,11 @@ impl TestServer {
                 None => self.fail(&format!("timed out waiting for a log message containing {needle:?}")),
             }
         }
+    }
+
+    /// What the server wrote to stderr so far (its log).
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
     /// Consumes the server request `method` the harness already answered.
