@@ -556,8 +556,17 @@ impl Driver {
             for event in batch.run_events {
                 self.events.send(event);
             }
+            // The commit may have waited: a cancel (or a stop) that came meanwhile wins over a launch.
+            if self.stop.is_none() && self.run_cancel.is_cancelled() {
+                self.begin_stop(self.requested_stop());
+            }
             for node in batch.launches {
-                self.spawn_attempt(node);
+                match self.stop {
+                    None => self.spawn_attempt(node),
+                    // Left `running`: `finish` puts it back to `pending`.
+                    Some(StopReason::Interrupted) => {}
+                    Some(_) => self.cancel_running(node),
+                }
             }
         } else {
             // Never emitted: the client is told only what the database holds.

@@ -18,6 +18,8 @@ use nix::unistd::{Pid, getpgrp, getpid};
 
 /// How many rounds a kill scan makes (a killed daemon's own children show up in the next one).
 const KILL_ROUNDS: usize = 8;
+/// Pause before the second look of a scan that found nothing (runs on a blocking thread).
+const SECOND_LOOK_AFTER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Marked processes seen re-parented to this process and not reaped yet.
 static ADOPTED: LazyLock<Mutex<HashSet<i32>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
@@ -81,6 +83,7 @@ pub fn kill_marked(name: &str, value: &str) -> usize {
     let entry = format!("{name}={value}").into_bytes();
     let me = getpid().as_raw();
     let mut killed = 0;
+    let mut quiet_scans = 0;
     for _ in 0..KILL_ROUNDS {
         let marked: Vec<ProcessInfo> = all_pids()
             .into_iter()
@@ -89,8 +92,15 @@ pub fn kill_marked(name: &str, value: &str) -> usize {
             .filter(|process| !process.zombie)
             .collect();
         if marked.is_empty() {
-            break;
+            // A process in the middle of `exec` may briefly show no environment: look twice.
+            quiet_scans += 1;
+            if quiet_scans == 2 {
+                break;
+            }
+            std::thread::sleep(SECOND_LOOK_AFTER);
+            continue;
         }
+        quiet_scans = 0;
         for process in &marked {
             if process.parent == me {
                 adopted().insert(process.pid.as_raw());

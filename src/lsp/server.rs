@@ -581,6 +581,22 @@ mod tests {
     }
 
     #[test]
+    fn the_database_setting_is_confined_to_the_workspace_symlinks_included() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let real_root = root.path().canonicalize().unwrap();
+        let inside = confined_database(root.path(), Path::new("state/plans.db")).unwrap();
+        assert_eq!(inside, real_root.join("state/plans.db"));
+        assert!(confined_database(root.path(), Path::new("a/../b.db")).is_ok());
+        assert!(confined_database(root.path(), Path::new("../escape.db")).is_err());
+        assert!(confined_database(root.path(), &outside.path().join("x.db")).is_err());
+        assert!(confined_database(root.path(), Path::new(".")).is_err(), "the root itself is not a file");
+        std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
+        let refused = confined_database(root.path(), Path::new("link/escape.db")).unwrap_err();
+        assert!(refused.contains("outside the workspace"), "{refused}");
+    }
+
+    #[test]
     fn the_workspace_root_comes_from_folders_then_root_uri_then_root_path() {
         let mut params: InitializeParams = serde_json::from_value(json!({
             "capabilities": {},

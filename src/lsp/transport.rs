@@ -204,8 +204,10 @@ fn prefix(text: &str, limit: usize) -> &str {
 
 /// Writes one frame (header and body) and flushes.
 pub async fn write_frame<W: AsyncWrite + Unpin>(writer: &mut W, body: &[u8]) -> io::Result<()> {
-    writer.write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes()).await?;
-    writer.write_all(body).await?;
+    // One write per frame: stdout writes each go through a blocking thread.
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    frame.extend_from_slice(body);
+    writer.write_all(&frame).await?;
     writer.flush().await
 }
 

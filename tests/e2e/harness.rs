@@ -33,7 +33,7 @@ pub struct ServerSetup {
     /// What `workspace/configuration` answers for `codelabPlanner` (`None` = no capability).
     pub configuration: Option<Value>,
     pub initialization_options: Value,
-    /// Extra environment variables of the server process.
+    /// Extra environment variables of the server process; an empty value removes the variable.
     pub env: Vec<(String, String)>,
     /// Extra `capabilities.workspace` entries (e.g. `codeLens.refreshSupport`).
     pub workspace_capabilities: Value,
@@ -120,16 +120,17 @@ impl TestServer {
     pub fn spawn_raw(setup: ServerSetup, extra_arguments: &[&str]) -> Self {
         let stderr_path = setup.workspace.join(format!("server-stderr-{}.log", ulid_like()));
         let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
-        let mut child = Command::new(binary())
-            .args(extra_arguments)
-            .current_dir(&setup.workspace)
-            .env("CODELAB_PLANNER_LOG", "debug")
-            .envs(setup.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn codelab-planner");
+        let mut command = Command::new(binary());
+        command.args(extra_arguments).current_dir(&setup.workspace).env("CODELAB_PLANNER_LOG", "debug");
+        for (name, value) in &setup.env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let mut child =
+            command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("spawn codelab-planner");
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take();
         let (sender, incoming) = channel();

@@ -1,6 +1,9 @@
 //! Child processes over the real binary (issue 9, defects 2, 3 and 7): a step never outlives its
 //! server, even after `kill -9`; a retry runs each step once; a daemon started by a step dies
-//! with the step; the API key's variable never reaches a step.
+//! with the step; the API key's variable never reaches a step; what a crashed server left of a
+//! plan is killed before the plan runs again.
+//! It starts stand-in leftover processes itself, so it is allowed what `clippy.toml` reserves.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::Duration;
 
@@ -102,4 +105,39 @@ fn a_long_output_is_stored_with_its_real_end_and_an_exact_dropped_count() {
     assert!(result.len() < 70 * 1024, "{} bytes stored", result.len());
     server.discard(|message| message.get("method").is_some() || message.get("serverRequest").is_some());
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+/// A process that looks like a step a crashed server left running for `plan_id`.
+fn leftover_of(plan_id: &str, dir: &std::path::Path) -> std::process::Child {
+    std::process::Command::new("sleep")
+        .arg("300")
+        .current_dir(dir)
+        .env("CODELAB_PLAN_ID", plan_id)
+        .spawn()
+        .expect("start a stand-in leftover")
+}
+
+#[test]
+fn leftovers_of_a_crashed_server_are_killed_at_start_up_and_before_a_retry() {
+    let dir = workspace();
+    let (mut server, _) = TestServer::start(quiet_setup(dir.path()));
+    let command = "if [ -f go ]; then exit 0; fi; echo $$ > leader.pid; exec sleep 300";
+    let (plan_id, _run_id) =
+        create_and_execute(&mut server, "one long step", vec![shell("a", command, &[])], json!({}));
+    read_pid_file(&dir.path().join("leader.pid"));
+    server.kill_hard();
+
+    let mut at_start = leftover_of(&plan_id, dir.path());
+    let (mut again, _) = TestServer::start(quiet_setup(dir.path()));
+    assert_eq!(again.call("planning/get", json!({ "planId": plan_id }))["status"], "interrupted");
+    eventually("the leftover is killed at start-up", GONE_TIMEOUT, || matches!(at_start.try_wait(), Ok(Some(_))));
+
+    let mut before_retry = leftover_of(&plan_id, dir.path());
+    std::fs::write(dir.path().join("go"), "").unwrap();
+    let retried = again.call("planning/retry", json!({ "planId": plan_id }));
+    assert!(matches!(before_retry.try_wait(), Ok(Some(_))), "killed before the retry started");
+    let events = again.collect_run_events(retried["runId"].as_str().unwrap());
+    assert_eq!(events.last().unwrap()["status"], "completed");
+    again.discard(|message| message.get("serverRequest").is_some());
+    assert_eq!(again.shutdown_and_exit().code(), Some(0));
 }
