@@ -411,7 +411,11 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped
         let stream = tokio::select! {
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // Small SSE writes must not wait for the client's delayed ACK (Nagle).
+                    let _ = stream.set_nodelay(true);
+                    stream
+                }
                 Err(_) => continue,
             },
         };
