@@ -8,7 +8,8 @@
 //!    the first streamed subtask and to the whole plan. Skipped, with a line saying so, when the
 //!    model is not installed.
 //!
-//! Every timing is printed as median, min and max over its runs.
+//! Every timing is printed as median, min and max over its runs. Arguments pick sections:
+//! `cargo bench --bench llm -- calls overhead real` (default: all three).
 #![allow(clippy::disallowed_methods)]
 
 #[path = "../tests/support/fake_openai.rs"]
@@ -33,10 +34,18 @@ const REAL_MODEL_RUNS: usize = 3;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sections: Vec<String> = std::env::args().skip(1).filter(|argument| !argument.starts_with('-')).collect();
+    let wanted = |name: &str| sections.is_empty() || sections.iter().any(|section| section == name);
     runtime.block_on(async {
-        calls_per_create().await;
-        provider_overhead().await;
-        real_model().await;
+        if wanted("calls") {
+            calls_per_create().await;
+        }
+        if wanted("overhead") {
+            provider_overhead().await;
+        }
+        if wanted("real") {
+            real_model().await;
+        }
     });
 }
 
@@ -177,6 +186,9 @@ async fn real_model() {
         }
         let plan = created.plan;
         outcomes.push(format!("{} ({} calls)", plan.planner, plan.planning_usage.calls));
+        if let Some(note) = plan.planner_note {
+            println!("  note: {}", note.chars().take(200).collect::<String>());
+        }
     }
     if first.is_empty() {
         println!(

@@ -73,6 +73,17 @@ impl PlanningProgress {
             send_work_done(&self.client, &token, WorkDoneProgress::End(end)).await;
             self.shared.forget_planning_token(&token);
         }
+        let_queued_notifications_out().await;
+    }
+}
+
+/// tower-lsp-server writes queued client notifications and handler responses from one task,
+/// choosing between the two queues in turn; a response produced in the same poll as the last
+/// notification can overtake it. Yielding twice (before the response exists) lets the writer
+/// take everything queued first, whichever order the server's task polls its parts in.
+async fn let_queued_notifications_out() {
+    for _ in 0..2 {
+        tokio::task::yield_now().await;
     }
 }
 

@@ -101,7 +101,7 @@ impl LlmPlanner<'_> {
         let mut usage = Usage::default();
         let mut last_problem = String::new();
         for round in 0..2 {
-            let (reply, spent) = self.call(messages.clone(), classify).await;
+            let (reply, spent) = self.call(messages.clone(), plan_schema(classify, require_plan)).await;
             usage.add(spent);
             let content = match reply {
                 Ok(content) => content,
@@ -123,9 +123,9 @@ impl LlmPlanner<'_> {
     }
 
     /// One streamed call; forwards complete subtasks as they arrive.
-    async fn call(&self, messages: Vec<ChatMessage>, classify: bool) -> (Result<String, LlmError>, Usage) {
+    async fn call(&self, messages: Vec<ChatMessage>, schema: Value) -> (Result<String, LlmError>, Usage) {
         let mut request = ChatRequest::new(self.model_name, messages);
-        request.response_format = Some(JsonSchemaFormat { name: "plan".into(), schema: plan_schema(classify) });
+        request.response_format = Some(JsonSchemaFormat { name: "plan".into(), schema });
         request.temperature = Some(0.2);
         request.max_tokens = Some(2_000);
         let text = Mutex::new(String::new());
@@ -217,8 +217,9 @@ fn subtask_json(subtask: &Subtask) -> Value {
     })
 }
 
-/// The reply's JSON schema: classification fields (when `classify`), a title and the subtasks.
-pub fn plan_schema(classify: bool) -> Value {
+/// The reply's JSON schema: classification fields (when `classify`), a title and the subtasks
+/// (at least one when `require_plan`: a grammar-constrained endpoint then cannot answer with none).
+pub fn plan_schema(classify: bool, require_plan: bool) -> Value {
     let agents: Vec<&str> = AgentKind::ALL.iter().map(|agent| agent.as_str()).collect();
     let subtask = json!({
         "type": "object",
@@ -236,6 +237,9 @@ pub fn plan_schema(classify: bool) -> Value {
     let mut properties = if classify { classification_properties() } else { json!({}) };
     properties["title"] = json!({ "type": "string", "maxLength": 200 });
     properties["subtasks"] = json!({ "type": "array", "maxItems": MAX_LLM_SUBTASKS, "items": subtask });
+    if require_plan {
+        properties["subtasks"]["minItems"] = json!(1);
+    }
     let required = if classify {
         vec!["isAtomic", "agent", "confidence", "reason", "title", "subtasks"]
     } else {
