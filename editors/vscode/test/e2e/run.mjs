@@ -1,0 +1,328 @@
+// End-to-end test in real VS Code: code-server with the packaged .vsix installed, driven through
+// headless Chromium (puppeteer-core). Creates a plan of shell steps from a plan file, approves and
+// executes it and waits for the Plans view to say "completed"; starts a long plan and cancels it;
+// saves a screenshot of the Plans view. Run by `tests/vscode.rs`, which passes (environment):
+//   CODELAB_PLANNER_SERVER_PATH  the server binary      CODELAB_E2E_CODE_SERVER  code-server
+//   CODELAB_E2E_CHROMIUM         the browser             CODELAB_E2E_VSIX         the package
+//   CODELAB_E2E_ARTIFACTS        screenshots and logs    CODELAB_E2E_SCRATCH      a fresh folder
+// Every wait is for a DOM state or a process event, with a hard timeout and a message naming the step.
+
+import { spawn, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import puppeteer from "puppeteer-core";
+
+const STEP_TIMEOUT_MS = 60_000;
+
+function required(name) {
+    const value = process.env[name];
+    if (value === undefined || value === "") {
+        throw new Error(`${name} is not set (run this through tests/vscode.rs)`);
+    }
+    return value;
+}
+
+const env = {
+    server: required("CODELAB_PLANNER_SERVER_PATH"),
+    codeServer: required("CODELAB_E2E_CODE_SERVER"),
+    chromium: required("CODELAB_E2E_CHROMIUM"),
+    vsix: required("CODELAB_E2E_VSIX"),
+    artifacts: required("CODELAB_E2E_ARTIFACTS"),
+    scratch: required("CODELAB_E2E_SCRATCH"),
+};
+
+const dirs = {
+    workspace: path.join(env.scratch, "workspace"),
+    userData: path.join(env.scratch, "user-data"),
+    extensions: path.join(env.scratch, "extensions"),
+    browser: path.join(env.scratch, "browser"),
+    xdg: path.join(env.scratch, "xdg"),
+};
+
+function writeJson(file, value) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function prepare() {
+    for (const dir of Object.values(dirs)) {
+        fs.mkdirSync(dir, { recursive: true });
+    }
+    fs.mkdirSync(env.artifacts, { recursive: true });
+    writeJson(path.join(dirs.workspace, "build.plan.json"), {
+        task: "build the demo and run its tests",
+        title: "Build and test",
+        subtasks: [
+            { id: "build", title: "Build", agent: "shell", command: "mkdir -p out && echo built > out/built.txt && echo build ok" },
+            { id: "test", title: "Run tests", agent: "shell", command: "test -f out/built.txt && echo tests passed", dependsOn: ["build"] },
+        ],
+    });
+    writeJson(path.join(dirs.workspace, "slow.plan.json"), {
+        task: "wait for a long time",
+        title: "Long wait",
+        subtasks: [{ id: "wait", title: "Wait ten minutes", agent: "shell", command: "sleep 600" }],
+    });
+    writeJson(path.join(dirs.userData, "User", "settings.json"), {
+        "security.workspace.trust.enabled": false,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": false,
+        "workbench.welcomePage.walkthroughs.openOnInstall": false,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoCheckUpdates": false,
+        "extensions.autoUpdate": false,
+        "chat.disableAIFeatures": true,
+        "window.restoreWindows": "none",
+    });
+    fs.writeFileSync(path.join(env.scratch, "config.yaml"), "auth: none\ncert: false\n");
+}
+
+const childEnvironment = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(dirs.xdg, "config"),
+    XDG_DATA_HOME: path.join(dirs.xdg, "data"),
+    XDG_CACHE_HOME: path.join(dirs.xdg, "cache"),
+};
+
+function installExtension() {
+    execFileSync(
+        env.codeServer,
+        ["--user-data-dir", dirs.userData, "--extensions-dir", dirs.extensions, "--install-extension", env.vsix],
+        { env: childEnvironment, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
+    );
+    const installed = fs.readdirSync(dirs.extensions).filter((name) => name.startsWith("codelab.codelab-planner"));
+    if (installed.length === 0) {
+        throw new Error(`the .vsix did not install into ${dirs.extensions}`);
+    }
+}
+
+/** Starts code-server on a free port; resolves with its URL once it says it listens. */
+function startCodeServer(log) {
+    const child = spawn(
+        env.codeServer,
+        [
+            "--config", path.join(env.scratch, "config.yaml"),
+            "--bind-addr", "127.0.0.1:0",
+            "--auth", "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            "--user-data-dir", dirs.userData,
+            "--extensions-dir", dirs.extensions,
+            dirs.workspace,
+        ],
+        { env: childEnvironment, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    const url = new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("code-server did not start listening within 60s")), STEP_TIMEOUT_MS);
+        const onData = (chunk) => {
+            const text = chunk.toString();
+            log.write(text);
+            const match = /HTTP server listening on (http:\/\/[^\s]+)/.exec(text);
+            if (match) {
+                clearTimeout(timer);
+                resolve(match[1].replace(/\/$/, ""));
+            }
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Error(`code-server exited with ${code} before listening`));
+        });
+    });
+    return { child, url };
+}
+
+function stopProcessGroup(child) {
+    if (child?.pid !== undefined && child.exitCode === null) {
+        try {
+            process.kill(-child.pid, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    }
+}
+
+async function step(name, action) {
+    const started = Date.now();
+    try {
+        const result = await action();
+        console.log(`  ok  ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+        return result;
+    } catch (error) {
+        throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : error}`);
+    }
+}
+
+const QUICK_INPUT = ".quick-input-widget";
+
+async function quickInputOpen(page) {
+    await page.waitForFunction(
+        (selector) => {
+            const widget = document.querySelector(selector);
+            return widget !== null && widget.style.display !== "none" && document.activeElement?.closest(selector) !== null;
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+    );
+}
+
+/** Types `text` into the open quick input and accepts the focused row once it contains `text`. */
+async function acceptRow(page, text) {
+    await page.keyboard.type(text);
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const row = document.querySelector(`${selector} .monaco-list-row.focused`);
+            return row !== null && row.textContent.toLowerCase().includes(wanted.toLowerCase());
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        text,
+    );
+    await page.keyboard.press("Enter");
+}
+
+async function runCommand(page, title) {
+    await page.keyboard.press("F1");
+    await quickInputOpen(page);
+    await acceptRow(page, title);
+}
+
+/** Waits for the quick pick a command opens (its placeholder) and picks the row with `text`. */
+async function pick(page, placeholder, text) {
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const widget = document.querySelector(selector);
+            const input = widget?.querySelector("input");
+            return widget?.style.display !== "none" && (input?.getAttribute("placeholder") ?? "").includes(wanted);
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        placeholder,
+    );
+    await acceptRow(page, text);
+}
+
+/** Waits until a row of the Plans view has an accessible label starting with `label`. */
+async function treeRow(page, label) {
+    await page.waitForFunction(
+        (wanted) =>
+            [...document.querySelectorAll(".part.sidebar .monaco-list-row")].some((row) =>
+                (row.getAttribute("aria-label") ?? "").startsWith(wanted),
+            ),
+        { timeout: STEP_TIMEOUT_MS },
+        label,
+    );
+}
+
+async function planFromFile(page, file, title) {
+    await runCommand(page, "Codelab Planner: New Plan from File");
+    await pick(page, "Plan file", file);
+    await treeRow(page, `plan ${title}, draft`);
+}
+
+async function main() {
+    prepare();
+    const log = fs.createWriteStream(path.join(env.artifacts, "code-server.log"));
+    await step("install the .vsix", async () => installExtension());
+    const server = startCodeServer(log);
+    let browser;
+    let page;
+    try {
+        const url = await step("start code-server", () => server.url);
+        browser = await step("start chromium", () =>
+            puppeteer.launch({
+                executablePath: env.chromium,
+                headless: true,
+                userDataDir: dirs.browser,
+                defaultViewport: { width: 1280, height: 800 },
+                args: [
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                ],
+            }),
+        );
+        page = await browser.newPage();
+        const consoleLog = fs.createWriteStream(path.join(env.artifacts, "browser-console.log"));
+        page.on("console", (message) => consoleLog.write(`${message.type()}: ${message.text()}\n`));
+        await step("open the workspace", async () => {
+            await page.goto(`${url}/?folder=${encodeURIComponent(dirs.workspace)}`, { timeout: STEP_TIMEOUT_MS });
+            await page.waitForSelector(".monaco-workbench .part.activitybar", { timeout: STEP_TIMEOUT_MS });
+            await page.waitForSelector(".part.statusbar", { timeout: STEP_TIMEOUT_MS });
+        });
+        await step("show the Plans view (activates the extension)", async () => {
+            await runCommand(page, "Codelab Planner: Focus on Plans View");
+            await page.waitForFunction(
+                () => [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
+                    /Planner/.test(item.textContent ?? "") && !/starting/.test(item.textContent ?? "")),
+                { timeout: STEP_TIMEOUT_MS },
+            );
+        });
+        await step("no-model warning in the status bar", () =>
+            page.waitForFunction(
+                () => [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
+                    (item.textContent ?? "").includes("no model")),
+                { timeout: STEP_TIMEOUT_MS },
+            ),
+        );
+        await step("create a plan of shell steps from build.plan.json", () => planFromFile(page, "build.plan.json", "Build and test"));
+        await step("approve it", async () => {
+            await runCommand(page, "Codelab Planner: Approve");
+            await pick(page, "Plan to approve", "Build and test");
+            await treeRow(page, "plan Build and test, approved");
+        });
+        await step("execute it and see it complete", async () => {
+            await runCommand(page, "Codelab Planner: Execute");
+            await pick(page, "Plan to execute", "Build and test");
+            await treeRow(page, "plan Build and test, completed");
+            await treeRow(page, "subtask Run tests, done");
+        });
+        await step("the steps really ran", async () => {
+            const built = path.join(dirs.workspace, "out", "built.txt");
+            if (!fs.existsSync(built)) {
+                throw new Error(`${built} does not exist`);
+            }
+        });
+        await step("start a long plan", async () => {
+            await planFromFile(page, "slow.plan.json", "Long wait");
+            await runCommand(page, "Codelab Planner: Execute");
+            await pick(page, "Plan to execute", "Long wait");
+            await treeRow(page, "plan Long wait, running");
+            await treeRow(page, "subtask Wait ten minutes, running");
+        });
+        await step("cancel it", async () => {
+            await runCommand(page, "Codelab Planner: Cancel");
+            await pick(page, "Plan to cancel", "Long wait");
+            await treeRow(page, "plan Long wait, cancelled");
+            await treeRow(page, "subtask Wait ten minutes, cancelled");
+        });
+        await step("screenshot of the Plans view", async () => {
+            await page.keyboard.press("Escape");
+            const sidebar = await page.$(".part.sidebar");
+            await sidebar.screenshot({ path: path.join(env.artifacts, "plans-view.png") });
+            await page.screenshot({ path: path.join(env.artifacts, "workbench.png") });
+        });
+        console.log("vscode e2e: ok");
+    } catch (error) {
+        if (page !== undefined) {
+            await page.screenshot({ path: path.join(env.artifacts, "failure.png") }).catch(() => undefined);
+        }
+        console.error(`${error instanceof Error ? error.message : error}`);
+        console.error(`screenshots and logs: ${env.artifacts}; VS Code logs: ${path.join(dirs.userData, "logs")}`);
+        process.exitCode = 1;
+    } finally {
+        await browser?.close().catch(() => undefined);
+        stopProcessGroup(server.child);
+        log.end();
+    }
+}
+
+await main();
