@@ -40,8 +40,11 @@ const SUBTASK_ICONS: Record<SubtaskStatus, [string, string | undefined]> = {
     cancelled: ["circle-slash", undefined],
 };
 
-/** `1.2s`, `42s`, `3m 05s`, `1h 02m`. */
+/** `35ms`, `1.2s`, `42s`, `3m 05s`, `1h 02m`. */
 export function formatDuration(milliseconds: number): string {
+    if (milliseconds < 1000) {
+        return `${Math.round(milliseconds)}ms`;
+    }
     if (milliseconds < 10_000) {
         return `${(milliseconds / 1000).toFixed(1)}s`;
     }

@@ -12,6 +12,7 @@ import { reviewHtml, type ReviewMessage, editedSubtasks } from "./review_html";
 
 export class ReviewPanels implements vscode.Disposable {
     private readonly panels = new Map<string, vscode.WebviewPanel>();
+    private readonly shown = new Map<string, string>();
     private readonly subscription: vscode.Disposable;
 
     constructor(private readonly plans: PlansController) {
@@ -35,7 +36,10 @@ export class ReviewPanels implements vscode.Disposable {
                 retainContextWhenHidden: false,
             });
             this.panels.set(planId, panel);
-            panel.onDidDispose(() => this.panels.delete(planId));
+            panel.onDidDispose(() => {
+                this.panels.delete(planId);
+                this.shown.delete(planId);
+            });
             panel.webview.onDidReceiveMessage((message: ReviewMessage) => void this.onMessage(planId, message));
         } else {
             panel.reveal();
@@ -61,7 +65,12 @@ export class ReviewPanels implements vscode.Disposable {
             return;
         }
         panel.title = `Plan: ${entry.title}`;
-        panel.webview.html = reviewHtml(entry, panel.webview.cspSource, nonce());
+        // Setting the HTML reloads the page: only when what it shows changed.
+        const html = reviewHtml(entry, panel.webview.cspSource, PAGE_NONCE);
+        if (this.shown.get(planId) !== html) {
+            this.shown.set(planId, html);
+            panel.webview.html = html;
+        }
     }
 
     private async onMessage(planId: string, message: ReviewMessage): Promise<void> {
@@ -113,6 +122,9 @@ async function askForShellStep(): Promise<{ title: string; command: string } | u
     const title = await vscode.window.showInputBox({ prompt: "Title of the new step", value: `Run ${command.trim()}` });
     return title === undefined || title.trim() === "" ? undefined : { title: title.trim(), command: command.trim() };
 }
+
+/** One nonce per extension session: the page's only script carries it. */
+const PAGE_NONCE = nonce();
 
 function nonce(): string {
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -137,9 +137,9 @@ function subtaskRow(entry: PlanEntry, subtask: Subtask, editable: boolean): stri
     const look = subtaskLook(entry, subtask);
     const details: string[] = [];
     if (subtask.command !== undefined) {
-        details.push(`<code>$ ${escapeHtml(subtask.command)}</code>`);
+        details.push(`<code class="command">$ ${escapeHtml(subtask.command)}</code>`);
     }
-    if (subtask.description !== "") {
+    if (subtask.description !== "" && subtask.description !== subtask.title) {
         details.push(`<div class="description">${escapeHtml(subtask.description)}</div>`);
     }
     if (subtask.error !== undefined) {
@@ -214,6 +214,7 @@ dd { margin-left: 9em; margin-bottom: .3em; }
 table { border-collapse: collapse; width: 100%; margin: 1em 0; }
 th, td { text-align: left; vertical-align: top; padding: .3em .5em; border-bottom: 1px solid var(--vscode-panel-border); }
 .description { opacity: .8; white-space: pre-wrap; }
+td code.command { display: block; margin: .2em 0; }
 .error { color: var(--vscode-errorForeground); white-space: pre-wrap; }
 .result { white-space: pre-wrap; opacity: .9; }
 button { margin: .2em; padding: .3em .8em; border: none; cursor: pointer; }

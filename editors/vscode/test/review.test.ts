@@ -68,6 +68,7 @@ describe("review page", () => {
 
 describe("formatting", () => {
     it("formats durations and usage", () => {
+        assert.equal(formatDuration(35), "35ms");
         assert.equal(formatDuration(1234), "1.2s");
         assert.equal(formatDuration(42_000), "42s");
         assert.equal(formatDuration(185_000), "3m 05s");

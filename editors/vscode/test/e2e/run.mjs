@@ -73,6 +73,7 @@ function prepare() {
         "extensions.autoUpdate": false,
         "chat.disableAIFeatures": true,
         "window.restoreWindows": "none",
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
     });
     fs.writeFileSync(path.join(env.scratch, "config.yaml"), "auth: none\ncert: false\n");
 }
@@ -158,13 +159,13 @@ async function step(name, action) {
 
 const QUICK_INPUT = ".quick-input-widget";
 
-async function quickInputOpen(page) {
+async function quickInputOpen(page, timeout = STEP_TIMEOUT_MS) {
     await page.waitForFunction(
         (selector) => {
             const widget = document.querySelector(selector);
             return widget !== null && widget.style.display !== "none" && document.activeElement?.closest(selector) !== null;
         },
-        { timeout: STEP_TIMEOUT_MS },
+        { timeout },
         QUICK_INPUT,
     );
 }
@@ -172,22 +173,42 @@ async function quickInputOpen(page) {
 /** Types `text` into the open quick input and accepts the focused row once it contains `text`. */
 async function acceptRow(page, text) {
     await page.keyboard.type(text);
-    await page.waitForFunction(
-        (selector, wanted) => {
-            const row = document.querySelector(`${selector} .monaco-list-row.focused`);
-            return row !== null && row.textContent.toLowerCase().includes(wanted.toLowerCase());
-        },
-        { timeout: STEP_TIMEOUT_MS },
-        QUICK_INPUT,
-        text,
-    );
+    try {
+        await page.waitForFunction(
+            (selector, wanted) => {
+                const row = document.querySelector(`${selector} .monaco-list-row.focused`);
+                return row !== null && row.textContent.toLowerCase().includes(wanted.toLowerCase());
+            },
+            { timeout: STEP_TIMEOUT_MS },
+            QUICK_INPUT,
+            text,
+        );
+    } catch (error) {
+        const rows = await page.$$eval(`${QUICK_INPUT} .monaco-list-row`, (found) => found.map((row) => row.textContent));
+        throw new Error(`no focused row with "${text}" in the quick input (rows: ${JSON.stringify(rows)}): ${error.message}`);
+    }
     await page.keyboard.press("Enter");
 }
 
+/**
+ * Opens the command palette and runs `title`. A webview that has just opened may hold the keyboard
+ * focus, so the side bar's title is clicked first, and F1 is pressed again while no palette shows.
+ */
 async function runCommand(page, title) {
-    await page.keyboard.press("F1");
-    await quickInputOpen(page);
-    await acceptRow(page, title);
+    let lastError;
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+        await page.click(".part.sidebar .composite.title");
+        await page.keyboard.press("F1");
+        try {
+            await quickInputOpen(page, 10_000);
+            await acceptRow(page, title);
+            return;
+        } catch (error) {
+            lastError = error;
+            await page.keyboard.press("Escape");
+        }
+    }
+    throw lastError;
 }
 
 /** Waits for the quick pick a command opens (its placeholder) and picks the row with `text`. */
@@ -207,14 +228,45 @@ async function pick(page, placeholder, text) {
 
 /** Waits until a row of the Plans view has an accessible label starting with `label`. */
 async function treeRow(page, label) {
-    await page.waitForFunction(
-        (wanted) =>
-            [...document.querySelectorAll(".part.sidebar .monaco-list-row")].some((row) =>
-                (row.getAttribute("aria-label") ?? "").startsWith(wanted),
-            ),
-        { timeout: STEP_TIMEOUT_MS },
-        label,
-    );
+    try {
+        await page.waitForFunction(
+            (wanted) =>
+                [...document.querySelectorAll(".part.sidebar .monaco-list-row")].some((row) =>
+                    (row.getAttribute("aria-label") ?? "").startsWith(wanted),
+                ),
+            { timeout: STEP_TIMEOUT_MS },
+            label,
+        );
+    } catch (error) {
+        const rows = await page.$$eval(".part.sidebar .monaco-list-row", (found) => found.map((row) => row.getAttribute("aria-label")));
+        throw new Error(`no row "${label}…" in the side bar (rows: ${JSON.stringify(rows)}): ${error.message}`);
+    }
+}
+
+/**
+ * Waits until a webview frame's text contains every one of `needles` (webviews are nested
+ * iframes, and a re-rendered page replaces its frame, so the search starts over a few times).
+ */
+async function webviewShows(page, needles) {
+    let lastError;
+    for (let attempt = 1; attempt <= 12; attempt += 1) {
+        const frames = page.frames().filter((frame) => frame !== page.mainFrame());
+        try {
+            await Promise.any(
+                frames.map((frame) =>
+                    frame.waitForFunction(
+                        (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
+                        { timeout: 5_000 },
+                        needles,
+                    ),
+                ),
+            );
+            return;
+        } catch (error) {
+            lastError = error;
+        }
+    }
+    throw new Error(`no webview shows ${JSON.stringify(needles)}: ${lastError?.message ?? lastError}`);
 }
 
 async function planFromFile(page, file, title) {
@@ -259,7 +311,10 @@ async function main() {
             await page.waitForSelector(".part.statusbar", { timeout: STEP_TIMEOUT_MS });
         });
         await step("show the Plans view (activates the extension)", async () => {
-            await runCommand(page, "Codelab Planner: Focus on Plans View");
+            // The extension's contributions arrive from the extension host after the workbench.
+            const container = '.part.activitybar [aria-label="Codelab Planner"]';
+            await page.waitForSelector(container, { timeout: STEP_TIMEOUT_MS });
+            await page.click(container);
             await page.waitForFunction(
                 () => [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
                     /Planner/.test(item.textContent ?? "") && !/starting/.test(item.textContent ?? "")),
@@ -274,6 +329,9 @@ async function main() {
             ),
         );
         await step("create a plan of shell steps from build.plan.json", () => planFromFile(page, "build.plan.json", "Build and test"));
+        await step("its review page shows the steps and the draft's actions", () =>
+            webviewShows(page, ["Build and test", "Run tests", "$ mkdir -p out", "Approve", "Revise…", "draft · version 1"]),
+        );
         await step("approve it", async () => {
             await runCommand(page, "Codelab Planner: Approve");
             await pick(page, "Plan to approve", "Build and test");
@@ -303,6 +361,7 @@ async function main() {
             await pick(page, "Plan to cancel", "Long wait");
             await treeRow(page, "plan Long wait, cancelled");
             await treeRow(page, "subtask Wait ten minutes, cancelled");
+            await webviewShows(page, ["Long wait", "cancelled · version", "Retry"]);
         });
         await step("screenshot of the Plans view", async () => {
             await page.keyboard.press("Escape");
