@@ -132,6 +132,27 @@ export class ServerConnection implements vscode.Disposable {
         return client.sendRequest(type, params, token);
     }
 
+    /** Sends a notification; fails when the server is not running. */
+    async notify<P>(type: lc.NotificationType<P>, params: P): Promise<void> {
+        const client = this.client;
+        if (client === undefined || !client.isRunning()) {
+            throw new Error(`the Codelab Planner server is not running (${describeState(this.currentState)})`);
+        }
+        await client.sendNotification(type, params);
+    }
+
+    /** Listens to `$/progress` for a token of ours (none arrive while the server is down). */
+    onWorkDoneProgress(
+        token: lc.ProgressToken,
+        handler: (value: lc.WorkDoneProgressBegin | lc.WorkDoneProgressReport | lc.WorkDoneProgressEnd) => void,
+    ): vscode.Disposable {
+        const client = this.client;
+        if (client === undefined) {
+            return new vscode.Disposable(() => undefined);
+        }
+        return client.onProgress(lc.WorkDoneProgress.type, token, handler);
+    }
+
     async dispose(): Promise<void> {
         this.disposed = true;
         clearTimeout(this.restartTimer);

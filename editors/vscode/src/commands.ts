@@ -10,6 +10,7 @@ import * as ext from "./lsp_ext";
 import type { PlanEntry } from "./model";
 import type { PlansController } from "./plans";
 import { planLook } from "./presentation";
+import { withRunProgress } from "./progress";
 import type { ReviewPanels } from "./review";
 
 export interface Ctx {
@@ -189,7 +190,10 @@ async function startRun(ctx: Ctx, planId: string): Promise<ext.RunStartedResult>
     if (entry?.status === "draft" && entry.plan?.classification?.isAtomic !== true) {
         ctx.plans.store(await ctx.connection.request(ext.approvePlan, { planId }));
     }
-    const started = await ctx.connection.request(ext.executePlan, { planId });
+    const title = ctx.plans.entry(planId)?.title ?? planId;
+    const started = await withRunProgress(ctx.connection, title, (workDoneToken) =>
+        ctx.connection.request(ext.executePlan, { planId, workDoneToken }),
+    );
     await ctx.plans.refreshPlan(planId);
     return started;
 }
@@ -224,7 +228,10 @@ function retry(ctx: Ctx): Cmd {
             return undefined;
         }
         const subtaskIds = subtask !== undefined ? [subtask.subtaskId] : undefined;
-        const started = await ctx.connection.request(ext.retryPlan, { planId, subtaskIds });
+        const title = ctx.plans.entry(planId)?.title ?? planId;
+        const started = await withRunProgress(ctx.connection, title, (workDoneToken) =>
+            ctx.connection.request(ext.retryPlan, { planId, subtaskIds, workDoneToken }),
+        );
         await ctx.plans.refreshPlan(planId);
         return started;
     };

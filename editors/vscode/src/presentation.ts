@@ -8,6 +8,8 @@ import type { PlanEntry } from "./model";
 export interface ItemLook {
     label: string;
     description: string;
+    /** The description without the agent (subtasks only). */
+    detail?: string;
     tooltip: string;
     /** A codicon id, e.g. `pass` or `sync~spin`. */
     icon: string;
@@ -112,7 +114,8 @@ export function planLook(entry: PlanEntry): ItemLook {
 }
 
 export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
-    const parts: string[] = [subtask.agent];
+    // What is happening first (the view truncates on the right), the agent last.
+    const parts: string[] = [];
     const activity = entry.activity.get(subtask.id);
     const waiting = entry.waitingMessage.get(subtask.id);
     if (subtask.status === "running" && activity !== undefined) {
@@ -152,12 +155,13 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
     }
     return {
         label: subtask.title,
-        description: parts.join(" · "),
+        description: [...parts, subtask.agent].join(" · "),
+        detail: parts.join(" · "),
         tooltip: tooltipLines.join("\n"),
         icon,
         iconColor,
         contextValue: `subtask:${subtask.status}`,
-        ariaLabel: `subtask ${subtask.title}, ${subtask.status}, ${parts.slice(1).join(", ")}`,
+        ariaLabel: `subtask ${subtask.title}, ${subtask.status}, ${[...parts, subtask.agent].join(", ")}`,
     };
 }
 

@@ -154,14 +154,14 @@ function subtaskRow(entry: PlanEntry, subtask: Subtask, editable: boolean): stri
               button("Remove", { type: "edit", action: "remove", subtaskId: subtask.id }),
           ].join("")
         : "";
-    const estimate = subtask.estimateSecs !== undefined ? formatDuration(subtask.estimateSecs * 1000) : "";
+    const estimate = subtask.estimateSecs !== undefined ? formatDuration(subtask.estimateSecs * 1000) : "—";
     return `<tr class="status-${escapeHtml(subtask.status)}">
 <td><code>${escapeHtml(subtask.id)}</code></td>
 <td><strong>${escapeHtml(subtask.title)}</strong>${details.join("")}</td>
 <td>${escapeHtml(subtask.agent)}</td>
 <td>${escapeHtml(subtask.dependsOn.join(", ") || "—")}</td>
 <td>${escapeHtml(estimate)}</td>
-<td>${escapeHtml(look.description.split(" · ").slice(1).join(" · ") || subtask.status)}</td>
+<td>${escapeHtml(look.detail || subtask.status)}</td>
 <td class="edits">${edits}</td>
 </tr>`;
 }

@@ -54,7 +54,7 @@ describe("a run from start to finish", () => {
         assert.equal(look.icon, "pass");
         assert.equal(look.description, "completed · 2/2 · 1.8s");
         assert.match(look.ariaLabel, /completed/);
-        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "shell · done · 1.5s");
+        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "done · 1.5s · shell");
     });
 
     it("drops late events of a finished run", () => {
@@ -121,7 +121,7 @@ describe("manual steps", () => {
         const look = subtaskLook(entry, entry.plan!.subtasks[0]);
         assert.equal(look.contextValue, "subtask:waiting", "the Mark done / Mark failed menus match this");
         assert.equal(look.icon, "person");
-        assert.equal(look.description, "manual · waiting: Review the diff");
+        assert.equal(look.description, "waiting: Review the diff · manual");
         assert.match(planLook(entry).description, /1 waiting/);
 
         model.apply(event("p2", "r1", { kind: "subtaskFinished", subtaskId: "review", status: "done", durationMs: 9000 }), NOW);
@@ -151,10 +151,10 @@ describe("agent activity", () => {
             NOW,
         );
         const entry = model.get("p4")!;
-        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "coder · editing src/lib.rs");
+        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "editing src/lib.rs · coder");
 
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "toolFinished", tool: "edit_file" }), NOW);
-        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "coder · running");
+        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "running · coder");
 
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking", tokens: 120 }), NOW);
         assert.equal(entry.activity.get("code"), "thinking (120 tokens)");
@@ -169,7 +169,7 @@ describe("agent activity", () => {
             NOW,
         );
         assert.equal(entry.activity.has("code"), false);
-        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "coder · done · 4.0s · 1,234 tokens · 3 calls");
+        assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "done · 4.0s · 1,234 tokens · 3 calls · coder");
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking" }), NOW);
         assert.equal(entry.activity.has("code"), false, "activity after the end is stale");
     });

@@ -172,6 +172,9 @@ async function quickInputOpen(page, timeout = STEP_TIMEOUT_MS) {
 
 /** Types `text` into the open quick input and accepts the focused row once it contains `text`. */
 async function acceptRow(page, text) {
+    // A webview that re-renders may take the focus: type into the quick input's own box.
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.press("End");
     await page.keyboard.type(text);
     try {
         await page.waitForFunction(
@@ -269,6 +272,62 @@ async function webviewShows(page, needles) {
     throw new Error(`no webview shows ${JSON.stringify(needles)}: ${lastError?.message ?? lastError}`);
 }
 
+/**
+ * Clicks Cancel on the progress notification of the run titled `title` (the language client shows
+ * the server's cancellable `$/progress` as a notification; its button sends
+ * `window/workDoneProgress/cancel`).
+ */
+async function clickProgressCancel(page, title) {
+    const button = await page
+        .waitForFunction(
+            (wanted) => {
+                const toasts = [...document.querySelectorAll(".notifications-toasts .notification-toast")];
+                const toast = toasts.find((candidate) => (candidate.textContent ?? "").includes(wanted));
+                return [...(toast?.querySelectorAll(".monaco-button") ?? [])].find(
+                    (candidate) => (candidate.textContent ?? "").trim() === "Cancel",
+                );
+            },
+            { timeout: STEP_TIMEOUT_MS },
+            title,
+        )
+        .catch(async (error) => {
+            const toasts = await page.$$eval(".notifications-toasts .notification-toast", (found) =>
+                found.map((toast) => toast.textContent),
+            );
+            throw new Error(`no progress notification for "${title}" with a Cancel button (toasts: ${JSON.stringify(toasts)}): ${error.message}`);
+        });
+    await button.asElement().click();
+}
+
+/** Drags the sash right of the side bar, so the screenshot shows whole descriptions. */
+async function widenSideBar(page, pixels) {
+    const before = (await (await page.$(".part.sidebar")).boundingBox()).width;
+    const sash = await page.evaluateHandle(() => {
+        const right = document.querySelector(".part.sidebar").getBoundingClientRect().right;
+        return [...document.querySelectorAll(".monaco-sash.vertical")]
+            .map((candidate) => ({ candidate, box: candidate.getBoundingClientRect() }))
+            .filter(({ box }) => box.width > 0 && Math.abs(box.left + box.width / 2 - right) < 8)
+            .map(({ candidate }) => candidate)[0];
+    });
+    const box = await sash.asElement()?.boundingBox();
+    if (box === undefined || box === null) {
+        throw new Error("no sash beside the side bar");
+    }
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + pixels / 2, y, { steps: 4 });
+    await page.mouse.move(x + pixels, y, { steps: 4 });
+    await page.mouse.up();
+    await page.mouse.move(x + pixels + 300, y);
+    await page.waitForFunction(
+        (width) => document.querySelector(".part.sidebar").getBoundingClientRect().width > width + 50,
+        { timeout: STEP_TIMEOUT_MS },
+        before,
+    );
+}
+
 async function planFromFile(page, file, title) {
     await runCommand(page, "Codelab Planner: New Plan from File");
     await pick(page, "Plan file", file);
@@ -363,8 +422,17 @@ async function main() {
             await treeRow(page, "subtask Wait ten minutes, cancelled");
             await webviewShows(page, ["Long wait", "cancelled · version", "Retry"]);
         });
+        await step("retry it, and cancel it from the progress notification's Cancel button", async () => {
+            await runCommand(page, "Codelab Planner: Retry");
+            await pick(page, "Plan to retry", "Long wait");
+            await treeRow(page, "plan Long wait, running");
+            await clickProgressCancel(page, "Long wait");
+            await treeRow(page, "plan Long wait, cancelled");
+        });
         await step("screenshot of the Plans view", async () => {
             await page.keyboard.press("Escape");
+            await widenSideBar(page, 200);
+            await webviewShows(page, ["Long wait", "cancelled · version"]);
             const sidebar = await page.$(".part.sidebar");
             await sidebar.screenshot({ path: path.join(env.artifacts, "plans-view.png") });
             await page.screenshot({ path: path.join(env.artifacts, "workbench.png") });
