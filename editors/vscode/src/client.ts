@@ -207,19 +207,34 @@ export class ServerConnection implements vscode.Disposable {
     }
 
     private scheduleRestart(reason: string): void {
-        const delay = RESTART_DELAYS_MS[Math.min(this.crashesInARow, RESTART_DELAYS_MS.length - 1)];
+        if (this.currentState.kind === "restarting" || this.disposed) {
+            return; // a failed start also reports the close: one restart is enough
+        }
+        if (this.crashesInARow >= RESTART_DELAYS_MS.length) {
+            this.outputChannel.appendLine(`${reason}; not restarting after ${this.crashesInARow} attempts in a row`);
+            this.setState({ kind: "stopped", reason: `${reason} (gave up after ${this.crashesInARow} restarts)` });
+            void vscode.window
+                .showErrorMessage(`Codelab Planner: ${reason}. The server is not restarted again.`, "Restart Server", "Show Log")
+                .then((choice) => this.afterChoice(choice));
+            return;
+        }
+        const delay = RESTART_DELAYS_MS[this.crashesInARow];
         this.crashesInARow += 1;
         this.outputChannel.appendLine(`${reason}; restarting in ${delay / 1000}s`);
         this.setState({ kind: "restarting", inMs: delay, reason });
-        void vscode.window.showWarningMessage(`Codelab Planner: ${reason}; restarting in ${delay / 1000}s.`, "Show Log").then(
-            (choice) => {
-                if (choice === "Show Log") {
-                    this.outputChannel.show(true);
-                }
-            },
-        );
+        void vscode.window
+            .showWarningMessage(`Codelab Planner: ${reason}; restarting in ${delay / 1000}s.`, "Show Log")
+            .then((choice) => this.afterChoice(choice));
         clearTimeout(this.restartTimer);
         this.restartTimer = setTimeout(() => void this.start(), delay);
+    }
+
+    private afterChoice(choice: string | undefined): void {
+        if (choice === "Show Log") {
+            this.outputChannel.show(true);
+        } else if (choice === "Restart Server") {
+            void this.restart("asked by the user");
+        }
     }
 
     private async stopClient(): Promise<void> {

@@ -328,6 +328,47 @@ async function widenSideBar(page, pixels) {
     );
 }
 
+/** Pids of the language servers running under `rootPid` (code-server, started by this script). */
+function serverPidsUnder(rootPid) {
+    const serverPath = fs.realpathSync(env.server);
+    const parentOf = new Map();
+    const servers = [];
+    for (const name of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(name)) {
+            continue;
+        }
+        try {
+            const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+            parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+            if (fs.readlinkSync(`/proc/${name}/exe`) === serverPath) {
+                servers.push(Number(name));
+            }
+        } catch {
+            // the process ended while we looked
+        }
+    }
+    const descends = (pid) => {
+        for (let current = pid, depth = 0; current > 1 && depth < 64; current = parentOf.get(current) ?? 0, depth += 1) {
+            if (current === rootPid) {
+                return true;
+            }
+        }
+        return false;
+    };
+    return servers.filter(descends);
+}
+
+async function statusBarShows(page, pattern) {
+    await page.waitForFunction(
+        (source) =>
+            [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
+                new RegExp(source).test(item.textContent ?? ""),
+            ),
+        { timeout: STEP_TIMEOUT_MS },
+        pattern.source,
+    );
+}
+
 async function planFromFile(page, file, title) {
     await runCommand(page, "Codelab Planner: New Plan from File");
     await pick(page, "Plan file", file);
@@ -428,6 +469,27 @@ async function main() {
             await treeRow(page, "plan Long wait, running");
             await clickProgressCancel(page, "Long wait");
             await treeRow(page, "plan Long wait, cancelled");
+        });
+        await step("the server is killed: the extension says so, restarts it and lists the plans again", async () => {
+            const [before, ...others] = serverPidsUnder(server.child.pid);
+            if (before === undefined || others.length > 0) {
+                throw new Error(`expected one server under code-server, found ${JSON.stringify([before, ...others])}`);
+            }
+            process.kill(before, "SIGKILL");
+            await page.waitForFunction(
+                () => [...document.querySelectorAll(".notifications-toasts .notification-toast")].some((toast) =>
+                    /server stopped unexpectedly; restarting in/.test(toast.textContent ?? "")),
+                { timeout: STEP_TIMEOUT_MS },
+            );
+            await statusBarShows(page, /^\s*Planner\s*$/);
+            const after = serverPidsUnder(server.child.pid);
+            if (after.length !== 1 || after[0] === before) {
+                throw new Error(`expected a new server, found ${JSON.stringify(after)} (the killed one was ${before})`);
+            }
+            await runCommand(page, "Codelab Planner: Refresh Plans");
+            await treeRow(page, "plan Build and test, completed");
+            await treeRow(page, "plan Long wait, cancelled");
+            await page.keyboard.press("Escape");
         });
         await step("screenshot of the Plans view", async () => {
             await page.keyboard.press("Escape");
