@@ -369,6 +369,22 @@ async function statusBarShows(page, pattern) {
     );
 }
 
+/** Waits for an input box whose prompt contains `prompt`, types `text` and accepts it. */
+async function answerInputBox(page, prompt, text) {
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const widget = document.querySelector(selector);
+            return widget?.style.display !== "none" && (widget?.querySelector(".quick-input-message")?.textContent ?? "").includes(wanted);
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        prompt,
+    );
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.type(text);
+    await page.keyboard.press("Enter");
+}
+
 async function planFromFile(page, file, title) {
     await runCommand(page, "Codelab Planner: New Plan from File");
     await pick(page, "Plan file", file);
@@ -428,6 +444,17 @@ async function main() {
                 { timeout: STEP_TIMEOUT_MS },
             ),
         );
+        await step("New Task: a complex task opens for review; reject it with feedback", async () => {
+            const task = "Implement user login, then write tests and update the docs";
+            await runCommand(page, "Codelab Planner: New Task");
+            await answerInputBox(page, "Describe the task", task);
+            await treeRow(page, `plan ${task}, draft`);
+            await webviewShows(page, [task, "Classification", "complex", "Approve"]);
+            await runCommand(page, "Codelab Planner: Reject");
+            await pick(page, "Plan to reject", task);
+            await answerInputBox(page, "Why reject it?", "not this sprint");
+            await treeRow(page, `plan ${task}, rejected`);
+        });
         await step("create a plan of shell steps from build.plan.json", () => planFromFile(page, "build.plan.json", "Build and test"));
         await step("its review page shows the steps and the draft's actions", () =>
             webviewShows(page, ["Build and test", "Run tests", "$ mkdir -p out", "Approve", "Revise…", "draft · version 1"]),
