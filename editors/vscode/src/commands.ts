@@ -49,12 +49,14 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     };
 }
 
-/** Wraps a command so that a failure is shown to the user. */
-export function reported(name: string, command: Cmd): Cmd {
+/** Wraps a command so that a failure is shown to the user and written to the log. */
+export function reported(name: string, command: Cmd, log: vscode.OutputChannel): Cmd {
     return async (...args) => {
+        log.appendLine(`command ${name}`);
         try {
             return await command(...args);
         } catch (error) {
+            log.appendLine(`command ${name} failed: ${messageOf(error)}`);
             void vscode.window.showErrorMessage(`Codelab Planner: ${name}: ${messageOf(error)}`);
             return undefined;
         }
@@ -100,7 +102,7 @@ async function targetPlan(ctx: Ctx, argument: unknown, statuses: ext.PlanStatus[
             const look = planLook(entry);
             return { label: look.label, description: look.description, planId: entry.id };
         }),
-        { placeHolder: `Plan to ${action}`, matchOnDescription: true },
+        { placeHolder: `Plan to ${action}`, matchOnDescription: true, ignoreFocusOut: true },
     );
     return picked?.planId;
 }
@@ -165,7 +167,7 @@ function newPlanFromFile(ctx: Ctx): Cmd {
             }
             const picked = await vscode.window.showQuickPick(
                 files.map((file) => ({ label: vscode.workspace.asRelativePath(file), uri: file })),
-                { placeHolder: "Plan file" },
+                { placeHolder: "Plan file", ignoreFocusOut: true },
             );
             uri = picked?.uri;
         }
@@ -354,7 +356,7 @@ async function targetWaitingSubtask(ctx: Ctx, argument: unknown): Promise<Subtas
         void vscode.window.showInformationMessage("Codelab Planner: no step waits for you.");
         return undefined;
     }
-    return (await vscode.window.showQuickPick(waiting, { placeHolder: "Step" }))?.target;
+    return (await vscode.window.showQuickPick(waiting, { placeHolder: "Step", ignoreFocusOut: true }))?.target;
 }
 
 function completeSubtask(ctx: Ctx, status: "done" | "failed"): Cmd {

@@ -32,7 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     );
     const ctx = { extension: context, connection, plans, review };
     for (const [name, command] of Object.entries(allCommands(ctx))) {
-        context.subscriptions.push(vscode.commands.registerCommand(`codelabPlanner.${name}`, reported(name, command)));
+        context.subscriptions.push(vscode.commands.registerCommand(`codelabPlanner.${name}`, reported(name, command, outputChannel)));
     }
     await connection.start();
 }

@@ -161,7 +161,7 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
         icon,
         iconColor,
         contextValue: `subtask:${subtask.status}`,
-        ariaLabel: `subtask ${subtask.title}, ${subtask.status}, ${[...parts, subtask.agent].join(", ")}`,
+        ariaLabel: [`subtask ${subtask.title}`, subtask.status, ...parts.filter((part) => part !== subtask.status), subtask.agent].join(", "),
     };
 }
 

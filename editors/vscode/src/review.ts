@@ -31,7 +31,9 @@ export class ReviewPanels implements vscode.Disposable {
         await this.plans.refreshPlan(planId);
         let panel = this.panels.get(planId);
         if (panel === undefined) {
-            panel = vscode.window.createWebviewPanel("codelabPlanner.review", "Plan", vscode.ViewColumn.Active, {
+            // The page does not take the keyboard focus: a quick pick opened meanwhile would close.
+            const showOptions = { viewColumn: vscode.ViewColumn.Active, preserveFocus: true };
+            panel = vscode.window.createWebviewPanel("codelabPlanner.review", "Plan", showOptions, {
                 enableScripts: true,
                 retainContextWhenHidden: false,
             });
@@ -42,7 +44,7 @@ export class ReviewPanels implements vscode.Disposable {
             });
             panel.webview.onDidReceiveMessage((message: ReviewMessage) => void this.onMessage(planId, message));
         } else {
-            panel.reveal();
+            panel.reveal(undefined, true);
         }
         this.render(planId);
     }

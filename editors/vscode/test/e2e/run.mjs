@@ -12,7 +12,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import puppeteer from "puppeteer-core";
 
-const STEP_TIMEOUT_MS = 60_000;
+import {
+    STEP_TIMEOUT_MS,
+    answerInputBox,
+    clickProgressCancel,
+    clickToastButton,
+    pick,
+    runCommand,
+    statusBarShows,
+    treeRow,
+    webviewShows,
+    widenSideBar,
+} from "./workbench.mjs";
+
 
 function required(name) {
     const value = process.env[name];
@@ -165,182 +177,6 @@ async function step(name, action) {
     }
 }
 
-const QUICK_INPUT = ".quick-input-widget";
-
-async function quickInputOpen(page, timeout = STEP_TIMEOUT_MS) {
-    await page.waitForFunction(
-        (selector) => {
-            const widget = document.querySelector(selector);
-            return widget !== null && widget.style.display !== "none" && document.activeElement?.closest(selector) !== null;
-        },
-        { timeout },
-        QUICK_INPUT,
-    );
-}
-
-/** Types `text` into the open quick input and accepts the focused row once it contains `text`. */
-async function acceptRow(page, text) {
-    // A webview that re-renders may take the focus: type into the quick input's own box.
-    await page.click(`${QUICK_INPUT} .quick-input-box input`);
-    await page.keyboard.press("End");
-    await page.keyboard.type(text);
-    try {
-        await page.waitForFunction(
-            (selector, wanted) => {
-                const row = document.querySelector(`${selector} .monaco-list-row.focused`);
-                return row !== null && row.textContent.toLowerCase().includes(wanted.toLowerCase());
-            },
-            { timeout: STEP_TIMEOUT_MS },
-            QUICK_INPUT,
-            text,
-        );
-    } catch (error) {
-        const rows = await page.$$eval(`${QUICK_INPUT} .monaco-list-row`, (found) => found.map((row) => row.textContent));
-        throw new Error(`no focused row with "${text}" in the quick input (rows: ${JSON.stringify(rows)}): ${error.message}`);
-    }
-    await page.keyboard.press("Enter");
-}
-
-/**
- * Opens the command palette and runs `title`. A webview that has just opened may hold the keyboard
- * focus, so the side bar's title is clicked first, and F1 is pressed again while no palette shows.
- */
-async function runCommand(page, title) {
-    let lastError;
-    for (let attempt = 1; attempt <= 3; attempt += 1) {
-        await page.click(".part.sidebar .composite.title");
-        await page.keyboard.press("F1");
-        try {
-            await quickInputOpen(page, 10_000);
-            await acceptRow(page, title);
-            return;
-        } catch (error) {
-            lastError = error;
-            await page.keyboard.press("Escape");
-        }
-    }
-    throw lastError;
-}
-
-/** Waits for the quick pick a command opens (its placeholder) and picks the row with `text`. */
-async function pick(page, placeholder, text) {
-    await page.waitForFunction(
-        (selector, wanted) => {
-            const widget = document.querySelector(selector);
-            const input = widget?.querySelector("input");
-            return widget?.style.display !== "none" && (input?.getAttribute("placeholder") ?? "").includes(wanted);
-        },
-        { timeout: STEP_TIMEOUT_MS },
-        QUICK_INPUT,
-        placeholder,
-    );
-    await acceptRow(page, text);
-}
-
-/** Waits until a row of the Plans view has an accessible label starting with `label`. */
-async function treeRow(page, label) {
-    try {
-        await page.waitForFunction(
-            (wanted) =>
-                [...document.querySelectorAll(".part.sidebar .monaco-list-row")].some((row) =>
-                    (row.getAttribute("aria-label") ?? "").startsWith(wanted),
-                ),
-            { timeout: STEP_TIMEOUT_MS },
-            label,
-        );
-    } catch (error) {
-        const rows = await page.$$eval(".part.sidebar .monaco-list-row", (found) => found.map((row) => row.getAttribute("aria-label")));
-        throw new Error(`no row "${label}…" in the side bar (rows: ${JSON.stringify(rows)}): ${error.message}`);
-    }
-}
-
-/**
- * Waits until a webview frame's text contains every one of `needles` (webviews are nested
- * iframes, and a re-rendered page replaces its frame, so the search starts over a few times).
- */
-async function webviewShows(page, needles) {
-    let lastError;
-    for (let attempt = 1; attempt <= 12; attempt += 1) {
-        const frames = page.frames().filter((frame) => frame !== page.mainFrame());
-        try {
-            await Promise.any(
-                frames.map((frame) =>
-                    frame.waitForFunction(
-                        (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
-                        { timeout: 5_000 },
-                        needles,
-                    ),
-                ),
-            );
-            return;
-        } catch (error) {
-            lastError = error;
-        }
-    }
-    throw new Error(`no webview shows ${JSON.stringify(needles)}: ${lastError?.message ?? lastError}`);
-}
-
-/** Clicks the button `label` of the notification whose text contains `text`. */
-async function clickToastButton(page, text, label) {
-    const button = await page
-        .waitForFunction(
-            (wanted, buttonLabel) => {
-                const toasts = [...document.querySelectorAll(".notifications-toasts .notification-toast")];
-                const toast = toasts.find((candidate) => (candidate.textContent ?? "").includes(wanted));
-                return [...(toast?.querySelectorAll(".monaco-button") ?? [])].find(
-                    (candidate) => (candidate.textContent ?? "").trim() === buttonLabel,
-                );
-            },
-            { timeout: STEP_TIMEOUT_MS },
-            text,
-            label,
-        )
-        .catch(async (error) => {
-            const toasts = await page.$$eval(".notifications-toasts .notification-toast", (found) =>
-                found.map((toast) => toast.textContent),
-            );
-            throw new Error(`no notification "${text}" with a ${label} button (toasts: ${JSON.stringify(toasts)}): ${error.message}`);
-        });
-    await button.asElement().click();
-}
-
-/**
- * Clicks Cancel on the progress notification of the run titled `title` (the extension shows a
- * run's `$/progress` as a notification; its button sends `window/workDoneProgress/cancel`).
- */
-async function clickProgressCancel(page, title) {
-    await clickToastButton(page, title, "Cancel");
-}
-
-/** Drags the sash right of the side bar, so the screenshot shows whole descriptions. */
-async function widenSideBar(page, pixels) {
-    const before = (await (await page.$(".part.sidebar")).boundingBox()).width;
-    const sash = await page.evaluateHandle(() => {
-        const right = document.querySelector(".part.sidebar").getBoundingClientRect().right;
-        return [...document.querySelectorAll(".monaco-sash.vertical")]
-            .map((candidate) => ({ candidate, box: candidate.getBoundingClientRect() }))
-            .filter(({ box }) => box.width > 0 && Math.abs(box.left + box.width / 2 - right) < 8)
-            .map(({ candidate }) => candidate)[0];
-    });
-    const box = await sash.asElement()?.boundingBox();
-    if (box === undefined || box === null) {
-        throw new Error("no sash beside the side bar");
-    }
-    const x = box.x + box.width / 2;
-    const y = box.y + box.height / 2;
-    await page.mouse.move(x, y);
-    await page.mouse.down();
-    await page.mouse.move(x + pixels / 2, y, { steps: 4 });
-    await page.mouse.move(x + pixels, y, { steps: 4 });
-    await page.mouse.up();
-    await page.mouse.move(x + pixels + 300, y);
-    await page.waitForFunction(
-        (width) => document.querySelector(".part.sidebar").getBoundingClientRect().width > width + 50,
-        { timeout: STEP_TIMEOUT_MS },
-        before,
-    );
-}
-
 /** Pids of the language servers running under `rootPid` (code-server, started by this script). */
 function serverPidsUnder(rootPid) {
     const serverPath = fs.realpathSync(env.server);
@@ -369,33 +205,6 @@ function serverPidsUnder(rootPid) {
         return false;
     };
     return servers.filter(descends);
-}
-
-async function statusBarShows(page, pattern) {
-    await page.waitForFunction(
-        (source) =>
-            [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
-                new RegExp(source).test(item.textContent ?? ""),
-            ),
-        { timeout: STEP_TIMEOUT_MS },
-        pattern.source,
-    );
-}
-
-/** Waits for an input box whose prompt contains `prompt`, types `text` and accepts it. */
-async function answerInputBox(page, prompt, text) {
-    await page.waitForFunction(
-        (selector, wanted) => {
-            const widget = document.querySelector(selector);
-            return widget?.style.display !== "none" && (widget?.querySelector(".quick-input-message")?.textContent ?? "").includes(wanted);
-        },
-        { timeout: STEP_TIMEOUT_MS },
-        QUICK_INPUT,
-        prompt,
-    );
-    await page.click(`${QUICK_INPUT} .quick-input-box input`);
-    await page.keyboard.type(text);
-    await page.keyboard.press("Enter");
 }
 
 /** The methods the server advertises (`capabilities.experimental.planning.methods`). */
@@ -437,6 +246,27 @@ async function planFromFile(page, file, title) {
     await runCommand(page, "Codelab Planner: New Plan from File");
     await pick(page, "Plan file", file);
     await treeRow(page, `plan ${title}, draft`);
+}
+
+/** The tail of the extension's "Codelab Planner" output channel, as VS Code logged it. */
+function extensionLog() {
+    const found = [];
+    const walk = (dir) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                walk(full);
+            } else if (/-Codelab Planner\.log$/.test(entry.name)) {
+                found.push(full);
+            }
+        }
+    };
+    try {
+        walk(path.join(dirs.userData, "logs"));
+        return found.map((file) => fs.readFileSync(file, "utf8").split("\n").slice(-40).join("\n")).join("\n");
+    } catch (error) {
+        return `(no log: ${error.message})`;
+    }
 }
 
 async function main() {
@@ -609,6 +439,7 @@ async function main() {
         }
         console.error(`${error instanceof Error ? error.message : error}`);
         console.error(`screenshots and logs: ${env.artifacts}; VS Code logs: ${path.join(dirs.userData, "logs")}`);
+        console.error(`the extension's log:\n${extensionLog()}`);
         process.exitCode = 1;
     } finally {
         await browser?.close().catch(() => undefined);
