@@ -1,6 +1,8 @@
 //! The protocol's method names must agree everywhere they are written: `src/lsp/ext.rs`
 //! (`ALL_METHODS`), `docs/protocol.md`, and (when they exist) the editor clients. To check a new
-//! mirror, add its path to [`MIRRORS`].
+//! mirror, add its path to [`MIRRORS`]. The VS Code mirror (`editors/vscode/src/lsp_ext.ts`) is
+//! checked against `ALL_METHODS` and the shared contract together (it may name the second-wave
+//! methods before this crate defines them).
 
 use std::collections::BTreeSet;
 
@@ -111,6 +113,31 @@ fn the_project_protocol_keeps_every_name_of_the_shared_contract() {
     let dropped: Vec<String> = quoted_names(&shared).into_iter().filter(not_ours).collect();
     assert!(dropped.is_empty(), "docs/protocol.md dropped names of the shared contract: {dropped:?}");
 }
+
+/// The VS Code client's protocol mirror names every method of `ALL_METHODS` and every
+/// `planning/...` name of the shared contract (when it is beside the checkout), and nothing else.
+#[test]
+fn the_vscode_mirror_names_every_method_of_ext_rs_and_the_shared_contract() {
+    let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mirror_path = crate_root.join(VSCODE_MIRROR);
+    let mirror = std::fs::read_to_string(&mirror_path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", mirror_path.display()));
+    let mut expected: BTreeSet<String> = ALL_METHODS.iter().map(|method| (*method).to_owned()).collect();
+    match std::fs::read_to_string(crate_root.join("../shared/protocol.md")) {
+        Ok(shared) => expected.extend(planning_names(&shared)),
+        Err(_) => eprintln!(
+            "note: ../shared/protocol.md is not beside this checkout; {VSCODE_MIRROR} is checked against ext.rs only"
+        ),
+    }
+    let named = planning_names(&mirror);
+    let missing: Vec<&String> = expected.difference(&named).collect();
+    assert!(missing.is_empty(), "{VSCODE_MIRROR} does not mention {missing:?}");
+    let unknown: Vec<&String> = named.difference(&expected).collect();
+    assert!(unknown.is_empty(), "{VSCODE_MIRROR} names methods nobody defines: {unknown:?}");
+}
+
+/// The VS Code extension's copy of the protocol.
+const VSCODE_MIRROR: &str = "editors/vscode/src/lsp_ext.ts";
 
 #[test]
 fn the_quoted_name_scanner_keeps_identifiers_only() {

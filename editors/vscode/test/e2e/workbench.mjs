@@ -1,0 +1,210 @@
+// What the end-to-end test does in the VS Code workbench (code-server in headless Chromium): the
+// command palette, quick picks, input boxes, the Plans tree, webviews, notifications, the status
+// bar. Every helper waits for a DOM state with a hard timeout and fails with what it saw instead.
+
+export const STEP_TIMEOUT_MS = 60_000;
+
+const QUICK_INPUT = ".quick-input-widget";
+
+async function quickInputOpen(page, timeout = STEP_TIMEOUT_MS) {
+    await page.waitForFunction(
+        (selector) => {
+            const widget = document.querySelector(selector);
+            return widget !== null && widget.style.display !== "none" && document.activeElement?.closest(selector) !== null;
+        },
+        { timeout },
+        QUICK_INPUT,
+    );
+}
+
+/**
+ * Opens the command palette and runs `title`. A webview that has just opened may hold the keyboard
+ * focus, so the side bar's title is clicked first, and F1 is pressed again while no palette shows.
+ */
+export async function runCommand(page, title) {
+    let lastError;
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+        await page.click(".part.sidebar .composite.title");
+        await page.keyboard.press("F1");
+        try {
+            await quickInputOpen(page, 10_000);
+            await acceptRow(page, title, 15_000);
+            return;
+        } catch (error) {
+            lastError = error;
+            await page.keyboard.press("Escape");
+        }
+    }
+    throw lastError;
+}
+
+/** Waits for the quick pick a command opens (its placeholder) and picks the row with `text`. */
+export async function pick(page, placeholder, text) {
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const widget = document.querySelector(selector);
+            const input = widget?.querySelector("input");
+            return widget?.style.display !== "none" && (input?.getAttribute("placeholder") ?? "").includes(wanted);
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        placeholder,
+    );
+    await acceptRow(page, text);
+}
+
+/** Waits until a row of the Plans view has an accessible label starting with `label`. */
+export async function treeRow(page, label) {
+    try {
+        await page.waitForFunction(
+            (wanted) =>
+                [...document.querySelectorAll(".part.sidebar .monaco-list-row")].some((row) =>
+                    (row.getAttribute("aria-label") ?? "").startsWith(wanted),
+                ),
+            { timeout: STEP_TIMEOUT_MS },
+            label,
+        );
+    } catch (error) {
+        const rows = await page.$$eval(".part.sidebar .monaco-list-row", (found) => found.map((row) => row.getAttribute("aria-label")));
+        const toasts = await page.$$eval(".notifications-toasts .notification-toast", (found) => found.map((toast) => toast.textContent));
+        throw new Error(
+            `no row "${label}…" in the side bar (rows: ${JSON.stringify(rows)}; notifications: ${JSON.stringify(toasts)}): ${error.message}`,
+        );
+    }
+}
+
+/**
+ * Waits until a webview frame's text contains every one of `needles` (webviews are nested
+ * iframes, and a re-rendered page replaces its frame, so the search starts over a few times).
+ */
+export async function webviewShows(page, needles) {
+    let lastError;
+    for (let attempt = 1; attempt <= 12; attempt += 1) {
+        const frames = page.frames().filter((frame) => frame !== page.mainFrame());
+        try {
+            await Promise.any(
+                frames.map((frame) =>
+                    frame.waitForFunction(
+                        (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
+                        { timeout: 5_000 },
+                        needles,
+                    ),
+                ),
+            );
+            return;
+        } catch (error) {
+            lastError = error;
+        }
+    }
+    throw new Error(`no webview shows ${JSON.stringify(needles)}: ${lastError?.message ?? lastError}`);
+}
+
+/** Clicks the button `label` of the notification whose text contains `text`. */
+export async function clickToastButton(page, text, label) {
+    const button = await page
+        .waitForFunction(
+            (wanted, buttonLabel) => {
+                const toasts = [...document.querySelectorAll(".notifications-toasts .notification-toast")];
+                const toast = toasts.find((candidate) => (candidate.textContent ?? "").includes(wanted));
+                return [...(toast?.querySelectorAll(".monaco-button") ?? [])].find(
+                    (candidate) => (candidate.textContent ?? "").trim() === buttonLabel,
+                );
+            },
+            { timeout: STEP_TIMEOUT_MS },
+            text,
+            label,
+        )
+        .catch(async (error) => {
+            const toasts = await page.$$eval(".notifications-toasts .notification-toast", (found) =>
+                found.map((toast) => toast.textContent),
+            );
+            throw new Error(`no notification "${text}" with a ${label} button (toasts: ${JSON.stringify(toasts)}): ${error.message}`);
+        });
+    await button.asElement().click();
+}
+
+/**
+ * Clicks Cancel on the progress notification of the run titled `title` (the extension shows a
+ * run's `$/progress` as a notification; its button sends `window/workDoneProgress/cancel`).
+ */
+export async function clickProgressCancel(page, title) {
+    await clickToastButton(page, title, "Cancel");
+}
+
+/**
+ * Drags the sash right of the side bar so the screenshot shows whole descriptions. Best effort
+ * (the screenshot is an artifact, not a check): answers whether the side bar got wider.
+ */
+export async function widenSideBar(page, pixels) {
+    const width = () => page.evaluate(() => document.querySelector(".part.sidebar").getBoundingClientRect().width);
+    const before = await width();
+    const sash = await page.evaluateHandle(() => {
+        const right = document.querySelector(".part.sidebar").getBoundingClientRect().right;
+        return [...document.querySelectorAll(".monaco-sash.vertical")].find((candidate) => {
+            const box = candidate.getBoundingClientRect();
+            return box.width > 0 && Math.abs(box.left + box.width / 2 - right) < 8;
+        });
+    });
+    const box = await sash.asElement()?.boundingBox();
+    if (box === undefined || box === null) {
+        return false;
+    }
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + pixels / 2, y, { steps: 4 });
+    await page.mouse.move(x + pixels, y, { steps: 4 });
+    await page.mouse.up();
+    return (await width()) > before + 50;
+}
+
+export async function statusBarShows(page, pattern) {
+    await page.waitForFunction(
+        (source) =>
+            [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
+                new RegExp(source).test(item.textContent ?? ""),
+            ),
+        { timeout: STEP_TIMEOUT_MS },
+        pattern.source,
+    );
+}
+
+/** Waits for an input box whose prompt contains `prompt`, types `text` and accepts it. */
+export async function answerInputBox(page, prompt, text) {
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const widget = document.querySelector(selector);
+            return widget?.style.display !== "none" && (widget?.querySelector(".quick-input-message")?.textContent ?? "").includes(wanted);
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        prompt,
+    );
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.type(text);
+    await page.keyboard.press("Enter");
+}
+
+/** Types `text` into the open quick input and accepts the focused row once it contains `text`. */
+async function acceptRow(page, text, timeout = STEP_TIMEOUT_MS) {
+    // A webview that re-renders may take the focus: type into the quick input's own box.
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.press("End");
+    await page.keyboard.type(text);
+    try {
+        await page.waitForFunction(
+            (selector, wanted) => {
+                const row = document.querySelector(`${selector} .monaco-list-row.focused`);
+                return row !== null && row.textContent.toLowerCase().includes(wanted.toLowerCase());
+            },
+            { timeout },
+            QUICK_INPUT,
+            text,
+        );
+    } catch (error) {
+        const rows = await page.$$eval(`${QUICK_INPUT} .monaco-list-row`, (found) => found.map((row) => row.textContent));
+        throw new Error(`no focused row with "${text}" in the quick input (rows: ${JSON.stringify(rows)}): ${error.message}`);
+    }
+    await page.keyboard.press("Enter");
+}
