@@ -120,7 +120,18 @@ export async function clickToastButton(page, text, label) {
             );
             throw new Error(`no notification "${text}" with a ${label} button (toasts: ${JSON.stringify(toasts)}): ${error.message}`);
         });
-    await button.asElement().click();
+    const element = button.asElement();
+    // A new toast slides in: click once it has stopped moving, or the click lands where it was.
+    let previous = null;
+    for (let frame = 0; frame < 100; frame += 1) {
+        const box = await element.boundingBox();
+        if (box !== null && previous !== null && box.x === previous.x && box.y === previous.y) {
+            break;
+        }
+        previous = box;
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+    }
+    await element.click();
 }
 
 /**
