@@ -149,6 +149,21 @@ impl Display {
         }
     }
 
+    /// Hides the live area while a question waits on the terminal (so redraws do not cover it).
+    pub fn pause(&self) {
+        if self.mode == DisplayMode::Live {
+            let _ = self.multi.clear();
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+    }
+
+    /// Shows the live area again after [`Display::pause`].
+    pub fn resume(&self) {
+        if self.mode == DisplayMode::Live {
+            self.multi.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
     /// Clears the live area.
     pub fn finish(&mut self) {
         for (_, bar) in self.running.drain() {

@@ -1,6 +1,7 @@
 //! The command line, run as the real binary: exit codes, the `--json` event stream, Ctrl-C in
 //! the middle of a run, a command line and a language server on one database, and `export`
-//! then `run` giving the same plan back.
+//! then `run` giving the same plan back; steps that wait for a person (failed at once with no
+//! terminal, asked about in a pseudo-terminal) and `complete`.
 #![allow(clippy::disallowed_methods)]
 
 use std::io::{BufRead, BufReader};
@@ -381,4 +382,128 @@ fn the_live_display_draws_in_a_terminal() {
     assert!(shown.contains("✓ hello  Say hello"), "{shown}");
     assert!(["] 0/2", "] 1/2", "] 2/2"].iter().any(|bar| shown.contains(bar)), "the overall bar: {shown}");
     assert!(shown.contains("completed: 2/2 done in "), "{shown}");
+}
+
+const MANUAL: &str = r#"title = "By hand"
+
+[[subtask]]
+id = "edit"
+title = "Edit the config by hand"
+agent = "manual"
+
+[[subtask]]
+id = "check"
+title = "Check"
+agent = "shell"
+command = "echo checked > checked.txt"
+depends_on = ["edit"]
+"#;
+
+fn show_json(dir: &Path, plan_id: &str) -> Value {
+    let shown = run(dir, &["--json", "show", plan_id]);
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    serde_json::from_slice(&shown.stdout).unwrap()
+}
+
+fn statuses(plan: &Value) -> Vec<String> {
+    plan["subtasks"].as_array().unwrap().iter().map(|step| step["status"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The newest plan's id (`list --json`).
+fn newest_plan_id(dir: &Path) -> String {
+    let listed = run(dir, &["--json", "list"]);
+    let page: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    page["plans"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_step_for_a_person_fails_at_once_with_no_terminal_or_under_json() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let needs = "needs a person: Edit the config by hand; run in a terminal or complete it from an editor with \
+                 planning/complete";
+    let plain = run(dir.path(), &["run", "manual.plan.toml"]);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
+    assert!(text(&plain.stderr).contains(needs), "{}", text(&plain.stderr));
+    assert!(text(&plain.stdout).starts_with("failed: 0/2 done, 1 failed, 1 skipped"), "{}", text(&plain.stdout));
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(plan["status"], "failed");
+    assert_eq!(statuses(&plan), ["failed", "skipped"]);
+    assert_eq!(plan["subtasks"][0]["error"].as_str().map(|error| error.contains(needs)), Some(true), "{plan}");
+
+    let json = run(dir.path(), &["--json", "run", "manual.plan.toml"]);
+    assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
+    let events = json_lines(&json);
+    assert!(events.iter().any(|event| event["event"]["kind"] == "subtaskWaiting"), "{events:#?}");
+    assert_eq!(events.last().unwrap()["event"]["status"], "failed", "{events:#?}");
+    assert!(!dir.path().join("checked.txt").exists());
+}
+
+/// Runs `arguments` in a pseudo-terminal (`script`, util-linux) and types `typed` into it; stdin
+/// stays open until the command ends, so the answer is the only thing the prompt reads.
+fn run_in_terminal(dir: &Path, arguments: &str, typed: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let line = format!("{} {arguments}", binary());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let (sender, received) = channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let output = received.recv_timeout(RUN_TIMEOUT).expect("the command ends").unwrap();
+    drop(stdin);
+    (output.status.code(), text(&output.stdout))
+}
+
+#[test]
+fn in_a_terminal_the_person_is_asked_and_yes_lets_the_dependents_run() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "y\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("Edit the config by hand"), "{shown}");
+    assert!(shown.contains("— done? [y]es / [f]ailed / [s]kip for now"), "{shown}");
+    assert!(shown.contains("completed: 2/2 done in "), "{shown}");
+    assert!(dir.path().join("checked.txt").exists());
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(statuses(&plan), ["done", "done"]);
+}
+
+#[test]
+fn a_step_left_waiting_is_completed_from_the_command_line_and_the_plan_resumes() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "s\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("left waiting: edit"), "{shown}");
+    let plan_id = newest_plan_id(dir.path());
+    let plan = show_json(dir.path(), &plan_id);
+    assert_eq!(plan["status"], "interrupted");
+    assert_eq!(statuses(&plan), ["waiting", "pending"]);
+
+    let refused = run(dir.path(), &["complete", &plan_id, "check"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("cannot complete subtask \"check\" while it is pending"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let completed = run(dir.path(), &["complete", &plan_id, "edit", "--result", "edited by hand"]);
+    assert_eq!(completed.status.code(), Some(0), "{}", text(&completed.stderr));
+    assert!(text(&completed.stdout).starts_with("edit is done"), "{}", text(&completed.stdout));
+    assert_eq!(show_json(dir.path(), &plan_id)["subtasks"][0]["result"], "edited by hand");
+    let resumed = run(dir.path(), &["retry", &plan_id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(dir.path().join("checked.txt").exists());
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["done", "done"]);
 }
