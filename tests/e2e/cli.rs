@@ -507,3 +507,48 @@ fn a_step_left_waiting_is_completed_from_the_command_line_and_the_plan_resumes()
     assert!(dir.path().join("checked.txt").exists());
     assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["done", "done"]);
 }
+
+#[test]
+fn ctrl_c_at_the_question_cancels_the_run() {
+    use std::io::{Read, Write};
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let line = format!("{} run manual.plan.toml", binary());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, received) = channel();
+    std::thread::spawn(move || {
+        let mut chunk = [0_u8; 4096];
+        while let Ok(count @ 1..) = stdout.read(&mut chunk) {
+            if sender.send(chunk[..count].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    while !shown.contains("[s]kip for now") {
+        let chunk = received.recv_timeout(RUN_TIMEOUT).unwrap_or_else(|_| panic!("no question: {shown}"));
+        shown.push_str(&text(&chunk));
+    }
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    while let Ok(chunk) = received.recv_timeout(RUN_TIMEOUT) {
+        shown.push_str(&text(&chunk));
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130), "{shown}");
+    assert!(shown.contains("interrupted: cancelling the run"), "{shown}");
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(plan["status"], "cancelled");
+    assert_eq!(statuses(&plan), ["cancelled", "cancelled"]);
+}
