@@ -8,7 +8,7 @@
 //! run (that is `display`) nor handle Ctrl-C (that is the run loop in `run`).
 
 use std::collections::VecDeque;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use tokio::sync::mpsc;
 
@@ -125,9 +125,10 @@ impl ManualSteps {
             return;
         }
         let Some(question) = self.queue.pop_front() else { return };
-        display.pause();
-        eprint!("⏸ {}  {} — done? [y]es / [f]ailed / [s]kip for now ", question.subtask_id, question.message);
-        let _ = std::io::stderr().flush();
+        display.pause(format!(
+            "⏸ {}  {} — done? [y]es / [f]ailed / [s]kip for now ",
+            question.subtask_id, question.message
+        ));
         if self.lines.is_none() {
             self.lines = Some(read_lines());
         }

@@ -111,8 +111,11 @@ pub(crate) async fn watch(
                 manual.answer(cli, &mut display, line).await;
             }
             () = interrupts.next(), if cancelling.is_none() => {
+                if manual.asking() {
+                    eprintln!();
+                }
                 display.resume();
-                display.note("\ninterrupted: cancelling the run (processes are stopped, the plan is kept)");
+                display.note("interrupted: cancelling the run (processes are stopped, the plan is kept)");
                 let orchestrator = cli.orchestrator.clone();
                 let id = plan_id.clone();
                 let reason = Some("interrupted from the command line".to_owned());

@@ -477,6 +477,14 @@ fn in_a_terminal_the_person_is_asked_and_yes_lets_the_dependents_run() {
     assert!(dir.path().join("checked.txt").exists());
     let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
     assert_eq!(statuses(&plan), ["done", "done"]);
+
+    // An answer it does not understand asks again; `f` fails the step and skips its dependent.
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "maybe\nf\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(shown.matches("[s]kip for now").count(), 2, "{shown}");
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(statuses(&plan), ["failed", "skipped"]);
+    assert_eq!(plan["subtasks"][0]["error"], "marked failed at the terminal", "{plan}");
 }
 
 #[test]
