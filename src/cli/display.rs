@@ -63,9 +63,8 @@ impl Display {
     /// A line above the live area (or on stderr).
     pub fn note(&self, text: &str) {
         if let Some(question) = &self.question {
-            // Above the question, which is asked again below the line.
-            let clear = if self.mode == DisplayMode::Live { "\r\x1b[2K" } else { "\n" };
-            eprint!("{clear}{text}\n{question}");
+            // Below the question (a long one wraps, so it is not erased), which is asked again.
+            eprint!("\n{text}\n{question}");
             let _ = std::io::stderr().flush();
             return;
         }

@@ -59,6 +59,11 @@ impl ManualSteps {
         Self { plan_id, interactive, queue: VecDeque::new(), asking: None, left_waiting: Vec::new(), lines: None }
     }
 
+    /// Whether the person can be asked (a terminal on stdin, no `--json`).
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
     /// Whether a question is on the terminal (the run loop then waits for [`Self::next_line`]).
     pub fn asking(&self) -> bool {
         self.asking.is_some()

@@ -95,7 +95,11 @@ pub(crate) async fn watch(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
-                display.show(&event);
+                // A step the person is asked about is announced by the question itself.
+                let asked = matches!(event.kind, RunEventKind::SubtaskWaiting { .. }) && manual.interactive();
+                if !asked {
+                    display.show(&event);
+                }
                 match event.kind {
                     RunEventKind::PlanFinished { status, .. } => {
                         final_status = Some(status);
