@@ -560,3 +560,40 @@ fn ctrl_c_at_the_question_cancels_the_run() {
     assert_eq!(plan["status"], "cancelled");
     assert_eq!(statuses(&plan), ["cancelled", "cancelled"]);
 }
+
+/// `complete` on a plan a language server is running is refused and changes nothing; the
+/// server's run still takes the answer.
+#[test]
+fn complete_leaves_a_step_of_a_server_run_to_the_server() {
+    let dir = workspace();
+    let mut setup = ServerSetup::new(dir.path());
+    setup.configuration = None;
+    let (mut server, _) = TestServer::start(setup);
+    let subtasks = json!([
+        { "id": "edit", "title": "Edit by hand", "agent": "manual" },
+        { "id": "check", "title": "Check", "agent": "shell", "command": "true", "dependsOn": ["edit"] },
+    ]);
+    let created = server.call("planning/create", json!({ "task": "by hand", "mode": "plan", "subtasks": subtasks }));
+    let plan_id = created["plan"]["id"].as_str().unwrap().to_owned();
+    server.call("planning/approve", json!({ "planId": plan_id }));
+    let run_id = server.call("planning/execute", json!({ "planId": plan_id }))["runId"].as_str().unwrap().to_owned();
+    let run_of = run_id.clone();
+    server.wait_for_notification("planning/progress", RUN_TIMEOUT, move |params| {
+        params["runId"] == run_of.as_str() && params["event"]["kind"] == "subtaskWaiting"
+    });
+
+    let refused = run(dir.path(), &["complete", &plan_id, "edit"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("is running in another codelab-planner process"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["waiting", "pending"]);
+    server.call("planning/complete", json!({ "planId": plan_id, "subtaskId": "edit" }));
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
+    server.shutdown_and_exit();
+}

@@ -404,6 +404,10 @@ fn a_waiting_step_is_completed_with_a_workspace_command() {
     let edit = answered["subtasks"].as_array().unwrap().iter().find(|step| step["id"] == "edit").unwrap().clone();
     assert_eq!((edit["status"].as_str(), edit["result"].as_str()), (Some("done"), Some("edited by hand")));
     let events = server.collect_run_events(&run_id);
+    let token = format!("codelab-planner/run/{run_id}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token.as_str() && params["value"]["kind"] == "end"
+    });
     assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
     assert!(dir.path().join("checked.txt").exists());
 
@@ -412,6 +416,10 @@ fn a_waiting_step_is_completed_with_a_workspace_command() {
     let params = json!({ "planId": plan_id, "subtaskId": "edit", "status": "failed", "result": "no time" });
     complete(&mut server, json!([params])).unwrap();
     let events = server.collect_run_events(&run_id);
+    let token = format!("codelab-planner/run/{run_id}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token.as_str() && params["value"]["kind"] == "end"
+    });
     assert_eq!(events.last().unwrap()["status"], "failed", "{events:#?}");
     let stored = server.call("planning/get", json!({ "planId": plan_id }));
     let statuses: Vec<&str> =
