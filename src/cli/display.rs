@@ -165,7 +165,7 @@ impl Display {
     }
 
     /// Hides the live area and asks `question` on stderr (redraws would cover it); notes go
-    /// above it until [`Display::resume`].
+    /// below it, each followed by the question again, until [`Display::resume`].
     pub fn pause(&mut self, question: String) {
         if self.mode == DisplayMode::Live {
             let _ = self.multi.clear();
