@@ -1,4 +1,4 @@
-//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`. Each is one
+//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`, `complete`. Each is one
 //! orchestrator call and a printout (text, or the wire object as JSON with `--json`).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -7,9 +7,10 @@ use super::display::{duration, summary_line};
 use super::owner::{Owner, interrupt_and_wait, owner_of};
 use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
+use crate::engine::Completion;
 use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
-use crate::orchestrator::{CancelOutcome, CreateRequest, ListRequest, RetryRequest};
+use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, RetryRequest};
 use crate::planfile::export_plan;
 
 pub(crate) struct NewOptions {
@@ -156,6 +157,29 @@ pub(crate) async fn retry(
     let subtask_ids = (!subtasks.is_empty()).then(|| subtasks.into_iter().map(SubtaskId::from_raw).collect::<Vec<_>>());
     let run = cli.orchestrator.retry(RetryRequest { plan_id: PlanId::from_raw(plan_id), subtask_ids }).await?;
     watch(cli, run, options, interrupts).await
+}
+
+/// Ends a `waiting` step: in a run of this process, or in a stored plan with no run (a plan
+/// another process runs is refused; its owner takes the answer).
+pub(crate) async fn complete(
+    cli: &Cli,
+    plan_id: String,
+    subtask: String,
+    done: bool,
+    note: Option<String>,
+) -> Result<i32, CliError> {
+    let completion = Completion { subtask_id: SubtaskId::from_raw(subtask.clone()), done, note };
+    let plan = cli.orchestrator.complete(CompleteRequest { plan_id: PlanId::from_raw(plan_id), completion }).await?;
+    if cli.json {
+        print_json(&plan_to_wire(&plan))?;
+        return Ok(EXIT_OK);
+    }
+    let status = plan.subtask(&SubtaskId::from_raw(subtask.clone())).map_or("?", |step| step.status.as_str());
+    super::print_line(&format!("{subtask} is {status} ({} is {})", plan.id, plan.status.as_str()));
+    if matches!(plan.status, PlanStatus::Interrupted | PlanStatus::Failed | PlanStatus::Cancelled) {
+        super::print_line(&format!("resume the plan with: codelab-planner retry {}", plan.id));
+    }
+    Ok(EXIT_OK)
 }
 
 pub(crate) async fn export(cli: &Cli, plan_id: String) -> Result<i32, CliError> {

@@ -7,7 +7,7 @@
 //! It only shows what it is given; it does not run, cancel or store anything.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -42,17 +42,32 @@ pub struct Display {
     multi: MultiProgress,
     overall: Option<ProgressBar>,
     running: HashMap<SubtaskId, ProgressBar>,
+    /// A question waiting on the terminal (the live area is hidden meanwhile).
+    question: Option<String>,
 }
 
 impl Display {
     pub fn new(mode: DisplayMode, verbose: bool) -> Self {
         let target =
             if mode == DisplayMode::Live { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-        Self { mode, verbose, multi: MultiProgress::with_draw_target(target), overall: None, running: HashMap::new() }
+        Self {
+            mode,
+            verbose,
+            multi: MultiProgress::with_draw_target(target),
+            overall: None,
+            running: HashMap::new(),
+            question: None,
+        }
     }
 
     /// A line above the live area (or on stderr).
     pub fn note(&self, text: &str) {
+        if let Some(question) = &self.question {
+            // Below the question (a long one wraps, so it is not erased), which is asked again.
+            eprint!("\n{text}\n{question}");
+            let _ = std::io::stderr().flush();
+            return;
+        }
         match self.mode {
             DisplayMode::Live => {
                 let _ = self.multi.println(text);
@@ -146,6 +161,28 @@ impl Display {
         if let Some(previous) = self.running.insert(subtask_id.clone(), bar) {
             previous.finish_and_clear();
             self.multi.remove(&previous);
+        }
+    }
+
+    /// Hides the live area and asks `question` on stderr (redraws would cover it); notes go
+    /// below it, each followed by the question again, until [`Display::resume`].
+    pub fn pause(&mut self, question: String) {
+        if self.mode == DisplayMode::Live {
+            let _ = self.multi.clear();
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        self.question = Some(question);
+    }
+
+    /// Shows the live area again after [`Display::pause`].
+    pub fn resume(&mut self) {
+        if self.question.take().is_none() {
+            return;
+        }
+        if self.mode == DisplayMode::Live {
+            self.multi.set_draw_target(ProgressDrawTarget::stderr());
         }
     }
 

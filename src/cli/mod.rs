@@ -1,11 +1,12 @@
 //! The command line: `codelab-planner run FILE`, `new`, `list`, `show`, `approve`, `cancel`,
-//! `retry`, `export` — the same orchestrator the language server uses, on the same workspace
+//! `retry`, `export`, `complete` — the same orchestrator the language server uses, on the same workspace
 //! database (`.codelab/planner.db` under the current folder, or `--db`), safe while an editor's
 //! server has it open (runs are claimed in the database).
 //!
 //! - `run`: plan files and the event loop that shows a run (Ctrl-C cancels it cleanly).
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
 //! - `commands`: the short commands. `owner`: cancelling a run another command line owns.
+//! - `prompt`: steps that wait for a person, asked on the terminal during a run.
 //!
 //! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
 //! 1 when a run did not complete or an operation was refused, 2 for bad input (a plan file with
@@ -15,6 +16,7 @@
 mod commands;
 mod display;
 mod owner;
+mod prompt;
 mod run;
 
 use std::path::PathBuf;
@@ -84,6 +86,18 @@ pub enum CliCommand {
     },
     /// Print a plan as plan-file text.
     Export { plan_id: String },
+    /// End a step that waits for a person (`waiting`): done, or failed with `--failed`.
+    Complete {
+        plan_id: String,
+        /// The waiting step's id.
+        subtask: String,
+        /// The step failed (its dependents are skipped).
+        #[arg(long)]
+        failed: bool,
+        /// What was done, or why it failed.
+        #[arg(long, value_name = "TEXT")]
+        result: Option<String>,
+    },
 }
 
 /// How a run is executed and shown.
@@ -219,5 +233,8 @@ async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -
             commands::retry(cli, plan_id, subtasks, &options, interrupts).await
         }
         CliCommand::Export { plan_id } => commands::export(cli, plan_id).await,
+        CliCommand::Complete { plan_id, subtask, failed, result } => {
+            commands::complete(cli, plan_id, subtask, !failed, result).await
+        }
     }
 }

@@ -3,16 +3,18 @@
 //! until its one `planFinished` event. Ctrl-C (or SIGTERM) cancels the run through the
 //! orchestrator — processes killed as a group, plan recorded `cancelled` — then exits 130.
 //!
-//! [`watch`] is the loop `new --run` and `retry` share.
+//! [`watch`] is the loop `new --run` and `retry` share; steps that wait for a person are asked
+//! about on the terminal meanwhile (`prompt`).
 
 use std::path::Path;
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::display::{Display, DisplayMode};
+use super::prompt::ManualSteps;
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::RunEventKind;
-use crate::model::{FailurePolicy, PlanId, PlanStatus};
+use crate::model::{FailurePolicy, PlanId, PlanStatus, SubtaskId};
 use crate::orchestrator::{ExecuteRequest, RunStarted};
 use crate::planfile::{self, CheckedPlanFile, line_and_column};
 
@@ -75,7 +77,8 @@ pub(crate) async fn start_and_watch(
     watch(cli, run, options, interrupts).await
 }
 
-/// Shows a run until it finishes; Ctrl-C cancels it. Returns the exit code.
+/// Shows a run until it finishes; Ctrl-C cancels it; steps that wait for a person are asked
+/// about on the terminal (see `prompt`). Returns the exit code.
 pub(crate) async fn watch(
     cli: &Cli,
     run: RunStarted,
@@ -84,19 +87,38 @@ pub(crate) async fn watch(
 ) -> Result<i32, CliError> {
     let RunStarted { plan_id, mut events, .. } = run;
     let mut display = Display::new(DisplayMode::choose(cli.json), options.verbose);
+    let mut manual = ManualSteps::new(plan_id.clone(), cli.json);
     let mut cancelling: Option<tokio::task::JoinHandle<_>> = None;
     let mut final_status = None;
+    let mut left_waiting = None;
     loop {
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
-                display.show(&event);
-                if let RunEventKind::PlanFinished { status, .. } = event.kind {
-                    final_status = Some(status);
-                    break;
+                // A step the person is asked about is announced by the question itself.
+                let asked = matches!(event.kind, RunEventKind::SubtaskWaiting { .. }) && manual.interactive();
+                if !asked {
+                    display.show(&event);
+                }
+                match event.kind {
+                    RunEventKind::PlanFinished { status, .. } => {
+                        final_status = Some(status);
+                        break;
+                    }
+                    RunEventKind::SubtaskWaiting { subtask_id, title, message, .. } if cancelling.is_none() => {
+                        manual.waiting(cli, &mut display, subtask_id, &title, message).await;
+                    }
+                    _ => {}
                 }
             }
+            line = manual.next_line(), if manual.asking() && cancelling.is_none() => {
+                manual.answer(cli, &mut display, line).await;
+            }
             () = interrupts.next(), if cancelling.is_none() => {
+                if manual.asking() {
+                    eprintln!();
+                }
+                display.resume();
                 display.note("interrupted: cancelling the run (processes are stopped, the plan is kept)");
                 let orchestrator = cli.orchestrator.clone();
                 let id = plan_id.clone();
@@ -104,11 +126,26 @@ pub(crate) async fn watch(
                 cancelling = Some(tokio::spawn(async move { orchestrator.cancel(id, reason).await }));
             }
         }
+        if cancelling.is_none() {
+            left_waiting = manual.stuck(cli).await;
+            if left_waiting.is_some() {
+                break;
+            }
+        }
     }
     display.finish();
     let interrupted = cancelling.is_some();
     if let Some(cancelling) = cancelling {
         let _ = cancelling.await;
+    }
+    if let Some(steps) = left_waiting {
+        let steps: Vec<&str> = steps.iter().map(SubtaskId::as_str).collect();
+        eprintln!(
+            "left waiting: {}; the plan is kept ({plan_id}). Finish with `codelab-planner complete {plan_id} STEP`, \
+             then `codelab-planner retry {plan_id}`",
+            steps.join(", ")
+        );
+        return Ok(EXIT_FAILED);
     }
     let plan = cli.orchestrator.get(plan_id).await?;
     if !cli.json {

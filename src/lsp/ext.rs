@@ -53,6 +53,9 @@ pub mod command {
     pub const RETRY: &str = "codelab-planner.retry";
     pub const STATUS: &str = "codelab-planner.status";
     pub const EXPORT: &str = "codelab-planner.export";
+    /// `[planId, subtaskId, "done" | "failed"?, result?]` or `[CompleteSubtaskParams]`: ends a
+    /// `waiting` step (`planning/complete`).
+    pub const COMPLETE: &str = "codelab-planner.complete";
 }
 
 /// Every command, in the order they are advertised.
@@ -67,6 +70,7 @@ pub const ALL_COMMANDS: &[&str] = &[
     command::RETRY,
     command::STATUS,
     command::EXPORT,
+    command::COMPLETE,
 ];
 
 /// The request methods only (what the server advertises in `experimental.planning.methods`).

@@ -1,6 +1,7 @@
 //! The command line, run as the real binary: exit codes, the `--json` event stream, Ctrl-C in
 //! the middle of a run, a command line and a language server on one database, and `export`
-//! then `run` giving the same plan back.
+//! then `run` giving the same plan back; steps that wait for a person (failed at once with no
+//! terminal, asked about in a pseudo-terminal) and `complete`.
 #![allow(clippy::disallowed_methods)]
 
 use std::io::{BufRead, BufReader};
@@ -381,4 +382,218 @@ fn the_live_display_draws_in_a_terminal() {
     assert!(shown.contains("✓ hello  Say hello"), "{shown}");
     assert!(["] 0/2", "] 1/2", "] 2/2"].iter().any(|bar| shown.contains(bar)), "the overall bar: {shown}");
     assert!(shown.contains("completed: 2/2 done in "), "{shown}");
+}
+
+const MANUAL: &str = r#"title = "By hand"
+
+[[subtask]]
+id = "edit"
+title = "Edit the config by hand"
+agent = "manual"
+
+[[subtask]]
+id = "check"
+title = "Check"
+agent = "shell"
+command = "echo checked > checked.txt"
+depends_on = ["edit"]
+"#;
+
+fn show_json(dir: &Path, plan_id: &str) -> Value {
+    let shown = run(dir, &["--json", "show", plan_id]);
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    serde_json::from_slice(&shown.stdout).unwrap()
+}
+
+fn statuses(plan: &Value) -> Vec<String> {
+    plan["subtasks"].as_array().unwrap().iter().map(|step| step["status"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The newest plan's id (`list --json`).
+fn newest_plan_id(dir: &Path) -> String {
+    let listed = run(dir, &["--json", "list"]);
+    let page: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    page["plans"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_step_for_a_person_fails_at_once_with_no_terminal_or_under_json() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let needs = "needs a person: Edit the config by hand; run in a terminal or complete it from an editor with \
+                 planning/complete";
+    let plain = run(dir.path(), &["run", "manual.plan.toml"]);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
+    assert!(text(&plain.stderr).contains(needs), "{}", text(&plain.stderr));
+    assert!(text(&plain.stdout).starts_with("failed: 0/2 done, 1 failed, 1 skipped"), "{}", text(&plain.stdout));
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(plan["status"], "failed");
+    assert_eq!(statuses(&plan), ["failed", "skipped"]);
+    assert_eq!(plan["subtasks"][0]["error"].as_str().map(|error| error.contains(needs)), Some(true), "{plan}");
+
+    let json = run(dir.path(), &["--json", "run", "manual.plan.toml"]);
+    assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
+    let events = json_lines(&json);
+    assert!(events.iter().any(|event| event["event"]["kind"] == "subtaskWaiting"), "{events:#?}");
+    assert_eq!(events.last().unwrap()["event"]["status"], "failed", "{events:#?}");
+    assert!(!dir.path().join("checked.txt").exists());
+}
+
+/// Runs `arguments` in a pseudo-terminal (`script`, util-linux) and types `typed` into it; stdin
+/// stays open until the command ends, so the answer is the only thing the prompt reads.
+fn run_in_terminal(dir: &Path, arguments: &str, typed: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let line = format!("{} {arguments}", binary());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let (sender, received) = channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let output = received.recv_timeout(RUN_TIMEOUT).expect("the command ends").unwrap();
+    drop(stdin);
+    (output.status.code(), text(&output.stdout))
+}
+
+#[test]
+fn in_a_terminal_the_person_is_asked_and_yes_lets_the_dependents_run() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "y\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("Edit the config by hand"), "{shown}");
+    assert!(shown.contains("— done? [y]es / [f]ailed / [s]kip for now"), "{shown}");
+    assert!(shown.contains("completed: 2/2 done in "), "{shown}");
+    assert!(dir.path().join("checked.txt").exists());
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(statuses(&plan), ["done", "done"]);
+
+    // An answer it does not understand asks again; `f` fails the step and skips its dependent.
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "maybe\nf\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(shown.matches("[s]kip for now").count(), 2, "{shown}");
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(statuses(&plan), ["failed", "skipped"]);
+    assert_eq!(plan["subtasks"][0]["error"], "marked failed at the terminal", "{plan}");
+}
+
+#[test]
+fn a_step_left_waiting_is_completed_from_the_command_line_and_the_plan_resumes() {
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let (code, shown) = run_in_terminal(dir.path(), "run manual.plan.toml", "s\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("left waiting: edit"), "{shown}");
+    let plan_id = newest_plan_id(dir.path());
+    let plan = show_json(dir.path(), &plan_id);
+    assert_eq!(plan["status"], "interrupted");
+    assert_eq!(statuses(&plan), ["waiting", "pending"]);
+
+    let refused = run(dir.path(), &["complete", &plan_id, "check"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("cannot complete subtask \"check\" while it is pending"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let completed = run(dir.path(), &["complete", &plan_id, "edit", "--result", "edited by hand"]);
+    assert_eq!(completed.status.code(), Some(0), "{}", text(&completed.stderr));
+    assert!(text(&completed.stdout).starts_with("edit is done"), "{}", text(&completed.stdout));
+    assert_eq!(show_json(dir.path(), &plan_id)["subtasks"][0]["result"], "edited by hand");
+    let resumed = run(dir.path(), &["retry", &plan_id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(dir.path().join("checked.txt").exists());
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["done", "done"]);
+}
+
+#[test]
+fn ctrl_c_at_the_question_cancels_the_run() {
+    use std::io::{Read, Write};
+    let dir = workspace();
+    write_plan(dir.path(), "manual.plan.toml", MANUAL);
+    let line = format!("{} run manual.plan.toml", binary());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, received) = channel();
+    std::thread::spawn(move || {
+        let mut chunk = [0_u8; 4096];
+        while let Ok(count @ 1..) = stdout.read(&mut chunk) {
+            if sender.send(chunk[..count].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    while !shown.contains("[s]kip for now") {
+        let chunk = received.recv_timeout(RUN_TIMEOUT).unwrap_or_else(|_| panic!("no question: {shown}"));
+        shown.push_str(&text(&chunk));
+    }
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    while let Ok(chunk) = received.recv_timeout(RUN_TIMEOUT) {
+        shown.push_str(&text(&chunk));
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130), "{shown}");
+    assert!(shown.contains("interrupted: cancelling the run"), "{shown}");
+    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
+    assert_eq!(plan["status"], "cancelled");
+    assert_eq!(statuses(&plan), ["cancelled", "cancelled"]);
+}
+
+/// `complete` on a plan a language server is running is refused and changes nothing; the
+/// server's run still takes the answer.
+#[test]
+fn complete_leaves_a_step_of_a_server_run_to_the_server() {
+    let dir = workspace();
+    let mut setup = ServerSetup::new(dir.path());
+    setup.configuration = None;
+    let (mut server, _) = TestServer::start(setup);
+    let subtasks = json!([
+        { "id": "edit", "title": "Edit by hand", "agent": "manual" },
+        { "id": "check", "title": "Check", "agent": "shell", "command": "true", "dependsOn": ["edit"] },
+    ]);
+    let created = server.call("planning/create", json!({ "task": "by hand", "mode": "plan", "subtasks": subtasks }));
+    let plan_id = created["plan"]["id"].as_str().unwrap().to_owned();
+    server.call("planning/approve", json!({ "planId": plan_id }));
+    let run_id = server.call("planning/execute", json!({ "planId": plan_id }))["runId"].as_str().unwrap().to_owned();
+    let run_of = run_id.clone();
+    server.wait_for_notification("planning/progress", RUN_TIMEOUT, move |params| {
+        params["runId"] == run_of.as_str() && params["event"]["kind"] == "subtaskWaiting"
+    });
+
+    let refused = run(dir.path(), &["complete", &plan_id, "edit"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("is running in another codelab-planner process"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["waiting", "pending"]);
+    server.call("planning/complete", json!({ "planId": plan_id, "subtaskId": "edit" }));
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
+    server.shutdown_and_exit();
 }

@@ -321,8 +321,10 @@ fn every_action_is_a_workspace_command() {
     setup.configuration = None;
     let (mut server, initialized) = TestServer::start(setup);
     let commands = &initialized["capabilities"]["executeCommandProvider"]["commands"];
-    for name in ["runFile", "newTask", "execute", "approve", "reject", "revise", "cancel", "retry", "status", "export"]
-    {
+    for name in [
+        "runFile", "newTask", "execute", "approve", "reject", "revise", "cancel", "retry", "status", "export",
+        "complete",
+    ] {
         assert!(commands.as_array().unwrap().contains(&json!(format!("codelab-planner.{name}"))), "{name}");
     }
     let execute = |server: &mut TestServer, command: &str, arguments: Value| {
@@ -359,6 +361,70 @@ fn every_action_is_a_workspace_command() {
     assert!(from_words["plan"]["id"].is_string(), "{from_words}");
     let error = server.call_err("workspace/executeCommand", json!({ "command": "codelab-planner.nope" }));
     assert!(error.message.starts_with("command: unknown command \"codelab-planner.nope\""), "{}", error.message);
+    server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
+    server.shutdown_and_exit();
+}
+
+/// Starts a plan whose manual step `edit` must be done before `check` writes `checked.txt`;
+/// returns the plan id and run id once `edit` waits.
+fn start_manual_plan(server: &mut TestServer, task: &str) -> (String, String) {
+    let subtasks = json!([
+        { "id": "edit", "title": "Edit the config by hand", "agent": "manual" },
+        { "id": "check", "title": "Check", "agent": "shell", "command": "echo checked > checked.txt", "dependsOn": ["edit"] },
+    ]);
+    let created = server.call("planning/create", json!({ "task": task, "mode": "plan", "subtasks": subtasks }));
+    let plan_id = created["plan"]["id"].as_str().unwrap().to_owned();
+    server.call("planning/approve", json!({ "planId": plan_id }));
+    let run_id = server.call("planning/execute", json!({ "planId": plan_id }))["runId"].as_str().unwrap().to_owned();
+    let run = run_id.clone();
+    server.wait_for_notification("planning/progress", RUN_TIMEOUT, move |params| {
+        params["runId"] == run.as_str() && params["event"]["kind"] == "subtaskWaiting"
+    });
+    (plan_id, run_id)
+}
+
+#[test]
+fn a_waiting_step_is_completed_with_a_workspace_command() {
+    let dir = workspace();
+    let mut setup = ServerSetup::new(dir.path());
+    setup.configuration = None;
+    let (mut server, _) = TestServer::start(setup);
+    let complete = |server: &mut TestServer, arguments: Value| {
+        let params = json!({ "command": "codelab-planner.complete", "arguments": arguments });
+        server.request("workspace/executeCommand", params)
+    };
+    let (plan_id, run_id) = start_manual_plan(&mut server, "edit config");
+    let error = complete(&mut server, json!([plan_id])).unwrap_err();
+    assert_eq!(error.code, -32602);
+    assert!(error.message.starts_with("arguments: a plan id and a subtask id"), "{}", error.message);
+    let refused = complete(&mut server, json!([plan_id, "check"])).unwrap_err();
+    assert_eq!(refused.data["kind"], "invalidState", "{refused:?}");
+
+    let answered = complete(&mut server, json!([plan_id, "edit", "done", "edited by hand"])).unwrap();
+    let edit = answered["subtasks"].as_array().unwrap().iter().find(|step| step["id"] == "edit").unwrap().clone();
+    assert_eq!((edit["status"].as_str(), edit["result"].as_str()), (Some("done"), Some("edited by hand")));
+    let events = server.collect_run_events(&run_id);
+    let token = format!("codelab-planner/run/{run_id}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token.as_str() && params["value"]["kind"] == "end"
+    });
+    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    assert!(dir.path().join("checked.txt").exists());
+
+    // The params object of `planning/complete`, failing the step: its dependent is skipped.
+    let (plan_id, run_id) = start_manual_plan(&mut server, "edit again");
+    let params = json!({ "planId": plan_id, "subtaskId": "edit", "status": "failed", "result": "no time" });
+    complete(&mut server, json!([params])).unwrap();
+    let events = server.collect_run_events(&run_id);
+    let token = format!("codelab-planner/run/{run_id}");
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token.as_str() && params["value"]["kind"] == "end"
+    });
+    assert_eq!(events.last().unwrap()["status"], "failed", "{events:#?}");
+    let stored = server.call("planning/get", json!({ "planId": plan_id }));
+    let statuses: Vec<&str> =
+        stored["subtasks"].as_array().unwrap().iter().map(|step| step["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["failed", "skipped"]);
     server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
     server.shutdown_and_exit();
 }

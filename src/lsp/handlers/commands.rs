@@ -6,7 +6,8 @@
 //! it the command acts on the newest plan it applies to (so `:lsp-workspace-command
 //! codelab-planner.approve` works in Helix). `runFile` stores the plan file as a plan (with the
 //! file's path), approves and executes it; runs started by `runFile`, `execute` and `retry` make
-//! the server ask the client to refresh code lenses as they progress.
+//! the server ask the client to refresh code lenses as they progress. `complete` takes a plan id
+//! and a subtask id (there is no newest plan to guess a step from).
 
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
@@ -60,6 +61,7 @@ pub async fn handle_execute_command(server: &PlannerServer, params: ExecuteComma
             to_value(runs::handle_plan_status(server, plan_params(server, &arguments, &[]).await?).await?)
         }
         command::EXPORT => to_value(handle_plan_export(server, plan_params(server, &arguments, &[]).await?).await?),
+        command::COMPLETE => to_value(runs::handle_subtask_complete(server, complete_params(&arguments)?).await?),
         other => {
             return Err(Error::invalid_params(format!(
                 "command: unknown command \"{other}\" (known: {})",
@@ -91,6 +93,26 @@ fn task_params(arguments: &[Value]) -> Result<Value> {
         Some(Value::String(task)) => Ok(json!({ "task": task })),
         Some(object @ Value::Object(_)) => Ok(object.clone()),
         _ => Err(Error::invalid_params("arguments[0]: the task is required (a string or { task })")),
+    }
+}
+
+/// `[planId, subtaskId, status?, result?]` or `[CompleteSubtaskParams]`.
+fn complete_params(arguments: &[Value]) -> Result<Value> {
+    match arguments {
+        [object @ Value::Object(_)] => Ok(object.clone()),
+        [Value::String(plan_id), Value::String(subtask_id), rest @ ..] => {
+            let mut params = json!({ "planId": plan_id, "subtaskId": subtask_id });
+            if let Some(status) = rest.first().filter(|status| !status.is_null()) {
+                params["status"] = status.clone();
+            }
+            if let Some(result) = rest.get(1).filter(|result| !result.is_null()) {
+                params["result"] = result.clone();
+            }
+            Ok(params)
+        }
+        _ => Err(Error::invalid_params(
+            "arguments: a plan id and a subtask id (then \"done\" or \"failed\" and a result), or { planId, subtaskId }",
+        )),
     }
 }
 
