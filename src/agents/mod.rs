@@ -114,7 +114,6 @@ impl LlmAgent {
             role,
             approval: self.config.approval,
             approvals: self.shared.approvals.clone(),
-            removed_env: vec![self.config.api_key_env.clone()],
             secrets: secret.into_iter().collect(),
             default_command_timeout: self.config.default_command_timeout,
         };
@@ -161,7 +160,9 @@ pub fn agents_for_run(settings: &Settings, shared: &SharedAgentState) -> AgentSe
 
 /// A run's agents with a model: shell for `shell`, [`LlmAgent`]s for coder, debug and ask.
 pub fn agent_set(model: Arc<dyn ChatModel>, config: AgentsConfig, shared: SharedAgentState) -> AgentSet {
-    let shell = ShellAgent { removed_env: vec![config.api_key_env.clone()] };
+    // Every child of the process (shell steps and agent commands) loses the key's variable.
+    crate::engine::process::hide_env_from_children(&config.api_key_env);
+    let shell = ShellAgent;
     let agent: Arc<dyn SubtaskExecutor> = Arc::new(LlmAgent::new(model, config, shared));
     AgentSet::new()
         .with(AgentKind::Shell, Arc::new(shell))

@@ -351,7 +351,7 @@ impl AgentSet {
     pub fn without_llm() -> Self {
         let no_model: Arc<dyn SubtaskExecutor> = Arc::new(UnavailableAgent { reason: NO_LANGUAGE_MODEL.to_owned() });
         Self::new()
-            .with(AgentKind::Shell, Arc::new(ShellAgent::default()))
+            .with(AgentKind::Shell, Arc::new(ShellAgent))
             .with(AgentKind::Coder, no_model.clone())
             .with(AgentKind::Debug, no_model.clone())
             .with(AgentKind::Ask, no_model)

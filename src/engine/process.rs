@@ -60,8 +60,6 @@ pub struct ShellCommand {
     pub working_directory: PathBuf,
     /// Added to the server's environment.
     pub extra_env: Vec<(String, String)>,
-    /// Removed from the server's environment (the API key's variable, for agent commands).
-    pub removed_env: Vec<String>,
     /// Between SIGTERM and SIGKILL on cancel.
     pub kill_grace: Duration,
     pub timeout: Option<Duration>,
@@ -303,7 +301,7 @@ fn spawn_shell(spec: &ShellCommand, marker: &str) -> Result<Child, ProcessError>
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let hidden = HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    for name in hidden.iter().chain(&spec.removed_env) {
+    for name in hidden.iter() {
         command.env_remove(name);
     }
     for (name, value) in &spec.extra_env {
@@ -369,7 +367,6 @@ mod tests {
             command: command.to_owned(),
             working_directory: std::env::temp_dir(),
             extra_env: vec![("CODELAB_TEST_VALUE".to_owned(), "forty-two".to_owned())],
-            removed_env: vec!["HOME".to_owned()],
             kill_grace: Duration::from_millis(500),
             timeout: None,
         }
@@ -381,9 +378,14 @@ mod tests {
 
     #[tokio::test]
     async fn captures_both_streams_and_the_exit_code() {
-        let outcome =
-            run(&shell("echo out; echo err >&2; echo $CODELAB_TEST_VALUE; echo home=${HOME:-unset}; exit 3")).await;
-        assert!(outcome.output.contains("home=unset\n"), "a removed variable is not inherited");
+        // `cargo test` sets CARGO_PKG_NAME in this process; hidden, no child inherits it.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some(), "run under cargo test");
+        hide_env_from_children("CARGO_PKG_NAME");
+        let outcome = run(&shell(
+            "echo out; echo err >&2; echo $CODELAB_TEST_VALUE; echo package=${CARGO_PKG_NAME:-unset}; exit 3",
+        ))
+        .await;
+        assert!(outcome.output.contains("package=unset\n"), "a hidden variable is not inherited");
         assert_eq!(outcome.exit, ShellExit::Code(3));
         assert!(outcome.output.contains("out\n") && outcome.output.contains("err\n"));
         assert!(outcome.output.contains("forty-two"));

@@ -10,23 +10,20 @@ use futures::future::BoxFuture;
 use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, SubtaskExecutor};
 use super::process::{ShellCommand, ShellExit, run_shell};
 
-/// Runs `command` with `sh -c` (see `process`).
+/// Runs `command` with `sh -c` (see `process`; the API key's variable never reaches it).
 #[derive(Debug, Clone, Default)]
-pub struct ShellAgent {
-    /// Variables the command does not inherit (the API key's, when a model is configured).
-    pub removed_env: Vec<String>,
-}
+pub struct ShellAgent;
 
 /// How many of the last stderr lines go into a failure message.
 const STDERR_LINES_IN_MESSAGE: usize = 3;
 
 impl SubtaskExecutor for ShellAgent {
     fn execute<'a>(&'a self, request: AgentRequest, io: AgentIo) -> BoxFuture<'a, Result<AgentOutcome, AgentError>> {
-        run_command(request, io, self.removed_env.clone()).boxed()
+        run_command(request, io).boxed()
     }
 }
 
-async fn run_command(request: AgentRequest, io: AgentIo, removed_env: Vec<String>) -> Result<AgentOutcome, AgentError> {
+async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome, AgentError> {
     let Some(command) = request.subtask.command.clone() else {
         return Err(AgentError::Unavailable(format!("shell subtask \"{}\" has no command", request.subtask.id)));
     };
@@ -38,7 +35,6 @@ async fn run_command(request: AgentRequest, io: AgentIo, removed_env: Vec<String
             ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
             ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
         ],
-        removed_env,
         kill_grace: io.kill_grace,
         timeout: None,
     };

@@ -29,7 +29,6 @@ pub(super) async fn execute_command(env: &ToolEnv, arguments: CommandArgs) -> Re
         command: command.clone(),
         working_directory: directory.absolute.clone(),
         extra_env: vec![("CODELAB_PLAN_ID".to_owned(), env.plan_id.to_string())],
-        removed_env: env.removed_env.clone(),
         kill_grace: env.io.kill_grace,
         timeout: Some(timeout.max(Duration::from_secs(1))),
     };

@@ -96,8 +96,6 @@ pub struct ToolEnv {
     pub role: Role,
     pub approval: ToolApproval,
     pub approvals: Arc<PlanApprovals>,
-    /// Environment variables no command inherits (the API key's).
-    pub removed_env: Vec<String>,
     /// Values replaced by `[redacted]` in anything a tool returns (the API key).
     pub secrets: Vec<String>,
     pub default_command_timeout: Duration,
