@@ -8,23 +8,31 @@ use serde_json::json;
 
 use crate::harness::{RUN_TIMEOUT, ServerSetup, TestServer, create_and_execute, shell, workspace};
 
-#[test]
-fn commits_that_fail_are_retried_told_once_and_never_emitted_before_they_land() {
+/// A running plan of `a` (which waits for a `release` file) then `b` (`second`), once `a` has
+/// started: the server, the plan id and the run id.
+fn start_two_steps(second: &str) -> (tempfile::TempDir, TestServer, String, String) {
     let dir = workspace();
     let setup = ServerSetup { work_done_progress: false, ..ServerSetup::new(dir.path()) };
     let (mut server, _) = TestServer::start(setup);
     server.take_server_request("workspace/configuration");
-    let subtasks = vec![
-        shell("a", "until [ -f release ]; do sleep 0.02; done; echo a-done", &[]),
-        shell("b", "echo b-done", &["a"]),
-    ];
+    let subtasks =
+        vec![shell("a", "until [ -f release ]; do sleep 0.02; done; echo a-done", &[]), shell("b", second, &["a"])];
     let (plan_id, run_id) = create_and_execute(&mut server, "two steps", subtasks, json!({}));
     server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
         params["runId"] == run_id.as_str() && params["event"]["kind"] == "subtaskStarted"
     });
+    (dir, server, plan_id, run_id)
+}
 
-    let database = dir.path().join(".codelab/planner.db");
-    let mut blocker = rusqlite::Connection::open(&database).unwrap();
+/// A second connection to the workspace database, to hold its write lock.
+fn open_database(workspace: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(workspace.join(".codelab/planner.db")).unwrap()
+}
+
+#[test]
+fn commits_that_fail_are_retried_told_once_and_never_emitted_before_they_land() {
+    let (dir, mut server, plan_id, run_id) = start_two_steps("echo b-done");
+    let mut blocker = open_database(dir.path());
     let lock = blocker.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     std::fs::write(dir.path().join("release"), "").unwrap();
 
@@ -59,20 +67,8 @@ fn commits_that_fail_are_retried_told_once_and_never_emitted_before_they_land() 
 
 #[test]
 fn cancel_reaches_its_own_run_while_commits_fail_and_the_plan_ends_cancelled() {
-    let dir = workspace();
-    let setup = ServerSetup { work_done_progress: false, ..ServerSetup::new(dir.path()) };
-    let (mut server, _) = TestServer::start(setup);
-    server.take_server_request("workspace/configuration");
-    let subtasks = vec![
-        shell("a", "until [ -f release ]; do sleep 0.02; done; echo a-done", &[]),
-        shell("b", "echo $$ > b.pid; exec sleep 300", &["a"]),
-    ];
-    let (plan_id, run_id) = create_and_execute(&mut server, "two steps", subtasks, json!({}));
-    server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
-        params["runId"] == run_id.as_str() && params["event"]["kind"] == "subtaskStarted"
-    });
-    let database = dir.path().join(".codelab/planner.db");
-    let mut blocker = rusqlite::Connection::open(&database).unwrap();
+    let (dir, mut server, plan_id, run_id) = start_two_steps("echo $$ > b.pid; exec sleep 300");
+    let mut blocker = open_database(dir.path());
     let lock = blocker.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     std::fs::write(dir.path().join("release"), "").unwrap();
     server.wait_for_notification("window/showMessage", RUN_TIMEOUT, |_| true);
