@@ -14,6 +14,10 @@
 #[path = "../tests/support/fake_openai.rs"]
 mod fake_openai;
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::spread;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +38,8 @@ const PARALLEL_SUBTASKS: usize = 8;
 const ROUND_TRIPS: usize = 3;
 const OVERHEAD_TOOL_CALLS: usize = 20;
 
-fn agents(server: &FakeOpenAi, max_tool_calls: u32) -> AgentSet {
+/// The provider against the scripted server: no retries, so every sample is one round trip.
+fn bench_model(server: &FakeOpenAi) -> OpenAiCompatible {
     let config = OpenAiConfig {
         base_url: server.base_url.clone(),
         api_key: Some(ApiKey::new("sk-bench")),
@@ -45,7 +50,11 @@ fn agents(server: &FakeOpenAi, max_tool_calls: u32) -> AgentSet {
             max_delay: Duration::from_millis(50),
         },
     };
-    let model = Arc::new(OpenAiCompatible::new(config).expect("client"));
+    OpenAiCompatible::new(config).expect("client")
+}
+
+fn agents(server: &FakeOpenAi, max_tool_calls: u32) -> AgentSet {
+    let model = Arc::new(bench_model(server));
     let settings = AgentsConfig {
         model: "bench".to_owned(),
         context_tokens: 16_384,
@@ -138,17 +147,7 @@ async fn bare_call_sample() -> f64 {
     for call in 0..OVERHEAD_TOOL_CALLS {
         server.push(read_call(call % 3 + 1));
     }
-    let config = OpenAiConfig {
-        base_url: server.base_url.clone(),
-        api_key: Some(ApiKey::new("sk-bench")),
-        timeout: Duration::from_secs(30),
-        retry: RetryPolicy {
-            max_retries: 0,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-        },
-    };
-    let model = OpenAiCompatible::new(config).expect("client");
+    let model = bench_model(&server);
     let cancel = tokio_util::sync::CancellationToken::new();
     let started = Instant::now();
     for _ in 0..OVERHEAD_TOOL_CALLS {
@@ -156,11 +155,6 @@ async fn bare_call_sample() -> f64 {
         let _ = model.chat(request, &|_| {}, &cancel).await;
     }
     started.elapsed().as_secs_f64() * 1000.0 / OVERHEAD_TOOL_CALLS as f64
-}
-
-fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    (samples[samples.len() / 2], samples[0], samples[samples.len() - 1])
 }
 
 fn row(name: &str, unit: &str, target: &str, samples: Vec<f64>) {

@@ -10,6 +10,10 @@
 //!
 //! Prints the median and the min/max over repeated samples. Not a test: nothing here asserts.
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::spread;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -201,13 +205,6 @@ async fn cancel_sample(root: &Path, repository: &PlanRepository, sample: usize) 
     let stored = repository.get_plan(plan.id.clone()).await.expect("read").expect("plan");
     assert_eq!((summary.status, stored.status), (PlanStatus::Cancelled, PlanStatus::Cancelled));
     latency.as_secs_f64() * 1e3
-}
-
-/// `(median, min, max)`.
-fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let median = samples[samples.len() / 2];
-    (median, samples[0], samples[samples.len() - 1])
 }
 
 fn row(name: &str, unit: &str, target: &str, samples: Vec<f64>) {

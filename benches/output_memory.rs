@@ -9,6 +9,10 @@
 //! Target: peak RSS under 64 MiB in every case (issue 9: 539 MB and 973 MB before).
 #![allow(clippy::disallowed_methods)] // It starts the server binary.
 
+#[path = "support/stats.rs"]
+mod stats;
+
+use stats::spread;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -150,11 +154,6 @@ fn run_case(command: &str) -> Sample {
     sample
 }
 
-fn median_min_max(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    (values[values.len() / 2], values[0], values[values.len() - 1])
-}
-
 fn main() {
     if std::env::args().any(|argument| argument == "--list") {
         return;
@@ -168,9 +167,9 @@ fn main() {
     let mut worst: f64 = 0.0;
     for (name, command) in &cases {
         let samples: Vec<Sample> = (0..RUNS_PER_CASE).map(|_| run_case(command)).collect();
-        let (peak, peak_min, peak_max) = median_min_max(samples.iter().map(|sample| sample.peak_mib).collect());
-        let (after, _, _) = median_min_max(samples.iter().map(|sample| sample.after_mib).collect());
-        let (seconds, seconds_min, seconds_max) = median_min_max(samples.iter().map(|sample| sample.seconds).collect());
+        let (peak, peak_min, peak_max) = spread(samples.iter().map(|sample| sample.peak_mib).collect());
+        let (after, _, _) = spread(samples.iter().map(|sample| sample.after_mib).collect());
+        let (seconds, seconds_min, seconds_max) = spread(samples.iter().map(|sample| sample.seconds).collect());
         worst = worst.max(peak_max);
         println!(
             "{name:<32} {:>4} {:>8.1} ({peak_min:.1}-{peak_max:.1}) {after:>22.1} {seconds:>6.2} ({seconds_min:.2}-{seconds_max:.2})",
