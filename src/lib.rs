@@ -2,7 +2,8 @@
 //! dependency graphs of subtasks, and executes them with shell and LLM agents.
 //!
 //! Layers, bottom up: `model` (pure domain), `graph`, `classify`, `fsm` (pure), `store`
-//! (SQLite), `planner`, `engine` (runs), `orchestrator` (the one owner of state), `lsp` (wire).
+//! (SQLite), `planner`, `engine` (runs), `orchestrator` (the one owner of state), `wire` (the protocol's objects, shared by
+//! every face), `lsp` (the language server) and `cli` (the command line).
 //! See ARCHITECTURE.md.
 
 pub mod agents;
@@ -20,3 +21,4 @@ pub mod panics;
 pub mod planfile;
 pub mod planner;
 pub mod store;
+pub mod wire;

@@ -8,10 +8,10 @@ use super::owner::{Owner, interrupt_and_wait, owner_of};
 use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::Completion;
-use crate::lsp::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
 use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, RetryRequest};
 use crate::planfile::export_plan;
+use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 
 pub(crate) struct NewOptions {
     pub run: bool,

@@ -13,9 +13,9 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{RunEvent, RunEventKind};
-use crate::lsp::convert::run_event_to_wire;
 use crate::model::{Plan, SubtaskId, SubtaskStatus};
 pub use crate::planfile::duration;
+use crate::wire::convert::run_event_to_wire;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayMode {

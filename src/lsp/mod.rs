@@ -3,14 +3,14 @@
 //! convert the reply.
 //!
 //! - `ext`: the protocol as types (method names live only there).
-//! - `convert`: wire ↔ domain. `errors`: domain failure → JSON-RPC error. `config`: settings.
+//! - `errors`: domain failure → JSON-RPC error. `config`: settings. (Wire types and their
+//!   conversions are `crate::wire`'s, shared with the other faces.)
 //! - `server`: lifecycle and shared state. `handlers`: one group of requests per file.
 //! - `progress`: forwarding of run events as notifications.
 //! - `bridge`: agents' edits and questions as `workspace/applyEdit` / `window/showMessageRequest`.
 
 pub mod bridge;
 pub mod config;
-pub mod convert;
 pub mod documents;
 pub mod errors;
 pub mod ext;

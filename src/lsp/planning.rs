@@ -15,11 +15,11 @@ use tower_lsp_server::ls_types::{
     ProgressParams, ProgressParamsValue, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressEnd,
 };
 
-use super::convert::subtask_draft_to_input;
 use super::ext::{PartialResultParams, PartialResultProgress, PartialSubtasks};
 use super::server::SharedState;
 use crate::model::validate::SubtaskDraft;
 use crate::orchestrator::PlanningHooks;
+use crate::wire::convert::subtask_draft_to_input;
 
 /// The progress of one planning request. Dropping it (the request was cancelled) forgets its
 /// work-done token; [`PlanningProgress::finish`] also ends the progress and flushes the partials.

@@ -22,9 +22,9 @@ use crate::engine::{ActivityPhase, EventReceiver, RunEvent, RunEventKind};
 use crate::model::{RunId, SubtaskId};
 use crate::orchestrator::RunStarted;
 
-use super::convert::run_event_to_wire;
 use super::ext::PlanningProgress;
 use super::server::SharedState;
+use crate::wire::convert::run_event_to_wire;
 
 /// Starts forwarding `run`'s events; returns at once.
 pub fn spawn_run_forwarding(

@@ -1,7 +1,7 @@
 //! The domain model: plans, subtasks, statuses, ids, and the validation of user input.
 //!
 //! Pure data and guards; no I/O, no serde. The LSP layer converts these to and from wire types
-//! (`crate::lsp::convert`), the store maps them to rows (`crate::store`).
+//! (`crate::wire::convert`), the store maps them to rows (`crate::store`).
 
 mod ids;
 mod plan;

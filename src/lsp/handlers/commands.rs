@@ -17,7 +17,6 @@ use tower_lsp_server::ls_types::{ExecuteCommandParams, ProgressToken, Uri};
 use super::{plans, review, runs};
 use crate::engine::RunEventKind;
 use crate::engine::events::{DEFAULT_OUTPUT_EVENT_CAP, event_queue};
-use crate::lsp::convert;
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext::{self, command};
 use crate::lsp::progress::spawn_run_forwarding;
@@ -26,6 +25,7 @@ use crate::model::validate::{Problem, ProblemKind, ValidationErrors};
 use crate::model::{PlanId, PlanStatus};
 use crate::orchestrator::{ExecuteRequest, ListRequest, OrchestratorError, RunStarted};
 use crate::planfile::{self, line_and_column};
+use crate::wire::convert;
 
 pub async fn handle_execute_command(server: &PlannerServer, params: ExecuteCommandParams) -> Result<Option<Value>> {
     let arguments = params.arguments;

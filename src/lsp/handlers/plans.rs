@@ -4,12 +4,12 @@
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 
-use crate::lsp::convert;
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
 use crate::lsp::planning::PlanningProgress;
 use crate::lsp::server::PlannerServer;
 use crate::model::{PlanId, SessionId};
+use crate::wire::convert;
 
 pub async fn handle_task_classify(server: &PlannerServer, params: Value) -> Result<ext::Classification> {
     server

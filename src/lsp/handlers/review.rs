@@ -3,11 +3,11 @@
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 
-use crate::lsp::convert;
 use crate::lsp::errors::orchestrator_error_to_jsonrpc;
 use crate::lsp::ext;
 use crate::lsp::server::PlannerServer;
 use crate::model::PlanId;
+use crate::wire::convert;
 
 pub async fn handle_plan_approve(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
     server

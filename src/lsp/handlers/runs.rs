@@ -5,13 +5,13 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::WorkDoneProgressCancelParams;
 
-use crate::lsp::convert;
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
 use crate::lsp::progress::spawn_run_forwarding;
 use crate::lsp::server::PlannerServer;
 use crate::model::PlanId;
 use crate::panics::panic_message;
+use crate::wire::convert;
 
 pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Result<ext::RunStartedResult> {
     server

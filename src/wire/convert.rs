@@ -1,4 +1,4 @@
-//! Conversions between wire types (`crate::lsp::ext`) and domain types (`crate::model`,
+//! Conversions between wire types (`crate::wire`) and domain types (`crate::model`,
 //! `crate::orchestrator`, `crate::store`, `crate::engine`). The only place that does so.
 //!
 //! Wire → domain conversions check what the wire can get wrong before the orchestrator sees it
@@ -14,7 +14,7 @@ use crate::orchestrator::{
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
-use super::ext;
+use crate::wire as ext;
 
 fn field_problem(path: &str, message: impl Into<String>) -> Problem {
     Problem { kind: ProblemKind::Field, path: path.to_owned(), message: message.into() }
