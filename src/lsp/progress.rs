@@ -266,7 +266,7 @@ mod tests {
             RunEventKind::PlanFinished {
                 status: PlanStatus::Completed,
                 duration_ms: 12_400,
-                usage: crate::llm::Usage::default(),
+                usage: crate::model::Usage::default(),
             },
         );
         assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));
