@@ -16,10 +16,12 @@
 mod actor;
 mod complete;
 mod errors;
+mod import;
 mod plans;
 mod prepare;
 mod runs;
 mod session;
+mod start;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,7 +42,9 @@ use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError}
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
-pub use complete::CompleteRequest;
+pub use complete::{AnswerRequest, CompleteRequest};
+pub use import::{ImportRequest, PlanFormat};
+pub use start::StartOptions;
 use complete::{CompleteRoute, complete_error};
 
 /// A typed failure of one operation.
