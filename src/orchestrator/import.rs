@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{CreateMode, CreateRequest, Created, Orchestrator, OrchestratorError, RunStarted};
-use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors};
 use crate::model::PlanId;
+use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors};
 use crate::planfile::{self, PlanFile, line_and_column};
 
 /// A plan file format.
@@ -105,7 +105,11 @@ fn plan_toml_request(
     if checked.has_errors() {
         let problems = checked.problems.iter().map(|problem| {
             let (line, column) = line_and_column(text, problem.span.start);
-            Problem { kind: ProblemKind::Field, path: format!("{shown}:{line}:{column}"), message: problem.message.clone() }
+            Problem {
+                kind: ProblemKind::Field,
+                path: format!("{shown}:{line}:{column}"),
+                message: problem.message.clone(),
+            }
         });
         return Err(OrchestratorError::Validation(ValidationErrors(problems.collect())));
     }
@@ -123,11 +127,7 @@ fn plan_toml_request(
 /// The `create` request for a plan file: its subtasks (or the ones given, for "run from
 /// here"), its title and goal, and its path (see `planfile::source_key`). `None` without a title
 /// or goal.
-fn create_request(
-    file: &PlanFile,
-    source_file: String,
-    subtasks: Option<Vec<SubtaskDraft>>,
-) -> Option<CreateRequest> {
+fn create_request(file: &PlanFile, source_file: String, subtasks: Option<Vec<SubtaskDraft>>) -> Option<CreateRequest> {
     let title = file.title_or_goal()?.to_owned();
     let task = file.goal_or_title()?.to_owned();
     Some(CreateRequest {

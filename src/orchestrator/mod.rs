@@ -43,9 +43,9 @@ pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
 pub use complete::{AnswerRequest, CompleteRequest};
+use complete::{CompleteRoute, complete_error};
 pub use import::{ImportRequest, PlanFormat};
 pub use start::StartOptions;
-use complete::{CompleteRoute, complete_error};
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]
