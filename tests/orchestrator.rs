@@ -253,6 +253,7 @@ async fn update_checks_the_version_and_validates_every_subtask() {
         version,
         title: Some("Edited".to_owned()),
         subtasks,
+        ..UpdateRequest::default()
     };
 
     let edited =

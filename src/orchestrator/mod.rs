@@ -16,6 +16,7 @@
 mod actor;
 mod complete;
 mod errors;
+mod keep;
 mod plans;
 mod prepare;
 mod runs;
@@ -42,6 +43,7 @@ pub use prepare::{PlanningHooks, PlanningSetup};
 use actor::Command;
 pub use complete::CompleteRequest;
 use complete::{CompleteRoute, complete_error};
+pub use keep::OmittedFields;
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +128,10 @@ pub struct UpdateRequest {
     pub version: u64,
     pub title: Option<String>,
     pub subtasks: Option<Vec<SubtaskDraft>>,
+    /// Per draft of `subtasks`, the fields its client left out: a draft whose id names a stored
+    /// subtask keeps their stored values (`planning/update` keeps what a client omits). Empty:
+    /// every draft is taken as it is.
+    pub omitted: Vec<OmittedFields>,
 }
 
 #[derive(Debug, Clone, Default)]
