@@ -17,5 +17,6 @@ mod no_model;
 mod plan_files;
 mod processes;
 mod protocol_drift;
+mod protocol_schema;
 mod runs;
 mod storage;
