@@ -7,6 +7,7 @@ mod fake_openai;
 mod agents;
 mod bounds;
 mod cli;
+mod contract;
 mod errors;
 mod harness;
 mod hygiene;
