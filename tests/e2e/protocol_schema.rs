@@ -206,3 +206,53 @@ fn methods_not_served_yet_answer_method_not_found_naming_themselves() {
     server.discard(|message| message.get("serverRequest").is_some() || message["method"] == "$/progress");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+/// Every string and list a client can send (the params of every request, nested objects
+/// included) has its bound in the schema, so none is unbounded by omission.
+#[test]
+fn every_text_and_list_a_client_sends_is_bounded() {
+    fn unbounded(schema: &Value, node: &Value, path: &str, seen: &mut Vec<String>, found: &mut Vec<String>) {
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            if seen.iter().any(|visited| visited == reference) {
+                return;
+            }
+            seen.push(reference.to_owned());
+            let target = schema.pointer(reference.trim_start_matches('#')).expect("a reference that resolves");
+            unbounded(schema, target, path, seen, found);
+            seen.pop();
+            return;
+        }
+        for combinator in ["anyOf", "oneOf"] {
+            for branch in node.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+                unbounded(schema, branch, path, seen, found);
+            }
+        }
+        let types: Vec<&str> = match node.get("type") {
+            Some(Value::String(one)) => vec![one.as_str()],
+            Some(Value::Array(several)) => several.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if types.contains(&"string") && node.get("enum").is_none() && node.get("maxLength").is_none() {
+            found.push(format!("{path}: a string without maxLength"));
+        }
+        if types.contains(&"array") {
+            if node.get("maxItems").is_none() {
+                found.push(format!("{path}: a list without maxItems"));
+            }
+            if let Some(items) = node.get("items") {
+                unbounded(schema, items, &format!("{path}[]"), seen, found);
+            }
+        }
+        for (name, property) in node.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            unbounded(schema, property, &format!("{path}.{name}"), seen, found);
+        }
+    }
+    let schema = checked_in();
+    let mut found = Vec::new();
+    for (name, method) in schema["methods"].as_object().expect("methods") {
+        if method["direction"] == "clientToServer" {
+            unbounded(&schema, &method["params"], name, &mut Vec::new(), &mut found);
+        }
+    }
+    assert!(found.is_empty(), "unbounded client input:\n{}", found.join("\n"));
+}
