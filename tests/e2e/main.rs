@@ -21,3 +21,4 @@ mod protocol_drift;
 mod protocol_schema;
 mod runs;
 mod storage;
+mod update;
