@@ -40,7 +40,7 @@ pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::CancelPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
             let outcome = orchestrator
-                .cancel(PlanId::from_raw(params.plan_id), params.reason)
+                .cancel(PlanId::from_raw(params.plan_id), params.reason.map(String::from))
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::cancel_outcome_to_wire(&outcome))
