@@ -5,7 +5,8 @@
 //!   (shell plus the three LLM agents) when a model is configured.
 //! - `session`: the turn loop. `prompt`: the opening messages. `context`: the token budget.
 //! - `tools`: the tool layer (allow-lists, approval, dispatch); `approval`: the pure policy;
-//!   `sandbox`: path resolution; `edit`: search-and-replace; `writer`: the one workspace writer.
+//!   `edit`: search-and-replace; `hunks`: minimal edits; `writer`: the one workspace writer. Paths
+//!   are resolved by `crate::confine`.
 //!
 //! Not here: choosing whether a model is configured (the caller passes one), the provider
 //! (`crate::llm`), JSON-RPC (the editor bridge is `crate::lsp::bridge`), the store.
@@ -13,8 +14,8 @@
 pub mod approval;
 pub mod context;
 pub mod edit;
+pub mod hunks;
 pub mod prompt;
-pub mod sandbox;
 mod session;
 pub mod tools;
 pub mod writer;
@@ -31,10 +32,11 @@ use crate::llm::{ChatMessage, ChatModel};
 use crate::model::AgentKind;
 use crate::planner::detect_workspace;
 
-use sandbox::Sandbox;
 use session::{Session, SessionLimits};
 use tools::{PlanApprovals, Role, ToolEnv, tool_specs};
-use writer::WorkspaceWriter;
+use writer::{ChangeOrigin, WorkspaceWriter};
+
+use crate::confine::Workspace;
 
 pub use session::MAX_RESULT_BYTES;
 
@@ -85,6 +87,11 @@ impl SharedAgentState {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The one workspace writer (attach a `writer::ChangeObserver` to it to see every change).
+    pub fn writer(&self) -> &WorkspaceWriter {
+        &self.writer
+    }
 }
 
 /// A coder, debug or ask agent backed by a chat model.
@@ -100,16 +107,23 @@ impl LlmAgent {
     }
 
     async fn run(&self, request: AgentRequest, io: AgentIo) -> Result<AgentOutcome, AgentError> {
-        let sandbox =
-            Sandbox::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
+        let workspace =
+            Workspace::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
         let role = Role::of(request.subtask.agent);
         // The key's value is read only to keep it out of results and output, never stored.
         let secret = std::env::var(&self.config.api_key_env).ok().filter(|value| value.len() >= 8);
+        let origin = ChangeOrigin {
+            plan_id: request.plan_id.clone(),
+            subtask_id: request.subtask.id.clone(),
+            attempt: request.attempt,
+            agent: request.subtask.agent,
+        };
         let env = ToolEnv {
-            sandbox,
+            workspace,
             writer: self.shared.writer.clone(),
             io,
             plan_id: request.plan_id.clone(),
+            origin,
             agent: request.subtask.agent,
             role,
             approval: self.config.approval,
@@ -117,7 +131,7 @@ impl LlmAgent {
             secrets: secret.into_iter().collect(),
             default_command_timeout: self.config.default_command_timeout,
         };
-        let root = env.sandbox.root().to_path_buf();
+        let root = env.workspace.root().to_path_buf();
         let (facts, top_level) =
             tokio::task::spawn_blocking(move || (detect_workspace(&root), prompt::top_level_entries(&root)))
                 .await

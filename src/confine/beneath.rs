@@ -188,7 +188,10 @@ pub fn create_dir_all(workspace: &Workspace, relative: &str) -> std::io::Result<
             if FileType::from_raw_mode(status.st_mode) == FileType::Directory {
                 Ok(())
             } else {
-                Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{relative} exists and is not a folder")))
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{relative} exists and is not a folder"),
+                ))
             }
         }
         Err(error) => Err(error.into()),
@@ -203,8 +206,11 @@ pub fn remove(workspace: &Workspace, relative: &str) -> std::io::Result<()> {
     let root = open_root(workspace)?;
     let (directory, name) = open_parent(&root, relative, false)?;
     let status = rustix::fs::statat(&directory, name, AtFlags::SYMLINK_NOFOLLOW)?;
-    let flags =
-        if FileType::from_raw_mode(status.st_mode) == FileType::Directory { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+    let flags = if FileType::from_raw_mode(status.st_mode) == FileType::Directory {
+        AtFlags::REMOVEDIR
+    } else {
+        AtFlags::empty()
+    };
     Ok(rustix::fs::unlinkat(&directory, name, flags)?)
 }
 
@@ -221,7 +227,9 @@ pub fn rename(workspace: &Workspace, from: &str, to: &str) -> std::io::Result<()
     let (to_directory, to_name) = open_parent(&root, to, true)?;
     match rustix::fs::renameat_with(&from_directory, from_name, &to_directory, to_name, RenameFlags::NOREPLACE) {
         Ok(()) => Ok(()),
-        Err(Errno::EXIST) => Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{to} already exists"))),
+        Err(Errno::EXIST) => {
+            Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{to} already exists")))
+        }
         Err(Errno::INVAL | Errno::NOSYS) => {
             // A file system without RENAME_NOREPLACE: check, then rename (both below the root).
             if rustix::fs::statat(&to_directory, to_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {

@@ -71,7 +71,10 @@ fn git_and_codelab_are_never_written_whatever_their_case_or_link() {
 fn settings_fold_parent_components_and_stay_strictly_below_the_root() {
     let (root, outside, workspace) = fixture();
     let real_root = root.path().canonicalize().unwrap();
-    assert_eq!(workspace.resolve_setting(Path::new("state/plans.db")).unwrap().absolute, real_root.join("state/plans.db"));
+    assert_eq!(
+        workspace.resolve_setting(Path::new("state/plans.db")).unwrap().absolute,
+        real_root.join("state/plans.db")
+    );
     assert!(workspace.resolve_setting(Path::new("a/../b.db")).is_ok());
     assert!(workspace.resolve_setting(Path::new(".codelab/planner.db")).is_ok(), "reading state is not writing");
     assert!(workspace.resolve_setting(Path::new("../escape.db")).is_err());
@@ -142,8 +145,10 @@ fn writes_keep_the_mode_and_leave_no_temporary_file() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     beneath::write(&workspace, "run.sh", b"#!/bin/sh\necho hi\n").unwrap();
     assert_eq!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o777, 0o755);
-    let names: Vec<String> =
-        std::fs::read_dir(root.path()).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().into()).collect();
+    let names: Vec<String> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into())
+        .collect();
     assert!(!names.iter().any(|name| name.ends_with(".tmp")), "{names:?}");
     beneath::write(&workspace, "new/folder/file.txt", b"made\n").unwrap();
     assert_eq!(beneath::read(&workspace, "new/folder/file.txt").unwrap().unwrap(), b"made\n");

@@ -81,8 +81,8 @@ pub struct SharedState {
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
     no_model_notice_shown: AtomicBool,
-    /// Open plan files.
-    pub(crate) documents: Documents,
+    /// Open documents (plan files and every other file the editor has open).
+    pub(crate) documents: Arc<Documents>,
     /// The client handles `workspace/codeLens/refresh`.
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
@@ -103,7 +103,7 @@ impl SharedState {
             startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
-            documents: Documents::default(),
+            documents: Arc::new(Documents::default()),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
         }
@@ -346,7 +346,8 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
         client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
     }
     let capabilities = lock(&shared.setup).editor_capabilities;
-    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    let documents = shared.documents.clone();
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities, documents);
     config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;

@@ -19,7 +19,7 @@ pub(super) async fn execute_command(env: &ToolEnv, arguments: CommandArgs) -> Re
     if command.is_empty() {
         return Err(Stop::Tool("command is empty".to_owned()));
     }
-    let directory = env.sandbox.resolve(arguments.cwd.as_deref().unwrap_or("."))?;
+    let directory = env.workspace.resolve(arguments.cwd.as_deref().unwrap_or("."))?;
     if !directory.absolute.is_dir() {
         return Err(Stop::Tool(format!("cwd {} is not a directory", directory.relative)));
     }

@@ -2,7 +2,7 @@
 //! approval policy (enforced here, once, for every agent) and dispatch.
 //!
 //! A tool failure is a result, not an exception: unknown tool, bad JSON (quoted back), a path
-//! the sandbox refuses, no match, a denial — all go back to the model as text. Only
+//! the confinement refuses, no match, a denial — all go back to the model as text. Only
 //! cancellation ends the subtask from here ([`ToolStep::Cancelled`]).
 //!
 //! - `files`: `read_file`, `list_files`, `search_in_code` (read-only).
@@ -22,9 +22,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, DENY, Decision, Remembered, decide};
-use super::sandbox::Sandbox;
-use super::writer::WorkspaceWriter;
+use super::writer::{ChangeOrigin, WorkspaceWriter, WriteContext};
 use crate::config::ToolApproval;
+use crate::confine::Workspace;
 use crate::engine::{ActivityPhase, AgentActivity, AgentIo, AgentSignal, ToolKind};
 use crate::llm::ToolCall;
 use crate::model::{AgentKind, PlanId};
@@ -88,10 +88,12 @@ impl PlanApprovals {
 
 /// Everything a tool call may use: the subtask's channels and the server's shared pieces.
 pub struct ToolEnv {
-    pub sandbox: Sandbox,
+    pub workspace: Workspace,
     pub writer: WorkspaceWriter,
     pub io: AgentIo,
     pub plan_id: PlanId,
+    /// The plan, subtask, attempt and agent every change is recorded under.
+    pub origin: ChangeOrigin,
     pub agent: AgentKind,
     pub role: Role,
     pub approval: ToolApproval,
@@ -102,6 +104,11 @@ pub struct ToolEnv {
 }
 
 impl ToolEnv {
+    /// What the writer needs for a change labelled `label` (shown by the editor).
+    pub fn write_context<'a>(&'a self, label: &'a str) -> WriteContext<'a> {
+        WriteContext { workspace: &self.workspace, editor: self.io.editor.as_deref(), origin: &self.origin, label }
+    }
+
     pub fn redact(&self, text: String) -> String {
         self.secrets
             .iter()
