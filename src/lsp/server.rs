@@ -299,44 +299,17 @@ impl PlannerServer {
     }
 }
 
-/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
-/// exists), or why it is refused.
+/// The `database` setting resolved inside `workspace_root` by the one confinement (symlinks
+/// followed where the path exists), or why it is refused.
 fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
-    let root = real_path(workspace_root);
-    let resolved = real_path(&joined);
-    if resolved.starts_with(&root) && resolved != root {
-        Ok(resolved)
-    } else {
-        Err(format!(
-            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
+    let refused = |why: String| {
+        format!(
+            "the database setting {} is outside the workspace ({why}); using the default (start the server with --db to choose another place)",
             requested.display()
-        ))
-    }
-}
-
-/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
-fn real_path(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    let mut existing = normal.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
-        rest.push(name.to_owned());
-        existing = parent;
-    }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(rest.iter().rev());
-    resolved
+        )
+    };
+    let workspace = crate::confine::Workspace::new(workspace_root).map_err(|error| refused(error.to_string()))?;
+    workspace.resolve_setting(requested).map(|inside| inside.absolute).map_err(|error| refused(error.to_string()))
 }
 
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
