@@ -16,6 +16,8 @@ pub mod context;
 pub mod edit;
 pub mod hunks;
 pub mod prompt;
+pub mod reach;
+pub mod sandbox;
 mod session;
 pub mod tools;
 pub mod writer;
@@ -26,7 +28,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::config::{Settings, ToolApproval, WithoutModel};
+use crate::config::{SandboxCommands, Settings, ToolApproval, WithoutModel};
 use crate::engine::{AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, ShellAgent, SubtaskExecutor};
 use crate::llm::{ChatMessage, ChatModel};
 use crate::model::AgentKind;
@@ -57,6 +59,8 @@ pub struct AgentsConfig {
     pub temperature: Option<f32>,
     /// `max_tokens` of each reply (`None` = the endpoint's default).
     pub max_reply_tokens: Option<u32>,
+    /// `sandbox.commands`: whether `execute_command` runs in the command sandbox.
+    pub command_sandbox: SandboxCommands,
 }
 
 impl AgentsConfig {
@@ -71,6 +75,7 @@ impl AgentsConfig {
             default_command_timeout: DEFAULT_COMMAND_TIMEOUT,
             temperature: Some(0.2),
             max_reply_tokens: None,
+            command_sandbox: settings.sandbox_commands,
         }
     }
 }
@@ -130,6 +135,7 @@ impl LlmAgent {
             approvals: self.shared.approvals.clone(),
             secrets: secret.into_iter().collect(),
             default_command_timeout: self.config.default_command_timeout,
+            command_sandbox: sandbox::CommandSandbox::new(self.config.command_sandbox),
         };
         let root = env.workspace.root().to_path_buf();
         let (facts, top_level) =

@@ -38,6 +38,8 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
         ],
         kill_grace: io.kill_grace,
         timeout: None,
+        // The person's own command: not sandboxed.
+        launcher: None,
     };
     let output = io.output.clone();
     let on_line = move |line: String| output.line(line);

@@ -21,7 +21,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, DENY, Decision, Remembered, decide};
+use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, CommandFacts, DENY, Decision, Remembered, decide};
+use super::sandbox::CommandSandbox;
 use super::writer::{ChangeOrigin, WorkspaceWriter, WriteContext};
 use crate::config::ToolApproval;
 use crate::confine::Workspace;
@@ -101,6 +102,7 @@ pub struct ToolEnv {
     /// Values replaced by `[redacted]` in anything a tool returns (the API key).
     pub secrets: Vec<String>,
     pub default_command_timeout: Duration,
+    pub command_sandbox: CommandSandbox,
 }
 
 impl ToolEnv {
@@ -241,8 +243,14 @@ pub(crate) async fn unless_cancelled<T>(env: &ToolEnv, work: impl std::future::F
 
 /// Asks the policy, then the person when it says so. `Err` is the denial text for the model.
 pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
+    approve_with(env, action, None).await
+}
+
+/// [`approve`] with what is known about a command: what it reaches and whether it is sandboxed
+/// (the question says so when it is not).
+pub(crate) async fn approve_with(env: &ToolEnv, action: Action, command: Option<CommandFacts>) -> Result<(), Stop> {
     let remembered = env.approvals.remembered(&env.plan_id);
-    match decide(&action, env.approval, &remembered) {
+    match decide(&action, env.approval, &remembered, command.as_ref()) {
         Decision::Allow => return Ok(()),
         Decision::Deny(reason) => return Err(Stop::Tool(format!("denied: {reason}"))),
         Decision::Confirm => {}
@@ -253,7 +261,13 @@ pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
                 .to_owned(),
         ));
     };
-    let question = action.question(env.agent.as_str());
+    let mut question = action.question(env.agent.as_str());
+    if let Some(note) = command.as_ref().and_then(CommandFacts::note) {
+        question = format!("{question} {note}");
+    }
+    if let (Action::Execute { .. }, Some(reason)) = (&action, env.command_sandbox.unsandboxed_reason()) {
+        question = format!("{question} ({reason})");
+    }
     let target = match &action {
         Action::Execute { command } => command.clone(),
         Action::Write { path } | Action::Delete { path } | Action::CreateDirectory { path } => path.clone(),
