@@ -363,6 +363,27 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
     params.root_path.as_ref().filter(|path| !path.is_empty()).map(PathBuf::from)
 }
 
+/// Whether agents' commands run sandboxed here, for the clients' health check and status
+/// (`experimental.sandbox` of the initialize result): told once, at start.
+fn sandbox_status(setting: crate::config::SandboxCommands) -> Value {
+    use crate::agents::sandbox::{CommandSandbox, KernelSupport};
+    let sandbox = CommandSandbox::new(setting);
+    let abi = match sandbox.kernel {
+        KernelSupport::Landlock { abi } => Some(abi),
+        KernelSupport::Unavailable => None,
+    };
+    let note = match sandbox.unsandboxed_reason() {
+        Some(reason) => format!("agents' commands are {reason}"),
+        None => "agents' commands run in a Landlock sandbox: they write only inside the workspace (not .git/ or .codelab/) and the temporary folder".to_owned(),
+    };
+    json!({
+        "commands": match setting { crate::config::SandboxCommands::Workspace => "workspace", crate::config::SandboxCommands::Off => "off" },
+        "enforced": sandbox.active(),
+        "landlockAbi": abi,
+        "note": note,
+    })
+}
+
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
@@ -418,9 +439,14 @@ impl LanguageServer for PlannerServer {
         setup.client_supports_configuration = configuration.unwrap_or(false);
         setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
+        let sandbox_setting = setup.settings.sandbox_commands;
         drop(setup);
+        let mut capabilities = capabilities();
+        if let Some(experimental) = capabilities.experimental.as_mut() {
+            experimental["sandbox"] = sandbox_status(sandbox_setting);
+        }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities,
             server_info: Some(ServerInfo {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: Some(env!("CARGO_PKG_VERSION").to_owned()),
