@@ -18,4 +18,6 @@ mod plan_files;
 mod processes;
 mod protocol_drift;
 mod runs;
+mod safe_edits;
+mod sandbox;
 mod storage;
