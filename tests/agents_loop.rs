@@ -71,6 +71,8 @@ impl Setup {
             default_command_timeout: Duration::from_secs(60),
             temperature: None,
             max_reply_tokens: None,
+            // In-process agents: the sandbox launcher is the server binary, which these tests do not run.
+            command_sandbox: codelab_planner::config::SandboxCommands::Off,
         };
         agent_set(model, agents, SharedAgentState::new())
     }

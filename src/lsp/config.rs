@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use crate::config::{
-    LlmClassify, LlmSettings, PlanApproval, Settings, ToolApproval, WithoutModel, default_max_parallel,
+    LlmClassify, LlmSettings, PlanApproval, SandboxCommands, Settings, ToolApproval, WithoutModel, default_max_parallel,
 };
 use crate::model::FailurePolicy;
 
@@ -56,7 +56,9 @@ fn flatten(object: &Map<String, Value>, prefix: &str, out: &mut Vec<(String, Val
     for (key, value) in object {
         let full_key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
-            Value::Object(inner) if matches!(full_key.as_str(), "approval" | "llm" | "llm.roles" | "agents") => {
+            Value::Object(inner)
+                if matches!(full_key.as_str(), "approval" | "llm" | "llm.roles" | "agents" | "sandbox") =>
+            {
                 flatten(inner, &full_key, out)
             }
             _ => out.push((full_key, value.clone())),
@@ -108,6 +110,10 @@ fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Va
         }
         "agents.withoutModel" => parse_choice(value, WithoutModel::Manual, parse_without_model, "\"manual\", \"fail\"")
             .map(|mode| settings.without_model = mode),
+        "sandbox.commands" => {
+            parse_choice(value, SandboxCommands::Workspace, parse_sandbox_commands, "\"workspace\", \"off\"")
+                .map(|mode| settings.sandbox_commands = mode)
+        }
         _ => return Err(KeyError::Unknown),
     };
     result.map_err(|message| {
@@ -134,6 +140,7 @@ fn keep_previous(settings: &mut Settings, previous: &Settings, key: &str) {
         "llm.maxToolCalls" => settings.llm.max_tool_calls = previous.llm.max_tool_calls,
         "llm.classify" => settings.llm.classify = previous.llm.classify,
         "agents.withoutModel" => settings.without_model = previous.without_model,
+        "sandbox.commands" => settings.sandbox_commands = previous.sandbox_commands,
         _ => {}
     }
 }
@@ -188,6 +195,14 @@ fn parse_without_model(text: &str) -> Option<WithoutModel> {
     match text {
         "manual" => Some(WithoutModel::Manual),
         "fail" => Some(WithoutModel::Fail),
+        _ => None,
+    }
+}
+
+fn parse_sandbox_commands(text: &str) -> Option<SandboxCommands> {
+    match text {
+        "workspace" => Some(SandboxCommands::Workspace),
+        "off" => Some(SandboxCommands::Off),
         _ => None,
     }
 }
@@ -251,6 +266,15 @@ mod tests {
         assert_eq!((dotted.plan_approval, dotted.tool_approval), (PlanApproval::Never, ToolApproval::Ask));
         assert_eq!(parse(json!({"approval": {"plans": "sometimes"}})).errors.len(), 1);
         assert_eq!(parse(json!({"approval.tools": true})).errors.len(), 1);
+    }
+
+    #[test]
+    fn the_command_sandbox_is_on_unless_turned_off() {
+        assert_eq!(parse(json!({})).settings.sandbox_commands, SandboxCommands::Workspace);
+        assert_eq!(parse(json!({"sandbox": {"commands": "off"}})).settings.sandbox_commands, SandboxCommands::Off);
+        let bad = parse(json!({"sandbox.commands": "none"}));
+        assert!(bad.errors[0].contains("sandbox.commands"), "{:?}", bad.errors);
+        assert_eq!(bad.settings.sandbox_commands, SandboxCommands::Workspace);
     }
 
     #[test]

@@ -81,8 +81,8 @@ pub struct SharedState {
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
     no_model_notice_shown: AtomicBool,
-    /// Open plan files.
-    pub(crate) documents: Documents,
+    /// Open documents (plan files and every other file the editor has open).
+    pub(crate) documents: Arc<Documents>,
     /// The client handles `workspace/codeLens/refresh`.
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
@@ -103,7 +103,7 @@ impl SharedState {
             startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
-            documents: Documents::default(),
+            documents: Arc::new(Documents::default()),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
         }
@@ -305,44 +305,17 @@ impl PlannerServer {
     }
 }
 
-/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
-/// exists), or why it is refused.
+/// The `database` setting resolved inside `workspace_root` by the one confinement (symlinks
+/// followed where the path exists), or why it is refused.
 fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
-    let root = real_path(workspace_root);
-    let resolved = real_path(&joined);
-    if resolved.starts_with(&root) && resolved != root {
-        Ok(resolved)
-    } else {
-        Err(format!(
-            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
+    let refused = |why: String| {
+        format!(
+            "the database setting {} is outside the workspace ({why}); using the default (start the server with --db to choose another place)",
             requested.display()
-        ))
-    }
-}
-
-/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
-fn real_path(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    let mut existing = normal.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
-        rest.push(name.to_owned());
-        existing = parent;
-    }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(rest.iter().rev());
-    resolved
+        )
+    };
+    let workspace = crate::confine::Workspace::new(workspace_root).map_err(|error| refused(error.to_string()))?;
+    workspace.resolve_setting(requested).map(|inside| inside.absolute).map_err(|error| refused(error.to_string()))
 }
 
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
@@ -352,7 +325,8 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
         client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
     }
     let capabilities = lock(&shared.setup).editor_capabilities;
-    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    let documents = shared.documents.clone();
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities, documents);
     config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
@@ -393,6 +367,27 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
     }
     #[allow(deprecated)]
     params.root_path.as_ref().filter(|path| !path.is_empty()).map(PathBuf::from)
+}
+
+/// Whether agents' commands run sandboxed here, for the clients' health check and status
+/// (`experimental.sandbox` of the initialize result): told once, at start.
+fn sandbox_status(setting: crate::config::SandboxCommands) -> Value {
+    use crate::agents::sandbox::{CommandSandbox, KernelSupport};
+    let sandbox = CommandSandbox::new(setting);
+    let abi = match sandbox.kernel {
+        KernelSupport::Landlock { abi } => Some(abi),
+        KernelSupport::Unavailable => None,
+    };
+    let note = match sandbox.unsandboxed_reason() {
+        Some(reason) => format!("agents' commands are {reason}"),
+        None => "agents' commands run in a Landlock sandbox: they write only inside the workspace (not .git/ or .codelab/) and the temporary folder".to_owned(),
+    };
+    json!({
+        "commands": match setting { crate::config::SandboxCommands::Workspace => "workspace", crate::config::SandboxCommands::Off => "off" },
+        "enforced": sandbox.active(),
+        "landlockAbi": abi,
+        "note": note,
+    })
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -450,9 +445,14 @@ impl LanguageServer for PlannerServer {
         setup.client_supports_configuration = configuration.unwrap_or(false);
         setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
+        let sandbox_setting = setup.settings.sandbox_commands;
         drop(setup);
+        let mut capabilities = capabilities();
+        if let Some(experimental) = capabilities.experimental.as_mut() {
+            experimental["sandbox"] = sandbox_status(sandbox_setting);
+        }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities,
             server_info: Some(ServerInfo {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: Some(env!("CARGO_PKG_VERSION").to_owned()),
