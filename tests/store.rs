@@ -60,6 +60,8 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         started_at: Some(at(10)),
         finished_at: Some(at(20)),
         usage: Usage { prompt_tokens: 1_200, completion_tokens: 340, calls: 3 },
+        pending_approval: None,
+        changes: None,
     }
 }
 

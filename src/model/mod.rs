@@ -5,12 +5,14 @@
 
 mod ids;
 mod plan;
+pub mod record;
 mod status;
 mod usage;
 pub mod validate;
 
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 pub use plan::{GuardError, Plan, Progress, Subtask};
+pub use record::{Answer, ChangeSummary, PendingApproval, ToolKind};
 pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
     SubtaskStatus,

@@ -34,6 +34,12 @@ pub(super) enum Command {
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
     Complete(CompleteRequest, Reply<CompleteRoute>),
+    /// The controls of the plan's run in this process, if it runs here (`planning/answer`).
+    LiveRun(PlanId, Reply<Option<crate::engine::RunControls>>),
+    /// Marks the plan as being rolled back (no run starts meanwhile) and hands out the writer;
+    /// refused while it runs.
+    BeginRollback(PlanId, Reply<super::rollback::RollbackTools>),
+    EndRollback(PlanId),
     /// Ends whatever the session is doing and returns it to `idle`; replies with the session and
     /// one receiver per run of the session that was cancelled.
     ResetSession(SessionId, Reply<(SessionView, Vec<oneshot::Receiver<PlanStatus>>)>),
@@ -60,6 +66,8 @@ pub(super) struct Actor {
     pub agent_state: crate::agents::SharedAgentState,
     /// What planning off the actor uses; replaced on every settings change.
     pub planning: watch::Sender<Arc<PlanningSetup>>,
+    /// Plans whose changes are being rolled back: none of them may start a run meanwhile.
+    pub rolling_back: std::collections::HashSet<PlanId>,
 }
 
 impl Actor {
@@ -79,6 +87,7 @@ impl Actor {
             planning,
             editor: None,
             agent_state: crate::agents::SharedAgentState::new(),
+            rolling_back: std::collections::HashSet::new(),
         }
     }
 
@@ -128,6 +137,13 @@ impl Actor {
             Command::Complete(request, reply) => {
                 let _ = reply.send(self.complete(&request).await);
             }
+            Command::LiveRun(plan_id, reply) => {
+                let _ = reply.send(Ok(self.live_run(&plan_id)));
+            }
+            Command::BeginRollback(plan_id, reply) => {
+                let _ = reply.send(self.begin_rollback(plan_id).await);
+            }
+            Command::EndRollback(plan_id) => self.end_rollback(&plan_id),
             Command::ResetSession(session_id, reply) => {
                 let _ = reply.send(self.reset_session(session_id).await);
             }

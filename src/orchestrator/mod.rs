@@ -20,6 +20,8 @@ mod import;
 mod keep;
 mod plans;
 mod prepare;
+mod record;
+mod rollback;
 mod runs;
 mod session;
 mod start;
@@ -43,10 +45,12 @@ use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError}
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
-pub use complete::{AnswerRequest, CompleteRequest};
+pub use complete::CompleteRequest;
 use complete::{CompleteRoute, complete_error};
 pub use import::{ImportRequest, PlanFormat};
 pub use keep::OmittedFields;
+pub use record::{AnswerRequest, FileDiff, MAX_DIFF_LINES};
+pub use rollback::RollbackReport;
 pub use start::StartOptions;
 
 /// A typed failure of one operation.
