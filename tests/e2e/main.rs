@@ -5,8 +5,10 @@
 mod fake_openai;
 
 mod agents;
+mod architecture;
 mod bounds;
 mod cli;
+mod contract;
 mod errors;
 mod harness;
 mod hygiene;
@@ -17,7 +19,9 @@ mod no_model;
 mod plan_files;
 mod processes;
 mod protocol_drift;
+mod protocol_schema;
 mod runs;
 mod safe_edits;
 mod sandbox;
 mod storage;
+mod update;
