@@ -272,7 +272,7 @@ async fn sandbox_escapes_are_refused_and_reported_to_the_model() {
     let answers = tool_answers(&setup.server.requests()[5]);
     let texts: Vec<&str> = answers.iter().map(|(_, text)| text.as_str()).collect();
     assert!(texts[0].contains("`..` are refused"), "{}", texts[0]);
-    assert!(texts[1].contains("absolute paths are refused"), "{}", texts[1]);
+    assert!(texts[1].contains("absolute paths outside the workspace are refused"), "{}", texts[1]);
     assert!(texts[2].contains("leaves the workspace"), "{}", texts[2]);
     assert!(texts[3].contains("leaves the workspace"), "{}", texts[3]);
     assert!(texts[4].contains("never written"), "{}", texts[4]);

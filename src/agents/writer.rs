@@ -365,7 +365,12 @@ async fn current(context: WriteContext<'_>, path: &InsidePath) -> Result<Source,
 }
 
 async fn read_disk(workspace: &Workspace, path: &InsidePath) -> Result<Option<String>, WriteError> {
-    let bytes = blocking(workspace, path, beneath::read).await?;
+    // A folder has no text (deleting or moving one reads it as nothing).
+    let bytes = blocking(workspace, path, |workspace, relative| match beneath::read(workspace, relative) {
+        Err(error) if error.kind() == std::io::ErrorKind::IsADirectory => Ok(None),
+        other => other,
+    })
+    .await?;
     Ok(bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
