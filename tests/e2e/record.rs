@@ -10,13 +10,17 @@
 //!   the key is in neither the transcript nor the database;
 //! - a denied write: the step's result says what was not applied;
 //! - rollback of the second step only, then of the whole plan through the editor's buffer, with
-//!   a file the person changed since reported and left alone.
+//!   a file the person changed since reported and left alone;
+//! - the same from the command line, on the database a server left: `show`, `changes`,
+//!   `transcript`, `rollback`.
+// The command line is started as the real binary, as `cli.rs` does.
+#![allow(clippy::disallowed_methods)]
 
 use serde_json::{Value, json};
 
 use crate::agents::call;
 use crate::fake_openai::{FakeOpenAi, Reply, chunk_finish, chunk_text, chunk_tool_call};
-use crate::harness::{REQUEST_TIMEOUT, RUN_TIMEOUT, ServerSetup, TestServer, create_and_execute, workspace};
+use crate::harness::{REQUEST_TIMEOUT, RUN_TIMEOUT, ServerSetup, TestServer, binary, create_and_execute, workspace};
 use crate::safe_edits::Buffer;
 
 const KEY_VARIABLE: &str = "CODELAB_E2E_RECORD_KEY";
@@ -325,4 +329,66 @@ fn rollback_of_one_step_then_of_the_plan_leaves_what_the_person_changed() {
     assert_eq!(again["conflicts"][0]["path"], "b.txt");
     server.discard(|message| message.get("method").and_then(Value::as_str) == Some("planning/progress"));
     server.shutdown_and_exit();
+}
+
+fn command_line(directory: &std::path::Path, arguments: &[&str]) -> (Option<i32>, String) {
+    let output = std::process::Command::new(binary())
+        .args(arguments)
+        .current_dir(directory)
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codelab-planner");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.is_empty() || output.status.code() != Some(0), "{stderr}");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn the_command_line_shows_changes_and_transcripts_and_reverts_a_step() {
+    let directory = workspace();
+    let root = directory.path();
+    std::fs::write(root.join("README.md"), README).unwrap();
+    let model = FakeOpenAi::start();
+    model.push(call("write_file", json!({ "path": "hello.txt", "content": "привет\n" })));
+    model.push(call(
+        "edit_file",
+        json!({ "path": "README.md", "edits": [{ "search": "Run it.", "replace": "Run it twice." }] }),
+    ));
+    model.push(call("attempt_completion", json!({ "result": "greeted" })));
+    let (mut server, _) = TestServer::start(setup(root, &model, "auto"));
+    server.take_server_request("workspace/configuration");
+    let title = "Say hello in Russian and fix the README";
+    let (plan_id, run_id) = create_and_execute(&mut server, title, vec![coder("s1", title, &[])], json!({}));
+    assert_eq!(server.collect_run_events(&run_id).last().unwrap()["status"], "completed");
+    server.shutdown_and_exit();
+
+    let (code, shown) = command_line(root, &["show", &plan_id]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains(&format!("changed 2 files (+2 −1): codelab-planner changes {plan_id} s1")), "{shown}");
+    let (code, diffs) = command_line(root, &["changes", &plan_id, "s1"]);
+    assert_eq!(code, Some(0), "{diffs}");
+    assert_eq!(
+        diffs,
+        "── s1 (attempt 1) · added hello.txt · +1 −0\n--- /dev/null\n+++ b/hello.txt\n@@ -0,0 +1 @@\n+привет\n\
+         ── s1 (attempt 1) · modified README.md · +1 −1\n--- a/README.md\n+++ b/README.md\n@@ -1,3 +1,3 @@\n # Demo\n \n-Run it.\n+Run it twice.\n"
+    );
+    let (_, json_diffs) = command_line(root, &["--json", "changes", &plan_id]);
+    let parsed: Value = serde_json::from_str(json_diffs.trim()).expect("one json object");
+    assert_eq!(parsed["changes"].as_array().map(Vec::len), Some(2));
+    let (code, transcript) = command_line(root, &["transcript", &plan_id, "s1"]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(transcript.starts_with("Transcript of s1, attempt 1\n"), "{transcript}");
+    assert!(transcript.contains("] → write_file hello.txt\n"), "{transcript}");
+    assert!(transcript.contains("] ← write_file hello.txt: ok\n    created hello.txt (1 lines)\n"), "{transcript}");
+    assert!(transcript.contains("] ← attempt_completion: ok\n    greeted\n"), "{transcript}");
+
+    std::fs::write(root.join("README.md"), "# Demo\n\nRun it twice. (checked by me)\n").unwrap();
+    let (code, reverted) = command_line(root, &["rollback", &plan_id, "s1"]);
+    assert_eq!(code, Some(1), "a conflict is not a full revert: {reverted}");
+    assert_eq!(reverted, "restored hello.txt\nleft README.md: changed since the agent wrote it\n");
+    assert!(!root.join("hello.txt").exists(), "the file the agent created is gone");
+    assert_eq!(std::fs::read_to_string(root.join("README.md")).unwrap(), "# Demo\n\nRun it twice. (checked by me)\n");
+    let (code, missing) = command_line(root, &["rollback", &plan_id, "s9"]);
+    assert_eq!(code, Some(2), "an unknown step is bad input: {missing}");
 }
