@@ -511,21 +511,5 @@ fn existing_seq(connection: &Connection, path: &Path, plan_id: &PlanId) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pending_approval_round_trips_through_its_json() {
-        let pending = PendingApproval {
-            request_id: "01J".into(),
-            question: "Allow coder to edit `README.md`?".into(),
-            tool_kind: ToolKind::Edit,
-            target: "README.md".into(),
-            summary: Some("+1 −0 README.md".into()),
-            diff: Some("--- a/README.md\n+++ b/README.md\n".into()),
-            asked_at: Timestamp::from_millis(42),
-        };
-        assert_eq!(pending_from_json(&pending_to_json(&pending).to_string()), Some(pending));
-        assert_eq!(pending_from_json("{}"), None);
-    }
-}
+#[path = "record_tests.rs"]
+mod tests;

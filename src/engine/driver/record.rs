@@ -155,21 +155,8 @@ impl Driver {
         if let Some(old) = &replaces {
             ledger.files.remove(old);
         }
-        for side in [&mut record.before, &mut record.after] {
-            keep_within_file_limit(side);
-        }
         let others = self.record.kept_bytes.saturating_sub(previous);
-        if others + record.kept_bytes() as u64 > PLAN_CHANGE_BUDGET_BYTES {
-            let reason = format!(
-                "not kept: over the plan's budget of {} MB for recorded changes",
-                PLAN_CHANGE_BUDGET_BYTES / (1024 * 1024)
-            );
-            for side in [&mut record.before, &mut record.after] {
-                if let Content::Text(_) = side {
-                    *side = Content::NotKept(reason.clone());
-                }
-            }
-        }
+        keep_within_limits(&mut record, others);
         let kept = record.kept_bytes() as u64;
         self.record.kept_bytes = others + kept;
         ledger.kept.insert(record.path.clone(), kept);
@@ -248,6 +235,23 @@ impl Driver {
     }
 }
 
+/// Keeps the record's contents only within the per-file limit and the plan's budget (`others`:
+/// bytes the plan's other records keep); what is over is recorded as not kept, and why.
+fn keep_within_limits(record: &mut FileChangeRecord, others: u64) {
+    for side in [&mut record.before, &mut record.after] {
+        keep_within_file_limit(side);
+    }
+    if others + record.kept_bytes() as u64 > PLAN_CHANGE_BUDGET_BYTES {
+        let reason =
+            format!("not kept: over the plan's budget of {} MB for recorded changes", PLAN_CHANGE_BUDGET_BYTES >> 20);
+        for side in [&mut record.before, &mut record.after] {
+            if let Content::Text(_) = side {
+                *side = Content::NotKept(reason.clone());
+            }
+        }
+    }
+}
+
 /// Content over the per-file limit, or not text, is recorded as not kept.
 fn keep_within_file_limit(side: &mut Content) {
     let reason = match side {
@@ -289,6 +293,32 @@ mod tests {
         let mut small = Content::Text("fine".into());
         keep_within_file_limit(&mut small);
         assert_eq!(small, Content::Text("fine".into()));
+    }
+
+    #[test]
+    fn a_change_over_the_plans_budget_is_recorded_without_its_content() {
+        let mut record = FileChangeRecord {
+            subtask_id: crate::model::SubtaskId::from_raw("s1"),
+            attempt: 1,
+            path: "a.txt".into(),
+            from: None,
+            before: Content::Absent,
+            after: Content::Text("new text".into()),
+            added: 1,
+            removed: 0,
+            first_at: crate::model::Timestamp::from_millis(0),
+            last_at: crate::model::Timestamp::from_millis(0),
+            rolled_back_at: None,
+        };
+        let fits = record.clone();
+        keep_within_limits(&mut record, PLAN_CHANGE_BUDGET_BYTES - 8);
+        assert_eq!(record, fits, "exactly at the budget");
+        keep_within_limits(&mut record, PLAN_CHANGE_BUDGET_BYTES - 7);
+        assert_eq!(
+            record.after,
+            Content::NotKept("not kept: over the plan's budget of 32 MB for recorded changes".into())
+        );
+        assert_eq!(record.before, Content::Absent, "an absent side stays absent");
     }
 
     #[test]
