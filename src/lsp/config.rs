@@ -4,7 +4,7 @@
 //! Accepts nested objects (`{"approval": {"plans": "always"}}`) and dotted keys
 //! (`{"approval.plans": "always"}`). An unknown key is a warning; a bad value is refused with a
 //! message naming the key and the value, and the previous value of that key is kept. A key that
-//! is absent or `null` takes its default. The API key itself is never read here, only the name
+//! is absent takes its `initializationOptions` value, else its default; `null` takes its default. The API key itself is never read here, only the name
 //! of the variable that holds it, so nothing secret can reach a log.
 
 use std::path::PathBuf;
@@ -32,6 +32,14 @@ pub struct ParsedSettings {
 /// Parses `value`: either the `codelabPlanner` object itself or an object that holds it under
 /// `codelabPlanner`. Returns `None` when `value` is not an object (nothing to apply).
 pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettings> {
+    parse_settings_over(value, &Settings::default(), previous)
+}
+
+/// Like [`parse_settings`], on top of `base` (the settings `initializationOptions` gave): a key
+/// `value` leaves out keeps its `base` value, so an editor's `workspace/configuration` answer
+/// and the plugin's `initializationOptions` combine (a key given only in either is applied); a
+/// `null` key still takes its default, and a refused one keeps `previous`.
+pub fn parse_settings_over(value: &Value, base: &Settings, previous: &Settings) -> Option<ParsedSettings> {
     let object = value.as_object()?;
     let section = match object.get(SECTION) {
         Some(Value::Object(inner)) => inner,
@@ -39,7 +47,7 @@ pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettin
     };
     let mut flat = Vec::new();
     flatten(section, "", &mut flat);
-    let mut parsed = ParsedSettings { settings: Settings::default(), warnings: Vec::new(), errors: Vec::new() };
+    let mut parsed = ParsedSettings { settings: base.clone(), warnings: Vec::new(), errors: Vec::new() };
     for (key, value) in flat {
         if let Err(message) = apply_key(&mut parsed.settings, previous, &key, &value) {
             match message {
@@ -282,6 +290,18 @@ mod tests {
         let bad = parse(json!({"llm.classify": "sometimes", "agents.withoutModel": 1}));
         assert_eq!(bad.errors.len(), 2, "{:?}", bad.errors);
         assert_eq!(bad.settings.without_model, WithoutModel::Manual);
+    }
+
+    #[test]
+    fn keys_left_out_keep_the_base_and_null_takes_the_default() {
+        let base = parse(json!({"database": "state/plans.db", "maxParallel": 3})).settings;
+        let over = parse_settings_over(&json!({"failurePolicy": "failFast"}), &base, &base).unwrap().settings;
+        assert_eq!(over.database, Some(PathBuf::from("state/plans.db")), "left out: the base value");
+        assert_eq!((over.max_parallel, over.failure_policy), (3, FailurePolicy::FailFast));
+        let cleared = parse_settings_over(&json!({"database": null}), &base, &base).unwrap().settings;
+        assert_eq!(cleared.database, None, "null: the default");
+        let only_there = parse_settings_over(&json!({"database": "x.db"}), &Settings::default(), &base).unwrap();
+        assert_eq!(only_there.settings.database, Some(PathBuf::from("x.db")));
     }
 
     #[test]

@@ -41,13 +41,16 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
-use super::config::{SECTION, parse_settings};
+use super::config::{SECTION, parse_settings, parse_settings_over};
 use super::documents::Documents;
 use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
 const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the planner's start waits for the client's first `workspace/configuration` answer
+/// (it holds settings read only at start, such as `database`).
+const CONFIGURATION_WAIT: Duration = Duration::from_secs(5);
 
 /// Options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +64,8 @@ pub struct ServerOptions {
 struct Setup {
     workspace_root: Option<PathBuf>,
     settings: Settings,
+    /// What `initializationOptions` gave: the base that `workspace/configuration` answers apply on.
+    initial_settings: Settings,
     client_supports_work_done_progress: bool,
     client_supports_configuration: bool,
     /// What the client can do for agents (edits, questions).
@@ -87,6 +92,11 @@ pub struct SharedState {
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
     planning_tokens: Mutex<HashMap<ProgressToken, CancellationToken>>,
+    /// True once the client's first `workspace/configuration` answer was applied (or there is
+    /// none to wait for): the planner starts after it, so `database` from it is used.
+    configuration_settled: tokio::sync::watch::Sender<bool>,
+    /// The database file the running planner opened.
+    database_in_use: Mutex<Option<PathBuf>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,6 +116,8 @@ impl SharedState {
             documents: Documents::default(),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
+            configuration_settled: tokio::sync::watch::Sender::new(false),
+            database_in_use: Mutex::new(None),
         }
     }
 
@@ -179,19 +191,51 @@ impl SharedState {
     fn orchestrator_config(&self) -> (OrchestratorConfig, Option<String>) {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
+        let (database, refused) = self.database_for(&workspace_root, &setup.settings);
+        (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
+    }
+
+    /// The database `settings` ask for (`None`: the default), and why their choice was refused.
+    fn database_for(&self, workspace_root: &Path, settings: &Settings) -> (Option<PathBuf>, Option<String>) {
         let mut refused = None;
-        let database = match (&self.options.database_override, &setup.settings.database) {
+        let database = match (&self.options.database_override, &settings.database) {
             (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.clone() }),
-            (None, Some(requested)) => match confined_database(&workspace_root, requested) {
+            (None, Some(requested)) => match confined_database(workspace_root, requested) {
                 Ok(path) => Some(path),
                 Err(why) => {
                     refused = Some(why);
-                    Some(crate::config::default_database_path(&workspace_root))
+                    Some(crate::config::default_database_path(workspace_root))
                 }
             },
             (None, None) => None,
         };
-        (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
+        (database, refused)
+    }
+
+    /// What to tell the person when new settings name another database than the running
+    /// planner's (it opens one at start only): `None` when nothing changed.
+    fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
+        if previous.database == settings.database {
+            return None;
+        }
+        let in_use = lock(&self.database_in_use).clone()?;
+        if self.options.database_override.is_some() {
+            return Some(format!(
+                "codelab-planner: the database setting is ignored: the server was started with --db {}",
+                in_use.display()
+            ));
+        }
+        let root = self.workspace_root();
+        let wanted =
+            self.database_for(&root, settings).0.unwrap_or_else(|| crate::config::default_database_path(&root));
+        (real_path(&wanted) != real_path(&in_use)).then(|| {
+            format!(
+                "codelab-planner: the database setting now names {}; plans stay in {} until the server restarts \
+                 (restart it to use the new file)",
+                wanted.display(),
+                in_use.display()
+            )
+        })
     }
 }
 
@@ -237,6 +281,10 @@ pub fn build_service(options: ServerOptions) -> (LspService<PlannerServer>, Clie
 impl PlannerServer {
     /// The running orchestrator, started now if it is not yet.
     pub(crate) async fn orchestrator(&self) -> Result<Orchestrator> {
+        if self.shared.orchestrator.get().is_none() && lock(&self.shared.setup).client_supports_configuration {
+            let mut settled = self.shared.configuration_settled.subscribe();
+            let _ = tokio::time::timeout(CONFIGURATION_WAIT, settled.wait_for(|settled| *settled)).await;
+        }
         let shared = self.shared.clone();
         let client = self.client.clone();
         let started = self
@@ -270,14 +318,21 @@ impl PlannerServer {
     }
 
     async fn apply_settings_value(&self, value: &Value, origin: &str) {
-        let previous = lock(&self.shared.setup).settings.clone();
-        let Some(parsed) = parse_settings(value, &previous) else { return };
+        let (previous, base) = {
+            let setup = lock(&self.shared.setup);
+            (setup.settings.clone(), setup.initial_settings.clone())
+        };
+        let Some(parsed) = parse_settings_over(value, &base, &previous) else { return };
         for message in parsed.warnings.iter().chain(&parsed.errors) {
             tracing::warn!("{origin}: {message}");
             self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
         }
         let settings = parsed.settings;
         lock(&self.shared.setup).settings = settings.clone();
+        if let Some(notice) = self.shared.database_change_notice(&previous, &settings) {
+            tracing::warn!("{origin}: {notice}");
+            self.client.show_message(MessageType::WARNING, notice).await;
+        }
         if let Some(orchestrator) = self.shared.orchestrator.get() {
             let update = AssertUnwindSafe(orchestrator.set_settings(settings)).catch_unwind().await;
             if !matches!(update, Ok(Ok(()))) {
@@ -359,6 +414,7 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
     match starting {
         Ok(Ok((orchestrator, report))) => {
             tracing::info!(database = %report.database.display(), workspace = %root, "planner started");
+            *lock(&shared.database_in_use) = Some(report.database.clone());
             if !report.interrupted.is_empty() {
                 let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
                 let message = format!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
@@ -443,6 +499,7 @@ impl LanguageServer for PlannerServer {
                 tracing::warn!("initializationOptions: {message}");
                 deferred.push((MessageType::WARNING, format!("codelab-planner: {message}")));
             }
+            setup.initial_settings = parsed.settings.clone();
             setup.settings = parsed.settings;
         }
         setup.workspace_root = root;
@@ -471,11 +528,13 @@ impl LanguageServer for PlannerServer {
                 for (kind, message) in messages {
                     server.client.log_message(kind, message).await;
                 }
-                if let Err(failure) = server.orchestrator().await {
-                    tracing::error!("{}", failure.message);
-                }
+                // The editor's settings first: the planner reads `database` when it starts.
                 if fetch_configuration {
                     server.fetch_configuration().await;
+                }
+                server.shared.configuration_settled.send_replace(true);
+                if let Err(failure) = server.orchestrator().await {
+                    tracing::error!("{}", failure.message);
                 }
             }
             .boxed()

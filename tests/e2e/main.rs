@@ -8,6 +8,7 @@ mod agents;
 mod bounds;
 mod cli;
 mod contract;
+mod database_setting;
 mod errors;
 mod harness;
 mod hygiene;
