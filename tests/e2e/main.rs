@@ -16,6 +16,7 @@ mod lifecycle;
 mod malformed;
 mod multi;
 mod no_model;
+mod output_lines;
 mod plan_files;
 mod processes;
 mod protocol_drift;
