@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -41,7 +41,7 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
-use super::config::{SECTION, parse_settings, parse_settings_over};
+use super::config::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
 use super::documents::Documents;
 use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
@@ -191,51 +191,17 @@ impl SharedState {
     fn orchestrator_config(&self) -> (OrchestratorConfig, Option<String>) {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
-        let (database, refused) = self.database_for(&workspace_root, &setup.settings);
+        let database_override = self.options.database_override.as_deref();
+        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings);
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
-    }
-
-    /// The database `settings` ask for (`None`: the default), and why their choice was refused.
-    fn database_for(&self, workspace_root: &Path, settings: &Settings) -> (Option<PathBuf>, Option<String>) {
-        let mut refused = None;
-        let database = match (&self.options.database_override, &settings.database) {
-            (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.clone() }),
-            (None, Some(requested)) => match confined_database(workspace_root, requested) {
-                Ok(path) => Some(path),
-                Err(why) => {
-                    refused = Some(why);
-                    Some(crate::config::default_database_path(workspace_root))
-                }
-            },
-            (None, None) => None,
-        };
-        (database, refused)
     }
 
     /// What to tell the person when new settings name another database than the running
     /// planner's (it opens one at start only): `None` when nothing changed.
     fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
-        if previous.database == settings.database {
-            return None;
-        }
         let in_use = lock(&self.database_in_use).clone()?;
-        if self.options.database_override.is_some() {
-            return Some(format!(
-                "codelab-planner: the database setting is ignored: the server was started with --db {}",
-                in_use.display()
-            ));
-        }
-        let root = self.workspace_root();
-        let wanted =
-            self.database_for(&root, settings).0.unwrap_or_else(|| crate::config::default_database_path(&root));
-        (real_path(&wanted) != real_path(&in_use)).then(|| {
-            format!(
-                "codelab-planner: the database setting now names {}; plans stay in {} until the server restarts \
-                 (restart it to use the new file)",
-                wanted.display(),
-                in_use.display()
-            )
-        })
+        let database_override = self.options.database_override.as_deref();
+        database_change_notice(database_override, &self.workspace_root(), previous, settings, &in_use)
     }
 }
 
@@ -358,46 +324,6 @@ impl PlannerServer {
         let server = PlannerServer { client: self.client.clone(), shared: self.shared.clone() };
         tokio::spawn(work(server));
     }
-}
-
-/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
-/// exists), or why it is refused.
-fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
-    let root = real_path(workspace_root);
-    let resolved = real_path(&joined);
-    if resolved.starts_with(&root) && resolved != root {
-        Ok(resolved)
-    } else {
-        Err(format!(
-            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
-            requested.display()
-        ))
-    }
-}
-
-/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
-fn real_path(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    let mut existing = normal.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
-        rest.push(name.to_owned());
-        existing = parent;
-    }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(rest.iter().rev());
-    resolved
 }
 
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
@@ -643,22 +569,6 @@ mod tests {
         let error = reply.unwrap_err();
         assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InvalidParams);
         assert_eq!(error.message, "missing field `planId`");
-    }
-
-    #[test]
-    fn the_database_setting_is_confined_to_the_workspace_symlinks_included() {
-        let outside = tempfile::tempdir().unwrap();
-        let root = tempfile::tempdir().unwrap();
-        let real_root = root.path().canonicalize().unwrap();
-        let inside = confined_database(root.path(), Path::new("state/plans.db")).unwrap();
-        assert_eq!(inside, real_root.join("state/plans.db"));
-        assert!(confined_database(root.path(), Path::new("a/../b.db")).is_ok());
-        assert!(confined_database(root.path(), Path::new("../escape.db")).is_err());
-        assert!(confined_database(root.path(), &outside.path().join("x.db")).is_err());
-        assert!(confined_database(root.path(), Path::new(".")).is_err(), "the root itself is not a file");
-        std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
-        let refused = confined_database(root.path(), Path::new("link/escape.db")).unwrap_err();
-        assert!(refused.contains("outside the workspace"), "{refused}");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{RUN_TIMEOUT, RpcError, ServerSetup, TestServer, create_and_execute, create_plan, shell, workspace};
+use crate::harness::{
+    RUN_TIMEOUT, RpcError, ServerSetup, TestServer, create_and_execute, create_plan, shell, workspace,
+};
 
 const HUGE: usize = 10 * 1024 * 1024;
 
