@@ -16,11 +16,13 @@
 mod actor;
 mod complete;
 mod errors;
+mod import;
 mod keep;
 mod plans;
 mod prepare;
 mod runs;
 mod session;
+mod start;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,9 +43,11 @@ use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError}
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
-pub use complete::CompleteRequest;
+pub use complete::{AnswerRequest, CompleteRequest};
 use complete::{CompleteRoute, complete_error};
+pub use import::{ImportRequest, PlanFormat};
 pub use keep::OmittedFields;
+pub use start::StartOptions;
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]

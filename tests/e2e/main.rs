@@ -5,6 +5,7 @@
 mod fake_openai;
 
 mod agents;
+mod architecture;
 mod bounds;
 mod cli;
 mod contract;
