@@ -105,6 +105,7 @@ fn a_huge_completion_result_is_refused_and_not_stored() {
     let done = server.call("planning/complete", json!({ "planId": plan_id, "subtaskId": "sign", "result": "signed" }));
     assert_eq!(done["subtasks"][0]["result"], "signed");
     server.collect_run_events(&run_id);
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
     server.discard(|message| message["method"] == "$/progress" || message.get("serverRequest").is_some());
     let database = std::fs::metadata(dir.path().join(".codelab/planner.db")).unwrap().len();
     assert!(database < 1024 * 1024, "the database grew to {database} bytes");
