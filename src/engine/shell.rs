@@ -74,6 +74,7 @@ fn working_directory(request: &AgentRequest) -> Result<std::path::PathBuf, Agent
     match workspace.resolve_directory(cwd) {
         Ok(directory) => Ok(directory.absolute),
         Err(ConfineError::Io { cause, .. }) => Err(unusable(cause)),
+        Err(ConfineError::Escapes(_)) => Err(unusable("resolves outside the workspace".to_owned())),
         Err(error) => Err(unusable(format!("is refused: {error}"))),
     }
 }
