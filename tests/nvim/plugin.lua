@@ -76,7 +76,7 @@ local function run_command(command)
   end
 end
 local keys_line =
-  "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close"
+  "keys: x execute · c cancel · r retry · a approve · R revise · e edit · o output · m done · M failed · gr refresh · q close"
 
 -- 1. The first command goes out the moment Neovim starts: the plugin waits for initialize
 --    (the old README example got -32002 here).
@@ -147,6 +147,7 @@ t.truthy(vim.tbl_contains(lines, "feedback: not this sprint"), "feedback shown")
 
 -- A refused request (executing a rejected plan) is reported with the server's message and error kind.
 local notices_before = #t.notices
+t.expect_error("planning/execute: ")
 run_command("CodelabPlanner execute " .. template_plan)
 t.wait_for("the refusal", function()
   return #t.notices > notices_before
@@ -358,7 +359,7 @@ if vim.tbl_contains(require("codelab-planner.lsp").advertised_methods(client), "
     end, after)
   end
   local waited = await_waiting("look", mark)
-  local waiting_row = line_starting("⏸ look    Look at it  manual  waiting: ")
+  local waiting_row = line_starting("⏸ look    Look at it  manual  waiting for you: press m when done")
   t.truthy(t.noticed("Look at it waits for you"), "a notice for the waiting step")
   -- The buffer key on the waiting step's line ends it as done.
   vim.api.nvim_win_set_cursor(0, { waiting_row, 0 })
@@ -401,7 +402,7 @@ end)
 t.equal(#require("codelab-planner.lsp").clients(), 1, "one client after vim.lsp.enable")
 
 -- 7. Health: every check passes with the server running.
-vim.cmd("checkhealth codelab-planner")
+vim.cmd("silent checkhealth codelab-planner")
 local report = table.concat(buffer_lines(), "\n")
 t.truthy(report:find("OK server running", 1, true), "health: server running\n" .. report)
 t.truthy(report:find("OK server: codelab-planner", 1, true), "health: binary version\n" .. report)

@@ -19,3 +19,13 @@ local user = vim.g.codelab_planner
 if type(user) == "table" and user.auto_start then
   require("codelab-planner.lsp").enable()
 end
+
+-- Plan files are checked as you type and run from their lenses (`plan_files = false` turns it off).
+vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+  group = vim.api.nvim_create_augroup("codelab_planner_plan_files", { clear = true }),
+  pattern = { "*.plan.toml" },
+  desc = "codelab-planner: check and run plan files",
+  callback = function(args)
+    require("codelab-planner.plan_files").attach(args.buf)
+  end,
+})

@@ -11,26 +11,36 @@ local buffer = require("codelab-planner.buffer")
 local config = require("codelab-planner.config")
 local kinds = require("codelab-planner.protocol").event_kinds
 local state = require("codelab-planner.state")
+local text = require("codelab-planner.text")
 local view_module = require("codelab-planner.view")
 
 local M = {}
 
 local function title_of(view, subtask_id)
   local subtask = view_module.subtask(view, subtask_id)
-  return subtask and subtask.title or subtask_id
+  return text.one_line(subtask and subtask.title or subtask_id)
+end
+
+--- How to end a waiting step, in this plugin's words: the plan buffer's key, or the command.
+local function completion_hint()
+  local key = config.get().keys.complete
+  if key then
+    return string.format("press %s on it in the plan buffer when done (or :CodelabPlanner complete)", key)
+  end
+  return "run :CodelabPlanner complete when done"
 end
 
 local function announce(view, event)
-  local plan_title = view.plan.title or view.plan.id
+  local plan_title = text.one_line(view.plan.title or view.plan.id)
   if event.kind == kinds.subtask_waiting then
-    vim.notify(
-      string.format(
-        "codelab-planner: %s waits for you: %s (then :CodelabPlanner complete)",
-        title_of(view, event.subtaskId),
-        event.message or ""
-      ),
-      vim.log.levels.WARN
-    )
+    local lines = { string.format("codelab-planner: %s waits for you:", title_of(view, event.subtaskId)) }
+    for _, line in ipairs(text.lines(view_module.waiting_text(event))) do
+      if vim.trim(line) ~= "" then
+        table.insert(lines, "  " .. vim.trim(line))
+      end
+    end
+    table.insert(lines, completion_hint())
+    vim.notify(table.concat(lines, "\n"), vim.log.levels.WARN)
   elseif event.kind == kinds.plan_finished and config.get().notify_on_finish then
     local level = event.status == "completed" and vim.log.levels.INFO or vim.log.levels.WARN
     local progress = event.progress or {}
@@ -94,6 +104,10 @@ function M.on_progress(params, _)
     return
   end
   local plan_id, event = params.planId, params.event
+  if event.kind == kinds.subtask_finished or event.kind == kinds.plan_finished then
+    -- The lenses of plan files show the last run's outcome.
+    require("codelab-planner.plan_files").refresh_lenses()
+  end
   local view = state.views[plan_id]
   if not view then
     -- A run this editor did not open (another window, a retry after a restart): load the plan;

@@ -35,10 +35,16 @@ M.notifications = {
   progress = "planning/progress",
 }
 
---- Standard LSP methods the plugin handles.
+--- Standard LSP methods the plugin handles or sends.
 M.lsp = {
   show_message_request = "window/showMessageRequest",
   progress = "$/progress",
+  execute_command = "workspace/executeCommand",
+}
+
+--- The server's `workspace/executeCommand` commands the plugin uses (`ext::command`).
+M.commands = {
+  run_file = "codelab-planner.runFile",
 }
 
 --- `planning/progress` event kinds (`event.kind`).
@@ -65,6 +71,9 @@ M.approval_options = {
   { title = "Allow for this plan", option = "allow_always" },
   { title = "Deny", option = "reject_once" },
 }
+
+--- Subtask fields only the server writes: an edit sends every other field back as received.
+M.subtask_server_fields = { "status", "attempts", "result", "error", "startedAt", "finishedAt", "usage" }
 
 M.subtask_statuses = { "pending", "running", "waiting", "done", "failed", "skipped", "cancelled" }
 M.plan_statuses = { "draft", "approved", "running", "completed", "failed", "cancelled", "rejected", "interrupted" }
