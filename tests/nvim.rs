@@ -108,6 +108,13 @@ fn neovim_creates_approves_and_executes_a_plan() {
     run_script("e2e.lua", "nvim e2e: ok");
 }
 
+/// The whole flow a person drives without a model (plan, revise, rename, approve, execute, `m`
+/// on every waiting step, cancel, retry, a plan file's diagnostics and lens), failing on any error.
+#[test]
+fn a_person_plans_revises_runs_and_finishes_waiting_steps_with_m() {
+    run_script("flow.lua", "nvim test flow: ok");
+}
+
 #[test]
 fn the_plan_buffer_renders_each_event_sequence_as_expected() {
     run_script("render.lua", "nvim test render: ok");

@@ -23,7 +23,10 @@ end
 --- Waits until `predicate()` is true, or fails naming `what`.
 function M.wait_for(what, predicate, timeout_ms)
   if not vim.wait(timeout_ms or M.timeout_ms, predicate, 10) then
-    M.fail("timed out waiting for " .. what)
+    local told = vim.tbl_map(function(notice)
+      return notice.message
+    end, M.notices)
+    M.fail("timed out waiting for " .. what .. "\nnotices so far: " .. vim.inspect(told))
   end
 end
 

@@ -332,7 +332,7 @@ local function choose_waiting(plan_id, subtask_id, on_chosen)
   elseif #waiting == 1 then
     return on_chosen(waiting[1].id)
   elseif #waiting == 0 then
-    return on_chosen(nil, "no subtask of this plan is waiting")
+    return on_chosen(nil, "nothing waits for you in this plan", vim.log.levels.WARN)
   end
   vim.ui.select(waiting, {
     prompt = "Which step is finished?",
@@ -370,8 +370,11 @@ function M.complete(given, subtask_id, status, result, callback)
     notify(string.format("%s no longer waits (it is %s): nothing to do", title, current or "gone"))
     finish(callback, nil, nil)
   end
-  choose_waiting(plan_id, subtask_id, function(chosen, choose_err)
-    if not chosen then
+  choose_waiting(plan_id, subtask_id, function(chosen, choose_err, level)
+    if not chosen and level and not callback then
+      -- Not an error: a key pressed on a plan with nothing to finish (any more).
+      return notify(choose_err, level)
+    elseif not chosen then
       return finish(callback, choose_err)
     end
     local current = subtask_status(plan_id, chosen)

@@ -53,6 +53,13 @@ local function handlers()
       end
       return vim.lsp.handlers[protocol.lsp.progress](err, params, ctx)
     end,
+    [protocol.lsp.show_message] = function(_, params)
+      -- Through vim.notify (a notification plugin shows it; Neovim's own handler only echoes).
+      if type(params) == "table" and type(params.message) == "string" then
+        local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
+        vim.notify("codelab-planner: " .. params.message, levels[params.type] or vim.log.levels.INFO)
+      end
+    end,
     [protocol.lsp.show_message_request] = function(err, params, ctx)
       return require("codelab-planner.approval").on_show_message_request(err, params, ctx)
     end,

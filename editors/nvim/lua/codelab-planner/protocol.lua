@@ -37,6 +37,7 @@ M.notifications = {
 
 --- Standard LSP methods the plugin handles or sends.
 M.lsp = {
+  show_message = "window/showMessage",
   show_message_request = "window/showMessageRequest",
   progress = "$/progress",
   execute_command = "workspace/executeCommand",
