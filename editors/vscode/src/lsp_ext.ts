@@ -40,6 +40,7 @@ export interface SubtaskInput {
     description?: string;
     agent: AgentName;
     command?: string;
+    cwd?: string;
     dependsOn?: string[];
     timeoutSecs?: number;
     maxAttempts?: number;
@@ -52,6 +53,7 @@ export interface Subtask {
     description: string;
     agent: AgentName;
     command?: string;
+    cwd?: string;
     dependsOn: string[];
     status: SubtaskStatus;
     attempts: number;
@@ -95,6 +97,7 @@ export interface Plan {
     error?: string;
     runId?: string;
     feedback?: string;
+    sourceFile?: string;
     planner?: "llm" | "template" | "user";
     plannerNote?: string;
     usage?: Usage;
@@ -275,7 +278,7 @@ export type RunEvent =
     | { kind: "subtaskStarted"; subtaskId: string; attempt: number; title?: string }
     | { kind: "subtaskOutput"; subtaskId: string; text: string }
     | { kind: "subtaskRetrying"; subtaskId: string; attempt: number; delayMs: number; error: string }
-    | { kind: "subtaskWaiting"; subtaskId: string; message: string }
+    | { kind: "subtaskWaiting"; subtaskId: string; message: string; instructions?: string }
     | {
           kind: "subtaskFinished";
           subtaskId: string;
@@ -283,7 +286,6 @@ export type RunEvent =
           result?: string;
           error?: string;
           durationMs: number;
-          usage?: Usage;
       }
     | AgentActivityEvent
     | { kind: "planFinished"; status: PlanStatus; progress: Progress; durationMs: number; usage?: Usage };

@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 
 import { messageOf, type ServerConnection } from "./client";
 import * as ext from "./lsp_ext";
-import { PlanModel, type PlanEntry } from "./model";
+import { PlanModel, outputLines, waitingText, type PlanEntry } from "./model";
 
 /** How many plans the view lists. */
 const LIST_LIMIT = 100;
@@ -139,13 +139,19 @@ export class PlansController implements vscode.Disposable {
                 channel.appendLine(`── ${event.title ?? title(event.subtaskId)} (attempt ${event.attempt})`);
                 break;
             case "subtaskOutput":
-                channel.append(event.text);
+                // One line per event (docs/protocol.md); a text with breaks in it stays several lines.
+                for (const line of outputLines(event.text)) {
+                    channel.appendLine(line);
+                }
                 break;
             case "subtaskRetrying":
                 channel.appendLine(`── ${title(event.subtaskId)}: ${event.error}; retrying in ${event.delayMs} ms`);
                 break;
             case "subtaskWaiting":
-                channel.appendLine(`── ${title(event.subtaskId)} waits for you: ${event.message}`);
+                channel.appendLine(`── ${title(event.subtaskId)} waits for you (Mark Done when finished):`);
+                for (const line of outputLines(waitingText(event))) {
+                    channel.appendLine(`   ${line}`);
+                }
                 break;
             case "subtaskFinished":
                 channel.appendLine(`── ${title(event.subtaskId)}: ${event.status}${event.error ? ` (${event.error})` : ""}`);

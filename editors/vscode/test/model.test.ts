@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { OUTPUT_TAIL_CHARS, PlanModel, describeActivity, progressOf } from "../src/model";
+import { OUTPUT_TAIL_CHARS, PlanModel, describeActivity, outputLines, progressOf } from "../src/model";
 import { planLook, subtaskLook } from "../src/presentation";
 import { NOW, event, plan, subtask } from "./fixtures";
 
@@ -27,8 +27,8 @@ describe("a run from start to finish", () => {
         assert.equal(model.get("p1")?.plan?.subtasks[0].status, "running");
         assert.equal(model.get("p1")?.progress.running, 1);
 
-        const output = model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: "Compiling\n" }), NOW);
-        assert.deepEqual(output.output, { subtaskId: "build", title: "Step build", text: "Compiling\n" });
+        const output = model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: "Compiling" }), NOW);
+        assert.deepEqual(output.output, { subtaskId: "build", title: "Step build", lines: ["Compiling"] });
 
         model.apply(
             event("p1", "r1", { kind: "subtaskFinished", subtaskId: "build", status: "done", result: "ok", durationMs: 1500 }),
@@ -94,15 +94,29 @@ describe("a run from start to finish", () => {
         assert.equal(unknown.needsRefresh, true);
     });
 
-    it("keeps only the tail of a long output", () => {
+    it("keeps only the tail of a long output, from the start of a line", () => {
         const model = twoStepModel();
         model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
-        const chunk = "x".repeat(40 * 1024);
-        model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: chunk }), NOW);
-        model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: `${chunk}END` }), NOW);
+        for (let index = 0; index < 3000; index += 1) {
+            model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: `line ${index} ${"x".repeat(30)}` }), NOW);
+        }
         const kept = model.get("p1")!.output.get("build")!;
-        assert.equal(kept.length, OUTPUT_TAIL_CHARS);
-        assert.ok(kept.endsWith("END"));
+        assert.ok(kept.length <= OUTPUT_TAIL_CHARS, `${kept.length}`);
+        assert.match(kept, /^line \d+ x+\n/);
+        assert.ok(kept.endsWith(`line 2999 ${"x".repeat(30)}\n`));
+    });
+
+    it("shows every output text as its own line (a traceback keeps its lines)", () => {
+        const model = twoStepModel();
+        model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
+        const texts = ["Traceback (most recent call last):", '  File "app.py", line 3', "", "ValueError: пусто", "a\r\nb\n"];
+        const outcomes = texts.map((text) => model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text }), NOW));
+        assert.deepEqual(outcomes.at(-1)?.output?.lines, ["a", "b"]);
+        assert.equal(
+            model.get("p1")!.output.get("build"),
+            'Traceback (most recent call last):\n  File "app.py", line 3\n\nValueError: пусто\na\nb\n',
+        );
+        assert.deepEqual(outputLines(""), [""]);
     });
 });
 
@@ -122,6 +136,21 @@ describe("manual steps", () => {
         assert.equal(look.contextValue, "subtask:waiting", "the Mark done / Mark failed menus match this");
         assert.equal(look.icon, "person");
         assert.equal(look.description, "waiting: Review the diff · manual");
+        const instructed = model.apply(
+            event("p2", "r1", {
+                kind: "subtaskWaiting",
+                subtaskId: "review",
+                message: "This step is yours: … planning/complete",
+                instructions: "Прочитайте изменения.\nОтметьте шаг выполненным.",
+            }),
+            NOW,
+        );
+        assert.equal(instructed.waiting?.message, "Прочитайте изменения.\nОтметьте шаг выполненным.", "instructions win");
+        assert.equal(
+            subtaskLook(entry, entry.plan!.subtasks[0]).description,
+            "waiting: Прочитайте изменения. Отметьте шаг выполненным. · manual",
+            "on one line in the tree",
+        );
         assert.match(planLook(entry).description, /1 waiting/);
 
         model.apply(event("p2", "r1", { kind: "subtaskFinished", subtaskId: "review", status: "done", durationMs: 9000 }), NOW);
@@ -158,17 +187,10 @@ describe("agent activity", () => {
 
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking", tokens: 120 }), NOW);
         assert.equal(entry.activity.get("code"), "thinking (120 tokens)");
-        model.apply(
-            event("p4", "r1", {
-                kind: "subtaskFinished",
-                subtaskId: "code",
-                status: "done",
-                durationMs: 4000,
-                usage: { promptTokens: 1000, completionTokens: 234, calls: 3 },
-            }),
-            NOW,
-        );
+        model.apply(event("p4", "r1", { kind: "subtaskFinished", subtaskId: "code", status: "done", durationMs: 4000 }), NOW);
         assert.equal(entry.activity.has("code"), false);
+        // Usage comes with the snapshot fetched after the event (subtaskFinished carries none).
+        entry.plan!.subtasks[0].usage = { promptTokens: 1000, completionTokens: 234, calls: 3 };
         assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "done · 4.0s · 1,234 tokens · 3 calls · coder");
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking" }), NOW);
         assert.equal(entry.activity.has("code"), false, "activity after the end is stale");
