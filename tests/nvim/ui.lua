@@ -113,6 +113,9 @@ for _, tag in ipairs({
   "g:codelab_planner",
   "codelab-planner-keys",
   ":CodelabPlanner-complete",
+  ":CodelabPlanner-edit",
+  ":CodelabPlanner-run",
+  "codelab-planner-plan-files",
   "codelab-planner-health",
 }) do
   t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)

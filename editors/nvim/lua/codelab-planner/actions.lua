@@ -267,7 +267,24 @@ end
 ---@param given? string
 ---@param callback? codelab_planner.Callback
 function M.execute(given, callback)
-  plan_request(methods.execute, given, nil, callback, M.run_started)
+  plan_request(methods.execute, given, nil, callback, M.run_started, function(plan_id, response_error)
+    -- A draft the server will not run unapproved: say what to do instead of reporting an error.
+    local view = state.views[plan_id]
+    local kind = type(response_error) == "table" and type(response_error.data) == "table" and response_error.data.kind
+    if kind ~= "invalidState" or not view or view.plan.status ~= "draft" or callback then
+      return false
+    end
+    local key = config.get().keys.approve
+    notify(
+      string.format(
+        "%s is a draft: approve it first (%s), then execute it",
+        text.one_line(view.plan.title),
+        key and ("press " .. key .. " in its buffer") or ":CodelabPlanner approve"
+      ),
+      vim.log.levels.WARN
+    )
+    return true
+  end)
 end
 
 --- Retries the unfinished subtasks (or the named ones).
