@@ -139,7 +139,10 @@ local mark = #events
 vim.cmd("CodelabPlanner new " .. task)
 await("CodelabPlannerUpdated", nil, mark, "the new plan")
 local plan_id = t.truthy(vim.b.codelab_plan_id, "a plan buffer")
-t.truthy(vim.startswith(lines()[1], "Добавить проверку входных данных в функцию parse"), "the title: " .. lines()[1])
+t.truthy(
+  vim.startswith(lines()[1], "Добавить проверку входных данных в функцию parse"),
+  "the title: " .. lines()[1]
+)
 t.truthy(lines()[2]:find("^status: draft · v1"), "a draft: " .. lines()[2])
 t.equal(sent_count("planning/execute") + sent_count("planning/approve"), 0, "nothing runs unasked")
 
@@ -148,13 +151,19 @@ table.insert(answers, "добавь шаг: запустить make lint")
 mark = #events
 press("R")
 t.equal(asked[#asked].prompt, "Revise the plan: ", "the revise prompt")
-t.truthy(text():find("revising: добавь шаг: запустить make lint …", 1, true), "the buffer shows the revise:\n" .. text())
+t.truthy(
+  text():find("revising: добавь шаг: запустить make lint …", 1, true),
+  "the buffer shows the revise:\n" .. text()
+)
 await("CodelabPlannerUpdated", function(data)
   return data.planId == plan_id
 end, mark, "the revised plan")
 t.truthy(lines()[2]:find("^status: draft · v2"), "revised to v2: " .. lines()[2])
 t.truthy(not text():find("revising:", 1, true), "the revise line went away:\n" .. text())
-t.truthy(text():find("feedback: добавь шаг: запустить make lint", 1, true), "the feedback shows:\n" .. text())
+t.truthy(
+  text():find("feedback: добавь шаг: запустить make lint", 1, true),
+  "the feedback shows:\n" .. text()
+)
 
 -- 3. Rename a step with `e`: every other field of every step is unchanged.
 local before = get_plan(plan_id)
@@ -165,7 +174,8 @@ for _, subtask in ipairs(before.subtasks) do
   end
 end
 shell_step = t.truthy(shell_step, "the template runs make test in service/: " .. vim.inspect(before.subtasks))
-local renamed = "Запустить тесты сервиса (make test) перед изменением и после него, с длинным заголовком"
+local renamed =
+  "Запустить тесты сервиса (make test) перед изменением и после него, с длинным заголовком"
 table.insert(answers, renamed)
 mark = #events
 vim.api.nvim_win_set_cursor(0, { row_starting("· " .. shell_step.id .. " "), 0 })
@@ -173,7 +183,11 @@ press("e")
 await("CodelabPlannerUpdated", function(data)
   return data.planId == plan_id
 end, mark, "the renamed step")
-t.equal(asked[#asked], { prompt = "Title of " .. shell_step.id .. ": ", default = shell_step.title }, "the rename prompt")
+t.equal(
+  asked[#asked],
+  { prompt = "Title of " .. shell_step.id .. ": ", default = shell_step.title },
+  "the rename prompt"
+)
 local after_edit = get_plan(plan_id)
 t.equal(after_edit.version, before.version + 1, "one new version")
 t.equal(#after_edit.subtasks, #before.subtasks, "the same steps")
@@ -292,9 +306,13 @@ mark = #events
 press("r")
 local retried = mark_every_waiting_step_done(second, mark)
 t.truthy(retried >= 1, "the retried run waited for the person")
-t.equal(events[find_event("CodelabPlannerRunFinished", function(data)
-  return data.planId == second
-end, mark)].data.status, "completed", "the retried plan completed:\n" .. text())
+t.equal(
+  events[find_event("CodelabPlannerRunFinished", function(data)
+    return data.planId == second
+  end, mark)].data.status,
+  "completed",
+  "the retried plan completed:\n" .. text()
+)
 
 -- 6. A low-confidence verdict: a draft, never run unasked.
 local executes = sent_count("planning/execute") + sent_count("planning/approve")

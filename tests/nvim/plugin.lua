@@ -220,7 +220,10 @@ t.wait_for("the log split", function()
 end)
 local log = buffer_lines()
 t.truthy(log[1]:find("^v1  .*  write a file and read it back  %(created%)"), "log v1: " .. log[1])
-t.truthy(table.concat(log, "\n"):find("\nv2  .*%(revise: add a step to run `echo checked`%)"), "log v2:\n" .. table.concat(log, "\n"))
+t.truthy(
+  table.concat(log, "\n"):find("\nv2  .*%(revise: add a step to run `echo checked`%)"),
+  "log v2:\n" .. table.concat(log, "\n")
+)
 vim.cmd("close")
 local offered = nil
 vim.ui.select = function(items, opts, on_choice)

@@ -24,7 +24,10 @@ local function same(mirror, from_schema, what)
   t.equal(sorted(mirror), sorted(from_schema), what .. " (protocol.lua, then the schema)")
 end
 
-local methods = vim.list_extend(values(protocol.methods), values(protocol.notifications))
+local methods = vim.list_extend(
+  vim.list_extend(values(protocol.methods), values(protocol.other_methods)),
+  values(protocol.notifications)
+)
 same(methods, vim.tbl_keys(schema.methods), "methods")
 same(protocol.all_methods(), vim.tbl_keys(schema.methods), "all_methods()")
 same(values(protocol.event_kinds), defs.EventKind.enum, "event kinds")

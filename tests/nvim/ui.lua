@@ -256,11 +256,19 @@ t.equal(params, {
     },
   },
 }, "a renamed step, every other field as received")
-t.equal(edit.retitle(received, nil, "Новое имя"), { planId = "01EDIT", version = 4, title = "Новое имя" }, "a renamed plan")
+t.equal(
+  edit.retitle(received, nil, "Новое имя"),
+  { planId = "01EDIT", version = 4, title = "Новое имя" },
+  "a renamed plan"
+)
 t.equal(select(2, edit.retitle(received, "nope", "x")), 'the plan has no subtask "nope"', "an unknown step")
 t.equal(select(2, edit.retitle(received, "test", "  ")), "a title cannot be empty", "an empty title")
 received.status = "approved"
-t.equal(select(2, edit.retitle(received, "test", "x")), "only a draft can be edited; this plan is approved", "not a draft")
+t.equal(
+  select(2, edit.retitle(received, "test", "x")),
+  "only a draft can be edited; this plan is approved",
+  "not a draft"
+)
 
 -- Text from the server made fit for buffer lines.
 local text = require("codelab-planner.text")

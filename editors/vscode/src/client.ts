@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
-import { planningProgress, type PlanningProgressParams } from "./lsp_ext";
+import { planningProgress, type ParamsOf, type PlanningProgressParams, type RequestMethod, type ResultOf } from "./lsp_ext";
 import { PLAN_FILE_PATTERNS } from "./plan_file";
 import { findExecutable, withoutClientKeys } from "./settings";
 
@@ -111,7 +111,7 @@ export class ServerConnection implements vscode.Disposable {
             this.clientOptions(),
         );
         this.client = client;
-        client.onNotification(planningProgress, (params) => this.progressEmitter.fire(params));
+        client.onNotification(planningProgress, (params: PlanningProgressParams) => this.progressEmitter.fire(params));
         try {
             await client.start();
         } catch (error) {
@@ -133,13 +133,13 @@ export class ServerConnection implements vscode.Disposable {
         await this.start();
     }
 
-    /** Sends a request; fails with a clear message when the server is not running. */
-    async request<P, R>(type: lc.RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    /** Sends a request (typed by the schema); fails with a clear message when the server is not running. */
+    async request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>> {
         const client = this.client;
         if (client === undefined || !client.isRunning()) {
             throw new Error(`the Codelab Planner server is not running (${describeState(this.currentState)})`);
         }
-        return client.sendRequest(type, params, token);
+        return client.sendRequest<ResultOf<M>>(method, params, token);
     }
 
     /** Sends a notification; fails when the server is not running. */

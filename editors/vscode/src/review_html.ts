@@ -29,7 +29,17 @@ export function escapeHtml(text: string): string {
  * Subtask fields only the server writes. Everything else a subtask carries — `cwd`, `timeoutSecs`,
  * `role`, and fields this extension does not know yet — goes back to `planning/update` as received.
  */
-export const SERVER_WRITTEN_FIELDS = ["status", "attempts", "result", "error", "startedAt", "finishedAt", "usage"] as const;
+export const SERVER_WRITTEN_FIELDS = [
+    "status",
+    "attempts",
+    "result",
+    "error",
+    "startedAt",
+    "finishedAt",
+    "usage",
+    "changes",
+    "pendingApproval",
+] as const;
 
 /** A received subtask as `planning/update` takes it back: a deep copy without the server-written fields. */
 export function toInput(subtask: Subtask): SubtaskInput {

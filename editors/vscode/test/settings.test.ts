@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 
 import { findExecutable, withoutClientKeys } from "../src/settings";
 
@@ -33,6 +33,7 @@ describe("the server's binary", () => {
     fs.chmodSync(binary, 0o755);
     const plain = path.join(folder, "not-executable");
     fs.writeFileSync(plain, "");
+    after(() => fs.rmSync(folder, { recursive: true, force: true }));
 
     it("finds a path, or a name on PATH", () => {
         assert.equal(findExecutable(binary), binary);

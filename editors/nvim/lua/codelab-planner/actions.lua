@@ -245,11 +245,14 @@ function M.edit(given, subtask_id, title, callback)
         current = subtask.title
       end
     end
-    vim.ui.input({ prompt = subtask_id and ("Title of " .. subtask_id .. ": ") or "Plan title: ", default = current }, function(input)
-      if input and vim.trim(input) ~= "" and input ~= current then
-        send(input)
+    vim.ui.input(
+      { prompt = subtask_id and ("Title of " .. subtask_id .. ": ") or "Plan title: ", default = current },
+      function(input)
+        if input and vim.trim(input) ~= "" and input ~= current then
+          send(input)
+        end
       end
-    end)
+    )
   end)
 end
 

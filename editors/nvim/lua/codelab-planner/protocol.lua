@@ -29,8 +29,12 @@ M.methods = {
   -- Second wave (shared contract, Additions): manual steps and plan files.
   complete = "planning/complete",
   export = "planning/export",
-  -- Third wave: transcripts, changes and their rollback, approvals from any client, the next
-  -- steps, imported task lists (the plugin does not send them yet).
+}
+
+--- Requests the protocol defines that the plugin does not send yet (third wave: transcripts,
+--- changes and their rollback, approvals from any client, the next steps, imported task lists).
+--- `:checkhealth` does not ask the server for them.
+M.other_methods = {
   transcript = "planning/transcript",
   changes = "planning/changes",
   rollback = "planning/rollback",
@@ -111,6 +115,9 @@ M.subtask_roles = { "baseline" }
 function M.all_methods()
   local names = {}
   for _, name in pairs(M.methods) do
+    table.insert(names, name)
+  end
+  for _, name in pairs(M.other_methods) do
     table.insert(names, name)
   end
   for _, name in pairs(M.notifications) do

@@ -193,13 +193,12 @@ handlers[kinds.subtask_output] = function(view, event)
 end
 
 handlers[kinds.subtask_retrying] = function(view, event)
-  view.notes[event.subtaskId] =
-    string.format(
-      "retry %d in %s: %s",
-      event.attempt or 0,
-      M.format_duration(event.delayMs or 0),
-      text.one_line(event.error)
-    )
+  view.notes[event.subtaskId] = string.format(
+    "retry %d in %s: %s",
+    event.attempt or 0,
+    M.format_duration(event.delayMs or 0),
+    text.one_line(event.error)
+  )
   view.activity[event.subtaskId] = nil
 end
 

@@ -13,6 +13,7 @@ import {
     answerInputBox,
     clickProgressCancel,
     clickToastButton,
+    clickRowAction,
     clickWebviewButton,
     editorShowsLines,
     openFile,
@@ -131,6 +132,18 @@ export async function noModelFlows(context) {
         planTitle = plan.title;
     });
 
+    await step("an unsure verdict (low confidence, one line) opens for review too and does not run", async () => {
+        await runCommand(page, "Codelab Planner: New Task");
+        await answerInputBox(page, "Describe the task", "hmm maybe something with the parser");
+        await webviewShows(page, ["hmm maybe something with the parser", "draft · version 1", "low confidence"]);
+        const plan = planNamed(context, "hmm maybe something");
+        if (plan.status !== "draft" || plan.runId !== undefined) {
+            throw new Error(`the unsure plan ran unasked: ${plan.status} ${plan.runId}`);
+        }
+        await runCommand(page, "Codelab Planner: Show Plan");
+        await pick(page, "Plan to show", RUSSIAN_TITLE_START);
+    });
+
     await step("Revise… on the review page", async () => {
         await clickWebviewButton(page, [RUSSIAN_TITLE_START, "draft · version 1"], "Revise…");
         await answerInputBox(page, "What should change?", "добавь шаг: запустить make lint");
@@ -177,16 +190,15 @@ export async function noModelFlows(context) {
         await context.shot("moment-waiting-step-notification");
     });
 
-    await step("a stale notification: its step is marked done from the palette, then its Mark Done is clicked", async () => {
+    await step("a stale notification: its step is marked done in the tree, then its Mark Done is clicked", async () => {
         const toastText = await page.evaluate(() =>
             [...document.querySelectorAll(".notifications-toasts .notification-toast")]
                 .map((toast) => toast.textContent ?? "")
                 .find((text) => /waits for you/.test(text)),
         );
         const stepTitle = /"([^"]+)" waits for you/.exec(toastText)?.[1];
-        await runCommand(page, "Codelab Planner: Mark Done");
-        await pick(page, "Step that waits for you", stepTitle.slice(0, 30));
-        await answerInputBox(page, "What was done in", "прочитал код");
+        await clickRowAction(page, `subtask ${stepTitle}, waiting`, "Mark Done");
+        await answerInputBox(page, "What was done", "прочитал код");
         await treeRowUnder(page, RUSSIAN_TITLE_START, `subtask ${stepTitle}, done`);
         // Its toast may have hidden meanwhile: the notification center still offers its buttons.
         await runCommand(page, "Notifications: Show Notifications");

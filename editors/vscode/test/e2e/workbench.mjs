@@ -397,3 +397,13 @@ export async function treeRowUnder(page, planTitle, label) {
         throw new Error(`no row "${label}…" under plan "${planTitle}…" (rows: ${JSON.stringify(rows)}): ${error.message}`);
     }
 }
+
+/** Clicks the inline action `title` (e.g. "Mark Done") of the Plans view's row whose label starts with `label`. */
+export async function clickRowAction(page, label, title) {
+    const row = await page.waitForSelector(`.part.sidebar .monaco-list-row[aria-label^="${label.replace(/"/g, '\\"')}"]`, {
+        timeout: STEP_TIMEOUT_MS,
+    });
+    await row.hover();
+    const action = await row.waitForSelector(`.actions .action-label[aria-label="${title}"]`, { visible: true, timeout: STEP_TIMEOUT_MS });
+    await action.click();
+}
