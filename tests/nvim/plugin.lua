@@ -205,7 +205,7 @@ t.lines_equal(normalized(buffer_lines()), {
   keys_line,
 }, "a completed run")
 t.truthy(
-  t.noticed("write a file and read it back completed (3/3 done"),
+  t.noticed("completed (3/3 done in ") and t.noticed("): write a file"),
   "a notice on finish: " .. vim.inspect(t.notices)
 )
 t.truthy(
@@ -363,7 +363,7 @@ if vim.tbl_contains(require("codelab-planner.lsp").advertised_methods(client), "
   end
   local waited = await_waiting("look", mark)
   local waiting_row = line_starting("⏸ look    Look at it  manual  waiting for you: press m when done")
-  t.truthy(t.noticed("Look at it waits for you"), "a notice for the waiting step")
+  t.truthy(t.noticed("waits for you (press m when done): Look at it"), "a waiting notice")
   -- The buffer key on the waiting step's line ends it as done.
   vim.api.nvim_win_set_cursor(0, { waiting_row, 0 })
   vim.api.nvim_feedkeys("m", "x", false)

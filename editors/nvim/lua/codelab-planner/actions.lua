@@ -20,6 +20,11 @@ local function notify(message, level)
   vim.notify("codelab-planner: " .. message, level or vim.log.levels.INFO)
 end
 
+--- A notice kept to one line of the command line (no hit-enter prompt in the middle of a flow).
+local function notify_line(message, level)
+  vim.notify(text.fit("codelab-planner: " .. message, math.max(40, vim.v.echospace)), level or vim.log.levels.INFO)
+end
+
 --- Fires `User <pattern>` with `data`, for statuslines, user autocommands and tests.
 ---@param pattern string
 ---@param data table
@@ -278,11 +283,11 @@ function M.execute(given, callback)
       return false
     end
     local key = config.get().keys.approve
-    notify(
+    notify_line(
       string.format(
-        "%s is a draft: approve it first (%s), then execute it",
-        text.one_line(view.plan.title),
-        key and ("press " .. key .. " in its buffer") or ":CodelabPlanner approve"
+        "a draft runs once approved (%s): %s",
+        key and ("press " .. key .. " in its buffer") or ":CodelabPlanner approve",
+        text.one_line(view.plan.title)
       ),
       vim.log.levels.WARN
     )
@@ -387,13 +392,13 @@ function M.complete(given, subtask_id, status, result, callback)
   end
   local function no_longer_waiting(chosen)
     local current, title = subtask_status(plan_id, chosen)
-    notify(string.format("%s no longer waits (it is %s): nothing to do", title, current or "gone"))
+    notify_line(string.format("no longer waits (it is %s), nothing to do: %s", current or "gone", title))
     finish(callback, nil, nil)
   end
   choose_waiting(plan_id, subtask_id, function(chosen, choose_err, level)
     if not chosen and level and not callback then
       -- Not an error: a key pressed on a plan with nothing to finish (any more).
-      return notify(choose_err, level)
+      return notify_line(choose_err, level)
     elseif not chosen then
       return finish(callback, choose_err)
     end

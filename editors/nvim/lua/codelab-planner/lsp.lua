@@ -57,7 +57,8 @@ local function handlers()
       -- Through vim.notify (a notification plugin shows it; Neovim's own handler only echoes).
       if type(params) == "table" and type(params.message) == "string" then
         local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
-        vim.notify("codelab-planner: " .. params.message, levels[params.type] or vim.log.levels.INFO)
+        local message = params.message:gsub("^codelab%-planner: ", "")
+        vim.notify("codelab-planner: " .. message, levels[params.type] or vim.log.levels.INFO)
       end
     end,
     [protocol.lsp.show_message_request] = function(err, params, ctx)

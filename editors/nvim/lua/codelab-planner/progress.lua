@@ -21,37 +21,29 @@ local function title_of(view, subtask_id)
   return text.one_line(subtask and subtask.title or subtask_id)
 end
 
---- How to end a waiting step, in this plugin's words: the plan buffer's key, or the command.
-local function completion_hint()
-  local key = config.get().keys.complete
-  if key then
-    return string.format("press %s on it in the plan buffer when done (or :CodelabPlanner complete)", key)
-  end
-  return "run :CodelabPlanner complete when done"
+--- A notice on one line of the command line (no hit-enter prompt): the plan buffer has the rest.
+local function notice(message, level)
+  vim.notify(text.fit("codelab-planner: " .. message, math.max(40, vim.v.echospace)), level)
 end
 
 local function announce(view, event)
   local plan_title = text.one_line(view.plan.title or view.plan.id)
   if event.kind == kinds.subtask_waiting then
-    local lines = { string.format("codelab-planner: %s waits for you:", title_of(view, event.subtaskId)) }
-    for _, line in ipairs(text.lines(view_module.waiting_text(event))) do
-      if vim.trim(line) ~= "" then
-        table.insert(lines, "  " .. vim.trim(line))
-      end
-    end
-    table.insert(lines, completion_hint())
-    vim.notify(table.concat(lines, "\n"), vim.log.levels.WARN)
+    -- What to do is under the step in the plan buffer; the notice says how to finish it.
+    local key = config.get().keys.complete
+    local how = key and string.format("press %s when done", key) or ":CodelabPlanner complete when done"
+    notice(string.format("waits for you (%s): %s", how, title_of(view, event.subtaskId)), vim.log.levels.WARN)
   elseif event.kind == kinds.plan_finished and config.get().notify_on_finish then
     local level = event.status == "completed" and vim.log.levels.INFO or vim.log.levels.WARN
     local progress = event.progress or {}
-    vim.notify(
+    notice(
       string.format(
-        "codelab-planner: %s %s (%d/%d done in %s)",
-        plan_title,
+        "%s (%d/%d done in %s): %s",
         event.status,
         progress.done or 0,
         progress.total or 0,
-        view_module.format_duration(event.durationMs or 0)
+        view_module.format_duration(event.durationMs or 0),
+        plan_title
       ),
       level
     )

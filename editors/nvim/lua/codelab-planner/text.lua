@@ -40,6 +40,23 @@ function M.one_line(text)
   return (joined:gsub("[%z\1-\8\11-\31\127]", " "))
 end
 
+--- One line no wider than `width` display cells, cut with "…" (a message that fits the command
+--- line shows without a hit-enter prompt).
+---@param text string
+---@param width integer
+---@return string
+function M.fit(text, width)
+  local line = M.one_line(text)
+  if vim.fn.strdisplaywidth(line) <= width then
+    return line
+  end
+  local cut = line
+  while vim.fn.strdisplaywidth(cut) > width - 1 and #cut > 0 do
+    cut = vim.fn.strcharpart(cut, 0, vim.fn.strchars(cut) - 1)
+  end
+  return cut .. "…"
+end
+
 --- Lines fit for `nvim_buf_set_lines`: every item split at its line breaks.
 ---@param lines string[]
 ---@return string[]
