@@ -103,7 +103,10 @@ fn run_script_with(script: &str, success_line: &str, env: &[(&str, PathBuf)]) ->
     assert!(status.success(), "nvim {script} failed ({status})\nstdout:\n{stdout}\nstderr:\n{stderr}");
     // Neovim writes a Lua error in a callback ("Error executing vim.schedule lua callback: ...")
     // and every message it would echo to stderr when headless: any of it fails the test.
-    assert!(stderr.trim().is_empty(), "nvim {script} wrote to stderr (an error?)\nstderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(
+        stderr.trim().is_empty(),
+        "nvim {script} wrote to stderr (an error?)\nstderr:\n{stderr}\nstdout:\n{stdout}"
+    );
     assert!(
         stdout.contains(success_line),
         "nvim {script}: no \"{success_line}\"\nstdout:\n{stdout}\nstderr:\n{stderr}"

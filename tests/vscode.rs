@@ -209,7 +209,11 @@ fn vscode_whole_flows_without_and_with_a_model_fail_on_any_error() {
     let started = Instant::now();
     let finished = run(command, Duration::from_secs(600), "the VS Code end-to-end test");
     let report = format!("stdout:\n{}\nstderr:\n{}", finished.stdout, finished.stderr);
-    eprintln!("VS Code flows: {:.0}s; screenshots and logs in {}", started.elapsed().as_secs_f64(), artifacts.display());
+    eprintln!(
+        "VS Code flows: {:.0}s; screenshots and logs in {}",
+        started.elapsed().as_secs_f64(),
+        artifacts.display()
+    );
     assert!(finished.status.success(), "the VS Code end-to-end test failed ({})\n{report}", finished.status);
     assert!(finished.stdout.contains("vscode e2e: ok"), "{report}");
     let screenshot = artifacts.join("plans-view.png");

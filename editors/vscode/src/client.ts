@@ -139,7 +139,9 @@ export class ServerConnection implements vscode.Disposable {
         if (client === undefined || !client.isRunning()) {
             throw new Error(`the Codelab Planner server is not running (${describeState(this.currentState)})`);
         }
-        return client.sendRequest<ResultOf<M>>(method, params, token);
+        // A RequestType sends the params as one object (a bare method name with a trailing
+        // `undefined` token would send them by position, as an array).
+        return client.sendRequest(new lc.RequestType<ParamsOf<M>, ResultOf<M>, void>(method), params, token);
     }
 
     /** Sends a notification; fails when the server is not running. */

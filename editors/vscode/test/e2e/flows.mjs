@@ -220,7 +220,7 @@ export async function noModelFlows(context) {
         planTitle = plan.title;
     });
 
-    await step("the output of make test: one line per line in the details and on the review page", async () => {
+    await step("the output of make test: one line per line in the details, the review page and the Output channel", async () => {
         const plan = planNamed(context, RUSSIAN_TITLE_START);
         const shell = plan.subtasks.find((subtask) => subtask.cwd === "service" && subtask.status === "done");
         const row = await page.waitForSelector(`.part.sidebar .monaco-list-row[aria-label^="subtask ${shell.title}, done"]`, {
@@ -231,6 +231,17 @@ export async function noModelFlows(context) {
         await runCommand(page, "Codelab Planner: Show Plan");
         await pick(page, "Plan to show", planTitle.slice(0, 30));
         await webviewShows(page, [RUSSIAN_TITLE_START, "completed · version", "running 3 tests\nall 3 passed"]);
+        // The plan's Output channel: each output event on its own line.
+        await clickWebviewButton(page, [RUSSIAN_TITLE_START, "completed · version"], "Output");
+        await page.waitForFunction(
+            () => {
+                const lines = [...document.querySelectorAll(".part.panel .view-lines .view-line")].map((line) =>
+                    (line.textContent ?? "").replace(/\u00a0/g, " ").trim(),
+                );
+                return lines.includes("running 3 tests") && lines.includes("all 3 passed");
+            },
+            { timeout: STEP_TIMEOUT_MS },
+        );
     });
 
     await step("a plan file's problem shows as a diagnostic", async () => {

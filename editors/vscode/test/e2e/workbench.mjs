@@ -83,7 +83,7 @@ export async function webviewShows(page, needles) {
         const frames = page.frames().filter((frame) => frame !== page.mainFrame());
         try {
             await Promise.any(
-                frames.map((frame) =>
+                frames.map(async (frame) =>
                     frame.waitForFunction(
                         (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
                         { timeout: 5_000 },
@@ -223,13 +223,25 @@ async function acceptRow(page, text, timeout = STEP_TIMEOUT_MS) {
     await page.keyboard.press("Enter");
 }
 
+/**
+ * What `action` answers, or false when the frame it uses went away meanwhile (a webview that
+ * re-renders replaces its frame; puppeteer may throw that before returning a promise).
+ */
+async function settle(action) {
+    try {
+        return await action();
+    } catch {
+        return false;
+    }
+}
+
 /** The webview frame whose page shows every one of `needles`. */
 async function webviewFrame(page, needles) {
     for (let attempt = 1; attempt <= 12; attempt += 1) {
         for (const frame of page.frames().filter((candidate) => candidate !== page.mainFrame())) {
-            const found = await frame
-                .evaluate((wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)), needles)
-                .catch(() => false);
+            const found = await settle(() =>
+                frame.evaluate((wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)), needles),
+            );
             if (found) {
                 return frame;
             }
@@ -246,8 +258,8 @@ async function webviewFrame(page, needles) {
 export async function clickWebviewButton(page, needles, label, near) {
     for (let attempt = 1; attempt <= 5; attempt += 1) {
         const frame = await webviewFrame(page, needles);
-        const clicked = await frame
-            .evaluate(
+        const clicked = await settle(() =>
+            frame.evaluate(
                 (wanted, rowId) => {
                     const scope =
                         rowId === undefined
@@ -264,19 +276,13 @@ export async function clickWebviewButton(page, needles, label, near) {
                 },
                 label,
                 near,
-            )
-            .catch(() => false); // the page was replaced while we looked: look again
+            ),
+        ); // false when the page was replaced while we looked: look again
         if (clicked) {
             return;
         }
     }
     throw new Error(`no "${label}" button${near === undefined ? "" : ` in the row of ${near}`} on the page showing ${JSON.stringify(needles)}`);
-}
-
-/** The text of the webview page that shows `needles`. */
-export async function webviewText(page, needles) {
-    const frame = await webviewFrame(page, needles);
-    return frame.evaluate(() => document.body.innerText);
 }
 
 /** Opens a workspace file with Quick Open. */
