@@ -29,3 +29,9 @@ vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
     require("codelab-planner.plan_files").attach(args.buf)
   end,
 })
+-- Loaded lazily (a plugin manager's `ft = "toml"`), the plan file that triggered the load is open already.
+for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+  if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr):match("%.plan%.toml$") then
+    require("codelab-planner.plan_files").attach(bufnr)
+  end
+end
