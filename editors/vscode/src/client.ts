@@ -12,7 +12,6 @@ import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
 import { planningProgress, type ParamsOf, type PlanningProgressParams, type RequestMethod, type ResultOf } from "./lsp_ext";
-import { PLAN_FILE_PATTERNS } from "./plan_file";
 import { findExecutable, withoutClientKeys } from "./settings";
 
 export const SERVER_PATH_ENV = "CODELAB_PLANNER_SERVER_PATH";
