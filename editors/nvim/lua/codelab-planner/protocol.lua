@@ -29,16 +29,17 @@ M.methods = {
   -- Second wave (shared contract, Additions): manual steps and plan files.
   complete = "planning/complete",
   export = "planning/export",
-}
-
---- Requests the protocol defines that the plugin does not send yet (third wave: transcripts,
---- changes and their rollback, approvals from any client, the next steps, imported task lists).
---- `:checkhealth` does not ask the server for them.
-M.other_methods = {
+  -- Third wave: agent work on the record (transcripts, changes and their rollback, questions
+  -- answered from any client).
   transcript = "planning/transcript",
   changes = "planning/changes",
   rollback = "planning/rollback",
   answer = "planning/answer",
+}
+
+--- Requests the protocol defines that the plugin does not send yet (the next steps, imported task
+--- lists). `:checkhealth` does not ask the server for them.
+M.other_methods = {
   next = "planning/next",
   import = "planning/import",
 }
@@ -70,6 +71,8 @@ M.event_kinds = {
   subtask_finished = "subtaskFinished",
   subtask_waiting = "subtaskWaiting",
   agent_activity = "agentActivity",
+  approval_requested = "approvalRequested",
+  approval_answered = "approvalAnswered",
   plan_finished = "planFinished",
 }
 
