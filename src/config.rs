@@ -89,6 +89,16 @@ pub enum WithoutModel {
     Fail,
 }
 
+/// Whether an agent's `execute_command` runs in the command sandbox (`sandbox.commands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxCommands {
+    /// Writes confined to the workspace (minus `.git/` and `.codelab/`) and the temporary
+    /// folder, where the kernel offers Landlock (the default).
+    Workspace,
+    /// Commands run with the server's own rights.
+    Off,
+}
+
 /// Everything the server can be configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -100,6 +110,7 @@ pub struct Settings {
     pub tool_approval: ToolApproval,
     pub llm: LlmSettings,
     pub without_model: WithoutModel,
+    pub sandbox_commands: SandboxCommands,
 }
 
 impl Default for Settings {
@@ -112,6 +123,7 @@ impl Default for Settings {
             tool_approval: ToolApproval::Ask,
             llm: LlmSettings::default(),
             without_model: WithoutModel::Manual,
+            sandbox_commands: SandboxCommands::Workspace,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod confine;
 pub mod engine;
 pub mod fsm;
 pub mod graph;

@@ -1,5 +1,7 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
-//! (no subcommand, or `--stdio`) or one command-line subcommand (`codelab_planner::cli`).
+//! (no subcommand, or `--stdio`) or one command-line subcommand (`codelab_planner::cli`). The
+//! hidden `__sandboxed-command` runs the command sandbox's launcher
+//! (`codelab_planner::agents::sandbox::launcher`) instead, before any thread starts.
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
 //! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `warn` (editors file every stderr line as an
@@ -9,6 +11,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use codelab_planner::agents::sandbox::launcher;
 use codelab_planner::cli::{CliCommand, CliOptions};
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
 use tracing_subscriber::EnvFilter;
@@ -63,6 +66,11 @@ fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
 }
 
 fn main() {
+    // The command sandbox's launcher: before anything else, while the process has one thread.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|word| word == launcher::SUBCOMMAND) {
+        std::process::exit(launcher::run(&raw[2..]));
+    }
     let arguments = Arguments::parse();
     if let Err(failure) = init_logging(arguments.log_file.as_ref()) {
         eprintln!("codelab-planner: {failure}");

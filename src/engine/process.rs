@@ -63,6 +63,9 @@ pub struct ShellCommand {
     /// Between SIGTERM and SIGKILL on cancel.
     pub kill_grace: Duration,
     pub timeout: Option<Duration>,
+    /// A launcher run in front of `sh -c` (the command sandbox: `agents::sandbox`), which execs
+    /// the shell in its place; `None` runs the shell directly.
+    pub launcher: Option<Vec<std::ffi::OsString>>,
 }
 
 /// How the shell ended.
@@ -283,17 +286,21 @@ async fn kill_escaped(marker: String) {
 
 #[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
 fn spawn_shell(spec: &ShellCommand, marker: &str) -> Result<Child, ProcessError> {
+    let mut program: Vec<std::ffi::OsString> = spec.launcher.clone().unwrap_or_default();
+    program.extend(["sh".into(), "-c".into(), spec.command.clone().into()]);
     let mut command = match SETPRIV.as_deref() {
         Some(setpriv) => {
             let mut command = tokio::process::Command::new(setpriv);
-            command.args(["--pdeathsig", "KILL", "--", "sh"]);
+            command.args(["--pdeathsig", "KILL", "--"]).args(&program);
             command
         }
-        None => tokio::process::Command::new("sh"),
+        None => {
+            let mut command = tokio::process::Command::new(&program[0]);
+            command.args(&program[1..]);
+            command
+        }
     };
     command
-        .arg("-c")
-        .arg(&spec.command)
         .current_dir(&spec.working_directory)
         .process_group(0)
         .stdin(Stdio::null())
@@ -369,6 +376,7 @@ mod tests {
             extra_env: vec![("CODELAB_TEST_VALUE".to_owned(), "forty-two".to_owned())],
             kill_grace: Duration::from_millis(500),
             timeout: None,
+            launcher: None,
         }
     }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::config::{
-    LlmClassify, LlmSettings, PlanApproval, Settings, ToolApproval, WithoutModel, default_database_path,
-    default_max_parallel,
+    LlmClassify, LlmSettings, PlanApproval, SandboxCommands, Settings, ToolApproval, WithoutModel,
+    default_database_path, default_max_parallel,
 };
 use crate::model::FailurePolicy;
 
@@ -116,23 +116,21 @@ pub fn database_change_notice(
     })
 }
 
-/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
-/// exists), or why it is refused.
+/// The `database` setting resolved inside `workspace_root` by the one confinement (symlinks
+/// followed where the path exists), or why it is refused.
 fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
-    let root = real_path(workspace_root);
-    let resolved = real_path(&joined);
-    if resolved.starts_with(&root) && resolved != root {
-        Ok(resolved)
-    } else {
-        Err(format!(
-            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
+    let refused = |why: String| {
+        format!(
+            "the database setting {} is outside the workspace ({why}); using the default (start the server with --db to choose another place)",
             requested.display()
-        ))
-    }
+        )
+    };
+    let workspace = crate::confine::Workspace::new(workspace_root).map_err(|error| refused(error.to_string()))?;
+    workspace.resolve_setting(requested).map(|inside| inside.absolute).map_err(|error| refused(error.to_string()))
 }
 
-/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
+/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized (to compare
+/// two spellings of one file; what is inside the workspace is `confine`'s question).
 fn real_path(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
     for component in path.components() {
@@ -161,7 +159,9 @@ fn flatten(object: &Map<String, Value>, prefix: &str, out: &mut Vec<(String, Val
     for (key, value) in object {
         let full_key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
-            Value::Object(inner) if matches!(full_key.as_str(), "approval" | "llm" | "llm.roles" | "agents") => {
+            Value::Object(inner)
+                if matches!(full_key.as_str(), "approval" | "llm" | "llm.roles" | "agents" | "sandbox") =>
+            {
                 flatten(inner, &full_key, out)
             }
             _ => out.push((full_key, value.clone())),
@@ -213,6 +213,10 @@ fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Va
         }
         "agents.withoutModel" => parse_choice(value, WithoutModel::Manual, parse_without_model, "\"manual\", \"fail\"")
             .map(|mode| settings.without_model = mode),
+        "sandbox.commands" => {
+            parse_choice(value, SandboxCommands::Workspace, parse_sandbox_commands, "\"workspace\", \"off\"")
+                .map(|mode| settings.sandbox_commands = mode)
+        }
         _ => return Err(KeyError::Unknown),
     };
     result.map_err(|message| {
@@ -239,6 +243,7 @@ fn keep_previous(settings: &mut Settings, previous: &Settings, key: &str) {
         "llm.maxToolCalls" => settings.llm.max_tool_calls = previous.llm.max_tool_calls,
         "llm.classify" => settings.llm.classify = previous.llm.classify,
         "agents.withoutModel" => settings.without_model = previous.without_model,
+        "sandbox.commands" => settings.sandbox_commands = previous.sandbox_commands,
         _ => {}
     }
 }
@@ -293,6 +298,14 @@ fn parse_without_model(text: &str) -> Option<WithoutModel> {
     match text {
         "manual" => Some(WithoutModel::Manual),
         "fail" => Some(WithoutModel::Fail),
+        _ => None,
+    }
+}
+
+fn parse_sandbox_commands(text: &str) -> Option<SandboxCommands> {
+    match text {
+        "workspace" => Some(SandboxCommands::Workspace),
+        "off" => Some(SandboxCommands::Off),
         _ => None,
     }
 }
@@ -356,6 +369,15 @@ mod tests {
         assert_eq!((dotted.plan_approval, dotted.tool_approval), (PlanApproval::Never, ToolApproval::Ask));
         assert_eq!(parse(json!({"approval": {"plans": "sometimes"}})).errors.len(), 1);
         assert_eq!(parse(json!({"approval.tools": true})).errors.len(), 1);
+    }
+
+    #[test]
+    fn the_command_sandbox_is_on_unless_turned_off() {
+        assert_eq!(parse(json!({})).settings.sandbox_commands, SandboxCommands::Workspace);
+        assert_eq!(parse(json!({"sandbox": {"commands": "off"}})).settings.sandbox_commands, SandboxCommands::Off);
+        let bad = parse(json!({"sandbox.commands": "none"}));
+        assert!(bad.errors[0].contains("sandbox.commands"), "{:?}", bad.errors);
+        assert_eq!(bad.settings.sandbox_commands, SandboxCommands::Workspace);
     }
 
     #[test]

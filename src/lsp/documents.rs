@@ -1,11 +1,15 @@
-//! Open plan files (`*.plan.toml`) as the editor has them: text and version, kept in sync by
-//! `textDocument/didOpen|didChange|didClose` (incremental changes applied here), and the
+//! The documents the editor has open — plan files (`*.plan.toml`) and every other file, which
+//! agents read and edit through the buffer — as the editor has them: text and version, kept in
+//! sync by `textDocument/didOpen|didChange|didClose` (incremental changes applied here), and the
 //! conversion between LSP positions (UTF-16 code units, as LSP defaults to) and byte offsets.
 //!
-//! Plain data behind one short-held mutex: no lock is ever held across an await.
+//! Plain data behind short-held mutexes: no lock is ever held across an await. Each change bumps
+//! a `watch` counter, so a writer can wait for the editor to report a newer version.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
@@ -18,10 +22,20 @@ pub struct Document {
     pub version: i32,
 }
 
-/// Every open plan file, by URI.
+/// Every open document, by URI (and by canonical file path, for the agents' writer).
 #[derive(Debug, Default)]
 pub struct Documents {
     open: Mutex<HashMap<Uri, Document>>,
+    /// Canonical file path → the URI the editor spells it with.
+    paths: Mutex<HashMap<PathBuf, Uri>>,
+    /// Bumped on every open, change and close.
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+/// The canonical path of a `file:` URI (as it is when the file does not exist).
+fn file_path_of(uri: &Uri) -> Option<PathBuf> {
+    let path = uri.to_file_path()?.into_owned();
+    Some(path.canonicalize().unwrap_or(path))
 }
 
 /// True for the documents this server looks after.
@@ -35,7 +49,11 @@ impl Documents {
     }
 
     pub fn open(&self, uri: Uri, text: String, version: i32) {
+        if let Some(path) = file_path_of(&uri) {
+            self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, uri.clone());
+        }
         self.lock().insert(uri, Document { text, version });
+        self.changes.send_modify(|count| *count += 1);
     }
 
     /// Applies changes in order (ranged ones incrementally, others replace the text); returns
@@ -56,11 +74,42 @@ impl Documents {
             }
         }
         document.version = version;
-        Some(document.clone())
+        let document = document.clone();
+        drop(open);
+        self.changes.send_modify(|count| *count += 1);
+        Some(document)
     }
 
     pub fn close(&self, uri: &Uri) {
         self.lock().remove(uri);
+        if let Some(path) = file_path_of(uri) {
+            self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&path);
+        }
+        self.changes.send_modify(|count| *count += 1);
+    }
+
+    /// The URI and document of the file at the canonical `path`, when the editor has it open.
+    pub fn get_by_path(&self, path: &Path) -> Option<(Uri, Document)> {
+        let uri = self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(path).cloned()?;
+        let document = self.get(&uri)?;
+        Some((uri, document))
+    }
+
+    /// Waits (at most `timeout`) until the document at `path` has a version newer than `version`;
+    /// `None` when it is closed or nothing newer arrived in time.
+    pub async fn newer_than(&self, path: &Path, version: i32, timeout: Duration) -> Option<Document> {
+        let mut changes = self.changes.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let (_, document) = self.get_by_path(path)?;
+            if document.version > version {
+                return Some(document);
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return None,
+            }
+        }
     }
 
     pub fn get(&self, uri: &Uri) -> Option<Document> {

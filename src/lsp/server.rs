@@ -86,8 +86,8 @@ pub struct SharedState {
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
     no_model_notice_shown: AtomicBool,
-    /// Open plan files.
-    pub(crate) documents: Documents,
+    /// Open documents (plan files and every other file the editor has open).
+    pub(crate) documents: Arc<Documents>,
     /// The client handles `workspace/codeLens/refresh`.
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
@@ -113,7 +113,7 @@ impl SharedState {
             startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
-            documents: Documents::default(),
+            documents: Arc::new(Documents::default()),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
             configuration_settled: tokio::sync::watch::Sender::new(false),
@@ -333,7 +333,8 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
         client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
     }
     let capabilities = lock(&shared.setup).editor_capabilities;
-    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    let documents = shared.documents.clone();
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities, documents);
     config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
@@ -375,6 +376,27 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
     }
     #[allow(deprecated)]
     params.root_path.as_ref().filter(|path| !path.is_empty()).map(PathBuf::from)
+}
+
+/// Whether agents' commands run sandboxed here, for the clients' health check and status
+/// (`experimental.sandbox` of the initialize result): told once, at start.
+fn sandbox_status(setting: crate::config::SandboxCommands) -> Value {
+    use crate::agents::sandbox::{CommandSandbox, KernelSupport};
+    let sandbox = CommandSandbox::new(setting);
+    let abi = match sandbox.kernel {
+        KernelSupport::Landlock { abi } => Some(abi),
+        KernelSupport::Unavailable => None,
+    };
+    let note = match sandbox.unsandboxed_reason() {
+        Some(reason) => format!("agents' commands are {reason}"),
+        None => "agents' commands run in a Landlock sandbox: they write only inside the workspace (not .git/ or .codelab/) and the temporary folder".to_owned(),
+    };
+    json!({
+        "commands": match setting { crate::config::SandboxCommands::Workspace => "workspace", crate::config::SandboxCommands::Off => "off" },
+        "enforced": sandbox.active(),
+        "landlockAbi": abi,
+        "note": note,
+    })
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -433,9 +455,14 @@ impl LanguageServer for PlannerServer {
         setup.client_supports_configuration = configuration.unwrap_or(false);
         setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
+        let sandbox_setting = setup.settings.sandbox_commands;
         drop(setup);
+        let mut capabilities = capabilities();
+        if let Some(experimental) = capabilities.experimental.as_mut() {
+            experimental["sandbox"] = sandbox_status(sandbox_setting);
+        }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities,
             server_info: Some(ServerInfo {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: Some(env!("CARGO_PKG_VERSION").to_owned()),

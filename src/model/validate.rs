@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{AgentKind, Subtask, SubtaskId};
+use crate::confine::LexicalError;
 use crate::graph::{DependencyGraph, GraphError};
 
 /// Most subtasks a plan may have.
@@ -327,23 +328,16 @@ fn check_cwd(
     }
 }
 
-/// `a/./b/` → `a/b`; refuses what could leave the workspace.
+/// `a/./b/` → `a/b`; refuses what could leave the workspace (the confinement's lexical check).
 pub fn workspace_relative(path: &str) -> Result<String, &'static str> {
-    if path.contains('\0') {
-        return Err("must not contain NUL");
+    match crate::confine::relative_parts(path) {
+        Ok(parts) if parts.is_empty() => Err("must name a directory"),
+        Ok(parts) => Ok(parts.join("/")),
+        Err(LexicalError::Nul) => Err("must not contain NUL"),
+        Err(LexicalError::Absolute) => Err("must be relative to the workspace"),
+        Err(LexicalError::Parent) => Err("must stay inside the workspace (no \"..\")"),
+        Err(LexicalError::Empty) => Err("must name a directory"),
     }
-    if path.starts_with('/') || path.starts_with('\\') || path.chars().nth(1) == Some(':') {
-        return Err("must be relative to the workspace");
-    }
-    let mut parts = Vec::new();
-    for part in path.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." => return Err("must stay inside the workspace (no \"..\")"),
-            part => parts.push(part),
-        }
-    }
-    if parts.is_empty() { Err("must name a directory") } else { Ok(parts.join("/")) }
 }
 
 /// `command` is required (non-blank) for `shell` and forbidden for the other agents; nothing is

@@ -307,8 +307,8 @@ impl TestServer {
         match (message.get("method").and_then(Value::as_str), message.get("id")) {
             (Some(method), Some(id)) => {
                 let (method, id) = (method.to_owned(), id.clone());
-                self.answer_server_request(&method, id, &message);
-                Some(json!({ "serverRequest": method, "params": message["params"] }))
+                self.answer_server_request(&method, id.clone(), &message);
+                Some(json!({ "serverRequest": method, "params": message["params"], "id": id }))
             }
             (Some("window/logMessage"), None) => {
                 self.log_messages.push(message["params"]["message"].as_str().unwrap_or("").to_owned());
@@ -425,6 +425,22 @@ impl TestServer {
         let wanted = method.to_owned();
         self.wait_for(method, REQUEST_TIMEOUT, move |message| message["serverRequest"] == wanted.as_str())["params"]
             .clone()
+    }
+
+    /// Consumes the server request `method` (one the harness was told not to answer); returns
+    /// its id, for [`TestServer::respond`], and its params.
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn take_unanswered_request(&mut self, method: &str) -> (Value, Value) {
+        let wanted = method.to_owned();
+        let request =
+            self.wait_for(method, REQUEST_TIMEOUT, move |message| message["serverRequest"] == wanted.as_str());
+        (request["id"].clone(), request["params"].clone())
+    }
+
+    /// Answers a server → client request the test took with [`TestServer::take_unanswered_request`].
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn respond(&mut self, id: Value, result: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": result }));
     }
 
     /// Drops every message matching `predicate` received so far (e.g. output chatter).

@@ -23,5 +23,7 @@ mod processes;
 mod protocol_drift;
 mod protocol_schema;
 mod runs;
+mod safe_edits;
+mod sandbox;
 mod storage;
 mod update;

@@ -64,6 +64,7 @@ export class ServerConnection implements vscode.Disposable {
     private crashesInARow = 0;
     private startedAt = 0;
     private disposed = false;
+    private sandboxNoticeShown = false;
     private currentState: ServerState = { kind: "stopped", reason: "not started" };
 
     readonly onDidChangeState = this.stateEmitter.event;
@@ -114,6 +115,7 @@ export class ServerConnection implements vscode.Disposable {
         }
         this.startedAt = Date.now();
         this.setState({ kind: "running", version: client.initializeResult?.serverInfo?.version });
+        this.tellSandboxOnce(client.initializeResult?.capabilities?.experimental);
     }
 
     async restart(reason: string): Promise<void> {
@@ -164,10 +166,22 @@ export class ServerConnection implements vscode.Disposable {
         this.progressEmitter.dispose();
     }
 
+    /** Says once per session when agents' commands run without the sandbox. */
+    private tellSandboxOnce(experimental: unknown): void {
+        const sandbox = (experimental as { sandbox?: { enforced?: boolean; note?: string } } | undefined)?.sandbox;
+        if (this.sandboxNoticeShown || sandbox === undefined || sandbox.enforced !== false) {
+            return;
+        }
+        this.sandboxNoticeShown = true;
+        this.outputChannel.appendLine(`sandbox: ${sandbox.note ?? "not enforced"}`);
+        void vscode.window.showWarningMessage(`Codelab Planner: ${sandbox.note ?? "agents' commands are not sandboxed"}`);
+    }
+
     private clientOptions(): lc.LanguageClientOptions {
         return {
-            // The server answers only `planning/*`: no document is synchronised.
-            documentSelector: [],
+            // Every file is synchronised: agents read and edit open files through their buffers,
+            // unsaved changes included (the server answers plan-file features only for plan files).
+            documentSelector: [{ scheme: "file" }],
             outputChannel: this.outputChannel,
             initializationOptions: serverSettings(),
             middleware: {

@@ -107,6 +107,9 @@ fn excerpt(text: &str) -> String {
 
 pub async fn handle_completion(server: &PlannerServer, params: CompletionParams) -> Result<Option<CompletionResponse>> {
     let uri = params.text_document_position.text_document.uri;
+    if !crate::lsp::documents::is_plan_file(&uri) {
+        return Ok(None);
+    }
     let Some(document) = server.shared.documents.get(&uri) else { return Ok(None) };
     let offset = offset_of(&document.text, params.text_document_position.position);
     let before = &document.text[..offset];

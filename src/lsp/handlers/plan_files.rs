@@ -2,7 +2,8 @@
 //! and the diagnostics published after each change, plus the helpers the other plan-file
 //! handlers share (the open file, checked; the last plan run from it).
 //!
-//! Only documents whose path ends in `.plan.toml` are looked after; others are ignored.
+//! Every open document is tracked (agents read and edit open files through the buffer); only
+//! documents whose path ends in `.plan.toml` get diagnostics.
 
 use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
@@ -19,19 +20,19 @@ pub const SOURCE: &str = "codelab-planner";
 
 pub async fn handle_document_open(server: &PlannerServer, params: DidOpenTextDocumentParams) {
     let document = params.text_document;
+    server.shared.documents.open(document.uri.clone(), document.text.clone(), document.version);
     if !is_plan_file(&document.uri) {
         return;
     }
-    server.shared.documents.open(document.uri.clone(), document.text.clone(), document.version);
     publish(server, document.uri, &Document { text: document.text, version: document.version }).await;
 }
 
 pub async fn handle_document_change(server: &PlannerServer, params: DidChangeTextDocumentParams) {
     let uri = params.text_document.uri;
+    let changed = server.shared.documents.change(&uri, params.text_document.version, params.content_changes);
     if !is_plan_file(&uri) {
         return;
     }
-    let changed = server.shared.documents.change(&uri, params.text_document.version, params.content_changes);
     if let Some(document) = changed {
         publish(server, uri, &document).await;
     }
@@ -39,10 +40,10 @@ pub async fn handle_document_change(server: &PlannerServer, params: DidChangeTex
 
 pub async fn handle_document_close(server: &PlannerServer, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
+    server.shared.documents.close(&uri);
     if !is_plan_file(&uri) {
         return;
     }
-    server.shared.documents.close(&uri);
     server.client.publish_diagnostics(uri, Vec::new(), None).await;
 }
 
