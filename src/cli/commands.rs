@@ -1,4 +1,4 @@
-//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`, `complete`. Each is one
+//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`, `complete`, `next`. Each is one
 //! orchestrator call and a printout (text, or the wire object as JSON with `--json`).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -9,8 +9,11 @@ use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::Completion;
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
-use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, PlanFormat, RetryRequest};
+use crate::orchestrator::{
+    CancelOutcome, CompleteRequest, CreateRequest, ListRequest, NextRequest, PlanFormat, RetryRequest,
+};
 use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
+use crate::wire::next_outcome_to_wire;
 
 pub(crate) struct NewOptions {
     pub run: bool,
@@ -158,8 +161,9 @@ pub(crate) async fn retry(
     watch(cli, run, options, interrupts).await
 }
 
-/// Ends a `waiting` step: in a run of this process, or in a stored plan with no run (a plan
-/// another process runs is refused; its owner takes the answer).
+/// Finishes a step by hand: a `waiting` one in a run of this process or in a stored plan with no
+/// run, or a ready one of an approved plan (a plan another process runs is refused; its owner
+/// takes the answer).
 pub(crate) async fn complete(
     cli: &Cli,
     plan_id: String,
@@ -177,7 +181,40 @@ pub(crate) async fn complete(
     super::print_line(&format!("{subtask} is {status} ({} is {})", plan.id, plan.status.as_str()));
     if matches!(plan.status, PlanStatus::Interrupted | PlanStatus::Failed | PlanStatus::Cancelled) {
         super::print_line(&format!("resume the plan with: codelab-planner retry {}", plan.id));
+    } else if plan.status == PlanStatus::Approved {
+        super::print_line(&format!("what can be taken now: codelab-planner next {}", plan.id));
     }
+    Ok(EXIT_OK)
+}
+
+/// The steps that can be taken now (listed, never claimed): of `plan_id`, or of the newest plan
+/// that has some.
+pub(crate) async fn next(cli: &Cli, plan_id: Option<String>) -> Result<i32, CliError> {
+    let request = NextRequest { plan_id: plan_id.clone().map(PlanId::from_raw), claim: None };
+    let outcome = cli.orchestrator.next(request).await?;
+    if cli.json {
+        print_json(&next_outcome_to_wire(&outcome))?;
+        return Ok(EXIT_OK);
+    }
+    let (Some(id), Some(status)) = (&outcome.plan_id, outcome.status) else {
+        super::print_line("no plan has a step that can be taken now");
+        return Ok(EXIT_OK);
+    };
+    if outcome.ready.is_empty() {
+        super::print_line(&format!("nothing in {id} can be taken now (it is {status})"));
+        return Ok(EXIT_OK);
+    }
+    let width = outcome.ready.iter().map(|step| step.subtask.id.as_str().len()).max().unwrap_or(0);
+    super::print_line(&format!("{id} is {status}; ready now:"));
+    for step in &outcome.ready {
+        let subtask = &step.subtask;
+        let held = step.claim.as_ref().map_or_else(String::new, |claim| {
+            format!("  (claimed by {} until {})", claim.claimant, claim.expires_at.to_rfc3339())
+        });
+        let line = format!("  · {:<width$}  {} [{}]{held}", subtask.id.as_str(), subtask.title, subtask.agent.as_str());
+        super::print_line(&line);
+    }
+    super::print_line(&format!("when one is done: codelab-planner complete {id} STEP (add --failed if it failed)"));
     Ok(EXIT_OK)
 }
 

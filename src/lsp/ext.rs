@@ -30,6 +30,7 @@ pub const ALL_METHODS: &[&str] = &[
     <ResetSession as Request>::METHOD,
     <CompleteSubtask as Request>::METHOD,
     <ExportPlan as Request>::METHOD,
+    <NextSteps as Request>::METHOD,
     <PlanningProgress as Notification>::METHOD,
 ];
 
@@ -142,6 +143,11 @@ planning_request!(
 planning_request!(
     /// Extension: the plan as plan-file (`*.plan.toml`) text.
     ExportPlan = "planning/export", PlanIdParams => ExportPlanResult
+);
+
+planning_request!(
+    /// The steps a person or an outside agent can take now (listed, with who holds each).
+    NextSteps = "planning/next", NextStepsParams => NextStepsResult
 );
 
 /// Server → client: one event of a run.

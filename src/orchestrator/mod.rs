@@ -16,7 +16,9 @@
 mod actor;
 mod complete;
 mod errors;
+mod follow;
 mod import;
+mod next;
 mod plans;
 mod prepare;
 mod runs;
@@ -43,8 +45,8 @@ pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
 pub use complete::{AnswerRequest, CompleteRequest};
-use complete::{CompleteRoute, complete_error};
 pub use import::{ImportRequest, PlanFormat};
+pub use next::{ClaimRequest, DEFAULT_LEASE, MAX_CLAIM_LIMIT, MAX_LEASE, NextOutcome, NextRequest, ReadyStep};
 pub use start::StartOptions;
 
 /// A typed failure of one operation.
@@ -155,12 +157,15 @@ pub struct RetryRequest {
     pub subtask_ids: Option<Vec<SubtaskId>>,
 }
 
-/// A run that has started: its events go to whoever holds `events`.
+/// A run that has started (or is being followed): its events go to whoever holds `events`.
 pub struct RunStarted {
     pub plan_id: PlanId,
     pub run_id: RunId,
     pub title: String,
     pub events: EventReceiver,
+    /// Another process owns the run: its events come from the store (no output), and it is
+    /// stopped where it runs, not from here.
+    pub elsewhere: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +218,10 @@ pub struct Orchestrator {
     commands: mpsc::Sender<Command>,
     repository: PlanRepository,
     planning: watch::Receiver<Arc<PlanningSetup>>,
+    /// The runs of this process (shared with the actor), so `tail` leaves them to live events.
+    local_runs: follow::LocalRuns,
+    /// Runs of other processes, followed through the store.
+    tail: follow::Tail,
 }
 
 impl Orchestrator {
@@ -238,9 +247,11 @@ impl Orchestrator {
             planning_sender,
         );
         actor.editor = config.editor;
+        let local_runs = actor.local_runs.clone();
         tokio::spawn(actor.run(receiver));
         let report = StartReport { database, interrupted: open_report.interrupted };
-        Ok((Orchestrator { commands, repository, planning }, report))
+        let tail = follow::Tail::new(repository.clone(), local_runs.clone());
+        Ok((Orchestrator { commands, repository, planning, local_runs, tail }, report))
     }
 
     /// The repository this orchestrator writes to (read-only use by callers).
@@ -359,20 +370,6 @@ impl Orchestrator {
                 };
                 Ok(CancelOutcome { plan_id, cancelled: true, status })
             }
-        }
-    }
-
-    /// A person's answer to a `waiting` step; returns the plan once the answer is committed (in a
-    /// live run, its dependents may already be starting).
-    pub async fn complete(&self, request: CompleteRequest) -> Result<Plan, OrchestratorError> {
-        let plan_id = request.plan_id.clone();
-        let completion = request.completion.clone();
-        match self.ask(|reply| Command::Complete(request, reply)).await?? {
-            CompleteRoute::Stored(plan) => Ok(*plan),
-            CompleteRoute::Live(controls) => match controls.complete(completion).await {
-                Ok(()) => self.get(plan_id).await,
-                Err(error) => Err(complete_error(&self.get(plan_id).await?, error)),
-            },
         }
     }
 

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use super::codec::{depends_on_to_json, from_u64, millis, optional_u64, sqlite_error, subtasks_to_json, to_u64};
 use super::read::{get_plan, orphaned_running_plan_ids, plan_seq, plan_status};
 use super::{PlanEvent, PlanHeader, SessionTransition, StoreError, WriteOp};
-use crate::model::{Plan, PlanId, PlanStatus, Subtask, Timestamp};
+use crate::model::{Claim, Plan, PlanId, PlanStatus, Subtask, Timestamp};
 
 /// Applies `ops` in order inside one immediate transaction; the first error rolls back all.
 pub(crate) fn commit(connection: &mut Connection, path: &Path, ops: &[WriteOp]) -> Result<(), StoreError> {
@@ -48,7 +48,34 @@ fn apply(transaction: &Transaction<'_>, path: &Path, op: &WriteOp) -> Result<(),
         WriteOp::AppendEvent(event) => append_event(transaction, path, event),
         WriteOp::Session(transition) => record_session_transition(transaction, path, transition),
         WriteOp::DeletePlan(id) => delete_plan(transaction, path, id),
+        WriteOp::PutClaim { plan_id, claim } => super::claims::put_claim(transaction, path, plan_id, claim),
+        WriteOp::ReleaseClaims { plan_id, subtask_ids } => {
+            super::claims::release_claims(transaction, path, plan_id, subtask_ids)
+        }
     }
+}
+
+/// See [`super::Store::modify_plan`].
+pub(crate) fn modify_plan<T, E>(
+    connection: &mut Connection,
+    path: &Path,
+    plan_id: &PlanId,
+    decide: impl FnOnce(&Plan, &[Claim]) -> Result<(T, Vec<WriteOp>), E>,
+) -> Result<Result<T, E>, StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|error| sqlite_error(path, error))?;
+    let plan = get_plan(&transaction, path, plan_id)?.ok_or_else(|| StoreError::PlanNotFound(plan_id.clone()))?;
+    let claims = super::claims::claims_of(&transaction, path, plan_id)?;
+    let (value, ops) = match decide(&plan, &claims) {
+        Ok(decided) => decided,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    for op in &ops {
+        apply(&transaction, path, op)?;
+    }
+    transaction.commit().map_err(|error| sqlite_error(path, error))?;
+    Ok(Ok(value))
 }
 
 fn existing_plan_seq(connection: &Connection, path: &Path, id: &PlanId) -> Result<i64, StoreError> {
@@ -445,10 +472,21 @@ pub(crate) fn interrupt_running_plans(
             to_status: Some(plan.status.as_str().to_owned()),
             detail: plan.error.clone(),
         };
-        update_header(&transaction, path, &PlanHeader::of(&plan), None)?;
-        update_subtask_run_fields(&transaction, path, &plan.id, &reset)?;
-        append_event(&transaction, path, &event)?;
+        apply_recovery(&transaction, path, &PlanHeader::of(&plan), &reset, &event)?;
     }
     transaction.commit().map_err(|error| sqlite_error(path, error))?;
     Ok(running)
+}
+
+/// Writes one recovered plan: its header, the subtasks put back to `pending`, and its row.
+pub(crate) fn apply_recovery(
+    transaction: &Transaction<'_>,
+    path: &Path,
+    header: &PlanHeader,
+    reset: &[Subtask],
+    event: &PlanEvent,
+) -> Result<(), StoreError> {
+    update_header(transaction, path, header, None)?;
+    update_subtask_run_fields(transaction, path, &header.id, reset)?;
+    append_event(transaction, path, event)
 }

@@ -9,6 +9,9 @@
 //! a serde error.
 
 pub mod convert;
+mod next;
+
+pub use next::{NextStepsParams, NextStepsResult, StepClaim, next_outcome_to_wire};
 
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::ProgressToken;

@@ -9,6 +9,7 @@ mod architecture;
 mod bounds;
 mod cli;
 mod errors;
+mod follow;
 mod harness;
 mod hygiene;
 mod lifecycle;
