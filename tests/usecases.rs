@@ -292,3 +292,19 @@ async fn a_plan_file_is_imported_once_for_every_face() {
     let page = orchestrator.list(Default::default()).await.unwrap();
     assert_eq!(page.plans.len(), 1, "nothing stored for a file that fails its check");
 }
+
+#[tokio::test]
+async fn a_plan_worked_through_in_part_by_hand_runs_only_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let orchestrator = start(dir.path()).await;
+    let subtasks = vec![step("a", "manual", None, &[]), step("b", "shell", Some("echo b"), &["a"])];
+    let plan_id = approved_plan(&orchestrator, subtasks).await;
+    let completion = Completion { subtask_id: SubtaskId::from_raw("a"), done: true, note: None };
+    orchestrator.complete(CompleteRequest { plan_id: plan_id.clone(), completion }).await.unwrap();
+    let run = orchestrator.execute(ExecuteRequest { plan_id: plan_id.clone(), max_parallel: None, failure_policy: None });
+    let seen = drain(run.await.expect("runs").events).await;
+    let started: Vec<&str> =
+        seen.iter().filter(|(kind, ..)| kind == "subtaskStarted").map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(started, ["b"], "{seen:?}");
+    assert_eq!(seen.last().map(|(.., status)| status.as_str()), Some("completed"));
+}

@@ -101,3 +101,38 @@ fn a_command_line_run_is_shown_live_to_a_language_server_client() {
     assert_eq!(listed["plans"][0]["status"], "completed");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn a_followed_run_whose_process_dies_ends_interrupted_once() {
+    let dir = workspace();
+    std::fs::write(dir.path().join("gated.plan.toml"), GATED).unwrap();
+    let mut setup = ServerSetup::new(dir.path());
+    setup.work_done_progress = false;
+    let (mut server, _) = TestServer::start(setup);
+    server.call("planning/list", json!({}));
+    let mut command_line = Command::new(binary())
+        .args(["run", "gated.plan.toml", "--json"])
+        .current_dir(dir.path())
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the command line");
+    let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
+        params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
+    });
+    let (plan_id, run_id) = (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
+    command_line.kill().expect("kill -9 the command line");
+    command_line.wait().expect("it is gone");
+
+    let events = server.collect_run_events(&run_id);
+    let ends: Vec<&Value> = events.iter().filter(|event| event["kind"] == "planFinished").collect();
+    assert_eq!(ends.len(), 1, "{events:#?}");
+    assert_eq!(ends[0]["status"], "interrupted", "{events:#?}");
+    let plan = server.call("planning/get", json!({ "planId": plan_id }));
+    assert_eq!(plan["status"], "interrupted");
+    std::fs::write(dir.path().join("gate.open"), "").unwrap();
+    server.discard(|message| message["method"] == "planning/progress");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}

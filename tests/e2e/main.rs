@@ -15,6 +15,7 @@ mod hygiene;
 mod lifecycle;
 mod malformed;
 mod multi;
+mod next;
 mod no_model;
 mod plan_files;
 mod processes;
