@@ -301,7 +301,8 @@ async fn a_plan_worked_through_in_part_by_hand_runs_only_what_is_left() {
     let plan_id = approved_plan(&orchestrator, subtasks).await;
     let completion = Completion { subtask_id: SubtaskId::from_raw("a"), done: true, note: None };
     orchestrator.complete(CompleteRequest { plan_id: plan_id.clone(), completion }).await.unwrap();
-    let run = orchestrator.execute(ExecuteRequest { plan_id: plan_id.clone(), max_parallel: None, failure_policy: None });
+    let run =
+        orchestrator.execute(ExecuteRequest { plan_id: plan_id.clone(), max_parallel: None, failure_policy: None });
     let seen = drain(run.await.expect("runs").events).await;
     let started: Vec<&str> =
         seen.iter().filter(|(kind, ..)| kind == "subtaskStarted").map(|(_, id, _)| id.as_str()).collect();

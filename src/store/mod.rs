@@ -322,6 +322,21 @@ impl Store {
             .map_err(|error| codec::sqlite_error(&self.path, error))
     }
 
+    /// Runs `read` inside one read transaction: everything it reads is the database as of one
+    /// moment, whatever other processes commit meanwhile (WAL snapshots).
+    pub fn read_consistently<T>(
+        &mut self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.connection.execute_batch("BEGIN DEFERRED").map_err(|error| codec::sqlite_error(&self.path, error))?;
+        let outcome = read(self);
+        let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.connection.execute_batch(end).map_err(|error| codec::sqlite_error(&self.path, error));
+        let value = outcome?;
+        ended?;
+        Ok(value)
+    }
+
     /// `PRAGMA data_version`: a number that changes when another process commits (not on this
     /// connection's own commits). Reads no page of the database.
     pub fn data_version(&self) -> Result<i64, StoreError> {

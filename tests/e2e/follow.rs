@@ -122,7 +122,8 @@ fn a_followed_run_whose_process_dies_ends_interrupted_once() {
     let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
         params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
     });
-    let (plan_id, run_id) = (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
+    let (plan_id, run_id) =
+        (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
     command_line.kill().expect("kill -9 the command line");
     command_line.wait().expect("it is gone");
 

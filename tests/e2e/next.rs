@@ -38,7 +38,8 @@ fn an_approved_plan_is_worked_through_by_hand_from_the_editor_and_the_command_li
         { "id": "review", "title": "Review the release note with the team", "agent": "manual", "dependsOn": ["draft"] },
         { "id": "check", "title": "Check the links", "agent": "shell", "command": "true", "dependsOn": ["draft"] },
     ]);
-    let created = server.call("planning/create", json!({ "task": "release note", "mode": "plan", "subtasks": subtasks }));
+    let created =
+        server.call("planning/create", json!({ "task": "release note", "mode": "plan", "subtasks": subtasks }));
     let plan_id = created["plan"]["id"].as_str().unwrap().to_owned();
     assert!(ready_ids(&server.call("planning/next", json!({ "planId": plan_id }))).is_empty(), "a draft first");
     server.call("planning/approve", json!({ "planId": plan_id }));

@@ -28,8 +28,9 @@ use crate::store::{LoggedEvent, PlanRepository, Store, StoreError};
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Every this many polls, the followed runs' processes are checked for life (about a second).
 const OWNER_CHECK_EVERY: u32 = 5;
-/// Most rows read per poll (the next poll goes on at once when it was full).
-const ROWS_PER_POLL: usize = 500;
+/// Most rows read per poll (the next poll goes on at once when it was full). Far more than a
+/// poll interval's worth; a fuller page only makes that poll's progress counts approximate.
+const ROWS_PER_POLL: usize = 10_000;
 /// Ended runs remembered, so that a late row of one never starts it again.
 const ENDED_REMEMBERED: usize = 4_096;
 
@@ -197,20 +198,23 @@ impl ForeignRun {
 
 /// The tail's loop: runs while anyone follows, then ends (the next follower starts it again).
 async fn poll(inner: Arc<TailInner>) {
-    let start = inner.repository.read(|store| Ok((store.last_event_seq()?, store.data_version()?))).await;
+    let start = inner
+        .repository
+        .read(|store| {
+            let version = store.data_version()?;
+            store.read_consistently(|store| Ok((store.last_event_seq()?, version, plans_run_by_others(store)?)))
+        })
+        .await;
     let (mut cursor, mut version) = match start {
-        Ok(start) => start,
-        Err(error) => return inner.stop_polling(&error),
-    };
-    match inner.repository.read(plans_run_by_others).await {
-        Ok(plans) => {
+        Ok((cursor, version, plans)) => {
             let mut state = lock(&inner.state);
             for plan in plans {
                 inner.discover(&mut state, &plan, plan.progress());
             }
+            (cursor, version)
         }
         Err(error) => return inner.stop_polling(&error),
-    }
+    };
     let mut force = false;
     let mut ticks: u32 = 0;
     loop {
@@ -249,7 +253,7 @@ async fn poll(inner: Arc<TailInner>) {
 }
 
 /// The plans other live processes run, as stored now.
-fn plans_run_by_others(store: &mut Store) -> Result<Vec<Plan>, StoreError> {
+fn plans_run_by_others(store: &Store) -> Result<Vec<Plan>, StoreError> {
     let ids = store.plans_run_by_others()?;
     ids.iter().filter_map(|id| store.get_plan(id).transpose()).collect()
 }
@@ -266,16 +270,19 @@ fn read_poll(
     if now == version && !force {
         return Ok(None);
     }
-    let rows = store.events_after(cursor, ROWS_PER_POLL)?;
-    let mut plans = HashMap::new();
-    let named = rows.iter().map(|row| &row.event.plan_id).chain(followed);
-    for id in named {
-        if !plans.contains_key(id) {
-            plans.insert(id.clone(), store.get_plan(id)?);
+    // The rows and the plans as of one moment, so the plans are what the rows left.
+    store.read_consistently(|store| {
+        let rows = store.events_after(cursor, ROWS_PER_POLL)?;
+        let mut plans = HashMap::new();
+        let named = rows.iter().map(|row| &row.event.plan_id).chain(followed);
+        for id in named {
+            if !plans.contains_key(id) {
+                plans.insert(id.clone(), store.get_plan(id)?);
+            }
         }
-    }
-    let more = rows.len() == ROWS_PER_POLL;
-    Ok(Some(Poll { version: now, rows, plans, more }))
+        let more = rows.len() == ROWS_PER_POLL;
+        Ok(Some(Poll { version: now, rows, plans, more }))
+    })
 }
 
 impl TailInner {
@@ -336,38 +343,48 @@ impl TailInner {
         state.runs.insert(run_id, run);
     }
 
-    /// Turns the polled rows into events, in order, and ends the runs that ended.
+    /// Turns the polled rows into events, in order, and ends the runs that ended. Each event's
+    /// progress is its plan's as read with the rows, taken back over the rows after it.
     fn apply(&self, polled: &Poll) {
         let mut state = lock(&self.state);
         let local = lock(&self.local_runs).clone();
-        for (index, logged) in polled.rows.iter().enumerate() {
+        let mut progress: HashMap<&PlanId, Progress> = HashMap::new();
+        for (plan_id, plan) in &polled.plans {
+            if let Some(plan) = plan {
+                let rows = polled.rows.iter().map(|logged| &logged.event).filter(|row| &row.plan_id == plan_id);
+                progress.insert(plan_id, derive::progress_before(plan.progress(), rows));
+            }
+        }
+        for logged in &polled.rows {
             let row = &logged.event;
+            let Some(Some(plan)) = polled.plans.get(&row.plan_id) else { continue };
+            let current = progress.entry(&row.plan_id).or_insert_with(|| plan.progress());
+            if let Some((from, to)) = derive::shift_of(row) {
+                current.shift(from, to);
+            }
+            let current = *current;
             let Some(run_id) = &row.run_id else { continue };
             if local.contains(run_id) || state.ended.contains_key(run_id) {
                 continue;
             }
-            let Some(Some(plan)) = polled.plans.get(&row.plan_id) else { continue };
             if !state.runs.contains_key(run_id) {
-                let current = plan.run_id.as_ref() == Some(run_id) && plan.status == PlanStatus::Running;
-                if !(derive::starts_run(row) || current) || plan.run_id.as_ref() != Some(run_id) {
+                let running = plan.status == PlanStatus::Running;
+                if plan.run_id.as_ref() != Some(run_id) || !(derive::starts_run(row) || running) {
                     continue;
                 }
-                let rest = polled.rows[index..].iter().map(|later| &later.event);
-                let progress =
-                    derive::progress_before(plan.progress(), rest.filter(|later| later.run_id == row.run_id));
-                self.discover(&mut state, plan, progress);
+                self.discover(&mut state, plan, current);
             }
             let Some(run) = state.runs.get_mut(run_id) else { continue };
+            run.progress = current;
             if derive::ends_run(row) {
                 let status = row.to_status.as_deref().and_then(PlanStatus::parse).unwrap_or(plan.status);
-                run.progress = plan.progress();
+                if plan.run_id.as_ref() == Some(run_id) {
+                    run.progress = plan.progress();
+                }
                 let finished = derive::finished(plan, status);
                 run.emit(run_id, row.at, finished.clone());
                 end(&mut state, run_id, finished);
                 continue;
-            }
-            if let Some((from, to)) = derive::shift_of(row) {
-                run.progress.shift(from, to);
             }
             if let Some(kind) = derive::subtask_event(row, plan) {
                 run.emit(run_id, row.at, kind);
