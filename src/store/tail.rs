@@ -7,12 +7,12 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use super::codec::sqlite_error;
-use super::read::get_plan;
-use super::{PlanEvent, PlanHeader, StoreError};
-use crate::model::{PlanId, RunId, Subtask, SubtaskId, Timestamp};
+use super::read::running_plans;
+use super::{PlanEvent, StoreError};
+use crate::model::{PlanId, RunId, SubtaskId, Timestamp};
 
 /// One row of the event log and its place in it (`plan_events.seq`, increasing).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,16 +76,6 @@ pub(crate) fn plans_run_by_others(connection: &Connection, path: &Path) -> Resul
         .collect())
 }
 
-fn running_plans(connection: &Connection, path: &Path) -> Result<Vec<(PlanId, Option<String>)>, StoreError> {
-    let mut statement = connection
-        .prepare_cached("SELECT id, run_owner FROM plans WHERE status = 'running' ORDER BY seq")
-        .map_err(|error| sqlite_error(path, error))?;
-    let rows = statement
-        .query_map([], |row| Ok((PlanId::from_raw(row.get::<_, String>(0)?), row.get::<_, Option<String>>(1)?)))
-        .map_err(|error| sqlite_error(path, error))?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(|error| sqlite_error(path, error))
-}
-
 /// The crash recovery of [`super::Store::open`] for a process that keeps running: every plan
 /// `running` under an owner that is no longer alive (neither this process nor another live one)
 /// becomes `interrupted`, with an `interrupted` row, in one transaction. Returns their ids.
@@ -94,36 +84,8 @@ pub(crate) fn recover_dead_runs(
     path: &Path,
     now: Timestamp,
 ) -> Result<Vec<PlanId>, StoreError> {
-    let is_dead = |owner: &Option<String>| {
-        owner
-            .as_deref()
-            .is_none_or(|token| token != super::owner::current_token() && !super::owner::is_other_live_process(token))
+    let dead = |owner: Option<&str>| {
+        owner.is_none_or(|token| token != super::owner::current_token() && !super::owner::is_other_live_process(token))
     };
-    if !running_plans(connection, path)?.iter().any(|(_, owner)| is_dead(owner)) {
-        return Ok(Vec::new());
-    }
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|error| sqlite_error(path, error))?;
-    let dead: Vec<PlanId> =
-        running_plans(&transaction, path)?.into_iter().filter(|(_, owner)| is_dead(owner)).map(|(id, _)| id).collect();
-    for id in &dead {
-        let Some(mut plan) = get_plan(&transaction, path, id)? else { continue };
-        let reset_ids = plan.interrupt(now);
-        let reset: Vec<Subtask> =
-            plan.subtasks.iter().filter(|subtask| reset_ids.contains(&subtask.id)).cloned().collect();
-        let event = PlanEvent {
-            plan_id: plan.id.clone(),
-            at: now,
-            run_id: plan.run_id.clone(),
-            subtask_id: None,
-            kind: "interrupted".to_owned(),
-            from_status: Some("running".to_owned()),
-            to_status: Some(plan.status.as_str().to_owned()),
-            detail: Some("the process that ran it is gone".to_owned()),
-        };
-        super::write::apply_recovery(&transaction, path, &PlanHeader::of(&plan), &reset, &event)?;
-    }
-    transaction.commit().map_err(|error| sqlite_error(path, error))?;
-    Ok(dead)
+    super::write::interrupt_running_plans_where(connection, path, now, &dead, Some("the process that ran it is gone"))
 }

@@ -4,7 +4,8 @@
 //! exactly one `planFinished`, as for a run of its own.
 #![allow(clippy::disallowed_methods)]
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -33,6 +34,20 @@ command = "echo finished"
 depends_on = ["gate"]
 "#;
 
+/// `codelab-planner ARGUMENTS --json` in `dir`, its output thrown away.
+fn start_command_line(dir: &Path, arguments: &[&str]) -> Child {
+    Command::new(binary())
+        .args(arguments)
+        .arg("--json")
+        .current_dir(dir)
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the command line")
+}
+
 #[test]
 fn a_command_line_run_is_shown_live_to_a_language_server_client() {
     let dir = workspace();
@@ -41,15 +56,7 @@ fn a_command_line_run_is_shown_live_to_a_language_server_client() {
     // The orchestrator is up (and follows other processes) once a request has been answered.
     assert_eq!(server.call("planning/list", json!({}))["plans"], json!([]));
 
-    let mut command_line = Command::new(binary())
-        .args(["run", "gated.plan.toml", "--db", ".codelab/planner.db", "--json"])
-        .current_dir(dir.path())
-        .env("CODELAB_PLANNER_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the command line");
+    let mut command_line = start_command_line(dir.path(), &["run", "gated.plan.toml", "--db", ".codelab/planner.db"]);
 
     let started = server
         .wait_for_notification("planning/progress", RUN_TIMEOUT, |params| params["event"]["kind"] == "planStarted");
@@ -110,15 +117,7 @@ fn a_followed_run_whose_process_dies_ends_interrupted_once() {
     setup.work_done_progress = false;
     let (mut server, _) = TestServer::start(setup);
     server.call("planning/list", json!({}));
-    let mut command_line = Command::new(binary())
-        .args(["run", "gated.plan.toml", "--json"])
-        .current_dir(dir.path())
-        .env("CODELAB_PLANNER_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the command line");
+    let mut command_line = start_command_line(dir.path(), &["run", "gated.plan.toml"]);
     let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
         params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
     });
