@@ -4,13 +4,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::display::{duration, summary_line};
-use super::owner::{Owner, interrupt_and_wait, owner_of};
 use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::Completion;
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
 use crate::orchestrator::{
-    CancelOutcome, CompleteRequest, CreateRequest, ListRequest, NextRequest, PlanFormat, RetryRequest,
+    CompleteRequest, CreateRequest, ListRequest, NextRequest, PlanFormat, RetryRequest, RunOwner,
 };
 use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 use crate::wire::next_outcome_to_wire;
@@ -124,20 +123,14 @@ pub(crate) async fn approve(cli: &Cli, plan_id: String) -> Result<i32, CliError>
 /// Cancels a run: one of this process, or one a `codelab-planner` command line runs (it is
 /// interrupted as by Ctrl-C). A run owned by a language server is left to the editor.
 pub(crate) async fn cancel(cli: &Cli, plan_id: String, reason: Option<String>) -> Result<i32, CliError> {
-    let plan_id = PlanId::from_raw(plan_id);
-    let (outcome, note) = match owner_of(cli, &plan_id).await? {
-        Owner::CommandLine(pid) => {
-            let status = interrupt_and_wait(cli, &plan_id, pid).await?;
-            let outcome = CancelOutcome { plan_id, cancelled: status == PlanStatus::Cancelled, status };
-            (outcome, Some(format!("interrupted the command line running it (pid {pid})")))
-        }
-        Owner::Server(pid) => {
-            let status = cli.orchestrator.get(plan_id.clone()).await?.status;
-            let note =
-                format!("it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)");
-            (CancelOutcome { plan_id, cancelled: false, status }, Some(note))
-        }
-        Owner::Unknown => (cli.orchestrator.cancel(plan_id, reason).await?, None),
+    let outcome = cli.orchestrator.cancel(PlanId::from_raw(plan_id), reason).await?;
+    let note = match outcome.owner {
+        Some(RunOwner::CommandLine(pid)) => Some(format!("interrupted the command line running it (pid {pid})")),
+        Some(RunOwner::Server { pid, face: "language server" }) => Some(format!(
+            "it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)"
+        )),
+        Some(RunOwner::Server { pid, face }) => Some(format!("it runs in an {face} (pid {pid}): cancel it there")),
+        None => None,
     };
     if cli.json {
         print_json(&cancel_outcome_to_wire(&outcome))?;

@@ -5,7 +5,7 @@
 //!
 //! - `run`: plan files and the event loop that shows a run (Ctrl-C cancels it cleanly).
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
-//! - `commands`: the short commands. `owner`: cancelling a run another command line owns.
+//! - `commands`: the short commands.
 //! - `prompt`: steps that wait for a person, asked on the terminal during a run.
 //!
 //! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
@@ -15,7 +15,6 @@
 
 mod commands;
 mod display;
-mod owner;
 mod prompt;
 mod run;
 

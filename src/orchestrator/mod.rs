@@ -19,6 +19,7 @@ mod errors;
 mod follow;
 mod import;
 mod next;
+mod owner;
 mod plans;
 mod prepare;
 mod runs;
@@ -47,6 +48,7 @@ use actor::Command;
 pub use complete::{AnswerRequest, CompleteRequest};
 pub use import::{ImportRequest, PlanFormat};
 pub use next::{ClaimRequest, DEFAULT_LEASE, MAX_CLAIM_LIMIT, MAX_LEASE, NextOutcome, NextRequest, ReadyStep};
+pub use owner::RunOwner;
 pub use start::StartOptions;
 
 /// A typed failure of one operation.
@@ -173,6 +175,8 @@ pub struct CancelOutcome {
     pub plan_id: PlanId,
     pub cancelled: bool,
     pub status: PlanStatus,
+    /// Another process that runs the plan: a command line (interrupted) or a server (left to it).
+    pub owner: Option<RunOwner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,19 +360,35 @@ impl Orchestrator {
         self.ask(|reply| Command::Execute(request, reply)).await?
     }
 
-    /// Stops a run and waits (briefly) until its final status is committed. A plan that is not
-    /// running here gives `cancelled: false` and its current status.
+    /// Stops a run and waits (briefly) until its final status is committed: a run of this process,
+    /// or one a `codelab-planner` command line runs (interrupted as Ctrl-C in its terminal would).
+    /// A run a server runs is left to it (`owner` says which); a plan that is not running gives
+    /// `cancelled: false` and its current status.
     pub async fn cancel(&self, plan_id: PlanId, reason: Option<String>) -> Result<CancelOutcome, OrchestratorError> {
         let lookup = plan_id.clone();
         let waiter = self.ask(|reply| Command::Cancel(lookup, reason, reply)).await??;
         match waiter {
-            runs::CancelWait::NotRunning(status) => Ok(CancelOutcome { plan_id, cancelled: false, status }),
+            runs::CancelWait::NotRunning(PlanStatus::Running) => match self.run_owner(plan_id.clone()).await? {
+                Some(owner @ RunOwner::CommandLine(pid)) => {
+                    let status = self.interrupt_owner(&plan_id, pid).await?;
+                    Ok(CancelOutcome {
+                        plan_id,
+                        cancelled: status == PlanStatus::Cancelled,
+                        status,
+                        owner: Some(owner),
+                    })
+                }
+                owner => Ok(CancelOutcome { plan_id, cancelled: false, status: PlanStatus::Running, owner }),
+            },
+            runs::CancelWait::NotRunning(status) => {
+                Ok(CancelOutcome { plan_id, cancelled: false, status, owner: None })
+            }
             runs::CancelWait::Stopping(finished) => {
                 let status = match tokio::time::timeout(CANCEL_WAIT, finished).await {
                     Ok(Ok(status)) => status,
                     _ => self.get(plan_id.clone()).await?.status,
                 };
-                Ok(CancelOutcome { plan_id, cancelled: true, status })
+                Ok(CancelOutcome { plan_id, cancelled: true, status, owner: None })
             }
         }
     }

@@ -136,3 +136,28 @@ fn a_followed_run_whose_process_dies_ends_interrupted_once() {
     server.discard(|message| message["method"] == "planning/progress");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn a_command_line_run_is_cancelled_from_the_editor() {
+    let dir = workspace();
+    std::fs::write(dir.path().join("gated.plan.toml"), GATED).unwrap();
+    let mut setup = ServerSetup::new(dir.path());
+    setup.work_done_progress = false;
+    let (mut server, _) = TestServer::start(setup);
+    server.call("planning/list", json!({}));
+    let mut command_line = start_command_line(dir.path(), &["run", "gated.plan.toml"]);
+    let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
+        params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
+    });
+    let (plan_id, run_id) =
+        (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
+    let outcome = server.call("planning/cancel", json!({ "planId": plan_id, "reason": "from the editor" }));
+    assert_eq!((outcome["cancelled"].clone(), outcome["status"].clone()), (json!(true), json!("cancelled")));
+    assert_eq!(command_line.wait().expect("the command line ends").code(), Some(130), "as after Ctrl-C");
+    let events = server.collect_run_events(&run_id);
+    let ends: Vec<&Value> = events.iter().filter(|event| event["kind"] == "planFinished").collect();
+    assert_eq!(ends.len(), 1, "{events:#?}");
+    assert_eq!(ends[0]["status"], "cancelled");
+    server.discard(|message| message["method"] == "planning/progress");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
