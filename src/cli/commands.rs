@@ -11,8 +11,7 @@ use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
 use crate::orchestrator::{
     CompleteRequest, CreateRequest, ListRequest, NextRequest, PlanFormat, RetryRequest, RunOwner,
 };
-use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
-use crate::wire::next_outcome_to_wire;
+use crate::wire::convert::{cancel_outcome_to_wire, next_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 
 pub(crate) struct NewOptions {
     pub run: bool,

@@ -90,9 +90,12 @@ async fn forward_events(
 ) -> bool {
     let mut text = RunProgressText::default();
     while let Some(event) = events.recv().await {
-        match run_event_to_wire(&event) {
-            Some(params) => client.send_notification::<PlanningProgress>(params).await,
-            None => tell_notice(client, &event).await,
+        let notifications = run_event_to_wire(&event);
+        if notifications.is_empty() {
+            tell_notice(client, &event).await;
+        }
+        for params in notifications {
+            client.send_notification::<PlanningProgress>(params).await;
         }
         if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind {
             if agent.needs_model() && shared.first_no_model_notice() {

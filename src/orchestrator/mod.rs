@@ -18,6 +18,7 @@ mod complete;
 mod errors;
 mod follow;
 mod import;
+mod keep;
 mod next;
 mod owner;
 mod plans;
@@ -47,6 +48,7 @@ pub use prepare::{PlanningHooks, PlanningSetup};
 use actor::Command;
 pub use complete::{AnswerRequest, CompleteRequest};
 pub use import::{ImportRequest, PlanFormat};
+pub use keep::OmittedFields;
 pub use next::{ClaimRequest, DEFAULT_LEASE, MAX_CLAIM_LIMIT, MAX_LEASE, NextOutcome, NextRequest, ReadyStep};
 pub use owner::RunOwner;
 pub use start::StartOptions;
@@ -134,6 +136,10 @@ pub struct UpdateRequest {
     pub version: u64,
     pub title: Option<String>,
     pub subtasks: Option<Vec<SubtaskDraft>>,
+    /// Per draft of `subtasks`, the fields its client left out: a draft whose id names a stored
+    /// subtask keeps their stored values (`planning/update` keeps what a client omits). Empty:
+    /// every draft is taken as it is.
+    pub omitted: Vec<OmittedFields>,
 }
 
 #[derive(Debug, Clone, Default)]

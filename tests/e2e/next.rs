@@ -69,7 +69,8 @@ fn an_approved_plan_is_worked_through_by_hand_from_the_editor_and_the_command_li
     assert!(ready_ids(&server.call("planning/next", json!({ "planId": plan_id }))).is_empty());
     let nothing = stdout(&cli(dir.path(), &["next", &plan_id]));
     assert_eq!(nothing.trim(), format!("nothing in {plan_id} can be taken now (it is completed)"));
-    assert_eq!(server.call("planning/next", json!({})), json!({ "ready": [] }));
+    let no_plan = server.call_err("planning/next", json!({}));
+    assert_eq!(no_plan.code, -32602, "{no_plan:?}");
     let missing = server.call_err("planning/next", json!({ "planId": "no-such-plan" }));
     assert_eq!(missing.data["kind"], "planNotFound", "{missing:?}");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));

@@ -41,7 +41,7 @@ pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::CancelPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
             let outcome = orchestrator
-                .cancel(PlanId::from_raw(params.plan_id), params.reason)
+                .cancel(PlanId::from_raw(params.plan_id), params.reason.map(String::from))
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::cancel_outcome_to_wire(&outcome))
@@ -71,13 +71,13 @@ pub async fn handle_subtask_complete(server: &PlannerServer, params: Value) -> R
         .await
 }
 
-pub async fn handle_steps_next(server: &PlannerServer, params: Value) -> Result<ext::NextStepsResult> {
+pub async fn handle_subtasks_next(server: &PlannerServer, params: Value) -> Result<ext::NextResult> {
     server
-        .serve_request::<ext::NextSteps, _, _>(params, |params| async move {
-            let request = NextRequest { plan_id: params.plan_id.map(PlanId::from_raw), claim: None };
+        .serve_request::<ext::NextSubtasks, _, _>(params, |params| async move {
+            let request = NextRequest { plan_id: Some(PlanId::from_raw(params.plan_id)), claim: None };
             let orchestrator = server.orchestrator().await?;
             let outcome = orchestrator.next(request).await.map_err(orchestrator_error_to_jsonrpc)?;
-            Ok(ext::next_outcome_to_wire(&outcome))
+            Ok(convert::next_outcome_to_wire(&outcome))
         })
         .await
 }
