@@ -127,7 +127,7 @@ async fn a_run_of_another_connection_is_followed_through_the_store_to_one_end() 
     let dir = tempfile::tempdir().unwrap();
     let runner = start(dir.path()).await;
     let watcher = start(dir.path()).await;
-    let mut other_runs = watcher.follow_other_runs();
+    let mut other_runs = watcher.follow_other_runs().await.expect("following");
     let subtasks = vec![
         step("a", "shell", Some("echo a"), &[]),
         gated(dir.path(), "b", &["a"]),

@@ -42,9 +42,16 @@ pub fn show_run(
 }
 
 /// Shows every run another process owns on the workspace's database (a command line's, an MCP
-/// server's) like the server's own, from the moment it is seen until its `planFinished`.
-pub fn show_other_runs(client: Client, shared: Arc<SharedState>, orchestrator: &Orchestrator) {
-    let mut runs = orchestrator.follow_other_runs();
+/// server's) like the server's own, from the moment it is seen until its `planFinished`. Returns
+/// once the database is followed.
+pub async fn show_other_runs(client: Client, shared: Arc<SharedState>, orchestrator: &Orchestrator) {
+    let mut runs = match orchestrator.follow_other_runs().await {
+        Ok(runs) => runs,
+        Err(failure) => {
+            tracing::warn!("cannot follow other processes' runs: {failure}");
+            return;
+        }
+    };
     tokio::spawn(async move {
         while let Some(run) = runs.recv().await {
             tracing::info!(plan = %run.plan_id, run = %run.run_id, "showing a run of another process");

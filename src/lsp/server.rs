@@ -364,7 +364,7 @@ async fn start_orchestrator(shared: &Arc<SharedState>, client: &Client) -> std::
                 let message = format!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
                 client.log_message(MessageType::INFO, message).await;
             }
-            super::progress::show_other_runs(client.clone(), shared.clone(), &orchestrator);
+            super::progress::show_other_runs(client.clone(), shared.clone(), &orchestrator).await;
             Ok(orchestrator)
         }
         Ok(Err(failure)) => {

@@ -57,14 +57,16 @@ impl Orchestrator {
         if lock(&self.local_runs).contains(&run_id) {
             return Ok(None); // It ended here between the two looks.
         }
-        Ok(Some(self.tail.follow_run(&plan, run_id)))
+        Ok(Some(self.tail.follow_run(&plan, run_id).await?))
     }
 
     /// Every run another process owns on this database: those running now, then each one as it
     /// starts, each with its events until its one `planFinished`. For a face that shows every run
     /// (the language server shows an MCP server's or a command line's runs like its own).
-    pub fn follow_other_runs(&self) -> mpsc::UnboundedReceiver<RunStarted> {
-        self.tail.watch_other_runs()
+    /// Returns once the log is being followed: every run another process starts from then on is
+    /// announced.
+    pub async fn follow_other_runs(&self) -> Result<mpsc::UnboundedReceiver<RunStarted>, OrchestratorError> {
+        Ok(self.tail.watch_other_runs().await?)
     }
 }
 
@@ -144,43 +146,66 @@ impl Tail {
     }
 
     /// Follows the run `run_id` of `plan` (running under another process) from now on.
-    fn follow_run(&self, plan: &Plan, run_id: RunId) -> RunStarted {
-        let mut state = lock(&self.inner.state);
-        if !state.runs.contains_key(&run_id) {
-            self.inner.track(&mut state, plan, run_id.clone(), plan.progress());
-        }
-        let TailState { runs, ended, .. } = &mut *state;
-        let started = match (runs.get_mut(&run_id), ended.get(&run_id)) {
-            (Some(run), _) => run.add_follower(&run_id),
-            // It ended meanwhile: a follower that gets its start and its end.
-            (None, ended) => {
-                let mut run = ForeignRun::of(plan);
-                let started = run.add_follower(&run_id);
-                let end = ended.cloned().unwrap_or_else(|| derive::finished(plan, PlanStatus::Interrupted));
-                run.emit(&run_id, Timestamp::now(), end);
-                started
+    async fn follow_run(&self, plan: &Plan, run_id: RunId) -> Result<RunStarted, StoreError> {
+        let started = {
+            let mut state = lock(&self.inner.state);
+            if !state.runs.contains_key(&run_id) {
+                self.inner.track(&mut state, plan, run_id.clone(), plan.progress());
+            }
+            let TailState { runs, ended, .. } = &mut *state;
+            match (runs.get_mut(&run_id), ended.get(&run_id)) {
+                (Some(run), _) => run.add_follower(&run_id),
+                // It ended meanwhile: a follower that gets its start and its end.
+                (None, ended) => {
+                    let mut run = ForeignRun::of(plan);
+                    let started = run.add_follower(&run_id);
+                    let end = ended.cloned().unwrap_or_else(|| derive::finished(plan, PlanStatus::Interrupted));
+                    run.emit(&run_id, Timestamp::now(), end);
+                    started
+                }
             }
         };
-        self.ensure_polling(&mut state);
-        started
+        self.ensure_polling().await?;
+        Ok(started)
     }
 
-    fn watch_other_runs(&self) -> mpsc::UnboundedReceiver<RunStarted> {
+    async fn watch_other_runs(&self) -> Result<mpsc::UnboundedReceiver<RunStarted>, StoreError> {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let mut state = lock(&self.inner.state);
-        for (run_id, run) in &mut state.runs {
-            let _ = sender.send(run.add_follower(run_id));
+        {
+            let mut state = lock(&self.inner.state);
+            for (run_id, run) in &mut state.runs {
+                let _ = sender.send(run.add_follower(run_id));
+            }
+            state.watchers.push(sender);
         }
-        state.watchers.push(sender);
-        self.ensure_polling(&mut state);
-        receiver
+        self.ensure_polling().await?;
+        Ok(receiver)
     }
 
-    fn ensure_polling(&self, state: &mut TailState) {
-        if !state.polling {
-            state.polling = true;
-            tokio::spawn(poll(self.inner.clone()));
+    /// Starts the loop unless it runs: the log's end and the runs of other processes are read
+    /// first (followers are registered before, so none misses a run that starts meanwhile).
+    async fn ensure_polling(&self) -> Result<(), StoreError> {
+        if lock(&self.inner.state).polling {
+            return Ok(());
         }
+        let (cursor, version, plans) = self
+            .inner
+            .repository
+            .read(|store| {
+                let version = store.data_version()?;
+                store.read_consistently(|store| Ok((store.last_event_seq()?, version, plans_run_by_others(store)?)))
+            })
+            .await?;
+        let mut state = lock(&self.inner.state);
+        if state.polling {
+            return Ok(());
+        }
+        state.polling = true;
+        for plan in plans {
+            self.inner.discover(&mut state, &plan, plan.progress());
+        }
+        tokio::spawn(poll(self.inner.clone(), cursor, version));
+        Ok(())
     }
 }
 
@@ -196,26 +221,11 @@ impl ForeignRun {
     }
 }
 
-/// The tail's loop: runs while anyone follows, then ends (the next follower starts it again).
-async fn poll(inner: Arc<TailInner>) {
-    let start = inner
-        .repository
-        .read(|store| {
-            let version = store.data_version()?;
-            store.read_consistently(|store| Ok((store.last_event_seq()?, version, plans_run_by_others(store)?)))
-        })
-        .await;
-    let (mut cursor, mut version) = match start {
-        Ok((cursor, version, plans)) => {
-            let mut state = lock(&inner.state);
-            for plan in plans {
-                inner.discover(&mut state, &plan, plan.progress());
-            }
-            (cursor, version)
-        }
-        Err(error) => return inner.stop_polling(&error),
-    };
-    let mut force = false;
+/// The tail's loop from the log's position `cursor`: runs while anyone follows, then ends (the
+/// next follower starts it again). Its first poll reads the followed plans whatever the version,
+/// so a run that ended before `cursor` still ends for its followers.
+async fn poll(inner: Arc<TailInner>, mut cursor: i64, mut version: i64) {
+    let mut force = true;
     let mut ticks: u32 = 0;
     loop {
         if !inner.still_followed() {
