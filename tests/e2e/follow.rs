@@ -109,20 +109,35 @@ fn a_command_line_run_is_shown_live_to_a_language_server_client() {
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
-#[test]
-fn a_followed_run_whose_process_dies_ends_interrupted_once() {
+/// A language server (without work-done progress) and a command line running [`GATED`] in its
+/// workspace, the gate step seen running by the server.
+struct GatedRun {
+    dir: tempfile::TempDir,
+    server: TestServer,
+    command_line: Child,
+    plan_id: String,
+    run_id: String,
+}
+
+fn gated_run_under_a_server() -> GatedRun {
     let dir = workspace();
     std::fs::write(dir.path().join("gated.plan.toml"), GATED).unwrap();
     let mut setup = ServerSetup::new(dir.path());
     setup.work_done_progress = false;
     let (mut server, _) = TestServer::start(setup);
     server.call("planning/list", json!({}));
-    let mut command_line = start_command_line(dir.path(), &["run", "gated.plan.toml"]);
+    let command_line = start_command_line(dir.path(), &["run", "gated.plan.toml"]);
     let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
         params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
     });
     let (plan_id, run_id) =
         (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
+    GatedRun { dir, server, command_line, plan_id, run_id }
+}
+
+#[test]
+fn a_followed_run_whose_process_dies_ends_interrupted_once() {
+    let GatedRun { dir, mut server, mut command_line, plan_id, run_id } = gated_run_under_a_server();
     command_line.kill().expect("kill -9 the command line");
     command_line.wait().expect("it is gone");
 
@@ -139,18 +154,7 @@ fn a_followed_run_whose_process_dies_ends_interrupted_once() {
 
 #[test]
 fn a_command_line_run_is_cancelled_from_the_editor() {
-    let dir = workspace();
-    std::fs::write(dir.path().join("gated.plan.toml"), GATED).unwrap();
-    let mut setup = ServerSetup::new(dir.path());
-    setup.work_done_progress = false;
-    let (mut server, _) = TestServer::start(setup);
-    server.call("planning/list", json!({}));
-    let mut command_line = start_command_line(dir.path(), &["run", "gated.plan.toml"]);
-    let started = server.wait_for_notification("planning/progress", RUN_TIMEOUT, |params| {
-        params["event"]["kind"] == "subtaskStarted" && params["event"]["subtaskId"] == "gate"
-    });
-    let (plan_id, run_id) =
-        (started["planId"].as_str().unwrap().to_owned(), started["runId"].as_str().unwrap().to_owned());
+    let GatedRun { dir: _dir, mut server, mut command_line, plan_id, run_id } = gated_run_under_a_server();
     let outcome = server.call("planning/cancel", json!({ "planId": plan_id, "reason": "from the editor" }));
     assert_eq!((outcome["cancelled"].clone(), outcome["status"].clone()), (json!(true), json!("cancelled")));
     assert_eq!(command_line.wait().expect("the command line ends").code(), Some(130), "as after Ctrl-C");
