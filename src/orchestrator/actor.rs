@@ -33,7 +33,10 @@ pub(super) enum Command {
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
-    Complete(CompleteRequest, Reply<CompleteRoute>),
+    /// A step finished by hand, with the claimant that asks (`None`: a person).
+    Complete(CompleteRequest, Option<String>, Reply<CompleteRoute>),
+    /// A new follower of the plan's run in this process; `None` when it has none here.
+    Follow(PlanId, Reply<Option<RunStarted>>),
     /// Ends whatever the session is doing and returns it to `idle`; replies with the session and
     /// one receiver per run of the session that was cancelled.
     ResetSession(SessionId, Reply<(SessionView, Vec<oneshot::Receiver<PlanStatus>>)>),
@@ -60,6 +63,8 @@ pub(super) struct Actor {
     pub agent_state: crate::agents::SharedAgentState,
     /// What planning off the actor uses; replaced on every settings change.
     pub planning: watch::Sender<Arc<PlanningSetup>>,
+    /// Ids of this process's runs, added before a claim is committed (read by the tail).
+    pub local_runs: super::follow::LocalRuns,
 }
 
 impl Actor {
@@ -79,6 +84,7 @@ impl Actor {
             planning,
             editor: None,
             agent_state: crate::agents::SharedAgentState::new(),
+            local_runs: Default::default(),
         }
     }
 
@@ -125,8 +131,11 @@ impl Actor {
             Command::Cancel(plan_id, reason, reply) => {
                 let _ = reply.send(self.cancel(plan_id, reason).await);
             }
-            Command::Complete(request, reply) => {
-                let _ = reply.send(self.complete(&request).await);
+            Command::Complete(request, claimant, reply) => {
+                let _ = reply.send(self.complete(request, claimant).await);
+            }
+            Command::Follow(plan_id, reply) => {
+                let _ = reply.send(self.follow(&plan_id).await);
             }
             Command::ResetSession(session_id, reply) => {
                 let _ = reply.send(self.reset_session(session_id).await);

@@ -266,6 +266,23 @@ export const completeSubtask = new lc.RequestType<CompleteSubtaskParams, Plan, v
 /** Second wave: the plan as `*.plan.toml` text. */
 export const exportPlan = new lc.RequestType<PlanIdParams, ExportPlanResult, void>("planning/export");
 
+/** A step handed to an outside agent until `expiresAt`. */
+export interface StepClaim {
+    subtaskId: string;
+    claimant: string;
+    claimedAt: string;
+    expiresAt: string;
+}
+
+export interface NextResult {
+    planId?: string;
+    ready: Subtask[];
+    claims?: StepClaim[];
+}
+
+/** Third wave: the steps a person or an outside agent can take now, with who holds each. */
+export const nextSubtasks = new lc.RequestType<PlanIdParams, NextResult, void>("planning/next");
+
 // ----------------------------------------------------------------------------------------------
 // Notifications
 

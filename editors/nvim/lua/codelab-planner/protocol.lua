@@ -28,6 +28,8 @@ M.methods = {
   -- Second wave (shared contract, Additions): manual steps and plan files.
   complete = "planning/complete",
   export = "planning/export",
+  -- Third wave: the steps a person or an outside agent can take now.
+  next = "planning/next",
 }
 
 --- Notifications (server -> client).
