@@ -1,16 +1,17 @@
-//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`, `complete`. Each is one
+//! The short commands: `new`, `list`, `show`, `approve`, `cancel`, `retry`, `export`, `complete`, `next`. Each is one
 //! orchestrator call and a printout (text, or the wire object as JSON with `--json`).
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::display::{duration, summary_line};
-use super::owner::{Owner, interrupt_and_wait, owner_of};
 use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::Completion;
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
-use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, PlanFormat, RetryRequest};
-use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
+use crate::orchestrator::{
+    CompleteRequest, CreateRequest, ListRequest, NextRequest, PlanFormat, RetryRequest, RunOwner,
+};
+use crate::wire::convert::{cancel_outcome_to_wire, next_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 
 pub(crate) struct NewOptions {
     pub run: bool,
@@ -121,20 +122,14 @@ pub(crate) async fn approve(cli: &Cli, plan_id: String) -> Result<i32, CliError>
 /// Cancels a run: one of this process, or one a `codelab-planner` command line runs (it is
 /// interrupted as by Ctrl-C). A run owned by a language server is left to the editor.
 pub(crate) async fn cancel(cli: &Cli, plan_id: String, reason: Option<String>) -> Result<i32, CliError> {
-    let plan_id = PlanId::from_raw(plan_id);
-    let (outcome, note) = match owner_of(cli, &plan_id).await? {
-        Owner::CommandLine(pid) => {
-            let status = interrupt_and_wait(cli, &plan_id, pid).await?;
-            let outcome = CancelOutcome { plan_id, cancelled: status == PlanStatus::Cancelled, status };
-            (outcome, Some(format!("interrupted the command line running it (pid {pid})")))
-        }
-        Owner::Server(pid) => {
-            let status = cli.orchestrator.get(plan_id.clone()).await?.status;
-            let note =
-                format!("it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)");
-            (CancelOutcome { plan_id, cancelled: false, status }, Some(note))
-        }
-        Owner::Unknown => (cli.orchestrator.cancel(plan_id, reason).await?, None),
+    let outcome = cli.orchestrator.cancel(PlanId::from_raw(plan_id), reason).await?;
+    let note = match outcome.owner {
+        Some(RunOwner::CommandLine(pid)) => Some(format!("interrupted the command line running it (pid {pid})")),
+        Some(RunOwner::Server { pid, face: "language server" }) => Some(format!(
+            "it runs in a language server (pid {pid}): cancel it from the editor (codelab-planner.cancel)"
+        )),
+        Some(RunOwner::Server { pid, face }) => Some(format!("it runs in an {face} (pid {pid}): cancel it there")),
+        None => None,
     };
     if cli.json {
         print_json(&cancel_outcome_to_wire(&outcome))?;
@@ -158,8 +153,9 @@ pub(crate) async fn retry(
     watch(cli, run, options, interrupts).await
 }
 
-/// Ends a `waiting` step: in a run of this process, or in a stored plan with no run (a plan
-/// another process runs is refused; its owner takes the answer).
+/// Finishes a step by hand: a `waiting` one in a run of this process or in a stored plan with no
+/// run, or a ready one of an approved plan (a plan another process runs is refused; its owner
+/// takes the answer).
 pub(crate) async fn complete(
     cli: &Cli,
     plan_id: String,
@@ -177,7 +173,40 @@ pub(crate) async fn complete(
     super::print_line(&format!("{subtask} is {status} ({} is {})", plan.id, plan.status.as_str()));
     if matches!(plan.status, PlanStatus::Interrupted | PlanStatus::Failed | PlanStatus::Cancelled) {
         super::print_line(&format!("resume the plan with: codelab-planner retry {}", plan.id));
+    } else if plan.status == PlanStatus::Approved {
+        super::print_line(&format!("what can be taken now: codelab-planner next {}", plan.id));
     }
+    Ok(EXIT_OK)
+}
+
+/// The steps that can be taken now (listed, never claimed): of `plan_id`, or of the newest plan
+/// that has some.
+pub(crate) async fn next(cli: &Cli, plan_id: Option<String>) -> Result<i32, CliError> {
+    let request = NextRequest { plan_id: plan_id.clone().map(PlanId::from_raw), claim: None };
+    let outcome = cli.orchestrator.next(request).await?;
+    if cli.json {
+        print_json(&next_outcome_to_wire(&outcome))?;
+        return Ok(EXIT_OK);
+    }
+    let (Some(id), Some(status)) = (&outcome.plan_id, outcome.status) else {
+        super::print_line("no plan has a step that can be taken now");
+        return Ok(EXIT_OK);
+    };
+    if outcome.ready.is_empty() {
+        super::print_line(&format!("nothing in {id} can be taken now (it is {status})"));
+        return Ok(EXIT_OK);
+    }
+    let width = outcome.ready.iter().map(|step| step.subtask.id.as_str().len()).max().unwrap_or(0);
+    super::print_line(&format!("{id} is {status}; ready now:"));
+    for step in &outcome.ready {
+        let subtask = &step.subtask;
+        let held = step.claim.as_ref().map_or_else(String::new, |claim| {
+            format!("  (claimed by {} until {})", claim.claimant, claim.expires_at.to_rfc3339())
+        });
+        let line = format!("  · {:<width$}  {} [{}]{held}", subtask.id.as_str(), subtask.title, subtask.agent.as_str());
+        super::print_line(&line);
+    }
+    super::print_line(&format!("when one is done: codelab-planner complete {id} STEP (add --failed if it failed)"));
     Ok(EXIT_OK)
 }
 

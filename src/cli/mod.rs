@@ -1,11 +1,11 @@
 //! The command line: `codelab-planner run FILE`, `new`, `list`, `show`, `approve`, `cancel`,
-//! `retry`, `export`, `complete`, `changes`, `rollback`, `transcript` — the same orchestrator the language server uses, on the same workspace
+//! `retry`, `export`, `complete`, `next`, `changes`, `rollback`, `transcript` — the same orchestrator the language server uses, on the same workspace
 //! database (`.codelab/planner.db` under the current folder, or `--db`), safe while an editor's
 //! server has it open (runs are claimed in the database).
 //!
 //! - `run`: plan files and the event loop that shows a run (Ctrl-C cancels it cleanly).
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
-//! - `commands`: the short commands. `owner`: cancelling a run another command line owns.
+//! - `commands`: the short commands.
 //! - `prompt`: steps that wait for a person, asked on the terminal during a run.
 //! - `record`: agent work on the record (changes as diffs, rollback, transcripts).
 //!
@@ -16,7 +16,6 @@
 
 mod commands;
 mod display;
-mod owner;
 mod prompt;
 mod record;
 mod run;
@@ -88,10 +87,14 @@ pub enum CliCommand {
     },
     /// Print a plan as plan-file text.
     Export { plan_id: String },
-    /// End a step that waits for a person (`waiting`): done, or failed with `--failed`.
+    /// List the steps that can be taken now, by a person or an outside agent: of plan ID, or of the
+    /// newest plan that has some (claimed steps are shown with who holds them).
+    Next { plan_id: Option<String> },
+    /// Finish a step by hand: one that waits for a person (`waiting`), or a ready step of an
+    /// approved plan nothing runs (see `next`); done, or failed with `--failed`.
     Complete {
         plan_id: String,
-        /// The waiting step's id.
+        /// The step's id.
         subtask: String,
         /// The step failed (its dependents are skipped).
         #[arg(long)]
@@ -265,6 +268,7 @@ async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -
             commands::retry(cli, plan_id, subtasks, &options, interrupts).await
         }
         CliCommand::Export { plan_id } => commands::export(cli, plan_id).await,
+        CliCommand::Next { plan_id } => commands::next(cli, plan_id).await,
         CliCommand::Complete { plan_id, subtask, failed, result } => {
             commands::complete(cli, plan_id, subtask, !failed, result).await
         }

@@ -159,6 +159,11 @@ impl EventSender {
         self.shared.wakeup.notify_one();
     }
 
+    /// Whether the consumer has gone (sending is then a no-op).
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().receiver_gone
+    }
+
     /// Events waiting for the consumer (for tests and diagnostics).
     pub fn queued(&self) -> usize {
         self.shared.lock().events.len()

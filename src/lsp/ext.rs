@@ -76,7 +76,7 @@ pub const METHODS: &[MethodSchema] = &[
     request::<PlanChanges>(SERVED),
     request::<PlanRollback>(SERVED),
     request::<AnswerApproval>(SERVED),
-    request::<NextSubtasks>(NOT_YET),
+    request::<NextSubtasks>(SERVED),
     request::<ImportPlan>(NOT_YET),
     notification::<PlanningProgress>(),
 ];
@@ -239,7 +239,7 @@ planning_request!(
     AnswerApproval = "planning/answer", AnswerParams => AnswerResult
 );
 planning_request!(
-    /// Third wave: the subtasks whose dependencies are done.
+    /// The steps a person or an outside agent can take now, with who holds each.
     NextSubtasks = "planning/next", PlanIdParams => NextResult
 );
 planning_request!(

@@ -23,7 +23,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::engine::{ActivityPhase, EventReceiver, RunEvent, RunEventKind};
 use crate::model::{RunId, SubtaskId};
-use crate::orchestrator::RunStarted;
+use crate::orchestrator::{Orchestrator, RunStarted};
 
 use super::ext::{PlanningProgress, RunStartedResult};
 use super::server::SharedState;
@@ -41,8 +41,28 @@ pub fn show_run(
     result
 }
 
+/// Shows every run another process owns on the workspace's database (a command line's, an MCP
+/// server's) like the server's own, from the moment it is seen until its `planFinished`. Returns
+/// once the database is followed.
+pub async fn show_other_runs(client: Client, shared: Arc<SharedState>, orchestrator: &Orchestrator) {
+    let mut runs = match orchestrator.follow_other_runs().await {
+        Ok(runs) => runs,
+        Err(failure) => {
+            tracing::warn!("cannot follow other processes' runs: {failure}");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while let Some(run) = runs.recv().await {
+            tracing::info!(plan = %run.plan_id, run = %run.run_id, "showing a run of another process");
+            show_run(client.clone(), shared.clone(), run, None);
+        }
+    });
+}
+
 async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, request_token: Option<ProgressToken>) {
-    let RunStarted { plan_id, run_id, title, events } = run;
+    let RunStarted { plan_id, run_id, title, events, elsewhere } = run;
+    let cancellable = Some(!elsewhere);
     let token = match request_token {
         Some(token) => Some(token),
         None => create_token(&client, &shared, &run_id).await,
@@ -52,16 +72,11 @@ async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, 
         send_work_done(
             &client,
             token,
-            WorkDoneProgress::Begin(WorkDoneProgressBegin {
-                title,
-                cancellable: Some(true),
-                message: None,
-                percentage: Some(0),
-            }),
+            WorkDoneProgress::Begin(WorkDoneProgressBegin { title, cancellable, message: None, percentage: Some(0) }),
         )
         .await;
     }
-    let finished = forward_events(&client, &shared, token.as_ref(), events).await;
+    let finished = forward_events(&client, &shared, token.as_ref(), cancellable, events).await;
     if let Some(token) = &token {
         if !finished {
             let end = WorkDoneProgressEnd { message: Some("stopped".to_owned()) };
@@ -77,6 +92,7 @@ async fn forward_events(
     client: &Client,
     shared: &SharedState,
     token: Option<&ProgressToken>,
+    cancellable: Option<bool>,
     mut events: EventReceiver,
 ) -> bool {
     let mut text = RunProgressText::default();
@@ -105,7 +121,7 @@ async fn forward_events(
         match text.observe(&event) {
             Some(WorkDoneUpdate::Report(message)) => {
                 let report = WorkDoneProgressReport {
-                    cancellable: Some(true),
+                    cancellable,
                     message: Some(message),
                     percentage: Some(event.progress.percentage()),
                 };

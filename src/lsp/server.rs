@@ -326,7 +326,7 @@ impl PlannerServer {
     }
 }
 
-async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
+async fn start_orchestrator(shared: &Arc<SharedState>, client: &Client) -> std::result::Result<Orchestrator, String> {
     let (mut config, refused) = shared.orchestrator_config();
     if let Some(why) = refused {
         tracing::warn!("{why}");
@@ -347,6 +347,7 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
                 let message = format!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
                 client.log_message(MessageType::INFO, message).await;
             }
+            super::progress::show_other_runs(client.clone(), shared.clone(), &orchestrator).await;
             Ok(orchestrator)
         }
         Ok(Err(failure)) => {

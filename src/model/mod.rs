@@ -3,6 +3,7 @@
 //! Pure data and guards; no I/O, no serde. The LSP layer converts these to and from wire types
 //! (`crate::wire::convert`), the store maps them to rows (`crate::store`).
 
+mod hand;
 mod ids;
 mod plan;
 pub mod record;
@@ -10,6 +11,7 @@ mod status;
 mod usage;
 pub mod validate;
 
+pub use hand::Claim;
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 pub use plan::{GuardError, Plan, Progress, Subtask};
 pub use record::{Answer, ChangeSummary, PendingApproval, ToolKind};

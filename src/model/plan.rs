@@ -16,6 +16,12 @@ pub enum GuardError {
     EmptyPlan,
     #[error("cannot {action} subtask \"{subtask}\" while it is {status}")]
     SubtaskState { action: &'static str, subtask: SubtaskId, status: SubtaskStatus },
+    #[error("cannot complete subtask \"{subtask}\" before its dependencies: {} not done", join_ids(.waiting_for))]
+    DependenciesNotDone { subtask: SubtaskId, waiting_for: Vec<SubtaskId> },
+}
+
+fn join_ids(ids: &[SubtaskId]) -> String {
+    ids.iter().map(SubtaskId::as_str).collect::<Vec<_>>().join(", ")
 }
 
 /// One unit of work in a plan.
@@ -77,7 +83,7 @@ impl Subtask {
         }
     }
 
-    fn refuse(&self, action: &'static str) -> GuardError {
+    pub(super) fn refuse(&self, action: &'static str) -> GuardError {
         GuardError::SubtaskState { action, subtask: self.id.clone(), status: self.status }
     }
 

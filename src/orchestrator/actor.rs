@@ -33,7 +33,10 @@ pub(super) enum Command {
     Execute(ExecuteRequest, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
-    Complete(CompleteRequest, Reply<CompleteRoute>),
+    /// A step finished by hand, with the claimant that asks (`None`: a person).
+    Complete(CompleteRequest, Option<String>, Reply<CompleteRoute>),
+    /// A new follower of the plan's run in this process; `None` when it has none here.
+    Follow(PlanId, Reply<Option<RunStarted>>),
     /// The controls of the plan's run in this process, if it runs here (`planning/answer`).
     LiveRun(PlanId, Reply<Option<crate::engine::RunControls>>),
     /// Marks the plan as being rolled back (no run starts meanwhile) and hands out the writer;
@@ -68,6 +71,8 @@ pub(super) struct Actor {
     pub planning: watch::Sender<Arc<PlanningSetup>>,
     /// Plans whose changes are being rolled back: none of them may start a run meanwhile.
     pub rolling_back: std::collections::HashSet<PlanId>,
+    /// Ids of this process's runs, added before a claim is committed (read by the tail).
+    pub local_runs: super::follow::LocalRuns,
 }
 
 impl Actor {
@@ -88,6 +93,7 @@ impl Actor {
             editor: None,
             agent_state: crate::agents::SharedAgentState::new(),
             rolling_back: std::collections::HashSet::new(),
+            local_runs: Default::default(),
         }
     }
 
@@ -134,8 +140,11 @@ impl Actor {
             Command::Cancel(plan_id, reason, reply) => {
                 let _ = reply.send(self.cancel(plan_id, reason).await);
             }
-            Command::Complete(request, reply) => {
-                let _ = reply.send(self.complete(&request).await);
+            Command::Complete(request, claimant, reply) => {
+                let _ = reply.send(self.complete(request, claimant).await);
+            }
+            Command::Follow(plan_id, reply) => {
+                let _ = reply.send(self.follow(&plan_id).await);
             }
             Command::LiveRun(plan_id, reply) => {
                 let _ = reply.send(Ok(self.live_run(&plan_id)));

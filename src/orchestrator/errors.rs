@@ -28,7 +28,7 @@ pub(super) fn refused(plan: &Plan, error: GuardError) -> OrchestratorError {
     let allowed = match &error {
         GuardError::PlanState { allowed, .. } => allowed.clone(),
         GuardError::EmptyPlan => vec!["update", "revise", "reject", "delete"],
-        GuardError::SubtaskState { .. } => plan.allowed_actions(),
+        GuardError::SubtaskState { .. } | GuardError::DependenciesNotDone { .. } => plan.allowed_actions(),
     };
     OrchestratorError::InvalidState { message: error.to_string(), status: plan.status, allowed }
 }

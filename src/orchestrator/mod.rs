@@ -16,8 +16,11 @@
 mod actor;
 mod complete;
 mod errors;
+mod follow;
 mod import;
 mod keep;
+mod next;
+mod owner;
 mod plans;
 mod prepare;
 mod record;
@@ -46,9 +49,10 @@ pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
 pub use complete::CompleteRequest;
-use complete::{CompleteRoute, complete_error};
 pub use import::{ImportRequest, PlanFormat};
 pub use keep::OmittedFields;
+pub use next::{ClaimRequest, DEFAULT_LEASE, MAX_CLAIM_LIMIT, MAX_LEASE, NextOutcome, NextRequest, ReadyStep};
+pub use owner::RunOwner;
 pub use record::{AnswerRequest, FileDiff, MAX_DIFF_LINES};
 pub use rollback::RollbackReport;
 pub use start::StartOptions;
@@ -165,12 +169,15 @@ pub struct RetryRequest {
     pub subtask_ids: Option<Vec<SubtaskId>>,
 }
 
-/// A run that has started: its events go to whoever holds `events`.
+/// A run that has started (or is being followed): its events go to whoever holds `events`.
 pub struct RunStarted {
     pub plan_id: PlanId,
     pub run_id: RunId,
     pub title: String,
     pub events: EventReceiver,
+    /// Another process owns the run: its events come from the store (no output), and it is
+    /// stopped where it runs, not from here.
+    pub elsewhere: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +185,8 @@ pub struct CancelOutcome {
     pub plan_id: PlanId,
     pub cancelled: bool,
     pub status: PlanStatus,
+    /// Another process that runs the plan: a command line (interrupted) or a server (left to it).
+    pub owner: Option<RunOwner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +232,10 @@ pub struct Orchestrator {
     commands: mpsc::Sender<Command>,
     repository: PlanRepository,
     planning: watch::Receiver<Arc<PlanningSetup>>,
+    /// The runs of this process (shared with the actor), so `tail` leaves them to live events.
+    local_runs: follow::LocalRuns,
+    /// Runs of other processes, followed through the store.
+    tail: follow::Tail,
 }
 
 impl Orchestrator {
@@ -248,9 +261,11 @@ impl Orchestrator {
             planning_sender,
         );
         actor.editor = config.editor;
+        let local_runs = actor.local_runs.clone();
         tokio::spawn(actor.run(receiver));
         let report = StartReport { database, interrupted: open_report.interrupted };
-        Ok((Orchestrator { commands, repository, planning }, report))
+        let tail = follow::Tail::new(repository.clone(), local_runs.clone());
+        Ok((Orchestrator { commands, repository, planning, local_runs, tail }, report))
     }
 
     /// The repository this orchestrator writes to (read-only use by callers).
@@ -355,34 +370,36 @@ impl Orchestrator {
         self.ask(|reply| Command::Execute(request, reply)).await?
     }
 
-    /// Stops a run and waits (briefly) until its final status is committed. A plan that is not
-    /// running here gives `cancelled: false` and its current status.
+    /// Stops a run and waits (briefly) until its final status is committed: a run of this process,
+    /// or one a `codelab-planner` command line runs (interrupted as Ctrl-C in its terminal would).
+    /// A run a server runs is left to it (`owner` says which); a plan that is not running gives
+    /// `cancelled: false` and its current status.
     pub async fn cancel(&self, plan_id: PlanId, reason: Option<String>) -> Result<CancelOutcome, OrchestratorError> {
         let lookup = plan_id.clone();
         let waiter = self.ask(|reply| Command::Cancel(lookup, reason, reply)).await??;
         match waiter {
-            runs::CancelWait::NotRunning(status) => Ok(CancelOutcome { plan_id, cancelled: false, status }),
+            runs::CancelWait::NotRunning(PlanStatus::Running) => match self.run_owner(plan_id.clone()).await? {
+                Some(owner @ RunOwner::CommandLine(pid)) => {
+                    let status = self.interrupt_owner(&plan_id, pid).await?;
+                    Ok(CancelOutcome {
+                        plan_id,
+                        cancelled: status == PlanStatus::Cancelled,
+                        status,
+                        owner: Some(owner),
+                    })
+                }
+                owner => Ok(CancelOutcome { plan_id, cancelled: false, status: PlanStatus::Running, owner }),
+            },
+            runs::CancelWait::NotRunning(status) => {
+                Ok(CancelOutcome { plan_id, cancelled: false, status, owner: None })
+            }
             runs::CancelWait::Stopping(finished) => {
                 let status = match tokio::time::timeout(CANCEL_WAIT, finished).await {
                     Ok(Ok(status)) => status,
                     _ => self.get(plan_id.clone()).await?.status,
                 };
-                Ok(CancelOutcome { plan_id, cancelled: true, status })
+                Ok(CancelOutcome { plan_id, cancelled: true, status, owner: None })
             }
-        }
-    }
-
-    /// A person's answer to a `waiting` step; returns the plan once the answer is committed (in a
-    /// live run, its dependents may already be starting).
-    pub async fn complete(&self, request: CompleteRequest) -> Result<Plan, OrchestratorError> {
-        let plan_id = request.plan_id.clone();
-        let completion = request.completion.clone();
-        match self.ask(|reply| Command::Complete(request, reply)).await?? {
-            CompleteRoute::Stored(plan) => Ok(*plan),
-            CompleteRoute::Live(controls) => match controls.complete(completion).await {
-                Ok(()) => self.get(plan_id).await,
-                Err(error) => Err(complete_error(&self.get(plan_id).await?, error)),
-            },
         }
     }
 

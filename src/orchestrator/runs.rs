@@ -14,7 +14,13 @@ use super::plans::{event, status_change};
 use super::session::SessionWalk;
 use super::{ExecuteRequest, OrchestratorError, RetryRequest, RunStarted, invalid_param};
 use crate::config::PlanApproval;
-use crate::engine::{Backoff, ExecutionSummary, RunConfig, RunControls, RunStopper, spawn_run};
+use std::sync::{Arc, Mutex};
+
+use super::follow::lock;
+use crate::engine::events::{DEFAULT_OUTPUT_EVENT_CAP, EventSender, event_queue};
+use crate::engine::{
+    Backoff, EventReceiver, ExecutionSummary, RunConfig, RunControls, RunEvent, RunEventKind, RunStopper, spawn_run,
+};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::graph::DependencyGraph;
 use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus, RunId, SessionId, SubtaskId, SubtaskStatus, Timestamp};
@@ -35,6 +41,25 @@ pub(super) struct ActiveRun {
     pub controls: RunControls,
     stopper: RunStopper,
     waiters: Vec<oneshot::Sender<PlanStatus>>,
+    /// Where the run's events go: whoever started it, then whoever follows it.
+    followers: Followers,
+}
+
+/// The queues of a run's followers; `None` once the run's last event has gone out.
+type Followers = Arc<Mutex<Option<Vec<EventSender>>>>;
+
+/// Passes every event of the run to each follower that is still there; their queues end after
+/// the run's `planFinished`, the last event.
+async fn fan_out(mut events: EventReceiver, followers: Followers) {
+    while let Some(event) = events.recv().await {
+        let mut followers = lock(&followers);
+        let Some(followers) = followers.as_mut() else { return };
+        followers.retain(|follower| !follower.is_closed());
+        for follower in followers.iter() {
+            follower.send(event.clone());
+        }
+    }
+    *lock(&followers) = None;
 }
 
 impl ActiveRun {
@@ -97,10 +122,10 @@ impl Actor {
             }
         }
         let run_id = RunId::generate();
-        plan.start_run(now, run_id).map_err(|error| refused(&plan, error))?;
+        plan.start_run(now, run_id.clone()).map_err(|error| refused(&plan, error))?;
         let mut ops = status_change(&plan, previous, now, "runClaimed", None);
         ops.extend(session.into_ops());
-        self.repository.commit(ops).await?;
+        self.commit_claim(&run_id, ops).await?;
         Ok(self.launch(plan, launch))
     }
 
@@ -123,7 +148,7 @@ impl Actor {
         let previous = plan.status;
         let now = Timestamp::now();
         let run_id = RunId::generate();
-        plan.start_retry(now, run_id, &rerun, true).map_err(|error| refused(&plan, error))?;
+        plan.start_retry(now, run_id.clone(), &rerun, true).map_err(|error| refused(&plan, error))?;
         let reset = plan.subtasks.iter().filter(|subtask| rerun.contains(&subtask.id)).cloned().collect();
         let detail = format!("retry: {}", rerun.iter().map(SubtaskId::as_str).collect::<Vec<_>>().join(", "));
         let mut ops = status_change(&plan, previous, now, "runClaimed", Some(detail));
@@ -134,8 +159,36 @@ impl Actor {
             session.fire_if_legal(event);
         }
         ops.extend(session.into_ops());
-        self.repository.commit(ops).await?;
+        self.commit_claim(&run_id, ops).await?;
         Ok(self.launch(plan, launch))
+    }
+
+    /// Commits a run's claim; its id is first made known as this process's, so the tail that
+    /// follows other processes' runs never takes it for one of theirs.
+    async fn commit_claim(&mut self, run_id: &RunId, ops: Vec<WriteOp>) -> Result<(), OrchestratorError> {
+        lock(&self.local_runs).insert(run_id.clone());
+        let committed = self.repository.commit(ops).await;
+        if committed.is_err() {
+            lock(&self.local_runs).remove(run_id);
+        }
+        Ok(committed?)
+    }
+
+    /// A new follower of the plan's run in this process, if it has one: its events from now on,
+    /// after a `planStarted` with the progress as stored.
+    pub(super) async fn follow(&mut self, plan_id: &PlanId) -> Result<Option<RunStarted>, OrchestratorError> {
+        let Some(run) = self.runs.get(plan_id) else { return Ok(None) };
+        let (run_id, followers) = (run.run_id.clone(), run.followers.clone());
+        let plan = self.load_plan(plan_id).await?;
+        let (sender, events) = event_queue(DEFAULT_OUTPUT_EVENT_CAP);
+        let total = u32::try_from(plan.subtasks.len()).unwrap_or(u32::MAX);
+        let kind = RunEventKind::PlanStarted { title: plan.title.clone(), total };
+        let at = Timestamp::now();
+        sender.send(RunEvent { plan_id: plan_id.clone(), run_id: run_id.clone(), at, progress: plan.progress(), kind });
+        if lock(&followers).as_mut().map(|followers| followers.push(sender)).is_none() {
+            return Ok(None); // Its last event has gone out: the run is over.
+        }
+        Ok(Some(RunStarted { plan_id: plan_id.clone(), run_id, title: plan.title, events, elsewhere: false }))
     }
 
     pub(super) async fn cancel(
@@ -163,14 +216,8 @@ impl Actor {
             }
             return Ok(CancelWait::Stopping(waiter));
         }
-        let plan = self.load_plan(&plan_id).await?;
-        if plan.status == PlanStatus::Running {
-            return Err(invalid_state(
-                &plan,
-                format!("plan {plan_id} is running in another codelab-planner process; cancel it there"),
-            ));
-        }
-        Ok(CancelWait::NotRunning(plan.status))
+        // Running elsewhere too: the handle finds who runs it.
+        Ok(CancelWait::NotRunning(self.load_plan(&plan_id).await?.status))
     }
 
     /// Books a run's end: forgets it, moves the session, wakes whoever waits for it.
@@ -315,8 +362,11 @@ impl Actor {
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();
         let title = plan.title.clone();
-        let (handle, events) = spawn_run(self.repository.clone(), plan, config);
+        let (handle, engine_events) = spawn_run(self.repository.clone(), plan, config);
         let run_id = handle.run_id.clone();
+        let (first, events) = event_queue(DEFAULT_OUTPUT_EVENT_CAP);
+        let followers = Arc::new(Mutex::new(Some(vec![first])));
+        tokio::spawn(fan_out(engine_events, followers.clone()));
         let cancel = handle.cancel_token();
         let controls = handle.controls.clone();
         let stopper = handle.stopper();
@@ -333,9 +383,9 @@ impl Actor {
         });
         self.runs.insert(
             plan_id.clone(),
-            ActiveRun { run_id: run_id.clone(), session_id, cancel, controls, stopper, waiters: Vec::new() },
+            ActiveRun { run_id: run_id.clone(), session_id, cancel, controls, stopper, waiters: Vec::new(), followers },
         );
-        RunStarted { plan_id, run_id, title, events }
+        RunStarted { plan_id, run_id, title, events, elsewhere: false }
     }
 }
 

@@ -7,12 +7,14 @@
 //!
 //! The store does not decide anything: guards live on the model, policy in the orchestrator.
 
+mod claims;
 mod codec;
 mod owner;
 mod planning;
 mod read;
 mod record;
 mod schema;
+mod tail;
 mod thread;
 mod write;
 
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::fsm::{SessionEvent, SessionState};
 use crate::model::record::{FileChangeRecord, Transcript, TranscriptEntry};
 use crate::model::{
-    Classification, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp,
+    Claim, Classification, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp,
 };
 
 /// What can go wrong with the database. Messages name the file and the cause.
@@ -163,6 +165,16 @@ pub enum WriteOp {
         records: Vec<(SubtaskId, u32, String)>,
         at: Timestamp,
     },
+    /// Hands a step to a claimant (replacing any claim the step had).
+    PutClaim {
+        plan_id: PlanId,
+        claim: Claim,
+    },
+    /// Ends the claims on these steps (finished, or lapsed).
+    ReleaseClaims {
+        plan_id: PlanId,
+        subtask_ids: Vec<SubtaskId>,
+    },
 }
 
 /// A plan as listed: no subtasks, only their counts.
@@ -246,6 +258,23 @@ impl Store {
     /// Applies `ops` in one transaction; on any error nothing is written.
     pub fn commit(&mut self, ops: &[WriteOp]) -> Result<(), StoreError> {
         write::commit(&mut self.connection, &self.path, ops)
+    }
+
+    /// A read-modify-write no other process can come between: inside one immediate transaction
+    /// (which holds the database's write lock), reads the plan and every claim on its steps, asks
+    /// `decide` what to write, and writes it. When `decide` refuses, nothing is written and its
+    /// refusal is returned inside `Ok`.
+    pub fn modify_plan<T, E>(
+        &mut self,
+        plan_id: &PlanId,
+        decide: impl FnOnce(&Plan, &[Claim]) -> Result<(T, Vec<WriteOp>), E>,
+    ) -> Result<Result<T, E>, StoreError> {
+        write::modify_plan(&mut self.connection, &self.path, plan_id, decide)
+    }
+
+    /// Every stored claim on the plan's steps (lapsed ones too: see `Claim::holds_at`).
+    pub fn claims_of(&self, plan_id: &PlanId) -> Result<Vec<Claim>, StoreError> {
+        claims::claims_of(&self.connection, &self.path, plan_id)
     }
 
     pub fn get_plan(&self, id: &PlanId) -> Result<Option<Plan>, StoreError> {
@@ -340,6 +369,49 @@ impl Store {
             .map_err(|error| codec::sqlite_error(&self.path, error))
     }
 
+    /// Runs `read` inside one read transaction: everything it reads is the database as of one
+    /// moment, whatever other processes commit meanwhile (WAL snapshots).
+    pub fn read_consistently<T>(
+        &mut self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.connection.execute_batch("BEGIN DEFERRED").map_err(|error| codec::sqlite_error(&self.path, error))?;
+        let outcome = read(self);
+        let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.connection.execute_batch(end).map_err(|error| codec::sqlite_error(&self.path, error));
+        let value = outcome?;
+        ended?;
+        Ok(value)
+    }
+
+    /// `PRAGMA data_version`: a number that changes when another process commits (not on this
+    /// connection's own commits). Reads no page of the database.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        tail::data_version(&self.connection, &self.path)
+    }
+
+    /// The newest event log row's position (0 when the log is empty).
+    pub fn last_event_seq(&self) -> Result<i64, StoreError> {
+        tail::last_event_seq(&self.connection, &self.path)
+    }
+
+    /// The event log's rows after position `after`, oldest first, at most `limit`.
+    pub fn events_after(&self, after: i64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        tail::events_after(&self.connection, &self.path, after, limit)
+    }
+
+    /// Plans `running` under another live process (an editor's server, a command line, an MCP
+    /// server), oldest first.
+    pub fn plans_run_by_others(&self) -> Result<Vec<PlanId>, StoreError> {
+        tail::plans_run_by_others(&self.connection, &self.path)
+    }
+
+    /// Marks `interrupted` every plan still `running` under a process that is gone (not this one,
+    /// not another live one), as [`Store::open`] does at start; returns their ids.
+    pub fn recover_dead_runs(&mut self, now: Timestamp) -> Result<Vec<PlanId>, StoreError> {
+        tail::recover_dead_runs(&mut self.connection, &self.path, now)
+    }
+
     /// Marks every `running` plan `interrupted` (see [`Plan::interrupt`]) with an `interrupted`
     /// event each, all in one transaction. Called by [`Store::open`]: a plan found running at
     /// open time was left by a process that stopped without finishing it.
@@ -350,4 +422,5 @@ impl Store {
 
 pub use planning::CachedClassification;
 pub use record::TranscriptLimits;
+pub use tail::LoggedEvent;
 pub use thread::PlanRepository;

@@ -414,20 +414,14 @@ pub(crate) fn live_run_owner(connection: &Connection, path: &Path, id: &PlanId) 
         .and_then(|token| token.split_once(':').and_then(|(pid, _)| pid.parse().ok())))
 }
 
-/// The ids of every plan whose stored status is `running`, oldest first.
-/// Plans `running` with no live owner: left by a process that is gone (or by an earlier store
-/// of this one). Runs owned by another live server process are not listed.
-pub(crate) fn orphaned_running_plan_ids(connection: &Connection, path: &Path) -> Result<Vec<PlanId>, StoreError> {
+/// Every plan whose stored status is `running` and the token of the process that claimed it,
+/// oldest first.
+pub(crate) fn running_plans(connection: &Connection, path: &Path) -> Result<Vec<(PlanId, Option<String>)>, StoreError> {
     let mut statement = connection
         .prepare_cached("SELECT id, run_owner FROM plans WHERE status = 'running' ORDER BY seq")
         .map_err(|error| sqlite_error(path, error))?;
     let rows = statement
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .query_map([], |row| Ok((PlanId::from_raw(row.get::<_, String>(0)?), row.get::<_, Option<String>>(1)?)))
         .map_err(|error| sqlite_error(path, error))?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, owner)| !owner.as_deref().is_some_and(super::owner::is_other_live_process))
-        .map(|(id, _)| PlanId::from_raw(id))
-        .collect())
+    rows.collect::<Result<Vec<_>, _>>().map_err(|error| sqlite_error(path, error))
 }

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_4_PLAN_SOURCE_FILE,
     super::planning::MIGRATION_PLANNING,
     MIGRATION_6_SUBTASK_USAGE,
+    super::claims::MIGRATION_7_CLAIMS,
     super::record::MIGRATION_RECORD,
 ];
 

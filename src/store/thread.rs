@@ -18,20 +18,23 @@ use super::{OpenReport, Store, StoreError};
 /// A unit of work for the database thread; it sends its own reply.
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// A job and whether it may have written (only those make the idle thread checkpoint).
+type Queued = (Job, bool);
+
 /// How long the database thread waits without work before it checkpoints the write-ahead log.
 const IDLE_BEFORE_CHECKPOINT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The async handle: a dedicated thread owns the [`Store`]; cheap to clone.
 #[derive(Clone)]
 pub struct PlanRepository {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
     path: Arc<PathBuf>,
 }
 
 impl PlanRepository {
     /// Opens the store on its own thread.
     pub async fn open(path: PathBuf) -> Result<(PlanRepository, OpenReport), StoreError> {
-        let (jobs, job_receiver) = mpsc::channel::<Job>();
+        let (jobs, job_receiver) = mpsc::channel::<Queued>();
         let (opened_sender, opened) = oneshot::channel();
         let thread_path = path.clone();
         std::thread::Builder::new()
@@ -56,6 +59,24 @@ impl PlanRepository {
         R: Send + 'static,
         F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
     {
+        self.queue(job, true).await
+    }
+
+    /// [`Self::call`] for a job that only reads: it does not make the idle thread checkpoint (a
+    /// poll of the event log every few hundred milliseconds must not cost a checkpoint each).
+    pub async fn read<R, F>(&self, job: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.queue(job, false).await
+    }
+
+    async fn queue<R, F>(&self, job: F, may_write: bool) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply_sender, reply) = oneshot::channel();
         let path = Arc::clone(&self.path);
         let boxed: Job = Box::new(move |store: &mut Store| {
@@ -64,7 +85,7 @@ impl PlanRepository {
             // The caller may have stopped waiting; nothing to do then.
             let _ = reply_sender.send(outcome);
         });
-        self.jobs.send(boxed).map_err(|_| StoreError::Closed)?;
+        self.jobs.send((boxed, may_write)).map_err(|_| StoreError::Closed)?;
         reply.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -86,7 +107,7 @@ impl PlanRepository {
 }
 
 /// The database thread: open, report, then run jobs until every handle is dropped.
-fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Result<OpenReport, StoreError>>) {
+fn serve(path: PathBuf, jobs: mpsc::Receiver<Queued>, opened: oneshot::Sender<Result<OpenReport, StoreError>>) {
     let outcome =
         catch_unwind(|| Store::open(&path)).unwrap_or_else(|panic| Err(panicked(&path, "open", panic.as_ref())));
     let mut store = match outcome {
@@ -104,12 +125,12 @@ fn serve(path: PathBuf, jobs: mpsc::Receiver<Job>, opened: oneshot::Sender<Resul
     let mut jobs_since_checkpoint = 0_u64;
     loop {
         match jobs.recv_timeout(IDLE_BEFORE_CHECKPOINT) {
-            Ok(job) => {
+            Ok((job, may_write)) => {
                 // `call` already catches panics of the caller's closure; this guards the wrapper.
                 if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
                     tracing::error!(path = %path.display(), "database job wrapper panicked");
                 }
-                jobs_since_checkpoint += 1;
+                jobs_since_checkpoint += u64::from(may_write);
             }
             // Quiet for a moment: move the write-ahead log into the database now, so that the
             // checkpoint's disk sync does not land on a request later.

@@ -11,9 +11,9 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use super::codec::{depends_on_to_json, from_u64, millis, optional_u64, sqlite_error, subtasks_to_json, to_u64};
-use super::read::{get_plan, orphaned_running_plan_ids, plan_seq, plan_status};
+use super::read::{get_plan, plan_seq, plan_status, running_plans};
 use super::{PlanEvent, PlanHeader, SessionTransition, StoreError, WriteOp};
-use crate::model::{Plan, PlanId, PlanStatus, Subtask, Timestamp};
+use crate::model::{Claim, Plan, PlanId, PlanStatus, Subtask, Timestamp};
 
 /// Applies `ops` in order inside one immediate transaction; the first error rolls back all.
 pub(crate) fn commit(connection: &mut Connection, path: &Path, ops: &[WriteOp]) -> Result<(), StoreError> {
@@ -57,7 +57,34 @@ fn apply(transaction: &Transaction<'_>, path: &Path, op: &WriteOp) -> Result<(),
         WriteOp::MarkRolledBack { plan_id, records, at } => {
             super::record::mark_rolled_back(transaction, path, plan_id, records, *at)
         }
+        WriteOp::PutClaim { plan_id, claim } => super::claims::put_claim(transaction, path, plan_id, claim),
+        WriteOp::ReleaseClaims { plan_id, subtask_ids } => {
+            super::claims::release_claims(transaction, path, plan_id, subtask_ids)
+        }
     }
+}
+
+/// See [`super::Store::modify_plan`].
+pub(crate) fn modify_plan<T, E>(
+    connection: &mut Connection,
+    path: &Path,
+    plan_id: &PlanId,
+    decide: impl FnOnce(&Plan, &[Claim]) -> Result<(T, Vec<WriteOp>), E>,
+) -> Result<Result<T, E>, StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|error| sqlite_error(path, error))?;
+    let plan = get_plan(&transaction, path, plan_id)?.ok_or_else(|| StoreError::PlanNotFound(plan_id.clone()))?;
+    let claims = super::claims::claims_of(&transaction, path, plan_id)?;
+    let (value, ops) = match decide(&plan, &claims) {
+        Ok(decided) => decided,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    for op in &ops {
+        apply(&transaction, path, op)?;
+    }
+    transaction.commit().map_err(|error| sqlite_error(path, error))?;
+    Ok(Ok(value))
 }
 
 fn existing_plan_seq(connection: &Connection, path: &Path, id: &PlanId) -> Result<i64, StoreError> {
@@ -424,19 +451,36 @@ fn delete_plan(transaction: &Transaction<'_>, path: &Path, id: &PlanId) -> Resul
 
 /// Every `running` plan whose owner process is gone becomes `interrupted` ([`Plan::interrupt`]):
 /// header, reset subtasks and an `interrupted` event, all in one transaction. Returns the ids,
-/// oldest first.
+/// oldest first. At open, a plan claimed by no other live process was left by a crash.
 pub(crate) fn interrupt_running_plans(
     connection: &mut Connection,
     path: &Path,
     now: Timestamp,
 ) -> Result<Vec<PlanId>, StoreError> {
-    if orphaned_running_plan_ids(connection, path)?.is_empty() {
+    let orphaned = |owner: Option<&str>| !owner.is_some_and(super::owner::is_other_live_process);
+    interrupt_running_plans_where(connection, path, now, &orphaned, None)
+}
+
+/// [`interrupt_running_plans`] for the running plans whose owner token `gone` says is gone; the
+/// event's detail is `detail`, else the plan's error.
+pub(crate) fn interrupt_running_plans_where(
+    connection: &mut Connection,
+    path: &Path,
+    now: Timestamp,
+    gone: &dyn Fn(Option<&str>) -> bool,
+    detail: Option<&str>,
+) -> Result<Vec<PlanId>, StoreError> {
+    let chosen = |connection: &Connection| -> Result<Vec<PlanId>, StoreError> {
+        let running = running_plans(connection, path)?.into_iter();
+        Ok(running.filter(|(_, owner)| gone(owner.as_deref())).map(|(id, _)| id).collect())
+    };
+    if chosen(connection)?.is_empty() {
         return Ok(Vec::new());
     }
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|error| sqlite_error(path, error))?;
-    let running = orphaned_running_plan_ids(&transaction, path)?;
+    let running = chosen(&transaction)?;
     for id in &running {
         let Some(mut plan) = get_plan(&transaction, path, id)? else {
             return Err(StoreError::PlanNotFound(id.clone()));
@@ -452,7 +496,7 @@ pub(crate) fn interrupt_running_plans(
             kind: "interrupted".to_owned(),
             from_status: Some(PlanStatus::Running.as_str().to_owned()),
             to_status: Some(plan.status.as_str().to_owned()),
-            detail: plan.error.clone(),
+            detail: detail.map(str::to_owned).or_else(|| plan.error.clone()),
         };
         update_header(&transaction, path, &PlanHeader::of(&plan), None)?;
         update_subtask_run_fields(&transaction, path, &plan.id, &reset)?;

@@ -157,11 +157,29 @@ pub struct AnswerParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AnswerResult {}
 
-/// `planning/next`: the subtasks whose dependencies are done.
+/// `planning/next`: the steps that can be taken now (a plan's waiting steps while it runs, the
+/// pending steps of an approved plan whose dependencies are done), in plan order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NextResult {
+    /// Extension: the plan looked at (the command line's `next` with no id picks one; absent when
+    /// no plan has a ready step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
     pub ready: Vec<Subtask>,
+    /// Extension: the claims that hold on ready steps (an outside agent is doing them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<StepClaim>,
+}
+
+/// A step handed to a claimant (an MCP client) until `expiresAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StepClaim {
+    pub subtask_id: String,
+    pub claimant: String,
+    pub claimed_at: String,
+    pub expires_at: String,
 }
 
 /// `planning/import`: a markdown task list (spec-kit, Kiro, a plain checklist) or Taskmaster

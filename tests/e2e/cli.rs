@@ -219,6 +219,13 @@ fn a_command_line_and_a_server_share_one_database() {
     let ran = run(dir.path(), &["run", "ok.plan.toml", "--json"]);
     assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
     let cli_plan = json_lines(&ran)[0]["planId"].as_str().unwrap().to_owned();
+    // The server shows the command line's run to its editor, to its one end.
+    let cli_run = json_lines(&ran)[0]["runId"].as_str().unwrap().to_owned();
+    assert_eq!(server.collect_run_events(&cli_run).last().unwrap()["status"], "completed");
+    let token = json!(format!("codelab-planner/run/{cli_run}"));
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token && params["value"]["kind"] == "end"
+    });
     let approved = run(dir.path(), &["approve", &editor_plan]);
     assert_eq!(approved.status.code(), Some(0), "{}", text(&approved.stderr));
 
@@ -227,7 +234,11 @@ fn a_command_line_and_a_server_share_one_database() {
     assert_eq!(server.call("planning/get", json!({ "planId": editor_plan }))["status"], "approved");
     let started = server.call("planning/execute", json!({ "planId": editor_plan }));
     let events = server.collect_run_events(started["runId"].as_str().unwrap());
-    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    // The command line's run shows too (with its own token): wait for the end of this one.
+    let token = json!(format!("codelab-planner/run/{}", started["runId"].as_str().unwrap()));
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token && params["value"]["kind"] == "end"
+    });
     assert_eq!(events.last().unwrap()["status"], "completed");
 
     // A run the server owns is left to the editor.
@@ -243,7 +254,10 @@ fn a_command_line_and_a_server_share_one_database() {
     assert!(text(&refused.stdout).contains("it runs in a language server (pid "), "{}", text(&refused.stdout));
     server.call("planning/cancel", json!({ "planId": long_plan }));
     let events = server.collect_run_events(started["runId"].as_str().unwrap());
-    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| params["value"]["kind"] == "end");
+    let token = json!(format!("codelab-planner/run/{}", started["runId"].as_str().unwrap()));
+    server.wait_for_notification("$/progress", RUN_TIMEOUT, |params| {
+        params["token"] == token && params["value"]["kind"] == "end"
+    });
     assert_eq!(events.last().unwrap()["status"], "cancelled");
     server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
     server.shutdown_and_exit();

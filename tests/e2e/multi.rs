@@ -1,6 +1,6 @@
 //! Several server processes on one workspace: crash and resume (kill -9 mid-run, restart, the
 //! plan is `interrupted`, `planning/retry` finishes it keeping earlier results), and two live
-//! servers sharing one database.
+//! servers sharing one database (the second shows the first one's run to its client).
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -96,6 +96,14 @@ fn a_server_started_during_a_run_sees_it_running_and_cannot_execute_it() {
     first.call("planning/cancel", json!({ "planId": plan_id }));
     let events = first.collect_run_events(&run_id);
     assert_eq!(events.last().map(|event| event["status"].clone()), Some(json!("cancelled")));
+    // The second server shows the first one's run to its client like its own, to its one end.
+    let shown = second.collect_run_events(&run_id);
+    assert_eq!(shown.first().map(|event| event["kind"].clone()), Some(json!("planStarted")), "{shown:#?}");
+    assert_eq!(shown.last().map(|event| event["status"].clone()), Some(json!("cancelled")), "{shown:#?}");
+    assert!(
+        shown.iter().any(|event| event["kind"] == "subtaskFinished" && event["status"] == "cancelled"),
+        "{shown:#?}"
+    );
     eventually("the shared run's shell is gone", REQUEST_TIMEOUT, || process_is_gone(pid));
     assert_eq!(first.shutdown_and_exit().code(), Some(0));
     assert_eq!(second.shutdown_and_exit().code(), Some(0));

@@ -128,6 +128,8 @@ fn a_coder_step_is_on_the_record_and_its_question_waits_in_the_plan_for_any_clie
     );
     assert_eq!(elsewhere.data["kind"], "invalidState", "{elsewhere:?}");
     assert!(elsewhere.message.contains("runs in another codelab-planner process"), "{elsewhere:?}");
+    // It shows that run as it goes (its progress follows the database).
+    other.discard(|message| message.get("method").and_then(Value::as_str) == Some("planning/progress"));
     other.shutdown_and_exit();
 
     // Rollback waits for the run.

@@ -189,8 +189,18 @@ export interface ListPlansResult {
     plans: PlanSummary[];
 }
 
-/** `planning/next`: the subtasks whose dependencies are done. */
+/**
+ * `planning/next`: the steps that can be taken now (a plan's waiting steps while it runs, the
+ * pending steps of an approved plan whose dependencies are done), in plan order.
+ */
 export interface NextResult {
+    /** Extension: the claims that hold on ready steps (an outside agent is doing them). */
+    claims?: StepClaim[];
+    /**
+     * Extension: the plan looked at (the command line's `next` with no id picks one; absent when
+     * no plan has a ready step).
+     */
+    planId?: string;
     ready: Subtask[];
 }
 
@@ -454,6 +464,14 @@ export interface SessionParams {
 /** A session's state (the session FSM's names). */
 export type SessionState = "idle" | "classify" | "plan_required" | "architect_planning" | "plan_review" | "plan_execution" | "execution" | "error_handling" | "completed";
 
+/** A step handed to a claimant (an MCP client) until `expiresAt`. */
+export interface StepClaim {
+    claimant: string;
+    claimedAt: string;
+    expiresAt: string;
+    subtaskId: string;
+}
+
 export interface Subtask {
     agent: SubtaskAgent;
     attempts: number;
@@ -606,7 +624,7 @@ export interface RequestMethods {
     "planning/history": { params: PlanIdParams; result: PlanHistoryResult; served: true };
     "planning/import": { params: ImportParams; result: Plan; served: false };
     "planning/list": { params: ListPlansParams; result: ListPlansResult; served: true };
-    "planning/next": { params: PlanIdParams; result: NextResult; served: false };
+    "planning/next": { params: PlanIdParams; result: NextResult; served: true };
     "planning/reject": { params: RejectPlanParams; result: Plan; served: true };
     "planning/resetSession": { params: SessionParams; result: Session; served: true };
     "planning/retry": { params: RetryPlanParams; result: RunStartedResult; served: true };

@@ -10,6 +10,7 @@ use crate::lsp::ext;
 use crate::lsp::progress::show_run;
 use crate::lsp::server::PlannerServer;
 use crate::model::PlanId;
+use crate::orchestrator::NextRequest;
 use crate::panics::panic_message;
 use crate::wire::convert;
 
@@ -66,6 +67,17 @@ pub async fn handle_subtask_complete(server: &PlannerServer, params: Value) -> R
             let orchestrator = server.orchestrator().await?;
             let plan = orchestrator.complete(request).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::plan_to_wire(&plan))
+        })
+        .await
+}
+
+pub async fn handle_subtasks_next(server: &PlannerServer, params: Value) -> Result<ext::NextResult> {
+    server
+        .serve_request::<ext::NextSubtasks, _, _>(params, |params| async move {
+            let request = NextRequest { plan_id: Some(PlanId::from_raw(params.plan_id)), claim: None };
+            let orchestrator = server.orchestrator().await?;
+            let outcome = orchestrator.next(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(convert::next_outcome_to_wire(&outcome))
         })
         .await
 }

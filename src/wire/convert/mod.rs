@@ -17,8 +17,8 @@ use crate::engine::{Completion, RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
 use crate::model::{self, PlanId, PlanStatus, SessionId, SubtaskId, Timestamp};
 use crate::orchestrator::{
-    CancelOutcome, CompleteRequest, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, OmittedFields,
-    RetryRequest, SessionView, StatusView, TaskContext, UpdateRequest,
+    CancelOutcome, CompleteRequest, CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, NextOutcome,
+    OmittedFields, RetryRequest, SessionView, StatusView, TaskContext, UpdateRequest,
 };
 use crate::store::{PlanPage, PlanSummary, PlanVersion};
 
@@ -38,6 +38,25 @@ fn optional_time(timestamp: Option<Timestamp>) -> Option<String> {
 
 // ---------------------------------------------------------------------------------------------
 // Domain → wire
+
+/// `planning/next`'s result (also `codelab-planner next --json`): the ready steps and their claims.
+pub fn next_outcome_to_wire(outcome: &NextOutcome) -> ext::NextResult {
+    ext::NextResult {
+        plan_id: outcome.plan_id.as_ref().map(ToString::to_string),
+        ready: outcome.ready.iter().map(|step| subtask_to_wire(&step.subtask)).collect(),
+        claims: outcome
+            .ready
+            .iter()
+            .filter_map(|step| step.claim.as_ref())
+            .map(|claim| ext::StepClaim {
+                subtask_id: claim.subtask_id.to_string(),
+                claimant: claim.claimant.clone(),
+                claimed_at: time(claim.claimed_at),
+                expires_at: time(claim.expires_at),
+            })
+            .collect(),
+    }
+}
 
 pub fn classification_to_wire(classification: &model::Classification) -> ext::Classification {
     ext::Classification {
