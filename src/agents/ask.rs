@@ -87,10 +87,12 @@ pub(crate) async fn ask_person(
         ));
     };
     let request_id = ulid::Ulid::new().to_string();
-    let target = target_of(action);
+    // The question is stored with the plan and sent to every client: never with the key in it.
+    let question = env.redact(question);
+    let target = env.redact(target_of(action));
     let kind = action.kind();
     let summary = preview.as_ref().map(ChangePreview::summary);
-    let diff = preview.as_ref().map(ChangePreview::diff);
+    let diff = preview.as_ref().map(|preview| env.redact(preview.diff()));
     let mut open = env.io.questions.open(env.origin.subtask_id.clone(), request_id.clone());
     let pending = PendingApproval {
         request_id: request_id.clone(),

@@ -137,7 +137,7 @@ impl LlmAgent {
             agent: request.subtask.agent,
         };
         // Every change the writer applies for this attempt goes on its record until it returns.
-        let _route = self.shared.changes.route(&origin, io.signals.clone());
+        let _route = self.shared.changes.route(&origin, io.signals.clone(), secret.iter().cloned().collect());
         let env = ToolEnv {
             workspace,
             writer: self.shared.writer.clone(),

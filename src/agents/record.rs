@@ -98,6 +98,8 @@ type RouteKey = (PlanId, SubtaskId, u32);
 /// One attempt's route: where its signals go and what it changed so far.
 struct Route {
     signals: SignalSink,
+    /// Values no recorded content may hold (the API key): such content is not kept.
+    secrets: Vec<String>,
     /// Content of each path before the attempt's first change of it (`None`: absent).
     first: HashMap<String, Option<String>>,
     /// Where each file the attempt moved was before (its first location).
@@ -109,10 +111,12 @@ impl ChangeRouter {
         self.routes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Sends the changes made under `origin` to `signals` until the guard is dropped.
-    pub fn route(self: &Arc<Self>, origin: &ChangeOrigin, signals: SignalSink) -> RouteGuard {
+    /// Sends the changes made under `origin` to `signals` until the guard is dropped; a file's
+    /// content that holds one of `secrets` is recorded as not kept.
+    pub fn route(self: &Arc<Self>, origin: &ChangeOrigin, signals: SignalSink, secrets: Vec<String>) -> RouteGuard {
         let key = (origin.plan_id.clone(), origin.subtask_id.clone(), origin.attempt);
-        let route = Route { signals, first: HashMap::new(), moved_from: HashMap::new() };
+        let secrets = secrets.into_iter().filter(|secret| !secret.is_empty()).collect();
+        let route = Route { signals, secrets, first: HashMap::new(), moved_from: HashMap::new() };
         self.lock().insert(key.clone(), route);
         RouteGuard { router: self.clone(), key }
     }
@@ -159,13 +163,20 @@ impl ChangeObserver for ChangeRouter {
         };
         let (added, removed) = crate::diff::line_counts(before.as_deref(), change.after);
         let now = Timestamp::now();
+        let kept = |text: &str| {
+            if route.secrets.iter().any(|secret| text.contains(secret.as_str())) {
+                Content::NotKept("not kept: it holds the API key".to_owned())
+            } else {
+                Content::Text(text.to_owned())
+            }
+        };
         let record = FileChangeRecord {
             subtask_id: origin.subtask_id.clone(),
             attempt: origin.attempt,
             path,
             from,
-            before: before.map_or(Content::Absent, Content::Text),
-            after: change.after.map_or(Content::Absent, |text| Content::Text(text.to_owned())),
+            before: before.as_deref().map_or(Content::Absent, kept),
+            after: change.after.map_or(Content::Absent, kept),
             added,
             removed,
             first_at: now,

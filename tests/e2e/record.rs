@@ -225,6 +225,68 @@ fn a_coder_step_is_on_the_record_and_its_question_waits_in_the_plan_for_any_clie
     }
 }
 
+/// Runs a plan of one coder step `title` whose one question (`asked`) the editor answers with
+/// `answer`; the server, the plan's id and the run's events (completed).
+fn one_coder_step_answered(
+    root: &std::path::Path,
+    model: &FakeOpenAi,
+    title: &str,
+    asked: &str,
+    answer: &str,
+) -> (TestServer, String, Vec<Value>) {
+    let mut setup = setup(root, model, "ask");
+    setup.message_answer = Some(answer.to_owned());
+    let (mut server, _) = TestServer::start(setup);
+    server.take_server_request("workspace/configuration");
+    let (plan_id, run_id) = create_and_execute(&mut server, title, vec![coder("s1", title, &[])], json!({}));
+    let question = server.take_server_request("window/showMessageRequest");
+    assert_eq!(question["message"], asked);
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    (server, plan_id, events)
+}
+
+#[test]
+fn a_file_that_holds_the_key_is_changed_without_the_key_reaching_the_question_or_the_record() {
+    let directory = workspace();
+    let root = directory.path();
+    let config = format!("token = {KEY_VALUE}\nport = 80\n");
+    std::fs::write(root.join("config.txt"), &config).unwrap();
+    let model = FakeOpenAi::start();
+    model.push(call(
+        "edit_file",
+        json!({ "path": "config.txt", "edits": [{ "search": "port = 80", "replace": "port = 8080" }] }),
+    ));
+    model.push(call("attempt_completion", json!({ "result": "port changed" })));
+    let asked = "Allow coder to edit `config.txt`? (+1 −1 config.txt)";
+    let (mut server, plan_id, events) =
+        one_coder_step_answered(root, &model, "Move the service to port 8080", asked, "Allow");
+    let asked = events.iter().find(|event| event["kind"] == "approvalRequested").expect("asked");
+    let diff = asked["approval"]["diff"].as_str().unwrap();
+    assert!(diff.contains(" token = [redacted]\n-port = 80\n+port = 8080\n"), "the question's diff, redacted: {diff}");
+    assert_eq!(std::fs::read_to_string(root.join("config.txt")).unwrap(), config.replace("80\n", "8080\n"), "applied");
+
+    // The change is on the record (which file, how many lines) but not its content.
+    let changes = server.call("planning/changes", json!({ "planId": plan_id }))["changes"].clone();
+    assert_eq!(changes[0]["path"], "config.txt");
+    assert_eq!((changes[0]["added"].clone(), changes[0]["removed"].clone()), (json!(1), json!(1)));
+    assert_eq!(changes[0]["diff"], "(no diff: the content was not kept: it holds the API key)\n");
+    let transcript = server.call("planning/transcript", json!({ "planId": plan_id, "subtaskId": "s1" }));
+    the_key_is_not_in(&transcript.to_string(), "the transcript");
+    the_key_is_not_in(&events.iter().map(Value::to_string).collect::<String>(), "the run's events");
+    // Not restorable without its content: left as it is, and said so.
+    let reverted = server.call("planning/rollback", json!({ "planId": plan_id }));
+    assert_eq!(reverted["restored"], json!([]), "{reverted}");
+    assert_eq!(reverted["conflicts"][0]["path"], "config.txt", "{reverted}");
+    assert_eq!(std::fs::read_to_string(root.join("config.txt")).unwrap(), config.replace("80\n", "8080\n"));
+    server.discard(|message| message.get("method").and_then(Value::as_str) == Some("planning/progress"));
+    server.shutdown_and_exit();
+    for file in [".codelab/planner.db", ".codelab/planner.db-wal"] {
+        let bytes = std::fs::read(root.join(file)).unwrap_or_default();
+        the_key_is_not_in(&String::from_utf8_lossy(&bytes), file);
+    }
+}
+
 #[test]
 fn a_denied_write_makes_the_step_result_say_so() {
     let directory = workspace();
@@ -232,16 +294,9 @@ fn a_denied_write_makes_the_step_result_say_so() {
     let model = FakeOpenAi::start();
     model.push(call("write_file", json!({ "path": "README.md", "content": "# Replaced\n" })));
     model.push(call("attempt_completion", json!({ "result": "wrote the files" })));
-    let mut setup = setup(directory.path(), &model, "ask");
-    setup.message_answer = Some("Deny".to_owned());
-    let (mut server, _) = TestServer::start(setup);
-    server.take_server_request("workspace/configuration");
-    let title = "Replace the README";
-    let (plan_id, run_id) = create_and_execute(&mut server, title, vec![coder("s1", title, &[])], json!({}));
-    let question = server.take_server_request("window/showMessageRequest");
-    assert_eq!(question["message"], "Allow coder to edit `README.md`? (+1 −3 README.md)");
-    let events = server.collect_run_events(&run_id);
-    assert_eq!(events.last().unwrap()["status"], "completed", "{events:#?}");
+    let asked = "Allow coder to edit `README.md`? (+1 −3 README.md)";
+    let (mut server, plan_id, _) =
+        one_coder_step_answered(directory.path(), &model, "Replace the README", asked, "Deny");
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(
         plan["subtasks"][0]["result"],
