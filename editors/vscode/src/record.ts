@@ -180,7 +180,7 @@ export class AgentRecord implements vscode.TextDocumentContentProvider, vscode.D
             this.changeEmitter.fire(uri);
             return uri;
         };
-        const title = `${approval.target}: proposed by ${oneLine(question.subtaskTitle)} (${approval.summary ?? "a change"})`;
+        const title = `${approval.target} ↔ proposed change (${approval.summary ?? oneLine(question.subtaskTitle)})`;
         await vscode.commands.executeCommand("vscode.diff", side("now", before), side("proposed", after), title, { preview: false });
         return undefined;
     }
