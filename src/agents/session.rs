@@ -256,10 +256,16 @@ impl<'a> Session<'a> {
         let signals = self.env.io.signals.clone();
         let agent = self.env.agent;
         let meter: Mutex<(Option<Instant>, u64)> = Mutex::new((None, 0));
+        let env = self.env;
         let on_delta = move |delta: ChatDelta| {
             let bytes = match &delta {
                 ChatDelta::Content(text) => text.len(),
                 ChatDelta::ToolCall { arguments, .. } => arguments.len(),
+                ChatDelta::Retrying { retry, delay, error } => {
+                    let wait = format!("{:.1} s", delay.as_secs_f64());
+                    record::note(env, format!("the model call is tried again (retry {retry}, after {wait}): {error}"));
+                    return;
+                }
             };
             let mut meter = meter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             meter.1 += bytes as u64;

@@ -288,6 +288,66 @@ fn a_file_that_holds_the_key_is_changed_without_the_key_reaching_the_question_or
 }
 
 #[test]
+fn what_the_loop_did_is_noted_in_the_transcript_a_wait_a_nudge_the_cap_and_the_failure() {
+    let directory = workspace();
+    std::fs::write(directory.path().join("README.md"), README).unwrap();
+    let model = FakeOpenAi::start();
+    model.push(Reply::rate_limited("1"));
+    model.push(Reply::text("I will look at the README."));
+    model.push(call("read_file", json!({ "path": "README.md" })));
+    model.push(call("read_file", json!({ "path": "src/lib.rs" })));
+    let mut setup = setup(directory.path(), &model, "auto");
+    let mut settings = settings(&model, "auto");
+    settings["llm"]["maxToolCalls"] = json!(1);
+    setup.initialization_options = settings.clone();
+    setup.configuration = Some(settings);
+    let (mut server, _) = TestServer::start(setup);
+    server.take_server_request("workspace/configuration");
+    let title = "Read the README";
+    let (plan_id, run_id) = create_and_execute(&mut server, title, vec![coder("s1", title, &[])], json!({}));
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "failed", "{events:#?}");
+    let transcript = server.call("planning/transcript", json!({ "planId": plan_id, "subtaskId": "s1" }));
+    let entries: Vec<(String, String)> = transcript["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let kind = entry["kind"].as_str().unwrap().to_owned();
+            let detail = match kind.as_str() {
+                // A retry's wait is the policy's; the rest of the note is exact.
+                "note" => entry["text"].as_str().unwrap().split(", after ").next().unwrap_or_default().to_owned(),
+                "message" => entry["role"].as_str().unwrap().to_owned(),
+                _ => format!("{} {}", entry["tool"].as_str().unwrap(), entry["outcome"].as_str().unwrap_or_default()),
+            };
+            (kind, detail)
+        })
+        .collect();
+    let cap = "reached the limit of 1 tool calls (llm.maxToolCalls)";
+    let expected: Vec<(String, String)> = [
+        ("message", "user"),
+        ("note", "the model call is tried again (retry 1"),
+        ("message", "assistant"),
+        ("note", "the model answered without calling a tool; it was asked once to finish with attempt_completion"),
+        ("toolCall", "read_file "),
+        ("toolResult", "read_file ok"),
+        ("toolCall", "read_file "),
+        ("toolResult", "read_file notRun"),
+        ("note", cap),
+    ]
+    .iter()
+    .map(|(kind, detail)| ((*kind).to_owned(), (*detail).to_owned()))
+    .collect();
+    assert_eq!(entries[..expected.len()], expected[..], "{transcript:#}");
+    assert_eq!(entries.len(), expected.len() + 1, "{transcript:#}");
+    assert_eq!(entries[expected.len()].0, "note");
+    assert!(entries[expected.len()].1.starts_with("the attempt failed: ") && entries[expected.len()].1.contains(cap));
+    let retried = transcript["entries"][1]["text"].as_str().unwrap();
+    assert!(retried.ends_with("): language model rate limited, retry after 1 s"), "{retried}");
+    server.shutdown_and_exit();
+}
+
+#[test]
 fn a_denied_write_makes_the_step_result_say_so() {
     let directory = workspace();
     std::fs::write(directory.path().join("README.md"), README).unwrap();
