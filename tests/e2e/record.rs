@@ -448,6 +448,42 @@ fn rollback_of_one_step_then_of_the_plan_leaves_what_the_person_changed() {
     server.shutdown_and_exit();
 }
 
+#[test]
+fn a_moved_and_a_deleted_file_are_on_the_record_and_come_back_on_rollback() {
+    let directory = workspace();
+    let root = directory.path();
+    std::fs::write(root.join("old.md"), "# Старое имя\n").unwrap();
+    std::fs::write(root.join("gone.txt"), "keep me\n").unwrap();
+    let model = FakeOpenAi::start();
+    model.push(call("move_file", json!({ "source": "old.md", "destination": "docs/new.md" })));
+    model.push(call("delete_file", json!({ "path": "gone.txt" })));
+    model.push(call("attempt_completion", json!({ "result": "moved and deleted" })));
+    let (mut server, _) = TestServer::start(setup(root, &model, "auto"));
+    server.take_server_request("workspace/configuration");
+    let title = "Move the doc, delete the leftover";
+    let (plan_id, run_id) = create_and_execute(&mut server, title, vec![coder("s1", title, &[])], json!({}));
+    assert_eq!(server.collect_run_events(&run_id).last().unwrap()["status"], "completed");
+    assert!(!root.join("old.md").exists() && !root.join("gone.txt").exists());
+
+    let changes = server.call("planning/changes", json!({ "planId": plan_id }))["changes"].clone();
+    let kinds: Vec<(&str, &str, Option<&str>)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| (change["path"].as_str().unwrap(), change["change"].as_str().unwrap(), change["from"].as_str()))
+        .collect();
+    assert_eq!(kinds, [("docs/new.md", "moved", Some("old.md")), ("gone.txt", "deleted", None)], "{changes:#}");
+    assert_eq!(changes[1]["diff"], "--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-keep me\n");
+
+    let reverted = server.call("planning/rollback", json!({ "planId": plan_id, "subtaskId": "s1" }));
+    assert_eq!(reverted["conflicts"], json!([]), "{reverted}");
+    assert_eq!(std::fs::read_to_string(root.join("old.md")).unwrap(), "# Старое имя\n", "back at its old path");
+    assert!(!root.join("docs/new.md").exists(), "and not at the new one");
+    assert_eq!(std::fs::read_to_string(root.join("gone.txt")).unwrap(), "keep me\n", "the deleted file is back");
+    server.discard(|message| message.get("method").and_then(Value::as_str) == Some("planning/progress"));
+    server.shutdown_and_exit();
+}
+
 fn command_line(directory: &std::path::Path, arguments: &[&str]) -> (Option<i32>, String) {
     let output = std::process::Command::new(binary())
         .args(arguments)
