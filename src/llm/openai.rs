@@ -41,6 +41,22 @@ impl ApiKey {
     pub fn from_env(name: &str) -> Option<Self> {
         std::env::var(name).ok().filter(|key| !key.trim().is_empty()).map(|key| Self(key.trim().to_owned()))
     }
+
+    /// The key in `llm.apiKeyFile` when it is set and readable, else the one in `llm.apiKeyEnv`.
+    pub fn from_settings(settings: &LlmSettings) -> Option<Self> {
+        let Some(path) = &settings.api_key_file else { return Self::from_env(&settings.api_key_env) };
+        match crate::textfile::read_text_blocking(path, 16 * 1024) {
+            Ok(key) if !key.trim().is_empty() => Some(Self(key.trim().to_owned())),
+            Ok(_) => {
+                tracing::warn!(file = %path.display(), "llm.apiKeyFile is empty: no API key is sent");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(file = %path.display(), %error, "llm.apiKeyFile cannot be read: no API key is sent");
+                None
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -99,7 +115,7 @@ impl OpenAiConfig {
         let base_url = settings.base_url.as_deref().map(str::trim).filter(|url| !url.is_empty())?;
         Some(Self {
             base_url: base_url.to_owned(),
-            api_key: ApiKey::from_env(&settings.api_key_env),
+            api_key: ApiKey::from_settings(settings),
             timeout: Duration::from_secs(settings.timeout_secs.max(1)),
             retry: RetryPolicy::default(),
         })

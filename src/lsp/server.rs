@@ -41,7 +41,8 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
-use super::config::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
+use super::config::{SECTION, parse_settings, parse_settings_over};
+use crate::config::{LoadedSettings, database_change_notice, resolve_database};
 use super::documents::Documents;
 use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
@@ -63,6 +64,8 @@ pub struct ServerOptions {
 #[derive(Debug, Default)]
 struct Setup {
     workspace_root: Option<PathBuf>,
+    /// What the settings files give (`config::load`): the layer under the editor's settings.
+    files: LoadedSettings,
     settings: Settings,
     /// What `initializationOptions` gave: the base that `workspace/configuration` answers apply on.
     initial_settings: Settings,
@@ -192,7 +195,8 @@ impl SharedState {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
         let database_override = self.options.database_override.as_deref();
-        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings);
+        let users_own = setup.files.database_is_the_users(&setup.settings);
+        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings, users_own);
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
     }
 
@@ -201,7 +205,8 @@ impl SharedState {
     fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
         let in_use = lock(&self.database_in_use).clone()?;
         let database_override = self.options.database_override.as_deref();
-        database_change_notice(database_override, &self.workspace_root(), previous, settings, &in_use)
+        let users_own = lock(&self.setup).files.database_is_the_users(settings);
+        database_change_notice(database_override, &self.workspace_root(), previous, settings, users_own, &in_use)
     }
 }
 
@@ -284,11 +289,11 @@ impl PlannerServer {
     }
 
     async fn apply_settings_value(&self, value: &Value, origin: &str) {
-        let (previous, base) = {
+        let (previous, base, files) = {
             let setup = lock(&self.shared.setup);
-            (setup.settings.clone(), setup.initial_settings.clone())
+            (setup.settings.clone(), setup.initial_settings.clone(), setup.files.settings.clone())
         };
-        let Some(parsed) = parse_settings_over(value, &base, &previous) else { return };
+        let Some(parsed) = parse_settings_over(value, &base, &previous, &files) else { return };
         for message in parsed.warnings.iter().chain(&parsed.errors) {
             tracing::warn!("{origin}: {message}");
             self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
@@ -440,9 +445,17 @@ impl LanguageServer for PlannerServer {
         let lens_refresh = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.code_lens.as_ref());
         let lens_refresh = lens_refresh.and_then(|lens| lens.refresh_support).unwrap_or(false);
         self.shared.code_lens_refresh.store(lens_refresh, Ordering::SeqCst);
-        let parsed =
-            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
+        // The settings files first: the editor's settings go on top of them.
+        let files = crate::config::load(&root.clone().unwrap_or_else(|| root_of(&Setup::default()))).await;
+        for problem in &files.problems {
+            tracing::warn!("settings file: {problem}");
+            deferred.push((MessageType::WARNING, format!("codelab-planner: {problem} (ignored)")));
+        }
+        let parsed = params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
         let mut setup = lock(&self.shared.setup);
+        setup.settings = files.settings.clone();
+        setup.initial_settings = files.settings.clone();
+        setup.files = files;
         if let Some(parsed) = parsed {
             for message in parsed.warnings.iter().chain(&parsed.errors) {
                 tracing::warn!("initializationOptions: {message}");

@@ -5,6 +5,7 @@
 mod fake_openai;
 
 mod agents;
+mod bad_files;
 mod architecture;
 mod bounds;
 mod cli;
@@ -27,5 +28,6 @@ mod protocol_schema;
 mod runs;
 mod safe_edits;
 mod sandbox;
+mod settings_files;
 mod storage;
 mod update;
