@@ -7,6 +7,8 @@
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
 //! - `commands`: the short commands.
 //! - `prompt`: steps that wait for a person, asked on the terminal during a run.
+//! - `settings`: the settings files every command runs with (`config::load`), and `config`, which
+//!   prints them with where each came from.
 //!
 //! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
 //! 1 when a run did not complete or an operation was refused, 2 for bad input (a plan file with

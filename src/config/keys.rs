@@ -264,6 +264,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_vs_code_extension_offers_and_sends_exactly_these_keys() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode");
+        let manifest: Value = serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
+        let properties = manifest["contributes"]["configuration"]["properties"].as_object().unwrap();
+        let mut offered: Vec<&str> = properties
+            .keys()
+            .filter_map(|name| name.strip_prefix("codelabPlanner."))
+            .filter(|name| !matches!(*name, "server.path" | "trace.server"))
+            .collect();
+        offered.sort_unstable();
+        let mut known = KEYS.to_vec();
+        known.sort_unstable();
+        assert_eq!(offered, known, "package.json's settings are the server's keys");
+        let sender = std::fs::read_to_string(root.join("src/settings.ts")).unwrap();
+        let list = &sender[sender.find("SERVER_KEYS = [").unwrap()..];
+        let sent: Vec<&str> = list[..list.find("]").unwrap()].split('"').skip(1).step_by(2).collect();
+        assert_eq!(sent, KEYS, "settings.ts sends every key, in this order");
+    }
+
+    #[test]
     fn a_leading_tilde_is_the_home_folder_or_refused() {
         let home = Path::new("/home/ada");
         assert_eq!(expand_home("~/x.db", Some(home)).unwrap(), PathBuf::from("/home/ada/x.db"));

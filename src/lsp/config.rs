@@ -69,9 +69,13 @@ pub fn parse_settings_over(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use serde_json::json;
 
     use super::*;
+    use crate::config::{LlmClassify, LlmSettings, PlanApproval, SandboxCommands, ToolApproval, WithoutModel};
+    use crate::model::FailurePolicy;
 
     fn parse(value: Value) -> ParsedSettings {
         parse_settings(&value, &Settings::default()).unwrap()

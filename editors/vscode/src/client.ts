@@ -9,11 +9,10 @@ import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
 import { planningProgress, type PlanningProgressParams } from "./lsp_ext";
+import { SERVER_KEYS, explicitSettings } from "./settings";
 
 export const SERVER_PATH_ENV = "CODELAB_PLANNER_SERVER_PATH";
 export const API_KEY_SECRET = "codelabPlanner.apiKey";
-/** Settings only the extension reads; the server would report them as unknown keys. */
-const CLIENT_ONLY_KEYS = ["server", "trace"];
 const RESTART_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 /** A server that ran this long before dying starts the backoff from the beginning again. */
 const STABLE_RUN_MS = 60_000;
@@ -41,18 +40,10 @@ export function resolveServerPath(extensionPath: string): { command: string; sou
     return { command: "codelab-planner", source: "PATH" };
 }
 
-/** The `codelabPlanner` section as the server reads it: nested objects, no client-only keys. */
+/** The `codelabPlanner` keys the person set, as the server reads them (see `settings.ts`). */
 export function serverSettings(): Record<string, unknown> {
-    const section = vscode.workspace.getConfiguration().get<Record<string, unknown>>("codelabPlanner") ?? {};
-    return withoutClientKeys(section);
-}
-
-function withoutClientKeys(section: unknown): Record<string, unknown> {
-    const copy: Record<string, unknown> = { ...(section as Record<string, unknown>) };
-    for (const key of CLIENT_ONLY_KEYS) {
-        delete copy[key];
-    }
-    return copy;
+    const section = vscode.workspace.getConfiguration("codelabPlanner");
+    return explicitSettings(SERVER_KEYS, (key) => section.inspect(key));
 }
 
 export class ServerConnection implements vscode.Disposable {
@@ -193,7 +184,7 @@ export class ServerConnection implements vscode.Disposable {
                         }
                         return result.map((section, index) =>
                             params.items[index]?.section === "codelabPlanner" && section !== null
-                                ? withoutClientKeys(section)
+                                ? serverSettings()
                                 : section,
                         );
                     },
