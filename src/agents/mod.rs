@@ -119,8 +119,11 @@ impl LlmAgent {
             Workspace::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
         let role = Role::of(request.subtask.agent);
         // The key's value is read only to keep it out of results and output, never stored.
-        let from_file =
-            self.config.api_key_file.as_deref().and_then(|path| crate::textfile::read_text_blocking(path, 16 * 1024).ok());
+        let from_file = self
+            .config
+            .api_key_file
+            .as_deref()
+            .and_then(|path| crate::textfile::read_text_blocking(path, 16 * 1024).ok());
         let secret = from_file
             .map(|key| key.trim().to_owned())
             .or_else(|| std::env::var(&self.config.api_key_env).ok())

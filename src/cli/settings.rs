@@ -36,7 +36,13 @@ pub(super) fn database(
                 "{why}: a shared settings file may not choose where plans are written outside the workspace; \
                  set it in your user file or pass --db"
             );
-            Err(CliError::Settings(vec![FileProblem { file, line, column: 1, key: Some("database".to_owned()), message }]))
+            Err(CliError::Settings(vec![FileProblem {
+                file,
+                line,
+                column: 1,
+                key: Some("database".to_owned()),
+                message,
+            }]))
         }
     }
 }

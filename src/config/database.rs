@@ -77,7 +77,8 @@ pub fn database_change_notice(
 /// The `database` setting resolved inside `workspace_root` by the one confinement (symlinks
 /// followed where the path exists), or why it is refused.
 pub fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let refused = |why: String| format!("the database setting {} is outside the workspace ({why})", requested.display());
+    let refused =
+        |why: String| format!("the database setting {} is outside the workspace ({why})", requested.display());
     let workspace = crate::confine::Workspace::new(workspace_root).map_err(|error| refused(error.to_string()))?;
     workspace.resolve_setting(requested).map(|inside| inside.absolute).map_err(|error| refused(error.to_string()))
 }
@@ -106,7 +107,6 @@ fn real_path(path: &Path) -> PathBuf {
     resolved.extend(rest.iter().rev());
     resolved
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -139,7 +139,8 @@ mod tests {
         let same = Settings { database: Some(PathBuf::from(".codelab/planner.db")), ..Settings::default() };
         assert_eq!(database_change_notice(None, root.path(), &before, &same, false, &in_use), None);
         assert_eq!(database_change_notice(None, root.path(), &moved, &moved, false, &in_use), None);
-        let ignored = database_change_notice(Some(Path::new("/x.db")), root.path(), &before, &moved, false, &in_use).unwrap();
+        let ignored =
+            database_change_notice(Some(Path::new("/x.db")), root.path(), &before, &moved, false, &in_use).unwrap();
         assert!(ignored.contains("--db"), "{ignored}");
     }
 

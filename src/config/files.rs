@@ -32,8 +32,14 @@ const USER_ONLY_KEYS: &[&str] = &["llm.apiKeyEnv", "llm.apiKeyFile"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Default,
-    UserFile { path: PathBuf, line: usize },
-    WorkspaceFile { path: PathBuf, line: usize },
+    UserFile {
+        path: PathBuf,
+        line: usize,
+    },
+    WorkspaceFile {
+        path: PathBuf,
+        line: usize,
+    },
     /// An editor's settings (`initializationOptions`, `workspace/configuration`).
     Editor,
 }
@@ -88,9 +94,7 @@ impl LoadedSettings {
 /// The user's settings file: `$XDG_CONFIG_HOME/codelab-planner/config.toml`, else
 /// `$HOME/.config/codelab-planner/config.toml`; `None` without either.
 pub fn user_file_path() -> Option<PathBuf> {
-    let absolute = |name: &str| {
-        std::env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute())
-    };
+    let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute());
     absolute("XDG_CONFIG_HOME")
         .or_else(|| absolute("HOME").map(|home| home.join(".config")))
         .map(|folder| folder.join(USER_FILE))
@@ -115,7 +119,13 @@ pub async fn load(workspace_root: &Path) -> LoadedSettings {
             }
             Err(error) => {
                 let (line, column) = error.position().unwrap_or((1, 1));
-                loaded.problems.push(FileProblem { file: path.clone(), line, column, key: None, message: error.to_string() });
+                loaded.problems.push(FileProblem {
+                    file: path.clone(),
+                    line,
+                    column,
+                    key: None,
+                    message: error.to_string(),
+                });
                 loaded.files.push((path, true));
                 continue;
             }
@@ -223,9 +233,9 @@ fn json_of(item: &Item) -> Value {
         Toml::Boolean(flag) => Value::Bool(*flag.value()),
         Toml::Datetime(date) => Value::String(date.value().to_string()),
         Toml::Array(array) => Value::Array(array.iter().map(|value| json_of(&Item::Value(value.clone()))).collect()),
-        Toml::InlineTable(table) => {
-            Value::Object(table.iter().map(|(name, value)| (name.to_owned(), json_of(&Item::Value(value.clone())))).collect())
-        }
+        Toml::InlineTable(table) => Value::Object(
+            table.iter().map(|(name, value)| (name.to_owned(), json_of(&Item::Value(value.clone())))).collect(),
+        ),
     }
 }
 

@@ -61,8 +61,7 @@ pub enum KeyError {
 /// such keys are refused with where the key belongs instead.
 pub fn names_a_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase().replace(['_', '-'], "");
-    !KEYS.contains(&key)
-        && ["apikey", "secret", "password", "token", "bearer"].iter().any(|word| lower.contains(word))
+    !KEYS.contains(&key) && ["apikey", "secret", "password", "token", "bearer"].iter().any(|word| lower.contains(word))
 }
 
 /// Nested objects of the known groups become dotted keys; everything else is kept as is.
@@ -89,7 +88,9 @@ pub fn apply_key(settings: &mut Settings, fallback: &Settings, key: &str, value:
             positive(value).map(|count| settings.max_parallel = usize::try_from(count).unwrap_or(usize::MAX))
         }
         "failurePolicy" => string(value, &FailurePolicy::expected())
-            .and_then(|text| FailurePolicy::parse(&text).ok_or_else(|| unknown_value(&text, &FailurePolicy::expected())))
+            .and_then(|text| {
+                FailurePolicy::parse(&text).ok_or_else(|| unknown_value(&text, &FailurePolicy::expected()))
+            })
             .map(|policy| settings.failure_policy = policy),
         "approval.plans" => choice(value, PLAN_APPROVAL).map(|approval| settings.plan_approval = approval),
         "approval.tools" => choice(value, TOOL_APPROVAL).map(|approval| settings.tool_approval = approval),
@@ -266,7 +267,8 @@ mod tests {
     #[test]
     fn the_vs_code_extension_offers_and_sends_exactly_these_keys() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode");
-        let manifest: Value = serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
         let properties = manifest["contributes"]["configuration"]["properties"].as_object().unwrap();
         let mut offered: Vec<&str> = properties
             .keys()

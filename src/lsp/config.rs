@@ -167,12 +167,17 @@ mod tests {
     #[test]
     fn keys_left_out_keep_the_base_and_null_takes_the_default() {
         let base = parse(json!({"database": "state/plans.db", "maxParallel": 3})).settings;
-        let over = parse_settings_over(&json!({"failurePolicy": "failFast"}), &base, &base, &Settings::default()).unwrap().settings;
+        let over = parse_settings_over(&json!({"failurePolicy": "failFast"}), &base, &base, &Settings::default())
+            .unwrap()
+            .settings;
         assert_eq!(over.database, Some(PathBuf::from("state/plans.db")), "left out: the base value");
         assert_eq!((over.max_parallel, over.failure_policy), (3, FailurePolicy::FailFast));
-        let cleared = parse_settings_over(&json!({"database": null}), &base, &base, &Settings::default()).unwrap().settings;
+        let cleared =
+            parse_settings_over(&json!({"database": null}), &base, &base, &Settings::default()).unwrap().settings;
         assert_eq!(cleared.database, None, "null: the default");
-        let only_there = parse_settings_over(&json!({"database": "x.db"}), &Settings::default(), &base, &Settings::default()).unwrap();
+        let only_there =
+            parse_settings_over(&json!({"database": "x.db"}), &Settings::default(), &base, &Settings::default())
+                .unwrap();
         assert_eq!(only_there.settings.database, Some(PathBuf::from("x.db")));
     }
 

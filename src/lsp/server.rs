@@ -42,10 +42,10 @@ use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
 use super::config::{SECTION, parse_settings, parse_settings_over};
-use crate::config::{LoadedSettings, database_change_notice, resolve_database};
 use super::documents::Documents;
 use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
+use crate::config::{LoadedSettings, database_change_notice, resolve_database};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
 const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -451,7 +451,8 @@ impl LanguageServer for PlannerServer {
             tracing::warn!("settings file: {problem}");
             deferred.push((MessageType::WARNING, format!("codelab-planner: {problem} (ignored)")));
         }
-        let parsed = params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
+        let parsed =
+            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
         let mut setup = lock(&self.shared.setup);
         setup.settings = files.settings.clone();
         setup.initial_settings = files.settings.clone();

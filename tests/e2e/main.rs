@@ -5,8 +5,8 @@
 mod fake_openai;
 
 mod agents;
-mod bad_files;
 mod architecture;
+mod bad_files;
 mod bounds;
 mod cli;
 mod contract;

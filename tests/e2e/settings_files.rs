@@ -99,7 +99,7 @@ fn config_prints_each_setting_in_force_and_where_it_came_from() {
     };
     let user_file = home.path().join(".config/codelab-planner/config.toml");
     let workspace_file = dir.path().join("codelab-planner.toml");
-    assert!(line("maxParallel").contains(&format!("= 3 ")), "{stdout}");
+    assert!(line("maxParallel").contains("= 3 "), "{stdout}");
     assert!(line("maxParallel").ends_with(&format!("# {}:1", user_file.display())), "{stdout}");
     assert!(line("llm.model").contains("\"team\""), "the workspace file wins over the user's: {stdout}");
     assert!(line("llm.model").ends_with(&format!("# {}:2", workspace_file.display())), "{stdout}");
@@ -127,7 +127,10 @@ fn a_bad_key_or_value_is_exit_2_naming_the_file_line_and_key_and_nothing_is_open
     let output = cli(dir.path(), home.path(), &["list"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains(&format!("{}:4:1: llm.timeoutSecs: expected a positive integer", file.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4:1: llm.timeoutSecs: expected a positive integer", file.display())),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("{}:5:1: llm.temperature: unknown setting", file.display())), "{stderr}");
     assert!(!dir.path().join(".codelab").exists(), "no database is opened with bad settings");
     let config = cli(dir.path(), home.path(), &["config"]);
@@ -183,7 +186,11 @@ fn the_database_setting_expands_a_tilde_or_is_refused_never_a_literal_tilde_fold
     std::fs::write(dir.path().join("codelab-planner.toml"), "database = \"~someone/x.db\"\n").unwrap();
     let other_user = cli(dir.path(), home.path(), &["list"]);
     assert_eq!(other_user.status.code(), Some(2));
-    assert!(text(&other_user.stderr).contains("database: \"~user\" paths are not expanded"), "{}", text(&other_user.stderr));
+    assert!(
+        text(&other_user.stderr).contains("database: \"~user\" paths are not expanded"),
+        "{}",
+        text(&other_user.stderr)
+    );
     assert!(!dir.path().join("~someone").exists());
 }
 
