@@ -3,7 +3,8 @@
 //! prints each setting with where it came from (defaults < user file < workspace file); a bad
 //! key or value is exit 2 naming the file, line and key; a key in a settings file is refused
 //! without being repeated; the `database` setting's `~` expands or is refused, never a literal
-//! `~` folder; and in the language server, editor settings win key by key over the files.
+//! `~` folder; the API key comes from the file `llm.apiKeyFile` names and is never shown; and in
+//! the language server, editor settings win key by key over the files.
 #![allow(clippy::disallowed_methods)]
 
 use std::path::Path;
@@ -108,6 +109,21 @@ fn config_prints_each_setting_in_force_and_where_it_came_from() {
     assert!(line("llm.apiKeyFile").contains(&format!("\"{}\"", key_file.display())), "~ expanded: {stdout}");
     assert!(line("approval.tools").ends_with("# default"), "{stdout}");
     assert!(line("database").contains("not set"), "{stdout}");
+
+    // Without XDG_CONFIG_HOME the user file is ~/.config/…; with it, the file under it (here none).
+    let config_with = |xdg: Option<&Path>| {
+        let mut command = Command::new(binary());
+        command.args(["config"]).current_dir(dir.path()).env("HOME", home.path()).env_remove("XDG_CONFIG_HOME");
+        if let Some(folder) = xdg {
+            command.env("XDG_CONFIG_HOME", folder);
+        }
+        text(&command.output().expect("run codelab-planner").stdout)
+    };
+    assert!(config_with(None).contains(&format!("# {}:1", user_file.display())), "HOME's .config is the default");
+    let elsewhere = home.path().join("elsewhere");
+    let other = config_with(Some(&elsewhere));
+    assert!(other.contains(&format!("# {} (not found)", elsewhere.join("codelab-planner/config.toml").display())));
+    assert!(!other.contains(&user_file.display().to_string()), "XDG_CONFIG_HOME is respected: {other}");
 
     let json_output = cli(dir.path(), home.path(), &["config", "--json"]);
     let value: Value = serde_json::from_slice(&json_output.stdout).expect("one json object");
@@ -220,4 +236,27 @@ fn in_the_language_server_editor_settings_win_key_by_key_and_null_keeps_the_file
     assert!(!home.path().join("x.db").exists(), "an editor's database stays inside the workspace");
     assert!(dir.path().join(".codelab/planner.db").is_file(), "the default database is used instead");
     server.shutdown_and_exit();
+}
+
+#[test]
+fn the_key_comes_from_the_file_the_users_settings_name_and_is_never_shown() {
+    let dir = workspace();
+    let home = workspace();
+    let key = "sk-kept-in-a-file-7b2d9e";
+    std::fs::write(home.path().join(".llm-key"), format!("{key}\n")).unwrap();
+    write_user_file(home.path(), "[llm]\napiKeyFile = \"~/.llm-key\"\n");
+    let model = FakeOpenAi::start();
+    model.push(Reply::json(&two_agent_plan()));
+    let shared = format!("[llm]\nbaseUrl = \"{}\"\nmodel = \"team-model\"\n", model.base_url);
+    std::fs::write(dir.path().join("codelab-planner.toml"), shared).unwrap();
+
+    let output = cli(dir.path(), home.path(), &["new", SURE_COMPLEX]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let requests = model.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("authorization"), Some(format!("Bearer {key}").as_str()));
+    let config = cli(dir.path(), home.path(), &["config", "--json"]);
+    for shown in [&output.stdout, &output.stderr, &config.stdout, &config.stderr] {
+        assert!(!text(shown).contains(key), "the key is never printed");
+    }
 }
