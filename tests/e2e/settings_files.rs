@@ -260,3 +260,42 @@ fn the_key_comes_from_the_file_the_users_settings_name_and_is_never_shown() {
         assert!(!text(shown).contains(key), "the key is never printed");
     }
 }
+
+#[test]
+fn sigterm_while_the_configured_model_plans_ends_the_command_at_once_and_stores_nothing() {
+    let dir = workspace();
+    let home = workspace();
+    let model = FakeOpenAi::start();
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    model.push(Reply::json(&two_agent_plan()).held_until(gate.clone()));
+    let shared = format!("[llm]\nbaseUrl = \"{}\"\nmodel = \"slow\"\n", model.base_url);
+    std::fs::write(dir.path().join("codelab-planner.toml"), shared).unwrap();
+    let mut child = Command::new(binary())
+        .args(["new", SURE_COMPLEX, "--run", "--yes"])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn codelab-planner");
+    model.wait_for_requests(1, std::time::Duration::from_secs(30));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "SIGTERM did not end `new` while the model was planning");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    gate.notify_waiters();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted while planning"), "{stderr}");
+    let listed = cli(dir.path(), home.path(), &["list"]);
+    assert_eq!(text(&listed.stdout).trim(), "no plans", "{}", text(&listed.stderr));
+}
