@@ -75,6 +75,8 @@ struct Setup {
     editor_capabilities: EditorCapabilities,
     /// Messages for the client that could not be sent before `initialized`.
     deferred_messages: Vec<(MessageType, String)>,
+    /// The settings files' problems, shown once after `initialized` (their keys were ignored).
+    settings_file_problems: Vec<String>,
 }
 
 /// State shared by the server, its handlers and its spawned tasks.
@@ -454,6 +456,7 @@ impl LanguageServer for PlannerServer {
         let parsed =
             params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
         let mut setup = lock(&self.shared.setup);
+        setup.settings_file_problems = files.problems.iter().map(ToString::to_string).collect();
         setup.settings = files.settings.clone();
         setup.initial_settings = files.settings.clone();
         setup.files = files;
@@ -489,12 +492,18 @@ impl LanguageServer for PlannerServer {
     async fn initialized(&self, _: InitializedParams) {
         self.spawn_background(|server| {
             async move {
-                let (messages, fetch_configuration) = {
+                let (messages, file_problems, fetch_configuration) = {
                     let mut setup = lock(&server.shared.setup);
-                    (std::mem::take(&mut setup.deferred_messages), setup.client_supports_configuration)
+                    let messages = std::mem::take(&mut setup.deferred_messages);
+                    let file_problems = std::mem::take(&mut setup.settings_file_problems);
+                    (messages, file_problems, setup.client_supports_configuration)
                 };
                 for (kind, message) in messages {
                     server.client.log_message(kind, message).await;
+                }
+                if !file_problems.is_empty() {
+                    let shown = format!("codelab-planner: settings ignored: {}", file_problems.join("; "));
+                    server.client.show_message(MessageType::WARNING, shown).await;
                 }
                 // The editor's settings first: the planner reads `database` when it starts.
                 if fetch_configuration {

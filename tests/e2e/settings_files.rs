@@ -299,3 +299,21 @@ fn sigterm_while_the_configured_model_plans_ends_the_command_at_once_and_stores_
     let listed = cli(dir.path(), home.path(), &["list"]);
     assert_eq!(text(&listed.stdout).trim(), "no plans", "{}", text(&listed.stderr));
 }
+
+#[test]
+fn in_the_language_server_a_bad_settings_file_is_shown_and_its_good_keys_still_apply() {
+    let dir = workspace();
+    let model = FakeOpenAi::start();
+    model.push(Reply::json(&two_agent_plan()));
+    let file = format!("colour = \"blue\"\n[llm]\nbaseUrl = \"{}\"\nmodel = \"m\"\n", model.base_url);
+    std::fs::write(dir.path().join("codelab-planner.toml"), file).unwrap();
+    let (mut server, _) = TestServer::start(ServerSetup::new(dir.path()));
+    let shown = server.wait_for_notification("window/showMessage", REQUEST_TIMEOUT, |_| true);
+    let message = shown["message"].as_str().unwrap_or_default();
+    let expected = format!("{}:1:1: colour: unknown setting", dir.path().join("codelab-planner.toml").display());
+    assert!(message.contains(&expected), "{message}");
+    server.take_server_request("workspace/configuration");
+    let created = server.call("planning/create", json!({ "task": SURE_COMPLEX }));
+    assert_eq!(created["plan"]["title"], "Export design", "the file's other keys apply");
+    server.shutdown_and_exit();
+}
