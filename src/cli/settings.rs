@@ -69,8 +69,10 @@ pub(super) async fn show(options: &CliOptions) -> i32 {
         })
         .collect();
     if options.json {
-        let settings: Vec<_> =
-            rows.iter().map(|(key, value, origin)| json!({ "key": key, "value": value, "source": origin })).collect();
+        let settings: Vec<_> = rows
+            .iter()
+            .map(|(key, value, origin)| json!({ "key": key, "value": typed(value), "source": origin }))
+            .collect();
         let files: Vec<_> = loaded
             .files
             .iter()
@@ -93,4 +95,9 @@ pub(super) async fn show(options: &CliOptions) -> i32 {
         eprintln!("codelab-planner: {problem}");
     }
     if loaded.problems.is_empty() { EXIT_OK } else { EXIT_USAGE }
+}
+
+/// A shown value as JSON: a string, a number, or `null` for one not set.
+fn typed(shown: &str) -> serde_json::Value {
+    serde_json::from_str(shown).unwrap_or(serde_json::Value::Null)
 }

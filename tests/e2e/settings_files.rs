@@ -128,7 +128,11 @@ fn config_prints_each_setting_in_force_and_where_it_came_from() {
     let json_output = cli(dir.path(), home.path(), &["config", "--json"]);
     let value: Value = serde_json::from_slice(&json_output.stdout).expect("one json object");
     let model = value["settings"].as_array().unwrap().iter().find(|row| row["key"] == "llm.model").unwrap().clone();
-    assert_eq!(model["value"], "\"team\"");
+    assert_eq!(model["value"], "team");
+    let parallel = value["settings"].as_array().unwrap().iter().find(|row| row["key"] == "maxParallel").unwrap();
+    assert_eq!(parallel["value"], 3);
+    let database = value["settings"].as_array().unwrap().iter().find(|row| row["key"] == "database").unwrap();
+    assert_eq!((&database["value"], &database["source"]), (&Value::Null, &json!("default")));
     assert_eq!(model["source"], format!("{}:2", workspace_file.display()));
     assert_eq!(value["files"][0]["path"], user_file.display().to_string());
     assert_eq!(value["problems"], json!([]));
