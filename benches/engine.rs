@@ -237,7 +237,7 @@ async fn trivial_engine_sample(root: &Path, repository: &PlanRepository, dag: &[
     let (handle, _events) =
         spawn_run(repository.clone(), plan, config(root, TRIVIAL_PARALLEL, AgentSet::without_llm()));
     let summary = handle.finished.await.expect("run");
-    assert_eq!(summary.status, PlanStatus::Completed);
+    assert_eq!(summary.status, PlanStatus::Completed, "{:?}", summary.errors.first());
     started.elapsed().as_secs_f64() * 1e3
 }
 

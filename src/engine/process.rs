@@ -131,11 +131,7 @@ pub fn spawn_child(spec: &ChildSpec<'_>, stdin: Stdio, stdout: Stdio, stderr: St
             }
         }
     }
-    let child = command.spawn()?;
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        reaper::register_child(pid);
-    }
-    Ok(child)
+    reaper::spawn_registered(|| command.spawn(), |child| child.id().and_then(|pid| i32::try_from(pid).ok()))
 }
 
 /// What to run and how.

@@ -33,9 +33,18 @@ fn own_children() -> MutexGuard<'static, HashSet<i32>> {
     OWN_CHILDREN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Records a child the server started and will wait for itself.
-pub(crate) fn register_child(pid: i32) {
-    own_children().insert(pid);
+/// Starts a child the server will wait for itself and records it, under the same lock the
+/// search for escaped processes holds: a step being started is never taken for an escaped one.
+pub(crate) fn spawn_registered<T>(
+    spawn: impl FnOnce() -> std::io::Result<T>,
+    pid_of: impl Fn(&T) -> Option<i32>,
+) -> std::io::Result<T> {
+    let mut own = own_children();
+    let spawned = spawn()?;
+    if let Some(pid) = pid_of(&spawned) {
+        own.insert(pid);
+    }
+    Ok(spawned)
 }
 
 /// Forgets a child once it was waited for.
@@ -85,14 +94,13 @@ fn children_of_this_process() -> Vec<i32> {
     children
 }
 
-/// The server's children that escaped a step: not started by the server itself and not in its
-/// own process group.
-fn escaped_children() -> Vec<ProcessInfo> {
+/// The server's children that escaped a step: not started by the server itself (`own`, whose
+/// lock the caller holds) and not in its own process group.
+fn escaped_children(own: &HashSet<i32>) -> Vec<ProcessInfo> {
     let own_group = getpgrp().as_raw();
-    let known = own_children().clone();
     children_of_this_process()
         .into_iter()
-        .filter(|pid| !known.contains(pid))
+        .filter(|pid| !own.contains(pid))
         .filter_map(process_info)
         .filter(|process| process.group != own_group)
         .collect()
@@ -106,7 +114,8 @@ pub fn kill_escaped() -> usize {
     let me = getpid().as_raw();
     let mut killed = 0;
     for _ in 0..KILL_ROUNDS {
-        let escaped = escaped_children();
+        let own = own_children();
+        let escaped = escaped_children(&own);
         if escaped.is_empty() {
             break;
         }
@@ -119,6 +128,7 @@ pub fn kill_escaped() -> usize {
                 killed += 1;
             }
         }
+        drop(own);
         for process in &escaped {
             // Sent SIGKILL (or already dead): the wait is short.
             let _ = waitpid(process.pid, None);
@@ -129,7 +139,8 @@ pub fn kill_escaped() -> usize {
 
 /// True when a step ended and something of it may still be among the server's children.
 pub fn has_escaped() -> bool {
-    !escaped_children().is_empty()
+    let own = own_children();
+    !escaped_children(&own).is_empty()
 }
 
 /// The environment entry that marks a plan's processes (for [`kill_plan_leftovers`]).
