@@ -341,17 +341,18 @@ impl Orchestrator {
         self.ask(|reply| Command::Execute(request, reply)).await?
     }
 
-    /// Stops a run and waits (briefly) until its final status is committed. A plan that is not
-    /// running here gives `cancelled: false` and its current status.
+    /// Stops a run and answers at once: `cancelled: true` with the status the plan has now (the
+    /// run's processes are being stopped; its `planFinished` event follows once the final status
+    /// is committed). A plan that is not running here gives `cancelled: false` and its status.
     pub async fn cancel(&self, plan_id: PlanId, reason: Option<String>) -> Result<CancelOutcome, OrchestratorError> {
         let lookup = plan_id.clone();
         let waiter = self.ask(|reply| Command::Cancel(lookup, reason, reply)).await??;
         match waiter {
             runs::CancelWait::NotRunning(status) => Ok(CancelOutcome { plan_id, cancelled: false, status }),
-            runs::CancelWait::Stopping(finished) => {
-                let status = match tokio::time::timeout(CANCEL_WAIT, finished).await {
-                    Ok(Ok(status)) => status,
-                    _ => self.get(plan_id.clone()).await?.status,
+            runs::CancelWait::Stopping(mut finished) => {
+                let status = match finished.try_recv() {
+                    Ok(status) => status,
+                    Err(_) => self.get(plan_id.clone()).await?.status,
                 };
                 Ok(CancelOutcome { plan_id, cancelled: true, status })
             }
