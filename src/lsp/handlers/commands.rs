@@ -153,7 +153,7 @@ async fn run_file(server: &PlannerServer, arguments: &[Value]) -> Result<ext::Ru
     let path = uri.to_file_path().map(|path| path.into_owned());
     let Some(path) = path else { return Err(Error::invalid_params("arguments[0]: not a file uri")) };
     let text = match server.shared.documents.get(&uri) {
-        Some(document) => document.text,
+        Some(document) => String::clone(&document.text),
         None => {
             let reading = path.clone();
             tokio::task::spawn_blocking(move || std::fs::read_to_string(reading))
