@@ -70,23 +70,27 @@ fn spawn_check(server: &PlannerServer, uri: Uri) {
     let (client, shared) = (server.client.clone(), server.shared.clone());
     tokio::spawn(async move {
         loop {
-            let Some(document) = shared.documents.get(&uri) else { break };
-            if shared.documents.checked(&uri, document.version).is_none() {
-                let text = document.text.clone();
-                let made = tokio::task::spawn_blocking(move || {
-                    let checked = planfile::check(&text);
-                    let diagnostics = diagnostics_of(&text, &checked);
-                    (Arc::new(checked), diagnostics)
-                })
-                .await;
-                let Ok((checked, diagnostics)) = made else { break };
-                if shared.documents.keep_checked(&uri, document.version, checked) {
-                    client.publish_diagnostics(uri.clone(), diagnostics, Some(document.version)).await;
+            let checked_version = shared.documents.get(&uri).map(|document| document.version);
+            if let Some(document) = shared.documents.get(&uri) {
+                if shared.documents.checked(&uri, document.version).is_none() {
+                    let text = document.text.clone();
+                    let made = tokio::task::spawn_blocking(move || {
+                        let checked = planfile::check(&text);
+                        let diagnostics = diagnostics_of(&text, &checked);
+                        (Arc::new(checked), diagnostics)
+                    })
+                    .await;
+                    if let Ok((checked, diagnostics)) = made {
+                        if shared.documents.keep_checked(&uri, document.version, checked) {
+                            client.publish_diagnostics(uri.clone(), diagnostics, Some(document.version)).await;
+                        }
+                    }
                 }
             }
-            // Done unless a change came in while this one was checked.
+            // Done unless the text moved on (or the file was closed or opened) meanwhile; under
+            // the lock a new change either sees this check running or starts its own.
             let mut running = checking();
-            if shared.documents.version(&uri).is_none_or(|version| version == document.version) {
+            if shared.documents.version(&uri) == checked_version {
                 running.remove(&uri);
                 break;
             }
