@@ -115,6 +115,24 @@ pub enum OpenAiConfigError {
     Client(String),
 }
 
+/// One HTTP client per connect timeout for the whole process: building one (TLS roots, a
+/// connection pool) costs far more than a request, and its pool keeps connections to the
+/// endpoint open across runs and planning calls. `reqwest::Client` is a shared handle.
+fn shared_client(connect_timeout: Duration) -> Result<reqwest::Client, OpenAiConfigError> {
+    static CLIENTS: std::sync::Mutex<Vec<(Duration, reqwest::Client)>> = std::sync::Mutex::new(Vec::new());
+    let mut clients = CLIENTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, client)) = clients.iter().find(|(timeout, _)| *timeout == connect_timeout) {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(connect_timeout)
+        .build()
+        .map_err(|error| OpenAiConfigError::Client(error.to_string()))?;
+    clients.push((connect_timeout, client.clone()));
+    Ok(client)
+}
+
 /// The OpenAI-compatible [`ChatModel`].
 #[derive(Debug)]
 pub struct OpenAiCompatible {
@@ -139,11 +157,7 @@ impl OpenAiCompatible {
         }
         let completions_url = reqwest::Url::parse(&format!("{}/chat/completions", base.as_str().trim_end_matches('/')))
             .map_err(|error| OpenAiConfigError::BadBaseUrl(error.to_string()))?;
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|error| OpenAiConfigError::Client(error.to_string()))?;
+        let client = shared_client(config.timeout)?;
         Ok(Self {
             client,
             endpoint: secret_free_endpoint(&base),
