@@ -37,6 +37,18 @@ impl ApiKey {
         Self(key.into())
     }
 
+    /// The first line of the file at `path` (`llm.apiKeyFile`); `None`, logged without any of its
+    /// content, when it cannot be read or is blank.
+    pub fn from_file(path: &std::path::Path) -> Option<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => text.lines().next().map(str::trim).filter(|key| !key.is_empty()).map(|key| Self(key.to_owned())),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), kind = ?error.kind(), "cannot read llm.apiKeyFile");
+                None
+            }
+        }
+    }
+
     /// The key in the environment variable `name`, when it is set and not blank.
     pub fn from_env(name: &str) -> Option<Self> {
         std::env::var(name).ok().filter(|key| !key.trim().is_empty()).map(|key| Self(key.trim().to_owned()))
@@ -99,7 +111,10 @@ impl OpenAiConfig {
         let base_url = settings.base_url.as_deref().map(str::trim).filter(|url| !url.is_empty())?;
         Some(Self {
             base_url: base_url.to_owned(),
-            api_key: ApiKey::from_env(&settings.api_key_env),
+            api_key: match &settings.api_key_file {
+                Some(path) => ApiKey::from_file(path),
+                None => ApiKey::from_env(&settings.api_key_env),
+            },
             timeout: Duration::from_secs(settings.timeout_secs.max(1)),
             retry: RetryPolicy::default(),
         })
