@@ -41,7 +41,9 @@ impl ApiKey {
     /// content, when it cannot be read or is blank.
     pub fn from_file(path: &std::path::Path) -> Option<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => text.lines().next().map(str::trim).filter(|key| !key.is_empty()).map(|key| Self(key.to_owned())),
+            Ok(text) => {
+                text.lines().next().map(str::trim).filter(|key| !key.is_empty()).map(|key| Self(key.to_owned()))
+            }
             Err(error) => {
                 tracing::warn!(path = %path.display(), kind = ?error.kind(), "cannot read llm.apiKeyFile");
                 None

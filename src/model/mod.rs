@@ -6,6 +6,7 @@
 mod ids;
 mod plan;
 mod status;
+mod usage;
 pub mod validate;
 
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
@@ -14,6 +15,7 @@ pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
     SubtaskStatus,
 };
+pub use usage::Usage;
 
 #[cfg(test)]
 mod tests;
