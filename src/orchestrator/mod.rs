@@ -364,7 +364,9 @@ impl Orchestrator {
                     Ok(status) => status,
                     Err(_) => self.get(plan_id.clone()).await?.status,
                 };
-                Ok(CancelOutcome { plan_id, cancelled: true, status })
+                // A run whose end was already committed (its events sent) had nothing left to cancel.
+                let cancelled = matches!(status, PlanStatus::Running | PlanStatus::Cancelled);
+                Ok(CancelOutcome { plan_id, cancelled, status })
             }
         }
     }
