@@ -125,7 +125,7 @@ impl LlmAgent {
             .as_deref()
             .and_then(|path| crate::textfile::read_text_blocking(path, 16 * 1024).ok());
         let secret = from_file
-            .map(|key| key.trim().to_owned())
+            .and_then(|key| key.lines().next().map(|line| line.trim().to_owned()))
             .or_else(|| std::env::var(&self.config.api_key_env).ok())
             .filter(|value| value.len() >= 8);
         let origin = ChangeOrigin {

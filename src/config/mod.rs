@@ -59,7 +59,9 @@ pub struct LlmSettings {
     pub model: Option<String>,
     /// Name of the environment variable holding the API key (never the key itself).
     pub api_key_env: String,
-    /// A file holding the API key (read when the model is made; wins over `api_key_env`).
+    /// A file holding the API key (its first line), read when a model client is made; wins
+    /// over `api_key_env`. Keeps the key out of the server's environment, which any process of
+    /// the same user can read in `/proc/<pid>/environ`.
     pub api_key_file: Option<PathBuf>,
     pub timeout_secs: u64,
     pub roles: LlmRoles,

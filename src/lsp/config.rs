@@ -139,6 +139,8 @@ mod tests {
         assert_eq!(settings.llm.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
         assert_eq!(settings.llm.model.as_deref(), Some("m"));
         assert_eq!(settings.llm.api_key_env, "MY_KEY");
+        let from_file = parse(json!({"llm": {"apiKeyFile": "/run/user/1000/llm-key"}})).settings;
+        assert_eq!(from_file.llm.api_key_file.as_deref(), Some(std::path::Path::new("/run/user/1000/llm-key")));
         assert_eq!(settings.llm.timeout_secs, 30);
         let dotted = parse(json!({"llm.timeoutSecs": -1, "llm.apiKeyEnv": null}));
         assert_eq!(dotted.errors, vec!["llm.timeoutSecs: expected a positive integer, got -1".to_owned()]);

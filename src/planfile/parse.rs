@@ -167,10 +167,13 @@ fn header_of(text: &str, table_span: Span) -> Span {
 }
 
 /// Each subtask's table runs from its header to the next header (or the end).
+/// Linear after one sort (a file with thousands of steps must not cost their square).
 fn set_table_spans(entries: &mut [SubtaskEntry], text_len: usize) {
-    let starts: Vec<usize> = entries.iter().map(|entry| entry.header_span.start).collect();
+    let mut starts: Vec<usize> = entries.iter().map(|entry| entry.header_span.start).collect();
+    starts.sort_unstable();
     for entry in entries.iter_mut() {
-        let end = starts.iter().copied().filter(|start| *start > entry.header_span.start).min().unwrap_or(text_len);
+        let next = starts.partition_point(|start| *start <= entry.header_span.start);
+        let end = starts.get(next).copied().unwrap_or(text_len);
         entry.table_span = entry.header_span.start..end.max(entry.header_span.end);
     }
 }

@@ -96,6 +96,27 @@ fn exit_codes_say_whether_every_subtask_is_done() {
 }
 
 #[test]
+fn a_clean_run_leaves_its_data_in_the_database_file_not_in_the_write_ahead_log() {
+    let dir = workspace();
+    let steps: String = (0..30)
+        .map(|index| format!("\n[[subtask]]\nid = \"s{index}\"\ntitle = \"Step {index}\"\nagent = \"shell\"\ncommand = \"echo {index}\"\n"))
+        .collect();
+    write_plan(dir.path(), "many.plan.toml", &format!("title = \"Thirty steps\"\n{steps}"));
+    let passed = run(dir.path(), &["run", "many.plan.toml"]);
+    assert_eq!(passed.status.code(), Some(0), "{}", text(&passed.stderr));
+    let database = dir.path().join(".codelab/planner.db");
+    let wal = dir.path().join(".codelab/planner.db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
+    assert_eq!(wal_bytes, 0, "the write-ahead log is truncated on exit");
+    // The database file alone holds the plan: a copy of it without the log reads back.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&database, &copy).unwrap();
+    let connection = rusqlite::Connection::open(&copy).unwrap();
+    let plans: i64 = connection.query_row("SELECT count(*) FROM plans", [], |row| row.get(0)).unwrap();
+    assert_eq!(plans, 1);
+}
+
+#[test]
 fn the_json_stream_is_one_event_object_a_line() {
     let dir = workspace();
     write_plan(dir.path(), "ok.plan.toml", PASSING);
