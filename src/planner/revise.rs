@@ -98,6 +98,7 @@ pub(super) fn draft_from_subtask(subtask: &Subtask) -> SubtaskDraft {
         timeout_secs: subtask.timeout_secs.map(|secs| i64::try_from(secs).unwrap_or(i64::MAX)),
         max_attempts: Some(i64::from(subtask.max_attempts)),
         estimate_secs: subtask.estimate_secs,
+        role: subtask.is_baseline().then(|| subtask.role.as_str().to_owned()),
     }
 }
 

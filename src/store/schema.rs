@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,7 +30,11 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_4_PLAN_SOURCE_FILE,
     super::planning::MIGRATION_PLANNING,
     MIGRATION_6_SUBTASK_USAGE,
+    MIGRATION_7_SUBTASK_ROLE,
 ];
+
+/// What a subtask is for: `baseline` (a check run before the change) or `NULL` (a step).
+const MIGRATION_7_SUBTASK_ROLE: &str = "ALTER TABLE subtasks ADD COLUMN role TEXT;";
 
 /// Language-model tokens spent per subtask (over every attempt); plans roll them up when read.
 const MIGRATION_6_SUBTASK_USAGE: &str = "

@@ -74,6 +74,7 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         started_at: optional_time(subtask.started_at),
         finished_at: optional_time(subtask.finished_at),
         usage: usage_to_wire(subtask.usage),
+        role: subtask.is_baseline().then(|| subtask.role.as_str().to_owned()),
     }
 }
 
@@ -123,6 +124,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         planner: Some(plan.planner.as_str().to_owned()),
         planner_note: plan.planner_note.clone(),
         usage: usage_to_wire(plan.usage()),
+        summary: plan.check_summary(),
     }
 }
 
@@ -148,6 +150,7 @@ pub fn subtask_draft_to_input(draft: &crate::model::validate::SubtaskDraft) -> e
         timeout_secs: draft.timeout_secs,
         max_attempts: draft.max_attempts,
         estimate_secs: draft.estimate_secs,
+        role: draft.role.clone(),
     }
 }
 
@@ -233,9 +236,11 @@ pub fn run_event_to_wire(event: &RunEvent) -> Option<ext::PlanningProgressParams
             delay_ms: *delay_ms,
             error: error.clone(),
         },
-        RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
-            ext::RunEvent::SubtaskWaiting { subtask_id: subtask_id.to_string(), message: message.clone() }
-        }
+        RunEventKind::SubtaskWaiting { subtask_id, message, instructions, .. } => ext::RunEvent::SubtaskWaiting {
+            subtask_id: subtask_id.to_string(),
+            message: message.clone(),
+            instructions: Some(instructions.clone()),
+        },
         RunEventKind::SubtaskFinished { subtask_id, status, result, error, duration_ms, .. } => {
             ext::RunEvent::SubtaskFinished {
                 subtask_id: subtask_id.to_string(),
@@ -253,11 +258,12 @@ pub fn run_event_to_wire(event: &RunEvent) -> Option<ext::PlanningProgressParams
             target: activity.target.clone(),
             tokens: activity.tokens,
         },
-        RunEventKind::PlanFinished { status, duration_ms, usage } => ext::RunEvent::PlanFinished {
+        RunEventKind::PlanFinished { status, duration_ms, usage, summary } => ext::RunEvent::PlanFinished {
             status: status.as_str().to_owned(),
             progress: progress_to_wire(event.progress),
             duration_ms: *duration_ms,
             usage: usage_to_wire(*usage),
+            summary: summary.clone(),
         },
         RunEventKind::StorageRetrying { .. } => return None,
     };
@@ -298,6 +304,7 @@ pub fn subtask_input_to_draft(input: &ext::SubtaskInput) -> SubtaskDraft {
         timeout_secs: input.timeout_secs,
         max_attempts: input.max_attempts,
         estimate_secs: input.estimate_secs,
+        role: input.role.clone(),
     }
 }
 
@@ -510,10 +517,12 @@ mod tests {
                 status: PlanStatus::Completed,
                 duration_ms: 5,
                 usage: crate::llm::Usage::default(),
+                summary: Some("before: 1 failing · after: all passing".into()),
             },
         };
         let json = serde_json::to_value(run_event_to_wire(&event)).unwrap();
         assert_eq!(json["event"]["kind"], "planFinished");
+        assert_eq!(json["event"]["summary"], "before: 1 failing · after: all passing");
         assert_eq!(json["event"]["progress"]["percentage"], 100);
         assert_eq!(json["planId"], "p");
     }

@@ -55,6 +55,10 @@ pub struct SubtaskInput {
     /// Extension: the planner's estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate_secs: Option<u64>,
+    /// Addition: `baseline` for a check run before the change (its failure never fails the
+    /// plan); absent (or `step`) for any other step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +92,9 @@ pub struct Subtask {
     /// Addition: language-model tokens spent on this subtask (absent when no model was called).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Addition: `baseline` for a check run before the change; absent for any other step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// Addition: tokens spent, summed over calls.
@@ -156,6 +163,10 @@ pub struct Plan {
     /// it made no call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Addition: how the baseline checks compare with the final checks ("before: 1 failing ·
+    /// after: all passing"); absent for a plan without a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,6 +455,10 @@ pub enum RunEvent {
     SubtaskWaiting {
         subtask_id: String,
         message: String,
+        /// Addition: what to do, in plain words, without how to mark it done (each client words
+        /// its own action) and without method or setting names.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instructions: Option<String>,
     },
     SubtaskFinished {
         subtask_id: String,
@@ -476,6 +491,9 @@ pub enum RunEvent {
         /// Addition: the plan's usage, rolled up (absent when no model was called).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         usage: Option<Usage>,
+        /// Addition: the before/after comparison of the plan's baselines (see `Plan.summary`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
     },
 }
 
@@ -501,7 +519,7 @@ mod tests {
 
     #[test]
     fn the_waiting_event_and_complete_params_use_the_contract_names() {
-        let event = RunEvent::SubtaskWaiting { subtask_id: "s1".into(), message: "do it".into() };
+        let event = RunEvent::SubtaskWaiting { subtask_id: "s1".into(), message: "do it".into(), instructions: None };
         assert_eq!(
             serde_json::to_value(&event).unwrap(),
             serde_json::json!({"kind": "subtaskWaiting", "subtaskId": "s1", "message": "do it"})

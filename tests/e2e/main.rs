@@ -14,6 +14,7 @@ mod lifecycle;
 mod malformed;
 mod multi;
 mod no_model;
+mod outcomes;
 mod plan_files;
 mod processes;
 mod protocol_drift;

@@ -93,7 +93,11 @@ fn complete_checklist(server: &mut TestServer, plan: &Value, run_id: &str) -> Va
         .expect("a baseline test step")
         .to_owned();
     let first_wait = next_event(server, run_id, |event| event["kind"] == "subtaskWaiting");
-    assert!(first_wait["message"].as_str().unwrap_or("").contains("planning/complete"), "{first_wait}");
+    for field in ["message", "instructions"] {
+        let text = first_wait[field].as_str().unwrap_or("");
+        assert!(text.starts_with("No language model is configured, so this step is yours: "), "{first_wait}");
+        assert!(!text.contains("planning/") && !text.contains("withoutModel"), "{first_wait}");
+    }
     let notice = server.wait_for_notification("window/showMessage", REQUEST_TIMEOUT, |_| true);
     assert_eq!(notice["type"], 3, "an info message");
     assert!(notice["message"].as_str().unwrap_or("").contains("no language model is configured"), "{notice}");
