@@ -2,7 +2,7 @@
 //! dependency graphs of subtasks, and executes them with shell and LLM agents.
 //!
 //! Layers, bottom up: `model` (pure domain), `graph`, `classify`, `fsm` (pure), `store`
-//! (SQLite), `planner`, `engine` (runs), `orchestrator` (the one owner of state), `wire` (the protocol's objects, shared by
+//! (SQLite), `planner`, `engine` (runs), `orchestrator` (the use cases, and the one owner of state), `wire` (the protocol's objects, shared by
 //! every face), `lsp` (the language server) and `cli` (the command line).
 //! See ARCHITECTURE.md.
 

@@ -11,8 +11,8 @@ use codelab_planner::fsm::SessionState;
 use codelab_planner::model::validate::SubtaskDraft;
 use codelab_planner::model::{AgentKind, PlanId, PlanStatus, SessionId, SubtaskId, SubtaskStatus};
 use codelab_planner::orchestrator::{
-    CreateMode, CreateRequest, ExecuteRequest, ListRequest, Orchestrator, OrchestratorConfig, OrchestratorError,
-    RetryRequest, UpdateRequest,
+    CreateMode, CreateRequest, ExecuteRequest, ListRequest, OmittedFields, Orchestrator, OrchestratorConfig,
+    OrchestratorError, RetryRequest, UpdateRequest,
 };
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -213,7 +213,10 @@ async fn template_plan_for_a_complex_task_is_a_reviewable_draft() {
     assert_eq!(created.session.state, SessionState::PlanReview);
     assert!(created.plan.subtasks.len() >= 3);
     assert!(created.plan.subtasks.iter().any(|subtask| subtask.command.as_deref() == Some("make test")));
-    assert!(created.plan.subtasks.iter().any(|subtask| subtask.description.contains(task)));
+    // Issue 21: the task is the plan's goal; descriptions say what each step does, never the task.
+    assert_eq!(created.plan.goal, task);
+    assert!(created.plan.subtasks.iter().all(|subtask| !subtask.description.contains(task)));
+    assert!(created.plan.subtasks[0].is_baseline(), "the baseline test run comes first");
 }
 
 #[tokio::test]
@@ -253,6 +256,7 @@ async fn update_checks_the_version_and_validates_every_subtask() {
         version,
         title: Some("Edited".to_owned()),
         subtasks,
+        ..UpdateRequest::default()
     };
 
     let edited =
@@ -271,6 +275,53 @@ async fn update_checks_the_version_and_validates_every_subtask() {
         other => panic!("a cycle must be refused, got {other:?}"),
     }
     assert_eq!(orchestrator.get(plan_id.clone()).await.unwrap().version, 2, "a refused edit changes nothing");
+}
+
+/// `planning/update` keeps what a client omits: the plan's `sourceFile` and a kept subtask's
+/// folder survive an edit of titles only (the wire side is `tests/e2e/update.rs`).
+#[tokio::test]
+async fn an_update_that_omits_fields_keeps_them_and_the_source_file() {
+    let workspace = tempfile::tempdir().unwrap();
+    let orchestrator = start(workspace.path()).await;
+    let mut build = shell("build", "make", &[]);
+    build.cwd = Some("backend".to_owned());
+    build.timeout_secs = Some(90);
+    let request = CreateRequest { source_file: Some("ci.plan.toml".to_owned()), ..plan_request("ci", vec![build]) };
+    let created = orchestrator.create(request).await.unwrap();
+    let renamed = SubtaskDraft {
+        id: Some("build".to_owned()),
+        title: "Build it".to_owned(),
+        agent: "shell".to_owned(),
+        ..SubtaskDraft::default()
+    };
+    let all_omitted = OmittedFields {
+        description: true,
+        command: true,
+        cwd: true,
+        depends_on: true,
+        timeout_secs: true,
+        max_attempts: true,
+        estimate_secs: true,
+        role: true,
+    };
+    let update = UpdateRequest {
+        plan_id: Some(created.plan.id.clone()),
+        version: 1,
+        subtasks: Some(vec![renamed]),
+        omitted: vec![all_omitted],
+        ..UpdateRequest::default()
+    };
+    let edited = orchestrator.update(update).await.unwrap();
+    assert_eq!(edited.source_file.as_deref(), Some("ci.plan.toml"));
+    let build = &edited.subtasks[0];
+    assert_eq!(
+        (build.title.as_str(), build.command.as_deref(), build.cwd.as_deref()),
+        ("Build it", Some("make"), Some("backend"))
+    );
+    assert_eq!(build.timeout_secs, Some(90));
+    let stored = orchestrator.get(created.plan.id).await.unwrap();
+    assert_eq!(stored.source_file.as_deref(), Some("ci.plan.toml"));
+    assert_eq!(stored.subtasks[0].cwd.as_deref(), Some("backend"));
 }
 
 #[tokio::test]

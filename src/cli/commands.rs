@@ -9,8 +9,7 @@ use super::run::{Interrupts, start_and_watch, watch};
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::Completion;
 use crate::model::{Plan, PlanId, PlanStatus, SubtaskId, SubtaskStatus};
-use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, RetryRequest};
-use crate::planfile::export_plan;
+use crate::orchestrator::{CancelOutcome, CompleteRequest, CreateRequest, ListRequest, PlanFormat, RetryRequest};
 use crate::wire::convert::{cancel_outcome_to_wire, plan_page_to_wire, plan_to_wire};
 
 pub(crate) struct NewOptions {
@@ -38,7 +37,7 @@ pub(crate) async fn new_task(
             return Ok(if answer == Answer::Interrupted { EXIT_INTERRUPTED } else { EXIT_FAILED });
         }
     }
-    start_and_watch(cli, created.plan.id, created.plan.status, &new.options, interrupts).await
+    start_and_watch(cli, created.plan.id, &new.options, interrupts).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,8 +182,8 @@ pub(crate) async fn complete(
 }
 
 pub(crate) async fn export(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
-    let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
-    super::print_text(&export_plan(&plan));
+    let text = cli.orchestrator.export(PlanId::from_raw(plan_id), PlanFormat::PlanToml).await?;
+    super::print_text(&text);
     Ok(EXIT_OK)
 }
 

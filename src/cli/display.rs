@@ -79,9 +79,11 @@ impl Display {
 
     pub fn show(&mut self, event: &RunEvent) {
         if self.mode == DisplayMode::Json {
-            match serde_json::to_string(&run_event_to_wire(event)) {
-                Ok(line) => super::print_line(&line),
-                Err(failure) => eprintln!("codelab-planner: cannot encode an event: {failure}"),
+            for params in run_event_to_wire(event) {
+                match serde_json::to_string(&params) {
+                    Ok(line) => super::print_line(&line),
+                    Err(failure) => eprintln!("codelab-planner: cannot encode an event: {failure}"),
+                }
             }
             return;
         }

@@ -114,6 +114,16 @@ pub struct RunOptions {
     pub fail_fast: bool,
 }
 
+impl RunOptions {
+    /// The options the run use cases take.
+    pub(crate) fn start(&self) -> crate::orchestrator::StartOptions {
+        crate::orchestrator::StartOptions {
+            max_parallel: self.max_parallel,
+            failure_policy: self.fail_fast.then_some(crate::model::FailurePolicy::FailFast),
+        }
+    }
+}
+
 /// A whole number of at least 1 (checked before anything is stored).
 fn positive(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -158,7 +168,6 @@ impl CliError {
 /// What every command works with.
 pub(crate) struct Cli {
     pub orchestrator: Orchestrator,
-    pub workspace_root: PathBuf,
     pub json: bool,
 }
 
@@ -216,7 +225,7 @@ async fn start(options: &CliOptions) -> Result<Cli, CliError> {
         let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
         eprintln!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
     }
-    Ok(Cli { orchestrator, workspace_root, json: options.json })
+    Ok(Cli { orchestrator, json: options.json })
 }
 
 async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -> Result<i32, CliError> {

@@ -1,6 +1,5 @@
-//! `codelab-planner run FILE`: check the plan file (problems printed as `file:line:col: ...`,
-//! exit 2), store it as a plan with the file's path, approve and execute it, and show the run
-//! until its one `planFinished` event. Ctrl-C (or SIGTERM) cancels the run through the
+//! `codelab-planner run FILE`: the `run_file` use case (problems printed as `file:line:col: ...`,
+//! exit 2), then the run shown until its one `planFinished` event. Ctrl-C (or SIGTERM) cancels the run through the
 //! orchestrator — processes killed as a group, plan recorded `cancelled` — then exits 130.
 //!
 //! [`watch`] is the loop `new --run` and `retry` share; steps that wait for a person are asked
@@ -14,9 +13,8 @@ use super::display::{Display, DisplayMode};
 use super::prompt::ManualSteps;
 use super::{Cli, CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunOptions};
 use crate::engine::RunEventKind;
-use crate::model::{FailurePolicy, PlanId, PlanStatus, SubtaskId};
-use crate::orchestrator::{ExecuteRequest, RunStarted};
-use crate::planfile::{self, CheckedPlanFile, line_and_column};
+use crate::model::{PlanId, PlanStatus, SubtaskId};
+use crate::orchestrator::{ImportRequest, OrchestratorError, RunStarted};
 
 /// SIGINT and SIGTERM, watched from the start of the command.
 pub(crate) struct Interrupts {
@@ -44,36 +42,19 @@ pub(crate) async fn run_file(
     options: &RunOptions,
     interrupts: Interrupts,
 ) -> Result<i32, CliError> {
-    let text =
-        std::fs::read_to_string(file).map_err(|cause| CliError::Io { path: file.display().to_string(), cause })?;
-    let checked = planfile::check(&text);
-    if checked.has_errors() {
-        return Err(CliError::PlanFile(render_problems(file, &text, &checked)));
-    }
-    let source_file = planfile::source_key(&cli.workspace_root, file);
-    let request = planfile::create_request(&checked.file, source_file, None)
-        .ok_or_else(|| CliError::PlanFile(format!("{}: the plan has no title", file.display())))?;
-    let created = cli.orchestrator.create(request).await?;
-    start_and_watch(cli, created.plan.id, created.plan.status, options, interrupts).await
+    let request = ImportRequest { path: file.to_path_buf(), ..ImportRequest::default() };
+    let run = cli.orchestrator.run_file(request, options.start()).await.map_err(plan_file_error)?;
+    watch(cli, run, options, interrupts).await
 }
 
 /// Approves a draft, executes it and shows the run.
 pub(crate) async fn start_and_watch(
     cli: &Cli,
     plan_id: PlanId,
-    status: PlanStatus,
     options: &RunOptions,
     interrupts: Interrupts,
 ) -> Result<i32, CliError> {
-    if status == PlanStatus::Draft {
-        cli.orchestrator.approve(plan_id.clone()).await?;
-    }
-    let request = ExecuteRequest {
-        plan_id,
-        max_parallel: options.max_parallel,
-        failure_policy: options.fail_fast.then_some(FailurePolicy::FailFast),
-    };
-    let run = cli.orchestrator.execute(request).await?;
+    let run = cli.orchestrator.approve_and_execute(plan_id, options.start()).await?;
     watch(cli, run, options, interrupts).await
 }
 
@@ -168,15 +149,14 @@ fn left_waiting_line(plan_id: &PlanId, steps: &[SubtaskId]) -> String {
     )
 }
 
-/// One `file:line:column: error: message` line per problem.
-pub fn render_problems(file: &Path, text: &str, checked: &CheckedPlanFile) -> String {
-    let lines: Vec<String> = checked
-        .problems
-        .iter()
-        .map(|problem| {
-            let (line, column) = line_and_column(text, problem.span.start);
-            format!("{}:{line}:{column}: error: {}", file.display(), problem.message)
-        })
-        .collect();
-    format!("{} problem(s) in the plan file\n{}", lines.len(), lines.join("\n"))
+/// A plan file's problems as `file:line:column: error: message` lines (exit 2).
+fn plan_file_error(failure: OrchestratorError) -> CliError {
+    match failure {
+        OrchestratorError::Validation(problems) => {
+            let lines: Vec<String> =
+                problems.0.iter().map(|problem| format!("{}: error: {}", problem.path, problem.message)).collect();
+            CliError::PlanFile(format!("{} problem(s) in the plan file\n{}", lines.len(), lines.join("\n")))
+        }
+        other => CliError::Orchestrator(other),
+    }
 }

@@ -160,7 +160,7 @@ pub struct AgentActivity {
 pub enum AgentSignal {
     Activity(AgentActivity),
     /// Tokens spent by one model call (summed into the subtask's usage, failed attempts too).
-    Usage(crate::llm::Usage),
+    Usage(crate::model::Usage),
     /// The person answered an approval question (kept in the plan's event log).
     ApprovalAnswered {
         question: String,

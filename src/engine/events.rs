@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::agent::AgentActivity;
-use crate::llm::Usage;
-use crate::model::{AgentKind, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{AgentKind, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp, Usage};
 
 /// One thing that happened in a run, with the plan's progress after it.
 #[derive(Debug, Clone, PartialEq, Eq)]

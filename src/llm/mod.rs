@@ -1,5 +1,6 @@
 //! Language models: the one seam every caller uses ([`ChatModel`]), its wire-neutral message
-//! types, token usage, and the closed error enum.
+//! types, and the closed error enum. Token usage is the domain's (`crate::model::Usage`), re-exported
+//! here because every reply reports it.
 //!
 //! This module says *what* a chat model does; the OpenAI-compatible client (and any later wire
 //! format, such as Anthropic Messages or Ollama's native API) implements it. Callers — the LLM
@@ -20,6 +21,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::LlmSettings;
+pub use crate::model::Usage;
 
 /// The chat model the settings configure: the OpenAI-compatible client for `llm.baseUrl`, with
 /// the key from the variable named by `llm.apiKeyEnv`. `None` when no base URL is set, or when it
@@ -128,22 +130,6 @@ impl ChatRequest {
             max_tokens: None,
             response_format: None,
         }
-    }
-}
-
-/// Tokens spent, summed over calls (`usage` on the wire: `{ promptTokens, completionTokens, calls }`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub calls: u32,
-}
-
-impl Usage {
-    pub fn add(&mut self, other: Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.calls += other.calls;
     }
 }
 

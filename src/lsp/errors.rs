@@ -3,16 +3,19 @@
 //!
 //! - `-32602` invalid params: malformed input; the message is `path: message`.
 //! - `-32803` request failed: a domain refusal, with a machine-readable `data.kind`
-//!   (`planNotFound`, `sessionNotFound`, `invalidState`, `validation`, `llm`, `storage`).
+//!   (`planNotFound`, `sessionNotFound`, `invalidState`, `validation`, `llm`, `storage`); the
+//!   `data` shapes are `crate::wire::ErrorData`.
 //! - `-32801` content modified: `planning/update` with a stale version.
+//! - `-32601` method not found: a method the protocol defines but this server does not serve yet.
 //! - `-32603` internal error: a handler panicked or the orchestrator stopped.
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode};
 
 use crate::model::validate::{Problem, ProblemKind};
 use crate::orchestrator::OrchestratorError;
+use crate::wire::{ErrorData, convert};
 
 /// LSP `RequestFailed`.
 pub const REQUEST_FAILED: i64 = -32803;
@@ -21,8 +24,8 @@ fn error(code: ErrorCode, message: String, data: Option<Value>) -> Error {
     Error { code, message: message.into(), data }
 }
 
-fn request_failed(message: String, data: Value) -> Error {
-    error(ErrorCode::ServerError(REQUEST_FAILED), message, Some(data))
+fn request_failed(message: String, data: ErrorData) -> Error {
+    error(ErrorCode::ServerError(REQUEST_FAILED), message, Some(data.to_value()))
 }
 
 /// `-32602` for one problem with a named field.
@@ -38,33 +41,37 @@ pub fn orchestrator_error_to_jsonrpc(failure: OrchestratorError) -> Error {
             let any_field_problem = problems.0.iter().any(|problem| problem.kind == ProblemKind::Field);
             let code =
                 if any_field_problem { ErrorCode::InvalidParams } else { ErrorCode::ServerError(REQUEST_FAILED) };
-            error(code, problems.to_string(), Some(json!({ "kind": "validation", "errors": problems.messages() })))
+            error(code, problems.to_string(), Some(ErrorData::Validation { errors: problems.messages() }.to_value()))
         }
         OrchestratorError::PlanNotFound(plan_id) => request_failed(
             format!("plan {plan_id} not found"),
-            json!({ "kind": "planNotFound", "planId": plan_id.as_str() }),
+            ErrorData::PlanNotFound { plan_id: plan_id.into_string() },
         ),
         OrchestratorError::SessionNotFound(session_id) => request_failed(
             format!("session {session_id} not found"),
-            json!({ "kind": "sessionNotFound", "sessionId": session_id.as_str() }),
+            ErrorData::SessionNotFound { session_id: session_id.into_string() },
         ),
-        OrchestratorError::InvalidState { message, status, allowed } => {
-            request_failed(message, json!({ "kind": "invalidState", "status": status.as_str(), "allowed": allowed }))
-        }
+        OrchestratorError::InvalidState { message, status, allowed } => request_failed(
+            message,
+            ErrorData::InvalidState { status: status.into(), allowed: convert::allowed_actions_to_wire(&allowed) },
+        ),
         OrchestratorError::StaleVersion { plan, expected, actual } => error(
             ErrorCode::ContentModified,
             format!("plan {plan} is at version {actual}, not {expected}"),
-            Some(json!({ "kind": "staleVersion", "expected": expected, "actual": actual })),
+            Some(ErrorData::StaleVersion { expected, actual }.to_value()),
         ),
         OrchestratorError::PlanningCancelled => error(ErrorCode::RequestCancelled, failure.to_string(), None),
-        OrchestratorError::Llm(message) => {
-            request_failed(format!("language model: {message}"), json!({ "kind": "llm" }))
-        }
-        OrchestratorError::Storage(cause) => request_failed(cause.to_string(), json!({ "kind": "storage" })),
+        OrchestratorError::Llm(message) => request_failed(format!("language model: {message}"), ErrorData::Llm {}),
+        OrchestratorError::Storage(cause) => request_failed(cause.to_string(), ErrorData::Storage {}),
         OrchestratorError::Stopped | OrchestratorError::Internal(_) => {
             error(ErrorCode::InternalError, failure.to_string(), None)
         }
     }
+}
+
+/// `-32601` for a method the protocol defines whose behaviour has not landed yet.
+pub fn method_not_served(method: &str) -> Error {
+    error(ErrorCode::MethodNotFound, format!("{method} is not served yet"), None)
 }
 
 /// `-32603` for a handler that panicked.
@@ -74,14 +81,13 @@ pub fn handler_panicked(method: &str) -> Error {
 
 /// `-32803 storage` for an orchestrator that could not start (the database did not open).
 pub fn orchestrator_unavailable(cause: &str) -> Error {
-    request_failed(format!("the planner is not available: {cause}"), json!({ "kind": "storage" }))
+    request_failed(format!("the planner is not available: {cause}"), ErrorData::Storage {})
 }
 
 /// Deserialises params, naming the offending field in the `-32602` message:
-/// `subtasks[1].timeoutSecs: invalid type: string "x", expected i64`.
-/// Strings longer than their bound are refused by name before anything else looks at them.
+/// `subtasks[1].timeoutSecs: invalid type: string "x", expected i64`. Unknown names and texts
+/// longer than their bound are refused here too: the wire types check them (`crate::wire::bounds`).
 pub fn parse_params<T: DeserializeOwned>(params: Value) -> Result<T, Error> {
-    check_text_bounds(&params)?;
     serde_path_to_error::deserialize::<_, T>(params).map_err(|failure| {
         let path = failure.path().to_string();
         let inner = quote_prefix(&strip_position(&failure.inner().to_string()), MAX_QUOTED_CHARS);
@@ -90,32 +96,8 @@ pub fn parse_params<T: DeserializeOwned>(params: Value) -> Result<T, Error> {
     })
 }
 
-/// Longest accepted top-level string params, in bytes, by name. Ids are ULIDs or UUIDs; texts
-/// a person types are bounded well below what the store and the planner accept.
-pub const TEXT_BOUNDS: &[(&str, usize)] = &[
-    ("planId", 128),
-    ("sessionId", 128),
-    ("runId", 128),
-    ("subtaskId", 128),
-    ("cursor", 256),
-    ("feedback", 10_000),
-    ("reason", 2_000),
-];
-
 /// Most characters of a message built from input (the rest is cut with `…`).
 const MAX_QUOTED_CHARS: usize = 300;
-
-fn check_text_bounds(params: &Value) -> Result<(), Error> {
-    for (field, limit) in TEXT_BOUNDS {
-        if let Some(text) = params.get(field).and_then(Value::as_str) {
-            if text.len() > *limit {
-                let message = format!("{field}: too long ({} bytes, at most {limit})", text.len());
-                return Err(error(ErrorCode::InvalidParams, message, None));
-            }
-        }
-    }
-    Ok(())
-}
 
 /// `text` cut to `limit` characters, with `…` when cut.
 pub fn quote_prefix(text: &str, limit: usize) -> String {
@@ -135,6 +117,8 @@ fn strip_position(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::lsp::ext;
     use crate::model::validate::ValidationErrors;
@@ -162,6 +146,26 @@ mod tests {
         assert_eq!(missing.message, "missing field `task`");
         let wrong_type = parse_params::<ext::PlanIdParams>(json!({"planId": 7})).unwrap_err();
         assert!(wrong_type.message.starts_with("planId: invalid type: integer `7`"), "{}", wrong_type.message);
+    }
+
+    #[test]
+    fn unknown_names_and_long_texts_are_refused_by_their_path() {
+        let status = parse_params::<ext::ListPlansParams>(json!({"status": "foo"})).unwrap_err();
+        assert!(
+            status.message.starts_with("status: unknown plan status \"foo\" (expected \"draft\""),
+            "{}",
+            status.message
+        );
+        let agent = parse_params::<ext::CreatePlanParams>(json!({
+            "task": "x", "subtasks": [{"title": "a", "agent": "shell"}, {"title": "b", "agent": "architect"}]
+        }))
+        .unwrap_err();
+        assert!(agent.message.starts_with("subtasks[1].agent: unknown agent \"architect\""), "{}", agent.message);
+        let huge = "r".repeat(10 * 1024 * 1024);
+        let result =
+            parse_params::<ext::CompleteSubtaskParams>(json!({"planId": "p", "subtaskId": "s", "result": huge}))
+                .unwrap_err();
+        assert_eq!(result.message, "result: too long (10485760 characters, at most 65536)");
     }
 
     #[test]

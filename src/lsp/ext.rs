@@ -1,37 +1,121 @@
 //! The protocol extensions: every `planning/*` method as a type (an uninhabited enum implementing
-//! `ls_types::request::Request` or `Notification`, with its `METHOD`), and the
-//! `workspace/executeCommand` command names. The objects they carry are `crate::wire`'s (re-exported
-//! here).
+//! `ls_types::request::Request` or `Notification`, with its `METHOD`), the table of them all
+//! ([`METHODS`]: kind, whether it is served, and the schemas of what it carries), and the
+//! `workspace/executeCommand` command names. The objects they carry are `crate::wire`'s
+//! (re-exported here).
 //!
-//! This is the only place in Rust that spells a method name.
+//! This is the only place in Rust that spells a method name. A method defined here but not yet
+//! served (its behaviour has not landed) is in [`METHODS`] with `served: false`: the schema lists
+//! it, the server does not advertise it and answers `-32601 "<method> is not served yet"`. To serve
+//! one, register its handler in `handlers::register` and flip its row to [`SERVED`].
 
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::request::Request;
 
 pub use crate::wire::*;
 
-/// Every method of the planning protocol (requests and the `planning/progress` notification).
-pub const ALL_METHODS: &[&str] = &[
-    <ClassifyTask as Request>::METHOD,
-    <CreatePlan as Request>::METHOD,
-    <GetPlan as Request>::METHOD,
-    <ListPlans as Request>::METHOD,
-    <UpdatePlan as Request>::METHOD,
-    <DeletePlan as Request>::METHOD,
-    <ApprovePlan as Request>::METHOD,
-    <RejectPlan as Request>::METHOD,
-    <RevisePlan as Request>::METHOD,
-    <ExecutePlan as Request>::METHOD,
-    <CancelPlan as Request>::METHOD,
-    <RetryPlan as Request>::METHOD,
-    <GetPlanStatus as Request>::METHOD,
-    <PlanHistory as Request>::METHOD,
-    <GetSession as Request>::METHOD,
-    <ResetSession as Request>::METHOD,
-    <CompleteSubtask as Request>::METHOD,
-    <ExportPlan as Request>::METHOD,
-    <PlanningProgress as Notification>::METHOD,
+use crate::wire::schema::{MethodKind, MethodSchema, schema_of};
+
+/// `served` of a method whose handler is registered.
+pub const SERVED: bool = true;
+/// `served` of a method defined on the wire whose behaviour has not landed yet.
+pub const NOT_YET: bool = false;
+
+const fn request<R>(served: bool) -> MethodSchema
+where
+    R: Request,
+    R::Params: schemars::JsonSchema,
+    R::Result: schemars::JsonSchema,
+{
+    MethodSchema {
+        name: R::METHOD,
+        kind: MethodKind::Request,
+        served,
+        params: schema_of::<R::Params>,
+        result: Some(schema_of::<R::Result>),
+        partial_result: None,
+    }
+}
+
+const fn notification<N>() -> MethodSchema
+where
+    N: Notification,
+    N::Params: schemars::JsonSchema,
+{
+    MethodSchema {
+        name: N::METHOD,
+        kind: MethodKind::Notification,
+        served: SERVED,
+        params: schema_of::<N::Params>,
+        result: None,
+        partial_result: None,
+    }
+}
+
+/// Every method of the planning protocol, in the order they are documented.
+pub const METHODS: &[MethodSchema] = &[
+    request::<ClassifyTask>(SERVED),
+    MethodSchema { partial_result: Some(schema_of::<PartialResultParams>), ..request::<CreatePlan>(SERVED) },
+    request::<GetPlan>(SERVED),
+    request::<ListPlans>(SERVED),
+    request::<UpdatePlan>(SERVED),
+    request::<DeletePlan>(SERVED),
+    request::<ApprovePlan>(SERVED),
+    request::<RejectPlan>(SERVED),
+    request::<RevisePlan>(SERVED),
+    request::<ExecutePlan>(SERVED),
+    request::<CancelPlan>(SERVED),
+    request::<RetryPlan>(SERVED),
+    request::<GetPlanStatus>(SERVED),
+    request::<PlanHistory>(SERVED),
+    request::<GetSession>(SERVED),
+    request::<ResetSession>(SERVED),
+    request::<CompleteSubtask>(SERVED),
+    request::<ExportPlan>(SERVED),
+    request::<PlanTranscript>(NOT_YET),
+    request::<PlanChanges>(NOT_YET),
+    request::<PlanRollback>(NOT_YET),
+    request::<AnswerApproval>(NOT_YET),
+    request::<NextSubtasks>(NOT_YET),
+    request::<ImportPlan>(NOT_YET),
+    notification::<PlanningProgress>(),
 ];
+
+const fn method_names<const N: usize>() -> [&'static str; N] {
+    let mut names = [""; N];
+    let mut index = 0;
+    while index < N {
+        names[index] = METHODS[index].name;
+        index += 1;
+    }
+    names
+}
+
+/// The name of every method in [`METHODS`] (served or not, requests and `planning/progress`).
+pub const ALL_METHODS: &[&str] = &method_names::<{ METHODS.len() }>();
+
+/// The requests the server serves (what it advertises in `experimental.planning.methods`).
+pub fn request_methods() -> Vec<&'static str> {
+    METHODS
+        .iter()
+        .filter(|method| method.kind == MethodKind::Request && method.served)
+        .map(|method| method.name)
+        .collect()
+}
+
+/// The requests defined on the wire but not served yet.
+pub fn unserved_methods() -> Vec<&'static str> {
+    METHODS
+        .iter()
+        .filter(|method| method.kind == MethodKind::Request && !method.served)
+        .map(|method| method.name)
+        .collect()
+}
+
+/// The protocol's JSON Schema document (`docs/protocol.schema.json`).
+pub fn protocol_schema() -> serde_json::Value {
+    crate::wire::schema::protocol_document(METHODS, ALL_COMMANDS)
+}
 
 /// The `workspace/executeCommand` commands (advertised in `executeCommandProvider`), so that an
 /// editor without a plugin (Helix, Kakoune, Zed, Sublime, eglot) can take every action. The
@@ -71,11 +155,6 @@ pub const ALL_COMMANDS: &[&str] = &[
     command::COMPLETE,
 ];
 
-/// The request methods only (what the server advertises in `experimental.planning.methods`).
-pub fn request_methods() -> Vec<&'static str> {
-    ALL_METHODS.iter().copied().filter(|method| *method != <PlanningProgress as Notification>::METHOD).collect()
-}
-
 macro_rules! planning_request {
     ($(#[$doc:meta])* $name:ident = $method:literal, $params:ty => $result:ty) => {
         $(#[$doc])*
@@ -104,7 +183,8 @@ planning_request!(
     ListPlans = "planning/list", ListPlansParams => ListPlansResult
 );
 planning_request!(
-    /// Edits a draft (title and/or the whole subtask list) at a known version.
+    /// Edits a draft (title and/or the subtask list) at a known version; a subtask that keeps
+    /// its id keeps what the client leaves out.
     UpdatePlan = "planning/update", UpdatePlanParams => Plan
 );
 planning_request!(DeletePlan = "planning/delete", PlanIdParams => DeletePlanResult);
@@ -134,7 +214,6 @@ planning_request!(
     /// the session returns to `idle`.
     ResetSession = "planning/resetSession", SessionParams => Session
 );
-
 planning_request!(
     /// Ends a `waiting` subtask (a step a person does) as `done` (default) or `failed`.
     CompleteSubtask = "planning/complete", CompleteSubtaskParams => Plan
@@ -142,6 +221,30 @@ planning_request!(
 planning_request!(
     /// Extension: the plan as plan-file (`*.plan.toml`) text.
     ExportPlan = "planning/export", PlanIdParams => ExportPlanResult
+);
+planning_request!(
+    /// Third wave: what an agent did in one attempt of a subtask.
+    PlanTranscript = "planning/transcript", TranscriptParams => TranscriptResult
+);
+planning_request!(
+    /// Third wave: the files agents changed, as unified diffs.
+    PlanChanges = "planning/changes", SubtaskScopeParams => ChangesResult
+);
+planning_request!(
+    /// Third wave: undoes agents' file changes (refused while the plan runs).
+    PlanRollback = "planning/rollback", SubtaskScopeParams => RollbackResult
+);
+planning_request!(
+    /// Third wave: answers a subtask's `pendingApproval` from any client.
+    AnswerApproval = "planning/answer", AnswerParams => AnswerResult
+);
+planning_request!(
+    /// Third wave: the subtasks whose dependencies are done.
+    NextSubtasks = "planning/next", PlanIdParams => NextResult
+);
+planning_request!(
+    /// Third wave: a markdown task list or Taskmaster `tasks.json` as a draft plan.
+    ImportPlan = "planning/import", ImportParams => Plan
 );
 
 /// Server → client: one event of a run.
@@ -174,6 +277,8 @@ mod tests {
             assert!(method.starts_with("planning/"), "{method}");
             assert!(seen.insert(*method), "duplicate {method}");
         }
-        assert_eq!(request_methods().len(), ALL_METHODS.len() - 1);
+        assert_eq!(ALL_METHODS.len(), METHODS.len());
+        assert_eq!(request_methods().len() + unserved_methods().len(), ALL_METHODS.len() - 1);
+        assert!(!request_methods().contains(&"planning/import"), "not served yet, not advertised");
     }
 }

@@ -101,7 +101,7 @@ async fn forward_partials(
     mut receiver: mpsc::UnboundedReceiver<Vec<SubtaskDraft>>,
 ) {
     while let Some(drafts) = receiver.recv().await {
-        let subtasks = drafts.iter().map(subtask_draft_to_input).collect();
+        let subtasks = drafts.iter().filter_map(subtask_draft_to_input).collect();
         let params = PartialResultParams { token: token.clone(), value: PartialSubtasks { subtasks } };
         client.send_notification::<PartialResultProgress>(params).await;
     }

@@ -1,5 +1,8 @@
-//! Forwarding of one run's events to the client: each `RunEvent` becomes a `planning/progress`
-//! notification and, when a token is available, a `$/progress` begin/report/end.
+//! Showing one run to the client: each `RunEvent` becomes a `planning/progress` notification and,
+//! when a token is available, a `$/progress` begin/report/end; after each subtask starts or ends
+//! and after the run ends, the client is asked to refresh code lenses when it can
+//! (`workspace/codeLens/refresh`; the store already holds the new status). Every run this server
+//! shows goes through [`show_run`], whichever request started it.
 //!
 //! The token is the request's `workDoneToken`, or one created with
 //! `window/workDoneProgress/create` when the client advertised `window.workDoneProgress`. The
@@ -22,18 +25,20 @@ use crate::engine::{ActivityPhase, EventReceiver, RunEvent, RunEventKind};
 use crate::model::{RunId, SubtaskId};
 use crate::orchestrator::RunStarted;
 
-use super::ext::PlanningProgress;
+use super::ext::{PlanningProgress, RunStartedResult};
 use super::server::SharedState;
-use crate::wire::convert::run_event_to_wire;
+use crate::wire::convert::{run_event_to_wire, run_started_to_wire};
 
-/// Starts forwarding `run`'s events; returns at once.
-pub fn spawn_run_forwarding(
+/// Starts showing `run` to the client; returns at once with the request's answer.
+pub fn show_run(
     client: Client,
     shared: Arc<SharedState>,
     run: RunStarted,
     request_token: Option<ProgressToken>,
-) {
+) -> RunStartedResult {
+    let result = run_started_to_wire(&run.plan_id, &run.run_id);
     tokio::spawn(forward_run(client, shared, run, request_token));
+    result
 }
 
 async fn forward_run(client: Client, shared: Arc<SharedState>, run: RunStarted, request_token: Option<ProgressToken>) {
@@ -76,14 +81,20 @@ async fn forward_events(
 ) -> bool {
     let mut text = RunProgressText::default();
     while let Some(event) = events.recv().await {
-        match run_event_to_wire(&event) {
-            Some(params) => client.send_notification::<PlanningProgress>(params).await,
-            None => tell_notice(client, &event).await,
+        let notifications = run_event_to_wire(&event);
+        if notifications.is_empty() {
+            tell_notice(client, &event).await;
+        }
+        for params in notifications {
+            client.send_notification::<PlanningProgress>(params).await;
         }
         if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind {
             if agent.needs_model() && shared.first_no_model_notice() {
                 client.show_message(MessageType::INFO, NO_MODEL_NOTICE).await;
             }
+        }
+        if changes_lenses(&event.kind) && shared.client_supports_code_lens_refresh() {
+            refresh_lenses(client.clone());
         }
         let Some(token) = token else {
             if event.kind.is_final() {
@@ -109,6 +120,26 @@ async fn forward_events(
         }
     }
     false
+}
+
+/// Whether `event` changes what a plan file's lenses show (a status, not output or the start).
+fn changes_lenses(event: &RunEventKind) -> bool {
+    !matches!(
+        event,
+        RunEventKind::SubtaskOutput { .. }
+            | RunEventKind::PlanStarted { .. }
+            | RunEventKind::AgentActivity { .. }
+            | RunEventKind::StorageRetrying { .. }
+    )
+}
+
+/// Asks the client to refresh code lenses, without waiting for its answer.
+fn refresh_lenses(client: Client) {
+    tokio::spawn(async move {
+        if let Err(failure) = client.code_lens_refresh().await {
+            tracing::debug!("workspace/codeLens/refresh failed: {}", failure.message);
+        }
+    });
 }
 
 /// The one-time notice when a step waits because no language model is configured.
@@ -271,7 +302,7 @@ mod tests {
             RunEventKind::PlanFinished {
                 status: PlanStatus::Completed,
                 duration_ms: 12_400,
-                usage: crate::llm::Usage::default(),
+                usage: crate::model::Usage::default(),
                 summary: None,
             },
         );

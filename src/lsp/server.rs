@@ -43,7 +43,7 @@ use crate::panics::panic_message;
 use super::bridge::{EditorCapabilities, LspEditorBridge};
 use super::config::{SECTION, parse_settings};
 use super::documents::Documents;
-use super::errors::{handler_panicked, orchestrator_unavailable, parse_params};
+use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
@@ -224,6 +224,12 @@ pub fn build_service(options: ServerOptions) -> (LspService<PlannerServer>, Clie
         <WorkDoneProgressCancel as Notification>::METHOD,
         handlers::runs::handle_work_done_progress_cancel,
     );
+    // Defined on the wire, behaviour not landed: a clear -32601 rather than a bare "method not found".
+    let builder = ext::unserved_methods().into_iter().fold(builder, |builder, method| {
+        builder.custom_method(method, move |_: &PlannerServer, _: Value| async move {
+            Err::<Value, _>(method_not_served(method))
+        })
+    });
     let (service, socket) = builder.finish();
     (service, socket, shared)
 }

@@ -112,20 +112,26 @@ enum Incoming {
 }
 
 /// Checks one body: `None` when it may go to the server, else the error reply to send back.
+/// A reply carries the request's id whenever the id can be read, whatever else is wrong (a lone
+/// surrogate escape, a byte that is not UTF-8, a body cut short or nested too deep after the id):
+/// a client waits for the reply to its id.
 pub fn check_body(body: &[u8]) -> Option<Value> {
     let Ok(text) = std::str::from_utf8(body) else {
-        return Some(error_reply(Value::Null, PARSE_ERROR, "parse error: the message is not valid utf-8"));
+        let message = "parse error: the message is not valid utf-8";
+        return Some(error_reply(readable_id(body), PARSE_ERROR, message));
     };
     if text.trim().is_empty() {
         return Some(error_reply(Value::Null, PARSE_ERROR, "parse error: the message is empty"));
     }
     if nesting_depth(text) > MAX_NESTING {
         let message = format!("parse error: the message is nested deeper than {MAX_NESTING} levels");
-        return Some(error_reply(Value::Null, PARSE_ERROR, &message));
+        return Some(error_reply(readable_id(body), PARSE_ERROR, &message));
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
-        Err(error) => return Some(error_reply(Value::Null, PARSE_ERROR, &format!("parse error: {error}"))),
+        Err(error) => {
+            return Some(error_reply(readable_id(body), PARSE_ERROR, &format!("parse error: {error}")));
+        }
     };
     if value.is_array() {
         return Some(error_reply(Value::Null, INVALID_REQUEST, "invalid request: batches are not supported"));
@@ -139,10 +145,139 @@ pub fn check_body(body: &[u8]) -> Option<Value> {
 /// The id to answer with: the request's own when it is a number or a string, else null.
 fn reply_id(value: &Value) -> Value {
     match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_))) if id.as_str().is_none_or(|text| text.len() <= 256) => {
-            id.clone()
-        }
+        Some(id) => usable_id(id),
+        None => Value::Null,
+    }
+}
+
+/// Longest string id answered with (a longer one is answered with `null`).
+const MAX_ID_BYTES: usize = 256;
+
+fn usable_id(id: &Value) -> Value {
+    match id {
+        Value::Number(_) => id.clone(),
+        Value::String(text) if text.len() <= MAX_ID_BYTES => id.clone(),
         _ => Value::Null,
+    }
+}
+
+/// The id of a body that does not parse as a whole: the top-level members are walked one by one,
+/// each value skipped by its brackets and quotes without being decoded, and the `"id"` member's
+/// value alone is parsed. Stops at the first thing that is not JSON syntax; `null` when no usable
+/// id came before it. Iterative, so a deep body costs no stack.
+pub fn readable_id(body: &[u8]) -> Value {
+    let mut scanner = Scanner { body, at: 0 };
+    let mut found = Value::Null;
+    if !scanner.eat(b'{') {
+        return found;
+    }
+    loop {
+        if scanner.eat(b'}') {
+            return found;
+        }
+        let Some(key) = scanner.string() else { return found };
+        if !scanner.eat(b':') {
+            return found;
+        }
+        scanner.skip_whitespace();
+        let value_start = scanner.at;
+        if !scanner.skip_value() {
+            return found;
+        }
+        if is_id_key(key) {
+            found = serde_json::from_slice::<Value>(&body[value_start..scanner.at])
+                .map_or(Value::Null, |id| usable_id(&id));
+        }
+        if !scanner.eat(b',') {
+            return found;
+        }
+    }
+}
+
+/// `"id"`, also when written with escapes (`"\u0069d"`).
+fn is_id_key(quoted: &[u8]) -> bool {
+    quoted == b"\"id\"" || serde_json::from_slice::<String>(quoted).is_ok_and(|key| key == "id")
+}
+
+/// A cursor over a JSON body that only finds where things end.
+struct Scanner<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_whitespace(&mut self) {
+        while self.body.get(self.at).is_some_and(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Skips whitespace and `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_whitespace();
+        let found = self.body.get(self.at) == Some(&byte);
+        self.at += usize::from(found);
+        found
+    }
+
+    /// The next string with its quotes, as written.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        self.skip_whitespace();
+        let start = self.at;
+        (self.body.get(self.at) == Some(&b'"')).then_some(())?;
+        self.at += 1;
+        while let Some(byte) = self.body.get(self.at) {
+            self.at += 1;
+            match byte {
+                b'\\' => self.at += 1,
+                b'"' => return Some(&self.body[start..self.at]),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Skips one value (a string, a bracketed value, or a scalar); false when the body ends first.
+    fn skip_value(&mut self) -> bool {
+        match self.body.get(self.at) {
+            None => false,
+            Some(b'"') => self.string().is_some(),
+            Some(b'{' | b'[') => {
+                let mut depth = 0_usize;
+                while let Some(byte) = self.body.get(self.at) {
+                    match byte {
+                        b'"' => {
+                            if self.string().is_none() {
+                                return false;
+                            }
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                return true;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+                false
+            }
+            Some(_) => {
+                let start = self.at;
+                while self
+                    .body
+                    .get(self.at)
+                    .is_some_and(|byte| !matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                {
+                    self.at += 1;
+                }
+                self.at > start
+            }
+        }
     }
 }
 
@@ -318,6 +453,30 @@ mod tests {
         assert_eq!(reply["error"]["message"], "invalid request: jsonrpc must be \"2.0\"");
         let reply = check_body(br#"{"jsonrpc":"2.0","id":{"a":1},"method":"x"}"#).unwrap();
         assert_eq!(reply["id"], Value::Null);
+    }
+
+    #[test]
+    fn a_readable_id_gets_its_reply_whatever_else_is_wrong() {
+        let cases: [(&[u8], Value); 9] = [
+            (br#"{"jsonrpc":"2.0","id":7,"method":"planning/get","params":{"planId":"\ud800"}}"#, json!(7)),
+            (br#"{"params":{"a":["\udc00",{"b":"]}"}]},"id":"req-8","method":"x"}"#, json!("req-8")),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"\xff\xfe\"}", json!(9)),
+            (br#"{"jsonrpc":"2.0","id":10,"method":"planning/get","params":{"#, json!(10)),
+            (br#"{"\u0069d": 11, "method": "\ud800"}"#, json!(11)),
+            (br#"{"id":"\ud800","method":"x","params":{"a":"\ud800"}}"#, Value::Null),
+            (br#"{"method":"x","params":{"a":"\ud800"}}"#, Value::Null),
+            (br#"{bad, "id": 12}"#, Value::Null),
+            (br#"[{"id": 13}"#, Value::Null),
+        ];
+        for (body, id) in cases {
+            let reply = check_body(body).expect("refused");
+            assert_eq!(reply["id"], id, "{}", String::from_utf8_lossy(body));
+            assert_eq!(reply["error"]["code"], PARSE_ERROR);
+        }
+        let deep = format!(r#"{{"id":14,"params":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        assert_eq!(check_body(deep.as_bytes()).unwrap()["id"], 14);
+        let long_id = format!(r#"{{"id":"{}","params":"\ud800"}}"#, "i".repeat(MAX_ID_BYTES + 1));
+        assert_eq!(check_body(long_id.as_bytes()).unwrap()["id"], Value::Null);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod check;
 mod ids;
 mod plan;
 mod status;
+mod usage;
 pub mod validate;
 
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
@@ -15,6 +16,7 @@ pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
     SubtaskRole, SubtaskStatus,
 };
+pub use usage::Usage;
 
 #[cfg(test)]
 mod tests;

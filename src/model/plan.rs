@@ -5,7 +5,7 @@
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskRole, SubtaskStatus};
-use crate::llm::Usage;
+use super::usage::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

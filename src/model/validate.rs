@@ -25,6 +25,8 @@ pub const MAX_ATTEMPTS_LIMIT: i64 = 20;
 pub const TIMEOUT_SECS_LIMIT: i64 = 86_400;
 /// Largest `estimateSecs` (a year).
 pub const ESTIMATE_SECS_LIMIT: u64 = 365 * 86_400;
+/// Longest subtask id (ids are ASCII: `[A-Za-z0-9_.-]`).
+pub const SUBTASK_ID_MAX_CHARS: usize = 64;
 
 /// A subtask as the user wrote it, before validation. Numbers are signed so that a negative
 /// value can be reported with its path instead of failing deserialisation.
@@ -450,7 +452,7 @@ fn check_dependencies(
 /// True for ids matching `[A-Za-z0-9_.-]{1,64}`.
 pub fn is_valid_subtask_id(id: &str) -> bool {
     !id.is_empty()
-        && id.len() <= 64
+        && id.len() <= SUBTASK_ID_MAX_CHARS
         && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
 }
 

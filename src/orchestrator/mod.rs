@@ -16,10 +16,13 @@
 mod actor;
 mod complete;
 mod errors;
+mod import;
+mod keep;
 mod plans;
 mod prepare;
 mod runs;
 mod session;
+mod start;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,8 +43,11 @@ use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError}
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
-pub use complete::CompleteRequest;
+pub use complete::{AnswerRequest, CompleteRequest};
 use complete::{CompleteRoute, complete_error};
+pub use import::{ImportRequest, PlanFormat};
+pub use keep::OmittedFields;
+pub use start::StartOptions;
 
 /// A typed failure of one operation.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +132,10 @@ pub struct UpdateRequest {
     pub version: u64,
     pub title: Option<String>,
     pub subtasks: Option<Vec<SubtaskDraft>>,
+    /// Per draft of `subtasks`, the fields its client left out: a draft whose id names a stored
+    /// subtask keeps their stored values (`planning/update` keeps what a client omits). Empty:
+    /// every draft is taken as it is.
+    pub omitted: Vec<OmittedFields>,
 }
 
 #[derive(Debug, Clone, Default)]

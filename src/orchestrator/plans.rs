@@ -152,8 +152,11 @@ impl Actor {
             Some(title) => Some(validate_title(title, "title").map_err(OrchestratorError::InvalidParams)?),
             None => None,
         };
-        let subtasks = match &request.subtasks {
-            Some(drafts) => Some(build_subtasks(drafts, "subtasks")?),
+        let subtasks = match request.subtasks {
+            Some(mut drafts) => {
+                super::keep::keep_omitted_fields(&mut drafts, &request.omitted, &plan.subtasks);
+                Some(build_subtasks(&drafts, "subtasks")?)
+            }
             None => None,
         };
         let now = Timestamp::now();

@@ -20,7 +20,6 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::validate::SubtaskDraft;
-use crate::orchestrator::{CreateMode, CreateRequest};
 
 pub use check::{check, run_from};
 pub use export::export_plan;
@@ -141,25 +140,6 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |index| index + 1);
     let column = before[line_start..].chars().count() + 1;
     (line, column)
-}
-
-/// The `create` request for a plan file: its subtasks (or the ones given, for "run from
-/// here"), its title and goal, and its path (see [`source_key`]). `None` without a title or goal.
-pub fn create_request(
-    file: &PlanFile,
-    source_file: String,
-    subtasks: Option<Vec<SubtaskDraft>>,
-) -> Option<CreateRequest> {
-    let title = file.title_or_goal()?.to_owned();
-    let task = file.goal_or_title()?.to_owned();
-    Some(CreateRequest {
-        task,
-        title: Some(title),
-        mode: CreateMode::Plan,
-        subtasks: Some(subtasks.unwrap_or_else(|| file.drafts())),
-        source_file: Some(source_file),
-        ..CreateRequest::default()
-    })
 }
 
 /// How a plan remembers its file: the path relative to the workspace root when the file is

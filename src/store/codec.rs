@@ -178,7 +178,7 @@ fn subtask_from_value(value: &Value) -> Result<Subtask, &'static str> {
         error: optional_text("error")?,
         started_at: optional_millis("startedAt")?,
         finished_at: optional_millis("finishedAt")?,
-        usage: crate::llm::Usage {
+        usage: crate::model::Usage {
             prompt_tokens: optional_number("promptTokens")?.unwrap_or(0),
             completion_tokens: optional_number("completionTokens")?.unwrap_or(0),
             calls: optional_number("llmCalls")?.map(u32::try_from).transpose().map_err(|_| "llmCalls")?.unwrap_or(0),

@@ -11,8 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use super::codec::{corrupt_value, from_u64, parse_name, sqlite_error, to_u32, to_u64};
-use crate::llm::Usage;
-use crate::model::{Classification, ClassifyMethod, Confidence, Plan, PlannerKind, RouteAgent, Timestamp};
+use crate::model::{Classification, ClassifyMethod, Confidence, Plan, PlannerKind, RouteAgent, Timestamp, Usage};
 
 /// Planner fields of plans, and the LLM classifier's cache.
 pub(crate) const MIGRATION_PLANNING: &str = "

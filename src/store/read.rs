@@ -13,10 +13,9 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use super::codec::{corrupt_value, depends_on_from_json, parse_name, sqlite_error, subtasks_from_json, to_u32, to_u64};
 use super::{ListQuery, PlanEvent, PlanPage, PlanSummary, PlanVersion, SessionRecord, SessionTransition, StoreError};
 use crate::fsm::{SessionEvent, SessionState};
-use crate::llm::Usage;
 use crate::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, PlannerKind, Progress, RouteAgent,
-    RunId, SessionId, Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp,
+    RunId, SessionId, Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp, Usage,
 };
 
 const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, class_is_atomic, class_agent, \

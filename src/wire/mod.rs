@@ -1,80 +1,119 @@
 //! The wire: every object, params, result and event the planning protocol carries, named exactly as
 //! `docs/protocol.md` names them, shared by every face (the language server, the command line's
 //! `--json`, and the faces to come). It is not JSON-RPC: the methods that carry these types are in
-//! `crate::lsp::ext`.
+//! `crate::lsp::ext`, which also builds `docs/protocol.schema.json` from these types ([`schema`]).
 //!
-//! Wire types are not domain types: they hold plain strings and numbers; [`convert`] maps them to
-//! and from `crate::model`. Params structs ignore unknown fields (clients may send more); numbers a
-//! user can get wrong are signed so that a negative value is reported with its field name instead of
-//! a serde error.
+//! - Closed sets are enums ([`enums`]), with their wire names written once.
+//! - Every text, list and token a client sends is bounded by its type ([`bounds`]); the bound is
+//!   checked while the params deserialise and is part of the schema.
+//! - Objects here; params and results in [`params`]; `planning/progress` events in [`events`];
+//!   the third wave's objects (agent work on the record, more faces) in [`record`]; error `data`
+//!   in [`errors`].
+//!
+//! Wire types are not domain types: [`convert`] maps them to and from `crate::model` (the only
+//! place that does). Params structs ignore unknown fields (clients may send more); numbers a user
+//! can get wrong are signed so that a negative value is reported with its field name instead of a
+//! serde error.
 
+pub mod bounds;
 pub mod convert;
+pub mod enums;
+pub mod errors;
+pub mod events;
+pub mod params;
+pub mod record;
+pub mod schema;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tower_lsp_server::ls_types::ProgressToken;
 
-// ---------------------------------------------------------------------------------------------
-// Objects
+pub use bounds::{List, Text};
+pub use enums::*;
+pub use errors::ErrorData;
+pub use events::{PlanningProgressParams, RunEvent};
+pub use params::*;
+pub use record::*;
+
+use bounds::{CommandText, CwdText, DescriptionText, SubtaskIdText, TitleText, max};
 
 /// `isAtomic == false` ⇒ `agent == "plan"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Classification {
     pub is_atomic: bool,
-    /// `code | plan | debug | explain`.
-    pub agent: String,
-    /// `high | medium | low`.
-    pub confidence: String,
+    pub agent: ClassificationAgent,
+    pub confidence: Confidence,
     pub reason: String,
-    /// `keywords | llm`.
-    pub method: String,
+    pub method: ClassificationMethod,
 }
 
-/// A subtask as the client writes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A subtask as the client writes it (`planning/create`, `planning/update`, partial results).
+///
+/// In `planning/update`, a subtask that keeps its `id` keeps every stored field it leaves out;
+/// `null` clears an optional field (an absent field and `null` are the same elsewhere). When the
+/// agent changes, `command`, `cwd`, `timeoutSecs` and `maxAttempts` are not kept (they belong to
+/// the old agent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubtaskInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `coder | debug | ask | shell | manual`.
-    pub agent: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub id: Option<SubtaskIdText>,
+    pub title: TitleText,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<DescriptionText>>,
+    pub agent: SubtaskAgent,
+    /// Required for `shell`, forbidden for the others.
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub command: Option<Option<CommandText>>,
     /// Extension: the directory a `shell` command runs in, relative to the workspace root.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_secs: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<Option<CwdText>>,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Option<List<SubtaskIdText, { max::SUBTASKS }>>>,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<Option<i64>>,
     /// Extension: the planner's estimate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub estimate_secs: Option<u64>,
-    /// Addition: `baseline` for a check run before the change (its failure never fails the
-    /// plan); absent (or `step`) for any other step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub estimate_secs: Option<Option<u64>>,
+    /// Third wave: `baseline` = a check run before the change (not served yet: refused).
+    #[serde(default, deserialize_with = "bounds::present", skip_serializing_if = "Option::is_none")]
+    pub role: Option<Option<SubtaskRole>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl SubtaskInput {
+    /// A subtask with only its title and agent.
+    pub fn new(title: impl Into<TitleText>, agent: SubtaskAgent) -> Self {
+        Self {
+            id: None,
+            title: title.into(),
+            description: None,
+            agent,
+            command: None,
+            cwd: None,
+            depends_on: None,
+            timeout_secs: None,
+            max_attempts: None,
+            estimate_secs: None,
+            role: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subtask {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub agent: String,
+    pub agent: SubtaskAgent,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     pub depends_on: Vec<String>,
-    /// `pending | running | waiting | done | failed | skipped | cancelled`.
-    pub status: String,
+    pub status: SubtaskStatus,
     pub attempts: u32,
     pub max_attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,13 +131,19 @@ pub struct Subtask {
     /// Addition: language-model tokens spent on this subtask (absent when no model was called).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
-    /// Addition: `baseline` for a check run before the change; absent for any other step.
+    /// Third wave: `baseline` for a check run before the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<SubtaskRole>,
+    /// Third wave: the files the subtask's agent changed, summed up (`planning/changes` has them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ChangeSummary>,
+    /// Third wave: the question an agent waits on (`planning/answer` answers it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_approval: Option<PendingApproval>,
 }
 
 /// Addition: tokens spent, summed over calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     pub prompt_tokens: u64,
@@ -106,7 +151,9 @@ pub struct Usage {
     pub calls: u32,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Subtasks by status; `percentage` = finished (done + failed + skipped + cancelled) / total × 100,
+/// rounded down (0 for an empty plan).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub total: u32,
@@ -120,15 +167,14 @@ pub struct Progress {
     pub percentage: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub id: String,
     pub session_id: String,
     pub title: String,
     pub goal: String,
-    /// `draft | approved | running | completed | failed | cancelled | rejected | interrupted`.
-    pub status: String,
+    pub status: PlanStatus,
     pub version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<Classification>,
@@ -150,12 +196,12 @@ pub struct Plan {
     /// Extension: the feedback given with the last reject or revise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
-    /// Extension: the plan file (`*.plan.toml`) it was made from.
+    /// Extension: the plan file (`*.plan.toml`) or task list it was made from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_file: Option<String>,
-    /// `llm | template | user`: who wrote the subtasks.
+    /// Who wrote the subtasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub planner: Option<String>,
+    pub planner: Option<Planner>,
     /// Why the language model's plan was not used, when it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planner_note: Option<String>,
@@ -169,353 +215,29 @@ pub struct Plan {
     pub summary: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanSummary {
     pub id: String,
     pub session_id: String,
     pub title: String,
-    pub status: String,
+    pub status: PlanStatus,
     pub progress: Progress,
     pub created_at: String,
     pub updated_at: String,
 }
 
-/// A session and its FSM state (`idle`, `classify`, ..., `plan_review`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A session and its FSM state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: String,
-    pub state: String,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Params and results
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClassifyParams {
-    pub task: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskContext {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatePlanParams {
-    pub task: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// `auto | plan | direct`, default `auto`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtasks: Option<Vec<SubtaskInput>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<TaskContext>,
-    /// A "Planning…" `$/progress` the client may cancel (cancelling aborts the model call).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_done_token: Option<ProgressToken>,
-    /// Subtasks are sent as they stream in from the model, as `$/progress` partial results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partial_result_token: Option<ProgressToken>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PartialResultParams {
-    pub token: ProgressToken,
-    pub value: PartialSubtasks,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PartialSubtasks {
-    pub subtasks: Vec<SubtaskInput>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatePlanResult {
-    pub plan: Plan,
-    pub session: Session,
-}
-
-/// Params of every method that takes only a plan id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanIdParams {
-    pub plan_id: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListPlansParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Default 50, 1..=500.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListPlansResult {
-    pub plans: Vec<PlanSummary>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdatePlanParams {
-    pub plan_id: String,
-    pub version: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtasks: Option<Vec<SubtaskInput>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletePlanResult {
-    pub deleted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RejectPlanParams {
-    pub plan_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feedback: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RevisePlanParams {
-    pub plan_id: String,
-    pub feedback: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutePlanParams {
-    pub plan_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_parallel: Option<i64>,
-    /// `continue | failFast`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_policy: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_done_token: Option<ProgressToken>,
-}
-
-/// Result of `planning/execute` and `planning/retry`; `status` is always `running`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunStartedResult {
-    pub plan_id: String,
-    pub run_id: String,
-    pub status: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CancelPlanParams {
-    pub plan_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CancelPlanResult {
-    pub plan_id: String,
-    pub cancelled: bool,
-    pub status: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RetryPlanParams {
-    pub plan_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtask_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_done_token: Option<ProgressToken>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanStatusResult {
-    pub plan_id: String,
-    pub status: String,
-    pub progress: Progress,
-    pub running: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub elapsed_ms: Option<u64>,
-}
-
-/// One stored version of a plan's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanVersion {
-    pub version: u64,
-    pub title: String,
-    pub subtasks: Vec<Subtask>,
-    pub created_at: String,
-    /// `created`, `update`, `revise: <feedback>`.
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanHistoryResult {
-    pub plan_id: String,
-    pub versions: Vec<PlanVersion>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CompleteSubtaskParams {
-    pub plan_id: String,
-    pub subtask_id: String,
-    /// `done | failed`, default `done`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportPlanResult {
-    pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionParams {
-    pub session_id: String,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Notifications
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanningProgressParams {
-    pub plan_id: String,
-    pub run_id: String,
-    pub event: RunEvent,
-}
-
-/// One event of a run, tagged by `kind`. Every run sends exactly one `planFinished`, last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum RunEvent {
-    PlanStarted {
-        title: String,
-        total: u32,
-    },
-    SubtaskStarted {
-        subtask_id: String,
-        attempt: u32,
-        title: String,
-    },
-    SubtaskOutput {
-        subtask_id: String,
-        text: String,
-    },
-    SubtaskRetrying {
-        subtask_id: String,
-        attempt: u32,
-        delay_ms: u64,
-        error: String,
-    },
-    /// The run reached a step a person does; `message` says what to do.
-    SubtaskWaiting {
-        subtask_id: String,
-        message: String,
-        /// Addition: what to do, in plain words, without how to mark it done (each client words
-        /// its own action) and without method or setting names.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        instructions: Option<String>,
-    },
-    SubtaskFinished {
-        subtask_id: String,
-        status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        result: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
-        duration_ms: u64,
-    },
-    /// Addition: a rate-bounded sign of life of an LLM agent. `phase`: `thinking | toolStarted |
-    /// toolFinished | waitingForApproval`; `toolKind`: the Agent Client Protocol's tool kind (the
-    /// contract's `kind?`, renamed because `kind` is already this enum's tag).
-    AgentActivity {
-        subtask_id: String,
-        phase: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tool: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tool_kind: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        target: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tokens: Option<u64>,
-    },
-    PlanFinished {
-        status: String,
-        progress: Progress,
-        duration_ms: u64,
-        /// Addition: the plan's usage, rolled up (absent when no model was called).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        usage: Option<Usage>,
-        /// Addition: the before/after comparison of the plan's baselines (see `Plan.summary`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        summary: Option<String>,
-    },
+    pub state: SessionState,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn events_are_tagged_by_kind_in_camel_case() {
-        let event = RunEvent::SubtaskFinished {
-            subtask_id: "build".into(),
-            status: "done".into(),
-            result: None,
-            error: None,
-            duration_ms: 12,
-        };
-        let json = serde_json::to_value(&event).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"kind": "subtaskFinished", "subtaskId": "build", "status": "done", "durationMs": 12})
-        );
-    }
 
     #[test]
     fn the_waiting_event_and_complete_params_use_the_contract_names() {
@@ -537,6 +259,15 @@ mod tests {
         assert!(params.subtasks.is_none());
         let input: SubtaskInput =
             serde_json::from_value(serde_json::json!({"title": "t", "agent": "shell", "command": "true"})).unwrap();
-        assert!(input.depends_on.is_empty());
+        assert!(input.depends_on.is_none());
+    }
+
+    #[test]
+    fn a_subtask_input_tells_absent_from_null_and_writes_back_what_it_read() {
+        let read = serde_json::json!({"id": "a", "title": "t", "agent": "shell", "command": "make", "cwd": null});
+        let input: SubtaskInput = serde_json::from_value(read.clone()).unwrap();
+        assert_eq!(input.cwd, Some(None), "null clears");
+        assert_eq!(input.timeout_secs, None, "absent keeps");
+        assert_eq!(serde_json::to_value(&input).unwrap(), read);
     }
 }

@@ -5,8 +5,10 @@
 mod fake_openai;
 
 mod agents;
+mod architecture;
 mod bounds;
 mod cli;
+mod contract;
 mod errors;
 mod harness;
 mod hygiene;
@@ -18,5 +20,7 @@ mod outcomes;
 mod plan_files;
 mod processes;
 mod protocol_drift;
+mod protocol_schema;
 mod runs;
 mod storage;
+mod update;

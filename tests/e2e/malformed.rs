@@ -1,5 +1,6 @@
-//! Malformed input over stdio (issue 9, defect 1): every bad message gets a JSON-RPC error reply
-//! and the server keeps serving with its run alive; an unrecoverable framing error, end of input
+//! Malformed input over stdio (issue 9, defect 1; issue 18): every bad message gets a JSON-RPC
+//! error reply — with the request's id whenever the id can be read — and the server keeps
+//! serving with its run alive; an unrecoverable framing error, end of input
 //! or `exit` without `shutdown` ends the server with the run left `interrupted`, not `cancelled`.
 
 use std::time::Duration;
@@ -105,4 +106,43 @@ fn end_of_input_and_exit_without_shutdown_leave_the_run_interrupted() {
         };
         assert_eq!(retried["status"], "running", "{ending}: an interrupted plan resumes");
     }
+}
+
+/// Issue 18: a request whose id can be read gets its error reply with that id, whatever else in
+/// it is wrong — a lone surrogate escape anywhere, bytes that are not UTF-8, a body cut short or
+/// nested too deep after the id. Nothing of it reaches a handler; the server keeps serving.
+#[test]
+fn a_request_with_a_readable_id_always_gets_its_reply() {
+    let dir = workspace();
+    let (mut server, _) = TestServer::start(ServerSetup::new(dir.path()));
+    server.take_server_request("workspace/configuration");
+    let plan = crate::harness::create_plan(&mut server, "keep me", vec![shell("a", "true", &[])]);
+    let plan_id = plan["id"].as_str().expect("plan id").to_owned();
+    let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let cases: Vec<(Vec<u8>, Value)> = vec![
+        (br#"{"jsonrpc":"2.0","id":"lone-1","method":"planning/get","params":{"planId":"\ud800"}}"#.to_vec(), json!("lone-1")),
+        (br#"{"jsonrpc":"2.0","id":9001,"method":"planning/\udfffget","params":{}}"#.to_vec(), json!(9001)),
+        (
+            format!(r#"{{"jsonrpc":"2.0","id":9002,"method":"planning/reject","params":{{"planId":"{plan_id}","feedback":"no \ud83d"}}}}"#)
+                .into_bytes(),
+            json!(9002),
+        ),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":9003,\"method\":\"planning/list\",\"params\":{\"cursor\":\"\xc3\x28\"}}".to_vec(), json!(9003)),
+        (br#"{"jsonrpc":"2.0","id":9004,"method":"planning/list","params":{"limit":"#.to_vec(), json!(9004)),
+        (format!(r#"{{"jsonrpc":"2.0","id":9005,"method":"planning/list","params":{{"x":{deep}}}}}"#).into_bytes(), json!(9005)),
+        (br#"{"params":{"a":"\udc00"},"method":"planning/list","jsonrpc":"2.0","id":9006}"#.to_vec(), json!(9006)),
+    ];
+    for (body, id) in cases {
+        server.send_raw(&frame(&body));
+        let wanted = id.clone();
+        let reply = server.wait_for(&format!("the reply to {id}"), REQUEST_TIMEOUT, move |message| {
+            message.get("error").is_some() && message["id"] == wanted
+        });
+        assert_eq!(reply["error"]["code"], -32700, "{reply}");
+        let message = reply["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("parse error"), "{message}");
+    }
+    let stored = server.call("planning/get", json!({ "planId": plan_id }));
+    assert_eq!((stored["status"].as_str(), stored["version"].as_u64()), (Some("draft"), Some(1)), "nothing applied");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }

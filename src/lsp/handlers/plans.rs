@@ -15,7 +15,8 @@ pub async fn handle_task_classify(server: &PlannerServer, params: Value) -> Resu
     server
         .serve_request::<ext::ClassifyTask, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
-            let classification = orchestrator.classify(params.task).await.map_err(orchestrator_error_to_jsonrpc)?;
+            let classification =
+                orchestrator.classify(params.task.into()).await.map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::classification_to_wire(&classification))
         })
         .await

@@ -25,7 +25,7 @@ pub async fn handle_plan_reject(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::RejectPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
             let plan = orchestrator
-                .reject(PlanId::from_raw(params.plan_id), params.feedback)
+                .reject(PlanId::from_raw(params.plan_id), params.feedback.map(String::from))
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::plan_to_wire(&plan))
@@ -38,7 +38,7 @@ pub async fn handle_plan_revise(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::RevisePlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
             let plan = orchestrator
-                .revise(PlanId::from_raw(params.plan_id), params.feedback)
+                .revise(PlanId::from_raw(params.plan_id), params.feedback.into())
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::plan_to_wire(&plan))

@@ -1,4 +1,4 @@
-//! Handlers for runs: execute, retry (both return at once and spawn the event forwarding),
+//! Handlers for runs: execute, retry (both return at once; `progress::show_run` shows the run),
 //! cancel, status, complete (a person's answer to a waiting step), and the `window/workDoneProgress/cancel` notification.
 
 use serde_json::Value;
@@ -7,7 +7,7 @@ use tower_lsp_server::ls_types::WorkDoneProgressCancelParams;
 
 use crate::lsp::errors::{invalid_params, orchestrator_error_to_jsonrpc};
 use crate::lsp::ext;
-use crate::lsp::progress::spawn_run_forwarding;
+use crate::lsp::progress::show_run;
 use crate::lsp::server::PlannerServer;
 use crate::model::PlanId;
 use crate::panics::panic_message;
@@ -19,9 +19,7 @@ pub async fn handle_plan_execute(server: &PlannerServer, params: Value) -> Resul
             let request = convert::execute_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
             let orchestrator = server.orchestrator().await?;
             let run = orchestrator.execute(request).await.map_err(orchestrator_error_to_jsonrpc)?;
-            let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
-            spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
-            Ok(result)
+            Ok(show_run(server.client.clone(), server.shared.clone(), run, params.work_done_token))
         })
         .await
 }
@@ -32,9 +30,7 @@ pub async fn handle_plan_retry(server: &PlannerServer, params: Value) -> Result<
             let request = convert::retry_params_to_request(&params).map_err(|problem| invalid_params(&problem))?;
             let orchestrator = server.orchestrator().await?;
             let run = orchestrator.retry(request).await.map_err(orchestrator_error_to_jsonrpc)?;
-            let result = convert::run_started_to_wire(&run.plan_id, &run.run_id);
-            spawn_run_forwarding(server.client.clone(), server.shared.clone(), run, params.work_done_token);
-            Ok(result)
+            Ok(show_run(server.client.clone(), server.shared.clone(), run, params.work_done_token))
         })
         .await
 }
@@ -44,7 +40,7 @@ pub async fn handle_plan_cancel(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::CancelPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
             let outcome = orchestrator
-                .cancel(PlanId::from_raw(params.plan_id), params.reason)
+                .cancel(PlanId::from_raw(params.plan_id), params.reason.map(String::from))
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(convert::cancel_outcome_to_wire(&outcome))

@@ -1,0 +1,141 @@
+//! Plans that come from files and go back to them: `import` (a plan file → a stored draft that
+//! remembers its file), `run_file` (import, approve, execute: "run this file") and `export` (a plan
+//! → file text). Every face reads and writes plan files through these, so "run a plan file" exists
+//! once.
+//!
+//! The format is a seam: [`PlanFormat`] names it (today `*.plan.toml`; markdown task lists come
+//! next), and `import` dispatches on it. Problems in a file are a `Validation` error whose paths
+//! are `file:line:column`. Nothing is stored for a file that fails its check.
+
+use std::path::{Path, PathBuf};
+
+use super::{CreateMode, CreateRequest, Created, Orchestrator, OrchestratorError, RunStarted};
+use crate::model::PlanId;
+use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors};
+use crate::planfile::{self, PlanFile, line_and_column};
+
+/// A plan file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// `*.plan.toml` (`docs/plan-files.md`).
+    PlanToml,
+}
+
+impl PlanFormat {
+    /// Every format, for messages.
+    pub const ALL: &'static [PlanFormat] = &[PlanFormat::PlanToml];
+
+    /// The format a file's name says, if any.
+    pub fn of_path(path: &Path) -> Option<PlanFormat> {
+        let name = path.file_name()?.to_string_lossy().to_lowercase();
+        name.ends_with(".plan.toml").then_some(PlanFormat::PlanToml)
+    }
+
+    /// How a file of this format is named (for messages).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            PlanFormat::PlanToml => "*.plan.toml",
+        }
+    }
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The file: absolute, or relative to the workspace root.
+    pub path: PathBuf,
+    /// The file's text when the caller has it (an editor's unsaved buffer); else it is read.
+    pub text: Option<String>,
+    /// `None`: from the file's name (a name that says none is read as a plan file).
+    pub format: Option<PlanFormat>,
+    /// Only this subtask and what depends on it ("run from here").
+    pub from_subtask: Option<String>,
+}
+
+impl Orchestrator {
+    /// Reads a plan file and stores it as a draft that remembers its file (its lenses and hover
+    /// find it again). A file with problems stores nothing and fails with every problem at its
+    /// `file:line:column`.
+    pub async fn import(&self, request: ImportRequest) -> Result<Created, OrchestratorError> {
+        let workspace_root = self.planning_setup().workspace_root.clone();
+        let path = if request.path.is_absolute() { request.path.clone() } else { workspace_root.join(&request.path) };
+        let shown = request.path.display().to_string();
+        let text = match request.text {
+            Some(text) => text,
+            None => tokio::fs::read_to_string(&path)
+                .await
+                .map_err(|cause| super::invalid_param(&shown, format!("cannot read the plan file: {cause}")))?,
+        };
+        let format = request.format.or_else(|| PlanFormat::of_path(&path)).unwrap_or(PlanFormat::PlanToml);
+        let source_file = planfile::source_key(&workspace_root, &path);
+        let create = match format {
+            PlanFormat::PlanToml => plan_toml_request(&shown, &text, source_file, request.from_subtask.as_deref())?,
+        };
+        self.create(create).await
+    }
+
+    /// "Run this file": imports it, approves the draft (running one's own plan file is the
+    /// go-ahead) and starts it. Returns at once; the run's events come with it.
+    pub async fn run_file(
+        &self,
+        request: ImportRequest,
+        options: super::StartOptions,
+    ) -> Result<RunStarted, OrchestratorError> {
+        let created = self.import(request).await?;
+        self.approve_and_execute(created.plan.id, options).await
+    }
+
+    /// The plan as the text of a file of `format` (which parses back to the same subtasks).
+    pub async fn export(&self, plan_id: PlanId, format: PlanFormat) -> Result<String, OrchestratorError> {
+        let plan = self.get(plan_id).await?;
+        Ok(match format {
+            PlanFormat::PlanToml => planfile::export_plan(&plan),
+        })
+    }
+}
+
+/// The `create` request for a `*.plan.toml` text, or its problems at `shown:line:column`.
+fn plan_toml_request(
+    shown: &str,
+    text: &str,
+    source_file: String,
+    from_subtask: Option<&str>,
+) -> Result<CreateRequest, OrchestratorError> {
+    let checked = planfile::check(text);
+    if checked.has_errors() {
+        let problems = checked.problems.iter().map(|problem| {
+            let (line, column) = line_and_column(text, problem.span.start);
+            Problem {
+                kind: ProblemKind::Field,
+                path: format!("{shown}:{line}:{column}"),
+                message: problem.message.clone(),
+            }
+        });
+        return Err(OrchestratorError::Validation(ValidationErrors(problems.collect())));
+    }
+    let subtasks = match from_subtask {
+        Some(id) => Some(
+            planfile::run_from(&checked.file, id)
+                .ok_or_else(|| super::invalid_param("subtaskId", format!("no subtask \"{id}\" in {shown}")))?,
+        ),
+        None => None,
+    };
+    create_request(&checked.file, source_file, subtasks)
+        .ok_or_else(|| super::invalid_param(shown, "the plan file has no title"))
+}
+
+/// The `create` request for a plan file: its subtasks (or the ones given, for "run from
+/// here"), its title and goal, and its path (see `planfile::source_key`). `None` without a title
+/// or goal.
+fn create_request(file: &PlanFile, source_file: String, subtasks: Option<Vec<SubtaskDraft>>) -> Option<CreateRequest> {
+    let title = file.title_or_goal()?.to_owned();
+    let task = file.goal_or_title()?.to_owned();
+    Some(CreateRequest {
+        task,
+        title: Some(title),
+        mode: CreateMode::Plan,
+        subtasks: Some(subtasks.unwrap_or_else(|| file.drafts())),
+        source_file: Some(source_file),
+        ..CreateRequest::default()
+    })
+}

@@ -1,0 +1,162 @@
+//! The third wave's objects: agent work on the record (transcripts, file changes, rollback,
+//! questions answered from any client) and more faces on the same orchestrator (`planning/next`,
+//! `planning/import`). Defined here so the schema is complete; the methods that carry them are
+//! marked not served in `crate::lsp::ext` until their behaviour lands.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::bounds::{IdText, PathText, SubtaskIdText};
+use super::{FileChangeKind, PermissionOption, Subtask, ToolKind, TranscriptEntryKind};
+
+/// `planning/transcript`: what an agent did in one attempt of a subtask (the last when
+/// `attempt` is absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptParams {
+    pub plan_id: IdText,
+    pub subtask_id: SubtaskIdText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<i64>,
+}
+
+/// A bounded transcript: `dropped` entries were left out (the oldest tool results first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptResult {
+    pub entries: Vec<TranscriptEntry>,
+    pub dropped: u64,
+}
+
+/// One entry of an agent's transcript (never the API key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptEntry {
+    pub at: String,
+    pub kind: TranscriptEntryKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_kind: Option<ToolKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The tool call's arguments, as the model wrote them (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+    /// How a tool call or a question ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+/// `planning/changes` and `planning/rollback`: a plan's file changes, or one subtask's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubtaskScopeParams {
+    pub plan_id: IdText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtask_id: Option<SubtaskIdText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesResult {
+    pub changes: Vec<FileChange>,
+}
+
+/// One file an agent changed in one attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChange {
+    pub subtask_id: String,
+    pub attempt: u32,
+    pub path: String,
+    pub change: FileChangeKind,
+    /// The old path of a moved file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// A unified diff.
+    pub diff: String,
+}
+
+/// `Subtask.changes`: the files a subtask's agent changed, summed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeSummary {
+    pub files: u32,
+    pub added: u64,
+    pub removed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackResult {
+    pub restored: Vec<String>,
+    pub conflicts: Vec<RollbackConflict>,
+}
+
+/// A file rollback left alone, and why (it changed since the agent wrote it, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackConflict {
+    pub path: String,
+    pub reason: String,
+}
+
+/// `Subtask.pendingApproval`: the question an agent waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingApproval {
+    pub request_id: String,
+    pub question: String,
+    pub tool_kind: ToolKind,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    pub options: Vec<PermissionOption>,
+}
+
+/// `planning/answer`: answers a pending approval from any client (the first answer wins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerParams {
+    pub plan_id: IdText,
+    pub subtask_id: SubtaskIdText,
+    pub request_id: IdText,
+    pub option: PermissionOption,
+}
+
+/// `{}`: the answer was taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AnswerResult {}
+
+/// `planning/next`: the subtasks whose dependencies are done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextResult {
+    pub ready: Vec<Subtask>,
+}
+
+/// `planning/import`: a markdown task list (spec-kit, Kiro, a plain checklist) or Taskmaster
+/// `tasks.json` becomes a draft with `sourceFile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportParams {
+    pub path: PathText,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_uses_the_acp_option_names_and_the_result_is_an_empty_object() {
+        let params: AnswerParams = serde_json::from_value(serde_json::json!({
+            "planId": "p", "subtaskId": "s1", "requestId": "q1", "option": "allow_always"
+        }))
+        .unwrap();
+        assert_eq!(params.option, PermissionOption::AllowAlways);
+        assert_eq!(serde_json::to_value(AnswerResult::default()).unwrap(), serde_json::json!({}));
+    }
+}
