@@ -1,12 +1,18 @@
 //! What a task says, before any decision: the prose without code words (file names, symbols,
-//! flags), the word the request starts with and what kind it is, whether it is a question, and
-//! the failure, design, large-work and wide-reach words it contains, each as the word to quote.
+//! flags), the word the request starts with (after "please" and "in file X,") and what kind it
+//! is, whether it is a question, the failure, design, large-work and wide-reach words it
+//! contains, the signs of a report that names no failure, and what the request's object is (a
+//! file, a small thing such as a field), each as the word to quote.
 //!
 //! Pure: no I/O. The decision itself is in the parent module.
 
 use super::keywords::{
     ACTION_VERBS, CAUSE_QUESTIONS, CLAUSE_JOINERS, DESIGN_WORDS, EXPLAIN_VERBS, FAILURE_WORDS, FIND_VERBS, FIX_VERBS,
     LARGE_VERBS, LARGE_WORK, LOOKUP_TARGETS, NEGATIONS, POLITE_PREFIXES, QUESTION_WORDS, WIDE_REACH,
+};
+use super::reports::{
+    ANALYSE_VERBS, BEHAVIOUR_VERBS, CONDITIONS, DOTLESS_FILES, FILE_ARTICLES, NOUN_LIKE_VERBS, PERFORMANCE_WORDS,
+    REPETITION_WORDS, SMALL_OBJECTS, SYMPTOM_WORDS, is_russian_present_verb,
 };
 use super::tokens::{Phrase, Term, Tokens};
 
@@ -15,6 +21,8 @@ use super::tokens::{Phrase, Term, Tokens};
 pub enum Lead {
     Explain,
     Find,
+    /// "Analyse …": debug when about a failure or performance, else explain.
+    Analyse,
     Fix,
     Design,
     LargeChange,
@@ -41,6 +49,17 @@ pub struct Signals {
     pub is_enumeration: bool,
     /// Code words named in the task: files, paths, symbols, flags.
     pub code_words: Vec<String>,
+    /// A sign of a report without a failure word: "does nothing", "twice", "still shows", a
+    /// negated verb, a verb of behaviour ("prints", «показывает»), «дважды».
+    pub symptom: Option<&'static str>,
+    /// A sign strong enough in a "why" question: "empty", "stale", "stuck", or a repetition
+    /// beside a behaviour verb ("why do the logs show every request twice?").
+    pub question_symptom: Option<&'static str>,
+    pub performance: Option<&'static str>,
+    /// The request's object when it is one file: `Dockerfile`, `lib/widgets/card.dart`.
+    pub file_object: Option<String>,
+    /// The request's object when it is a small thing: a field, a button, a method, «поле».
+    pub small_object: Option<&'static str>,
 }
 
 impl Signals {
@@ -48,9 +67,22 @@ impl Signals {
         let (prose, code_words) = split_code_words(task);
         let tokens = Tokens::of(&prose);
         let start = polite_prefix_length(&tokens);
+        let start = start + locative_prefix_length(task, start);
         let lead = lead_at(&tokens, start);
         let question = if lead.is_none() { question_word(&tokens, task) } else { None };
-        let negated = tokens.iter().any(|token| NEGATIONS.contains(&token));
+        let negated = tokens
+            .iter()
+            .take_while(|token| !CONDITIONS.contains(token))
+            .any(|token| NEGATIONS.contains(&token) || token.ends_with("n't"));
+        let behaviour = first_display(&tokens, BEHAVIOUR_VERBS)
+            .or_else(|| tokens.iter().skip(start).any(is_russian_present_verb).then_some("verb of behaviour"));
+        let symptom = first_display(&tokens, SYMPTOM_WORDS)
+            .or_else(|| first_display(&tokens, REPETITION_WORDS))
+            .or(negated.then_some("not"))
+            .or(behaviour);
+        let question_symptom = first_display(&tokens, SYMPTOM_WORDS)
+            .or_else(|| behaviour.and_then(|_| first_display(&tokens, REPETITION_WORDS)));
+        let object_start = lead.map(|_| start + 1);
         let clause_verbs = clause_verbs(&prose);
         let separators = prose.matches([',', ':', ';']).count();
         let joiners = tokens.iter().filter(|token| matches!(*token, "and" | "or" | "и" | "или")).count();
@@ -65,6 +97,11 @@ impl Signals {
             lookup_target: first_display(&tokens, LOOKUP_TARGETS),
             clause_verbs,
             is_enumeration: separators >= 1 && separators + joiners >= 2,
+            symptom,
+            question_symptom,
+            performance: first_display(&tokens, PERFORMANCE_WORDS),
+            file_object: lead.and_then(|_| file_object(task)),
+            small_object: object_start.and_then(|start| small_object(&tokens, start)),
             code_words,
             tokens,
         }
@@ -106,9 +143,10 @@ fn verb_at(tokens: &Tokens, start: usize, phrases: &'static [Phrase]) -> Option<
 
 /// The kind of request that starts at `start`, if a request verb is there.
 fn lead_at(tokens: &Tokens, start: usize) -> Option<(Lead, &'static str)> {
-    let tables: [(Lead, &'static [Phrase]); 6] = [
+    let tables: [(Lead, &'static [Phrase]); 7] = [
         (Lead::Explain, EXPLAIN_VERBS),
         (Lead::Find, FIND_VERBS),
+        (Lead::Analyse, ANALYSE_VERBS),
         (Lead::Fix, FIX_VERBS),
         (Lead::Design, DESIGN_WORDS),
         (Lead::LargeChange, LARGE_VERBS),
@@ -119,6 +157,62 @@ fn lead_at(tokens: &Tokens, start: usize) -> Option<(Lead, &'static str)> {
 
 fn polite_prefix_length(tokens: &Tokens) -> usize {
     tokens.iter().take_while(|token| POLITE_PREFIXES.contains(token)).count()
+}
+
+/// The prose tokens of a leading "in FILE," / «в файле FILE» (the code word itself is not prose):
+/// "In src/cart.js, add …" → 1, «В файле lib/a.dart исправить …» → 2.
+fn locative_prefix_length(task: &str, start: usize) -> usize {
+    if start > 0 {
+        return 0;
+    }
+    let words: Vec<&str> = task.split_whitespace().take(4).collect();
+    let is_place = |word: &str| matches!(word.to_lowercase().as_str(), "in" | "inside" | "в" | "во");
+    if !words.first().is_some_and(|word| is_place(word)) {
+        return 0;
+    }
+    let code_at = words.iter().position(|word| {
+        let bare = word.trim_matches(|character: char| ",;:".contains(character));
+        is_code_word(bare) || DOTLESS_FILES.contains(&bare.to_lowercase().as_str())
+    });
+    match code_at {
+        Some(at) if at >= 1 => Tokens::of(&words[..at].join(" ")).len(),
+        _ => 0,
+    }
+}
+
+/// The request's object when it is one file: the first word after the verb, past articles and
+/// "new file" / «новый файл», is a file name (`app.py`, `lib/a.dart`, `Dockerfile`).
+fn file_object(task: &str) -> Option<String> {
+    let words: Vec<&str> = task.split_whitespace().collect();
+    let verb_at = words.iter().position(|word| !POLITE_PREFIXES.contains(&word.to_lowercase().as_str()))?;
+    words[verb_at + 1..]
+        .iter()
+        .map(|word| word.trim_matches(|character: char| ",;:()\"'`".contains(character)))
+        .find(|word| !FILE_ARTICLES.contains(&word.to_lowercase().as_str()))
+        .filter(|word| is_file_name(word))
+        .map(str::to_owned)
+}
+
+/// `app.py`, `src/lib.rs`, `.gitignore`, `Dockerfile` — not `io::Error` or `getUser`.
+fn is_file_name(word: &str) -> bool {
+    if DOTLESS_FILES.contains(&word.to_lowercase().as_str()) {
+        return true;
+    }
+    let name = word.rsplit('/').next().unwrap_or(word);
+    name.rsplit_once('.').is_some_and(|(stem, extension)| {
+        !extension.is_empty()
+            && extension.len() <= 5
+            && extension.chars().all(|character| character.is_ascii_alphanumeric())
+            && (stem.is_empty() || !stem.ends_with('.'))
+    }) && !word.contains("::")
+}
+
+/// A small thing among the first three words of the object ("the phone field", «поле телефона»).
+fn small_object(tokens: &Tokens, start: usize) -> Option<&'static str> {
+    let skip = ["the", "a", "an", "new", "this", "that", "its"];
+    let object: Vec<&str> = tokens.iter().skip(start).filter(|token| !skip.contains(token)).take(3).collect();
+    let object = Tokens::of(&object.join(" "));
+    first_display(&object, SMALL_OBJECTS)
 }
 
 /// The question word a task opens with, or "?" for a task that only ends with a question mark.
@@ -142,7 +236,15 @@ fn clause_verbs(prose: &str) -> Vec<&'static str> {
             }
             if at_clause_start {
                 if let Some((_, display)) = lead_at(&tokens, position) {
-                    verbs.push(display);
+                    // "build and test targets": "test" is a noun unless an object or nothing follows.
+                    let next = tokens.get(position + 1);
+                    let takes_an_object = next.is_none_or(|next| {
+                        matches!(next, "the" | "a" | "an" | "it" | "them" | "this" | "that" | "all" | "every" | "its")
+                            || CLAUSE_JOINERS.contains(&next)
+                    });
+                    if !NOUN_LIKE_VERBS.contains(&display) || takes_an_object {
+                        verbs.push(display);
+                    }
                 }
             }
             at_clause_start = false;

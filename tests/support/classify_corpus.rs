@@ -30,6 +30,11 @@ pub fn heldout_v2() -> Vec<Example> {
     parse(include_str!("../data/classify_heldout_v2.tsv"))
 }
 
+/// Training examples for issue 21 (written separately from the held-out set v2).
+pub fn training_v2() -> Vec<Example> {
+    parse(include_str!("../data/classify_training_v2.tsv"))
+}
+
 /// The seed authors' own 40 benchmark tasks, labelled by their expected agent.
 pub fn seed_tasks() -> Vec<Example> {
     parse(include_str!("../data/classify_seed40.tsv"))
