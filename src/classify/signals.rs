@@ -6,6 +6,8 @@
 //!
 //! Pure: no I/O. The decision itself is in the parent module.
 
+use std::sync::LazyLock;
+
 use super::keywords::{
     ACTION_VERBS, CAUSE_QUESTIONS, CLAUSE_JOINERS, DESIGN_WORDS, EXPLAIN_VERBS, FAILURE_WORDS, FIND_VERBS, FIX_VERBS,
     LARGE_VERBS, LARGE_WORK, LOOKUP_TARGETS, NEGATIONS, POLITE_PREFIXES, QUESTION_WORDS, WIDE_REACH,
@@ -14,7 +16,7 @@ use super::reports::{
     ANALYSE_VERBS, BEHAVIOUR_VERBS, CONDITIONS, DOTLESS_FILES, FILE_ARTICLES, NOUN_LIKE_VERBS, PERFORMANCE_WORDS,
     REPETITION_WORDS, SMALL_OBJECTS, SYMPTOM_WORDS, is_russian_present_verb,
 };
-use super::tokens::{Phrase, Term, Tokens};
+use super::tokens::{Phrase, PhraseIndex, Term, Tokens};
 
 /// The kind of word a request starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,19 +72,15 @@ impl Signals {
         let start = start + locative_prefix_length(task, start);
         let lead = lead_at(&tokens, start);
         let question = if lead.is_none() { question_word(&tokens, task) } else { None };
-        let negated = tokens
-            .iter()
-            .take_while(|token| !CONDITIONS.contains(token))
-            .any(|token| NEGATIONS.contains(&token) || token.ends_with("n't"));
-        let behaviour = first_display(&tokens, BEHAVIOUR_VERBS)
-            .or_else(|| tokens.iter().skip(start).any(is_russian_present_verb).then_some("verb of behaviour"));
-        let symptom = first_display(&tokens, SYMPTOM_WORDS)
-            .or_else(|| first_display(&tokens, REPETITION_WORDS))
-            .or(negated.then_some("not"))
-            .or(behaviour);
-        let question_symptom = first_display(&tokens, SYMPTOM_WORDS)
-            .or_else(|| behaviour.and_then(|_| first_display(&tokens, REPETITION_WORDS)));
-        let object_start = lead.map(|_| start + 1);
+        let negated =
+            tokens.iter().take_while(|token| !CONDITIONS.contains(token)).any(|token| NEGATIONS.contains(&token));
+        // The signs of a report matter only without a request verb (a report, a question) or for
+        // "analyse": the other tasks do not pay for them.
+        let analyse = matches!(lead, Some((Lead::Analyse, _)));
+        let report =
+            if lead.is_none() || analyse { ReportSigns::of(&tokens, start, negated) } else { ReportSigns::NONE };
+        let action = matches!(lead, Some((Lead::Action, _)));
+        let object_start = lead.filter(|_| action).map(|_| start + 1);
         let clause_verbs = clause_verbs(&prose);
         let separators = prose.matches([',', ':', ';']).count();
         let joiners = tokens.iter().filter(|token| matches!(*token, "and" | "or" | "и" | "или")).count();
@@ -90,17 +88,17 @@ impl Signals {
             lead,
             question,
             negated,
-            failure: first_display(&tokens, FAILURE_WORDS),
+            failure: FAILURES.first_match(&tokens).map(|phrase| phrase.display),
             design: first_display(&tokens, DESIGN_WORDS),
-            large_work: first_display(&tokens, LARGE_WORK),
-            wide_reach: first_display(&tokens, WIDE_REACH),
+            large_work: LARGE.first_match(&tokens).map(|phrase| phrase.display),
+            wide_reach: WIDE.first_match(&tokens).map(|phrase| phrase.display),
             lookup_target: first_display(&tokens, LOOKUP_TARGETS),
             clause_verbs,
             is_enumeration: separators >= 1 && separators + joiners >= 2,
-            symptom,
-            question_symptom,
-            performance: first_display(&tokens, PERFORMANCE_WORDS),
-            file_object: lead.and_then(|_| file_object(task)),
+            symptom: report.symptom,
+            question_symptom: report.question_symptom,
+            performance: if analyse { first_display(&tokens, PERFORMANCE_WORDS) } else { None },
+            file_object: if action { file_object(task) } else { None },
             small_object: object_start.and_then(|start| small_object(&tokens, start)),
             code_words,
             tokens,
@@ -157,6 +155,39 @@ fn lead_at(tokens: &Tokens, start: usize) -> Option<(Lead, &'static str)> {
 
 fn polite_prefix_length(tokens: &Tokens) -> usize {
     tokens.iter().take_while(|token| POLITE_PREFIXES.contains(token)).count()
+}
+
+/// The longer tables, indexed once by the first letter of their first word.
+static FAILURES: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(FAILURE_WORDS));
+static LARGE: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(LARGE_WORK));
+static WIDE: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(WIDE_REACH));
+
+/// The signs of a bug report in a sentence (see [`Signals::symptom`]).
+struct ReportSigns {
+    symptom: Option<&'static str>,
+    question_symptom: Option<&'static str>,
+}
+
+impl ReportSigns {
+    const NONE: Self = Self { symptom: None, question_symptom: None };
+
+    fn of(tokens: &Tokens, start: usize, negated: bool) -> Self {
+        static SYMPTOMS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(SYMPTOM_WORDS));
+        static REPETITIONS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(REPETITION_WORDS));
+        static BEHAVIOURS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(BEHAVIOUR_VERBS));
+        let symptom_word = SYMPTOMS.first_match(tokens).map(|phrase| phrase.display);
+        let repetition = REPETITIONS.first_match(tokens).map(|phrase| phrase.display);
+        // The behaviour verbs are looked for only when the answer depends on them.
+        let behaviour = || {
+            BEHAVIOURS
+                .first_match(tokens)
+                .map(|phrase| phrase.display)
+                .or_else(|| tokens.iter().skip(start).any(is_russian_present_verb).then_some("verb of behaviour"))
+        };
+        let symptom = symptom_word.or(repetition).or(negated.then_some("not")).or_else(behaviour);
+        let question_symptom = symptom_word.or_else(|| repetition.filter(|_| behaviour().is_some()));
+        Self { symptom, question_symptom }
+    }
 }
 
 /// The prose tokens of a leading "in FILE," / «в файле FILE» (the code word itself is not prose):
