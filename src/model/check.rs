@@ -26,10 +26,11 @@ const BASELINE_FAILING: &str = "failing before the change: ";
 const BASELINE_NOT_RUN: &str = "not run before the change";
 
 impl CheckOutcome {
-    /// A failed check: the failing tests counted from `output`, else `error`'s first line.
+    /// A failed check: the failing tests counted from `output`, else `error`'s first line (also
+    /// when the output counts no failing test: the check failed for another reason).
     pub fn failing(error: &str, output: Option<&str>) -> Self {
         let why = error.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("it failed").to_owned();
-        Self::Failing { tests: output.and_then(failed_tests), why }
+        Self::Failing { tests: output.and_then(failed_tests).filter(|count| *count > 0), why }
     }
 
     /// Short words for a summary: "all passing", "1 failing", "failing (exit code 1)", "not run".
@@ -230,6 +231,8 @@ mod tests {
             CheckOutcome::of_baseline(&baseline),
             CheckOutcome::Failing { tests: Some(1), why: "1 test".into() }
         );
+        let lint_after_tests = CheckOutcome::failing("exit code 1", Some("test result: ok. 4 passed; 0 failed;"));
+        assert_eq!(lint_after_tests.describe(), "failing (exit code 1)", "no failing test counted: say why");
         let unknown = CheckOutcome::failing("exit code 2: make: *** [test] Error 2", Some("boom"));
         assert_eq!(unknown.baseline_verdict(), "failing before the change: exit code 2: make: *** [test] Error 2");
 
