@@ -1,18 +1,21 @@
 //! Parsing of the client's `codelabPlanner` settings object (from `initializationOptions`,
-//! `workspace/configuration` or `workspace/didChangeConfiguration`) into [`Settings`].
+//! `workspace/configuration` or `workspace/didChangeConfiguration`) into [`Settings`], and where
+//! the `database` setting leads (confined to the workspace; a change while the planner runs is
+//! announced, since the file is opened at start only).
 //!
 //! Accepts nested objects (`{"approval": {"plans": "always"}}`) and dotted keys
 //! (`{"approval.plans": "always"}`). An unknown key is a warning; a bad value is refused with a
 //! message naming the key and the value, and the previous value of that key is kept. A key that
-//! is absent or `null` takes its default. The API key itself is never read here, only the name
+//! is absent takes its `initializationOptions` value, else its default; `null` takes its default. The API key itself is never read here, only the name
 //! of the variable that holds it, so nothing secret can reach a log.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use crate::config::{
-    LlmClassify, LlmSettings, PlanApproval, Settings, ToolApproval, WithoutModel, default_max_parallel,
+    LlmClassify, LlmSettings, PlanApproval, Settings, ToolApproval, WithoutModel, default_database_path,
+    default_max_parallel,
 };
 use crate::model::FailurePolicy;
 
@@ -32,6 +35,14 @@ pub struct ParsedSettings {
 /// Parses `value`: either the `codelabPlanner` object itself or an object that holds it under
 /// `codelabPlanner`. Returns `None` when `value` is not an object (nothing to apply).
 pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettings> {
+    parse_settings_over(value, &Settings::default(), previous)
+}
+
+/// Like [`parse_settings`], on top of `base` (the settings `initializationOptions` gave): a key
+/// `value` leaves out keeps its `base` value, so an editor's `workspace/configuration` answer
+/// and the plugin's `initializationOptions` combine (a key given only in either is applied); a
+/// `null` key still takes its default, and a refused one keeps `previous`.
+pub fn parse_settings_over(value: &Value, base: &Settings, previous: &Settings) -> Option<ParsedSettings> {
     let object = value.as_object()?;
     let section = match object.get(SECTION) {
         Some(Value::Object(inner)) => inner,
@@ -39,7 +50,7 @@ pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettin
     };
     let mut flat = Vec::new();
     flatten(section, "", &mut flat);
-    let mut parsed = ParsedSettings { settings: Settings::default(), warnings: Vec::new(), errors: Vec::new() };
+    let mut parsed = ParsedSettings { settings: base.clone(), warnings: Vec::new(), errors: Vec::new() };
     for (key, value) in flat {
         if let Err(message) = apply_key(&mut parsed.settings, previous, &key, &value) {
             match message {
@@ -49,6 +60,100 @@ pub fn parse_settings(value: &Value, previous: &Settings) -> Option<ParsedSettin
         }
     }
     Some(parsed)
+}
+
+/// The database `settings` ask for (`None`: the default), and why their choice was refused: a
+/// workspace's settings may not choose where outside it the server writes (only `--db` may, and
+/// it overrides them).
+pub fn resolve_database(
+    database_override: Option<&Path>,
+    workspace_root: &Path,
+    settings: &Settings,
+) -> (Option<PathBuf>, Option<String>) {
+    let mut refused = None;
+    let database = match (database_override, &settings.database) {
+        (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.to_path_buf() }),
+        (None, Some(requested)) => match confined_database(workspace_root, requested) {
+            Ok(path) => Some(path),
+            Err(why) => {
+                refused = Some(why);
+                Some(default_database_path(workspace_root))
+            }
+        },
+        (None, None) => None,
+    };
+    (database, refused)
+}
+
+/// What to tell the person when `settings` name another database than `in_use`, the one the
+/// running planner opened (it opens one at start only); `None` when the setting did not change
+/// or still names that file.
+pub fn database_change_notice(
+    database_override: Option<&Path>,
+    workspace_root: &Path,
+    previous: &Settings,
+    settings: &Settings,
+    in_use: &Path,
+) -> Option<String> {
+    if previous.database == settings.database {
+        return None;
+    }
+    if database_override.is_some() {
+        return Some(format!(
+            "codelab-planner: the database setting is ignored: the server was started with --db {}",
+            in_use.display()
+        ));
+    }
+    let (wanted, _) = resolve_database(None, workspace_root, settings);
+    let wanted = wanted.unwrap_or_else(|| default_database_path(workspace_root));
+    (real_path(&wanted) != real_path(in_use)).then(|| {
+        format!(
+            "codelab-planner: the database setting now names {}; plans stay in {} until the server restarts \
+             (restart it to use the new file)",
+            wanted.display(),
+            in_use.display()
+        )
+    })
+}
+
+/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
+/// exists), or why it is refused.
+fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
+    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
+    let root = real_path(workspace_root);
+    let resolved = real_path(&joined);
+    if resolved.starts_with(&root) && resolved != root {
+        Ok(resolved)
+    } else {
+        Err(format!(
+            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
+            requested.display()
+        ))
+    }
+}
+
+/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
+fn real_path(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    let mut existing = normal.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
+        rest.push(name.to_owned());
+        existing = parent;
+    }
+    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    resolved.extend(rest.iter().rev());
+    resolved
 }
 
 /// Nested objects of the known groups become dotted keys; everything else is kept as is.
@@ -282,6 +387,49 @@ mod tests {
         let bad = parse(json!({"llm.classify": "sometimes", "agents.withoutModel": 1}));
         assert_eq!(bad.errors.len(), 2, "{:?}", bad.errors);
         assert_eq!(bad.settings.without_model, WithoutModel::Manual);
+    }
+
+    #[test]
+    fn the_database_setting_is_confined_to_the_workspace_symlinks_included() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let real_root = root.path().canonicalize().unwrap();
+        let inside = confined_database(root.path(), Path::new("state/plans.db")).unwrap();
+        assert_eq!(inside, real_root.join("state/plans.db"));
+        assert!(confined_database(root.path(), Path::new("a/../b.db")).is_ok());
+        assert!(confined_database(root.path(), Path::new("../escape.db")).is_err());
+        assert!(confined_database(root.path(), &outside.path().join("x.db")).is_err());
+        assert!(confined_database(root.path(), Path::new(".")).is_err(), "the root itself is not a file");
+        std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
+        let refused = confined_database(root.path(), Path::new("link/escape.db")).unwrap_err();
+        assert!(refused.contains("outside the workspace"), "{refused}");
+    }
+
+    #[test]
+    fn a_changed_database_is_announced_unless_it_names_the_same_file() {
+        let root = tempfile::tempdir().unwrap();
+        let in_use = default_database_path(root.path());
+        let before = Settings::default();
+        let moved = Settings { database: Some(PathBuf::from("moved.db")), ..Settings::default() };
+        let notice = database_change_notice(None, root.path(), &before, &moved, &in_use).unwrap();
+        assert!(notice.contains("moved.db") && notice.contains("until the server restarts"), "{notice}");
+        let same = Settings { database: Some(PathBuf::from(".codelab/planner.db")), ..Settings::default() };
+        assert_eq!(database_change_notice(None, root.path(), &before, &same, &in_use), None);
+        assert_eq!(database_change_notice(None, root.path(), &moved, &moved, &in_use), None);
+        let ignored = database_change_notice(Some(Path::new("/x.db")), root.path(), &before, &moved, &in_use).unwrap();
+        assert!(ignored.contains("--db"), "{ignored}");
+    }
+
+    #[test]
+    fn keys_left_out_keep_the_base_and_null_takes_the_default() {
+        let base = parse(json!({"database": "state/plans.db", "maxParallel": 3})).settings;
+        let over = parse_settings_over(&json!({"failurePolicy": "failFast"}), &base, &base).unwrap().settings;
+        assert_eq!(over.database, Some(PathBuf::from("state/plans.db")), "left out: the base value");
+        assert_eq!((over.max_parallel, over.failure_policy), (3, FailurePolicy::FailFast));
+        let cleared = parse_settings_over(&json!({"database": null}), &base, &base).unwrap().settings;
+        assert_eq!(cleared.database, None, "null: the default");
+        let only_there = parse_settings_over(&json!({"database": "x.db"}), &Settings::default(), &base).unwrap();
+        assert_eq!(only_there.settings.database, Some(PathBuf::from("x.db")));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -41,13 +41,16 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
-use super::config::{SECTION, parse_settings};
+use super::config::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
 use super::documents::Documents;
 use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
 use super::{ext, handlers};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
 const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the planner's start waits for the client's first `workspace/configuration` answer
+/// (it holds settings read only at start, such as `database`).
+const CONFIGURATION_WAIT: Duration = Duration::from_secs(5);
 
 /// Options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +64,8 @@ pub struct ServerOptions {
 struct Setup {
     workspace_root: Option<PathBuf>,
     settings: Settings,
+    /// What `initializationOptions` gave: the base that `workspace/configuration` answers apply on.
+    initial_settings: Settings,
     client_supports_work_done_progress: bool,
     client_supports_configuration: bool,
     /// What the client can do for agents (edits, questions).
@@ -87,6 +92,11 @@ pub struct SharedState {
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
     planning_tokens: Mutex<HashMap<ProgressToken, CancellationToken>>,
+    /// True once the client's first `workspace/configuration` answer was applied (or there is
+    /// none to wait for): the planner starts after it, so `database` from it is used.
+    configuration_settled: tokio::sync::watch::Sender<bool>,
+    /// The database file the running planner opened.
+    database_in_use: Mutex<Option<PathBuf>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,6 +116,8 @@ impl SharedState {
             documents: Documents::default(),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
+            configuration_settled: tokio::sync::watch::Sender::new(false),
+            database_in_use: Mutex::new(None),
         }
     }
 
@@ -179,19 +191,17 @@ impl SharedState {
     fn orchestrator_config(&self) -> (OrchestratorConfig, Option<String>) {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
-        let mut refused = None;
-        let database = match (&self.options.database_override, &setup.settings.database) {
-            (Some(path), _) => Some(if path.is_relative() { workspace_root.join(path) } else { path.clone() }),
-            (None, Some(requested)) => match confined_database(&workspace_root, requested) {
-                Ok(path) => Some(path),
-                Err(why) => {
-                    refused = Some(why);
-                    Some(crate::config::default_database_path(&workspace_root))
-                }
-            },
-            (None, None) => None,
-        };
+        let database_override = self.options.database_override.as_deref();
+        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings);
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
+    }
+
+    /// What to tell the person when new settings name another database than the running
+    /// planner's (it opens one at start only): `None` when nothing changed.
+    fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
+        let in_use = lock(&self.database_in_use).clone()?;
+        let database_override = self.options.database_override.as_deref();
+        database_change_notice(database_override, &self.workspace_root(), previous, settings, &in_use)
     }
 }
 
@@ -237,6 +247,10 @@ pub fn build_service(options: ServerOptions) -> (LspService<PlannerServer>, Clie
 impl PlannerServer {
     /// The running orchestrator, started now if it is not yet.
     pub(crate) async fn orchestrator(&self) -> Result<Orchestrator> {
+        if self.shared.orchestrator.get().is_none() && lock(&self.shared.setup).client_supports_configuration {
+            let mut settled = self.shared.configuration_settled.subscribe();
+            let _ = tokio::time::timeout(CONFIGURATION_WAIT, settled.wait_for(|settled| *settled)).await;
+        }
         let shared = self.shared.clone();
         let client = self.client.clone();
         let started = self
@@ -270,14 +284,21 @@ impl PlannerServer {
     }
 
     async fn apply_settings_value(&self, value: &Value, origin: &str) {
-        let previous = lock(&self.shared.setup).settings.clone();
-        let Some(parsed) = parse_settings(value, &previous) else { return };
+        let (previous, base) = {
+            let setup = lock(&self.shared.setup);
+            (setup.settings.clone(), setup.initial_settings.clone())
+        };
+        let Some(parsed) = parse_settings_over(value, &base, &previous) else { return };
         for message in parsed.warnings.iter().chain(&parsed.errors) {
             tracing::warn!("{origin}: {message}");
             self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
         }
         let settings = parsed.settings;
         lock(&self.shared.setup).settings = settings.clone();
+        if let Some(notice) = self.shared.database_change_notice(&previous, &settings) {
+            tracing::warn!("{origin}: {notice}");
+            self.client.show_message(MessageType::WARNING, notice).await;
+        }
         if let Some(orchestrator) = self.shared.orchestrator.get() {
             let update = AssertUnwindSafe(orchestrator.set_settings(settings)).catch_unwind().await;
             if !matches!(update, Ok(Ok(()))) {
@@ -305,46 +326,6 @@ impl PlannerServer {
     }
 }
 
-/// The `database` setting resolved inside `workspace_root` (symlinks followed where the path
-/// exists), or why it is refused.
-fn confined_database(workspace_root: &Path, requested: &Path) -> std::result::Result<PathBuf, String> {
-    let joined = if requested.is_relative() { workspace_root.join(requested) } else { requested.to_path_buf() };
-    let root = real_path(workspace_root);
-    let resolved = real_path(&joined);
-    if resolved.starts_with(&root) && resolved != root {
-        Ok(resolved)
-    } else {
-        Err(format!(
-            "the database setting {} is outside the workspace; using the default (start the server with --db to choose another place)",
-            requested.display()
-        ))
-    }
-}
-
-/// `path` with `.` and `..` resolved and the longest existing prefix canonicalized.
-fn real_path(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    let mut existing = normal.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else { return normal };
-        rest.push(name.to_owned());
-        existing = parent;
-    }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(rest.iter().rev());
-    resolved
-}
-
 async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::result::Result<Orchestrator, String> {
     let (mut config, refused) = shared.orchestrator_config();
     if let Some(why) = refused {
@@ -359,6 +340,7 @@ async fn start_orchestrator(shared: &SharedState, client: &Client) -> std::resul
     match starting {
         Ok(Ok((orchestrator, report))) => {
             tracing::info!(database = %report.database.display(), workspace = %root, "planner started");
+            *lock(&shared.database_in_use) = Some(report.database.clone());
             if !report.interrupted.is_empty() {
                 let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
                 let message = format!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
@@ -443,6 +425,7 @@ impl LanguageServer for PlannerServer {
                 tracing::warn!("initializationOptions: {message}");
                 deferred.push((MessageType::WARNING, format!("codelab-planner: {message}")));
             }
+            setup.initial_settings = parsed.settings.clone();
             setup.settings = parsed.settings;
         }
         setup.workspace_root = root;
@@ -471,11 +454,13 @@ impl LanguageServer for PlannerServer {
                 for (kind, message) in messages {
                     server.client.log_message(kind, message).await;
                 }
-                if let Err(failure) = server.orchestrator().await {
-                    tracing::error!("{}", failure.message);
-                }
+                // The editor's settings first: the planner reads `database` when it starts.
                 if fetch_configuration {
                     server.fetch_configuration().await;
+                }
+                server.shared.configuration_settled.send_replace(true);
+                if let Err(failure) = server.orchestrator().await {
+                    tracing::error!("{}", failure.message);
                 }
             }
             .boxed()
@@ -584,22 +569,6 @@ mod tests {
         let error = reply.unwrap_err();
         assert_eq!(error.code, tower_lsp_server::jsonrpc::ErrorCode::InvalidParams);
         assert_eq!(error.message, "missing field `planId`");
-    }
-
-    #[test]
-    fn the_database_setting_is_confined_to_the_workspace_symlinks_included() {
-        let outside = tempfile::tempdir().unwrap();
-        let root = tempfile::tempdir().unwrap();
-        let real_root = root.path().canonicalize().unwrap();
-        let inside = confined_database(root.path(), Path::new("state/plans.db")).unwrap();
-        assert_eq!(inside, real_root.join("state/plans.db"));
-        assert!(confined_database(root.path(), Path::new("a/../b.db")).is_ok());
-        assert!(confined_database(root.path(), Path::new("../escape.db")).is_err());
-        assert!(confined_database(root.path(), &outside.path().join("x.db")).is_err());
-        assert!(confined_database(root.path(), Path::new(".")).is_err(), "the root itself is not a file");
-        std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
-        let refused = confined_database(root.path(), Path::new("link/escape.db")).unwrap_err();
-        assert!(refused.contains("outside the workspace"), "{refused}");
     }
 
     #[test]
