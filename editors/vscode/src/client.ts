@@ -61,6 +61,8 @@ export class ServerConnection implements vscode.Disposable {
     private readonly subscriptions: vscode.Disposable[] = [];
     private restartTimer: NodeJS.Timeout | undefined;
     private crashesInARow = 0;
+    /** Which client is current: a stopped one's late "closed" is ignored. */
+    private generation = 0;
     private startedAt = 0;
     private disposed = false;
     private currentState: ServerState = { kind: "stopped", reason: "not started" };
@@ -108,7 +110,7 @@ export class ServerConnection implements vscode.Disposable {
             "codelabPlanner",
             "Codelab Planner",
             { command, args: ["--stdio"], options: { env: await this.serverEnvironment() } },
-            this.clientOptions(),
+            this.clientOptions(this.generation),
         );
         this.client = client;
         client.onNotification(planningProgress, (params: PlanningProgressParams) => this.progressEmitter.fire(params));
@@ -176,7 +178,7 @@ export class ServerConnection implements vscode.Disposable {
         this.progressEmitter.dispose();
     }
 
-    private clientOptions(): lc.LanguageClientOptions {
+    private clientOptions(generation: number): lc.LanguageClientOptions {
         return {
             // Plan files are the server's documents (diagnostics, code lenses, hover, completion);
             // everything else is `planning/*` requests.
@@ -201,7 +203,10 @@ export class ServerConnection implements vscode.Disposable {
             errorHandler: {
                 error: () => ({ action: lc.ErrorAction.Continue }),
                 closed: () => {
-                    this.onServerClosed();
+                    // A client stopped on purpose (a restart, new settings) is not a crash.
+                    if (generation === this.generation) {
+                        this.onServerClosed();
+                    }
                     return { action: lc.CloseAction.DoNotRestart, handled: true };
                 },
             },
@@ -297,6 +302,7 @@ export class ServerConnection implements vscode.Disposable {
     private async stopClient(): Promise<void> {
         const client = this.client;
         this.client = undefined;
+        this.generation += 1;
         clearTimeout(this.restartTimer);
         if (client !== undefined) {
             try {
