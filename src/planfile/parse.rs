@@ -19,6 +19,7 @@ const SUBTASK_FIELDS: &[&str] = &[
     "timeout_secs",
     "max_attempts",
     "estimate_secs",
+    "role",
 ];
 
 /// Parses a plan file. Always returns a `PlanFile` (empty after a syntax error) and every
@@ -87,6 +88,7 @@ fn subtask_of(text: &str, table: &Table, problems: &mut Vec<FileProblem>) -> Sub
             "agent" => draft.agent = string_of(item, field, &key_span, problems).unwrap_or_default(),
             "command" => draft.command = string_of(item, field, &key_span, problems),
             "cwd" => draft.cwd = string_of(item, field, &key_span, problems),
+            "role" => draft.role = string_of(item, field, &key_span, problems),
             "depends_on" => {
                 entry.depends_on_array_span = item.span();
                 for (dependency, span) in dependencies_of(item, &key_span, problems) {
@@ -249,7 +251,7 @@ mod tests {
                 (
                     "titel",
                     "unknown field `titel` (expected one of: id, title, description, agent, command, cwd, depends_on, \
-                     timeout_secs, max_attempts, estimate_secs)"
+                     timeout_secs, max_attempts, estimate_secs, role)"
                 ),
                 ("\"ten\"", "`timeout_secs` must be an integer"),
             ]
