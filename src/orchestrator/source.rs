@@ -16,8 +16,10 @@ pub const MAX_PLAN_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub(super) async fn read_plan_text(shown: &str, path: &Path) -> Result<String, OrchestratorError> {
     read_text(path, MAX_PLAN_FILE_BYTES).await.map_err(|error| match error.position() {
         Some((line, column)) => at(shown, line, column, error.to_string()),
-        None if matches!(error, TextFileError::NotFound) => invalid_param(shown, "no such plan file"),
-        None => invalid_param(shown, format!("the plan file {error}")),
+        None if matches!(error, TextFileError::NotFound) => {
+            invalid_param(shown, "cannot read the plan file: there is no such file")
+        }
+        None => invalid_param(shown, format!("cannot read the plan file: it {error}")),
     })
 }
 

@@ -52,11 +52,11 @@ fn every_kind_of_bad_plan_file_exits_2_naming_it_and_stores_nothing() {
 
     let cases = [
         ("empty.plan.toml", "empty.plan.toml:1:1: error: the plan has no steps"),
-        ("missing.plan.toml", "missing.plan.toml: no such plan file"),
-        ("folder.plan.toml", "folder.plan.toml: the plan file is a directory, not a file"),
+        ("missing.plan.toml", "missing.plan.toml: cannot read the plan file: there is no such file"),
+        ("folder.plan.toml", "folder.plan.toml: cannot read the plan file: it is a directory, not a file"),
         ("latin1.plan.toml", "latin1.plan.toml:2:6: error: is not UTF-8 text (line 2, column 6)"),
-        ("fifo.plan.toml", "fifo.plan.toml: the plan file is a FIFO, not a regular file"),
-        ("huge.plan.toml", "huge.plan.toml: the plan file is larger than 4096 KiB"),
+        ("fifo.plan.toml", "fifo.plan.toml: cannot read the plan file: it is a FIFO, not a regular file"),
+        ("huge.plan.toml", "huge.plan.toml: cannot read the plan file: it is larger than 4096 KiB"),
     ];
     for (file, expected) in cases {
         let (code, stderr) = run_file(root, file);
