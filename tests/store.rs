@@ -15,7 +15,7 @@ use codelab_planner::fsm::{SessionEvent, SessionState};
 use codelab_planner::llm::Usage;
 use codelab_planner::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, RouteAgent, RunId, SessionId,
-    Subtask, SubtaskId, SubtaskStatus, Timestamp,
+    Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp,
 };
 use codelab_planner::store::{
     ListQuery, PlanEvent, PlanHeader, PlanRepository, SessionTransition, Store, StoreError, WriteOp,
@@ -47,6 +47,7 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         title: format!("Title «{id}»"),
         description: format!("line one of {id}\nline two with 'quotes' and \"double\""),
         agent: AgentKind::Shell,
+        role: SubtaskRole::Baseline,
         command: Some(format!("cargo test -p {id} -- --nocapture")),
         cwd: Some(format!("crates/{id}")),
         depends_on: depends_on.iter().map(|dep| SubtaskId::from_raw(*dep)).collect(),
@@ -108,7 +109,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -511,9 +512,9 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     let mut store = open(&path);
     insert(&mut store, &draft("s", "from the future", vec![]));
     drop(store);
-    raw(&path).pragma_update(None, "user_version", 9).unwrap();
+    raw(&path).pragma_update(None, "user_version", 10).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 9, supported: 8, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 10, supported: 9, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -546,7 +547,7 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
             "DROP INDEX plans_by_source_file; ALTER TABLE plans DROP COLUMN source_file; \
              ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; \
              ALTER TABLE subtasks DROP COLUMN prompt_tokens; ALTER TABLE subtasks DROP COLUMN completion_tokens; \
-             ALTER TABLE subtasks DROP COLUMN llm_calls; DROP TABLE claims; \
+             ALTER TABLE subtasks DROP COLUMN llm_calls; ALTER TABLE subtasks DROP COLUMN role; DROP TABLE claims; \
              ALTER TABLE subtasks DROP COLUMN pending_approval; DROP TABLE transcript_entries; \
              DROP TABLE transcript_drops; DROP TABLE file_changes; PRAGMA user_version = 1;",
         )
@@ -556,7 +557,7 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let claims: i64 = raw(&path).query_row("SELECT COUNT(*) FROM claims", [], |row| row.get(0)).unwrap();
     assert_eq!(claims, 0, "the claims table exists and is empty");
     let recorded: i64 = raw(&path)
@@ -571,6 +572,8 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     assert_eq!(owners, 0, "the new column exists and is empty");
     let cwds: i64 = raw(&path).query_row("SELECT COUNT(cwd) FROM subtasks", [], |row| row.get(0)).unwrap();
     assert_eq!(cwds, 0, "subtasks.cwd exists and is empty");
+    let roles: i64 = raw(&path).query_row("SELECT COUNT(role) FROM subtasks", [], |row| row.get(0)).unwrap();
+    assert_eq!(roles, 0, "subtasks.role exists and is empty (every old step is a step)");
 }
 
 #[test]

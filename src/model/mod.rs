@@ -3,6 +3,7 @@
 //! Pure data and guards; no I/O, no serde. The LSP layer converts these to and from wire types
 //! (`crate::wire::convert`), the store maps them to rows (`crate::store`).
 
+pub mod check;
 mod hand;
 mod ids;
 mod plan;
@@ -17,7 +18,7 @@ pub use plan::{GuardError, Plan, Progress, Subtask};
 pub use record::{Answer, ChangeSummary, PendingApproval, ToolKind};
 pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
-    SubtaskStatus,
+    SubtaskRole, SubtaskStatus,
 };
 pub use usage::Usage;
 

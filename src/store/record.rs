@@ -2,7 +2,7 @@
 //! to stay inside the bounds in `transcript_drops`), the files attempts changed
 //! (`file_changes`: content before the attempt's first change and after its last), and the
 //! question a subtask's agent waits on (`subtasks.pending_approval`). One migration
-//! ([`MIGRATION_RECORD`], migration 8) adds them.
+//! ([`MIGRATION_RECORD`], migration 9) adds them.
 //!
 //! Bounds are the caller's ([`TranscriptLimits`]); this module only applies them: the oldest
 //! entries go first and every dropped entry is counted with its attempt. Nothing here decides

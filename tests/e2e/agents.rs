@@ -154,7 +154,6 @@ fn cancel_withdraws_a_question_nobody_answers() {
     let withdrawn = server.wait_for_notification("$/cancelRequest", REQUEST_TIMEOUT, |_| true);
     assert_eq!(withdrawn["id"], question_id, "the question nobody answered is withdrawn");
     assert_eq!(cancelled["cancelled"], true);
-    assert_eq!(cancelled["status"], "cancelled");
     let events = server.collect_run_events(&run_id);
     assert_eq!(events.last().unwrap()["status"], "cancelled");
     assert!(events.iter().any(|event| event["kind"] == "agentActivity" && event["phase"] == "waitingForApproval"));
@@ -181,7 +180,7 @@ fn cancel_stops_a_run_whose_edit_the_editor_never_answers() {
     server.take_server_request("window/showMessageRequest");
     server.take_server_request("workspace/applyEdit");
     let cancelled = server.call("planning/cancel", json!({ "planId": plan_id }));
-    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancelled"], true);
     assert_eq!(server.collect_run_events(&run_id).last().unwrap()["status"], "cancelled");
     assert_eq!(std::fs::read_to_string(&open_file).unwrap(), "before\n", "nothing written without the editor's answer");
     server.shutdown_and_exit();

@@ -122,6 +122,8 @@ impl TestServer {
         let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
         let mut command = Command::new(binary());
         command.args(extra_arguments).current_dir(&setup.workspace).env("CODELAB_PLANNER_LOG", "debug");
+        // No user settings file unless a test writes one (the developer's own is never read).
+        command.env("XDG_CONFIG_HOME", setup.workspace.join(".test-user-config"));
         for (name, value) in &setup.env {
             if value.is_empty() {
                 command.env_remove(name);
@@ -276,6 +278,17 @@ impl TestServer {
             }),
             None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
         }
+    }
+
+    /// Whether the response to `id` has already arrived (and waits unconsumed).
+    #[allow(dead_code, reason = "used by tests/llm_e2e.rs")]
+    pub fn has_response_to(&self, id: i64) -> bool {
+        self.unconsumed.iter().any(|message| message.get("id") == Some(&json!(id)) && message.get("method").is_none())
+    }
+
+    /// Whether a message matching `predicate` has arrived and waits unconsumed.
+    pub fn has_unconsumed(&self, predicate: impl Fn(&Value) -> bool) -> bool {
+        self.unconsumed.iter().any(predicate)
     }
 
     /// A request that must succeed.

@@ -12,7 +12,7 @@ import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
 import { planningProgress, type ParamsOf, type PlanningProgressParams, type RequestMethod, type ResultOf } from "./lsp_ext";
-import { findExecutable, withoutClientKeys } from "./settings";
+import { SERVER_KEYS, explicitSettings, findExecutable, withoutClientKeys } from "./settings";
 
 export const SERVER_PATH_ENV = "CODELAB_PLANNER_SERVER_PATH";
 const SERVER_PATH_SETTING = "codelabPlanner.server.path";
@@ -47,10 +47,10 @@ export function resolveServerPath(extensionPath: string): { command: string; sou
     return { command: "codelab-planner", source: "PATH" };
 }
 
-/** The `codelabPlanner` section as the server reads it: nested objects, no client-only keys. */
+/** The `codelabPlanner` keys the person set, as the server reads them (see `settings.ts`). */
 export function serverSettings(): Record<string, unknown> {
-    const section = vscode.workspace.getConfiguration().get<Record<string, unknown>>("codelabPlanner") ?? {};
-    return withoutClientKeys(section);
+    const section = vscode.workspace.getConfiguration("codelabPlanner");
+    return withoutClientKeys(explicitSettings(SERVER_KEYS, (key) => section.inspect(key)));
 }
 
 export class ServerConnection implements vscode.Disposable {
@@ -60,6 +60,8 @@ export class ServerConnection implements vscode.Disposable {
     private readonly subscriptions: vscode.Disposable[] = [];
     private restartTimer: NodeJS.Timeout | undefined;
     private crashesInARow = 0;
+    /** Which client is current: a stopped one's late "closed" is ignored. */
+    private generation = 0;
     private startedAt = 0;
     private disposed = false;
     private sandboxNoticeShown = false;
@@ -108,7 +110,7 @@ export class ServerConnection implements vscode.Disposable {
             "codelabPlanner",
             "Codelab Planner",
             { command, args: ["--stdio"], options: { env: await this.serverEnvironment() } },
-            this.clientOptions(),
+            this.clientOptions(this.generation),
         );
         this.client = client;
         client.onNotification(planningProgress, (params: PlanningProgressParams) => this.progressEmitter.fire(params));
@@ -188,7 +190,7 @@ export class ServerConnection implements vscode.Disposable {
         void vscode.window.showWarningMessage(`Codelab Planner: ${sandbox.note ?? "agents' commands are not sandboxed"}`);
     }
 
-    private clientOptions(): lc.LanguageClientOptions {
+    private clientOptions(generation: number): lc.LanguageClientOptions {
         return {
             // Every file is synchronised: agents read and edit open files through their buffers,
             // unsaved changes included (the server answers plan-file features only for plan files).
@@ -204,7 +206,7 @@ export class ServerConnection implements vscode.Disposable {
                         }
                         return result.map((section, index) =>
                             params.items[index]?.section === "codelabPlanner" && section !== null
-                                ? withoutClientKeys(section)
+                                ? serverSettings()
                                 : section,
                         );
                     },
@@ -213,7 +215,10 @@ export class ServerConnection implements vscode.Disposable {
             errorHandler: {
                 error: () => ({ action: lc.ErrorAction.Continue }),
                 closed: () => {
-                    this.onServerClosed();
+                    // A client stopped on purpose (a restart, new settings) is not a crash.
+                    if (generation === this.generation) {
+                        this.onServerClosed();
+                    }
                     return { action: lc.CloseAction.DoNotRestart, handled: true };
                 },
             },
@@ -309,6 +314,7 @@ export class ServerConnection implements vscode.Disposable {
     private async stopClient(): Promise<void> {
         const client = this.client;
         this.client = undefined;
+        this.generation += 1;
         clearTimeout(this.restartTimer);
         if (client !== undefined) {
             try {

@@ -263,6 +263,11 @@ export interface Plan {
     startedAt?: string;
     status: PlanStatus;
     subtasks: Subtask[];
+    /**
+     * Addition: how the baseline checks compare with the final checks ("before: 1 failing ·
+     * after: all passing"); absent for a plan without a baseline.
+     */
+    summary?: string;
     title: string;
     updatedAt: string;
     /**
@@ -440,6 +445,8 @@ export type RunEvent =
         kind: "planFinished";
         progress: Progress;
         status: PlanStatus;
+        /** Addition: the before/after comparison of the plan's baselines (see `Plan.summary`). */
+        summary?: string;
         /** Addition: the plan's usage, rolled up (absent when no model was called). */
         usage?: Usage;
     };

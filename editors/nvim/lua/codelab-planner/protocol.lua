@@ -29,18 +29,18 @@ M.methods = {
   -- Second wave (shared contract, Additions): manual steps and plan files.
   complete = "planning/complete",
   export = "planning/export",
-  -- Third wave: agent work on the record (transcripts, changes and their rollback, questions
-  -- answered from any client).
+  -- Third wave: the steps a person or an outside agent can take now, and agent work on the record
+  -- (transcripts, changes and their rollback, questions answered from any client).
+  next = "planning/next",
   transcript = "planning/transcript",
   changes = "planning/changes",
   rollback = "planning/rollback",
   answer = "planning/answer",
 }
 
---- Requests the protocol defines that the plugin does not send yet (the next steps, imported task
---- lists). `:checkhealth` does not ask the server for them.
+--- Requests the protocol defines that the plugin does not send yet (imported task lists).
+--- `:checkhealth` does not ask the server for them.
 M.other_methods = {
-  next = "planning/next",
   import = "planning/import",
 }
 

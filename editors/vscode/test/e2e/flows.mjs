@@ -200,11 +200,22 @@ export async function noModelFlows(context) {
         await clickRowAction(page, `subtask ${stepTitle}, waiting`, "Mark Done");
         await answerInputBox(page, "What was done", "прочитал код");
         await treeRowUnder(page, RUSSIAN_TITLE_START, `subtask ${stepTitle}, done`);
-        // Its toast may have hidden meanwhile: the notification center still offers its buttons.
-        await runCommand(page, "Notifications: Show Notifications");
+        // Its toast, or (once the toast has hidden) the same notification in the notification
+        // center, at the end of its list.
+        const toastShows = await page.evaluate(
+            (wanted) => [...document.querySelectorAll(".notifications-toasts .notification-toast")].some((toast) => (toast.textContent ?? "").includes(wanted)),
+            `"${stepTitle}" waits for you`,
+        );
+        if (!toastShows) {
+            await runCommand(page, "Notifications: Show Notifications");
+            await page.hover(".notifications-center .notifications-list-container");
+            await page.mouse.wheel({ deltaY: 5000 });
+        }
         await clickToastButton(page, `"${stepTitle}" waits for you`, "Mark Done");
         await statusBarShows(page, /no longer waits/);
-        await runCommand(page, "Notifications: Hide Notifications");
+        if (!toastShows) {
+            await runCommand(page, "Notifications: Hide Notifications");
+        }
     });
 
     await step("every other waiting step marked done from the palette; the plan completes", async () => {

@@ -77,8 +77,8 @@ export async function serverFlows(context) {
             await treeRow(page, plan);
         }
         // The deliberate kill's own notice is the one restart toast this test allows.
-        await watch.collect();
-        watch.toasts.length = 0;
+        await watch.acceptAll();
+        await runCommand(page, "Notifications: Clear All Notifications");
     });
 
     await step("a missing binary: one error with Open Settings and Locate…; Locate… brings the server back", async () => {
@@ -98,7 +98,7 @@ export async function serverFlows(context) {
         await clickToastButton(page, "was not found", "Locate…");
         await answerFileDialog(page, env.server);
         await statusBarShows(page, /^\s*Planner\s*$/);
-        const errors = (await watch.toastsMatching(/./)).filter((toast) => toast.severity === "error");
+        const errors = (await watch.toastsMatching(/./)).slice(watch.checked).filter((toast) => toast.severity === "error");
         if (errors.length !== 1 || !/Open Settings/.test(errors[0].buttons.join()) || !/Locate…/.test(errors[0].buttons.join())) {
             throw new Error(`expected one error with Open Settings and Locate…, got ${JSON.stringify(errors)}`);
         }

@@ -31,6 +31,7 @@ export class Watch {
         this.logsDir = logsDir;
         this.expected = [];
         this.toasts = [];
+        this.checked = 0;
     }
 
     static async install(page, logsDir) {
@@ -54,9 +55,12 @@ export class Watch {
         return recorded;
     }
 
-    /** Fails on an unexpected error toast or a restart loop's toast. */
+    /** Fails on an unexpected error toast or a restart toast recorded since the last check. */
     async check(stepName) {
-        for (const toast of await this.collect()) {
+        await this.collect();
+        const unchecked = this.toasts.slice(this.checked);
+        this.checked = this.toasts.length;
+        for (const toast of unchecked) {
             if (/restarting in \d/.test(toast.message)) {
                 throw new Error(`during "${stepName}": a restart notification: ${toast.message}`);
             }
@@ -69,6 +73,12 @@ export class Watch {
             }
             this.expected.splice(index, 1);
         }
+    }
+
+    /** Takes every toast recorded so far as checked (after a step that provokes some on purpose). */
+    async acceptAll() {
+        await this.collect();
+        this.checked = this.toasts.length;
     }
 
     /** Toasts whose text matches `pattern`, recorded so far. */
