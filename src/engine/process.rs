@@ -223,7 +223,8 @@ enum Stream {
 }
 
 /// Kills, once the server is gone, what is left of its steps. It reads `+pgid` / `-pgid` lines
-/// (a step's group started / ended) from a pipe only the server holds; the pipe closes however
+/// (a step's group started / ended) from a pipe only the server holds, and keeps the list with the
+/// shell's own string operations (no process per line: a step costs the watchdog no fork); the pipe closes however
 /// the server ends, even `kill -9`. Then: the server's cgroup (`$2`, where there is one) holds
 /// every process its steps started, whatever they did to their environment or session — it is
 /// killed and removed. Without one, the groups still running are killed, and every process
@@ -232,7 +233,7 @@ const WATCHDOG_SCRIPT: &str = r#"groups=" "
 while read -r line; do
   case "$line" in
     +*) groups="$groups${line#+} " ;;
-    -*) groups=$(printf '%s' "$groups" | sed "s/ ${line#-} / /") ;;
+    -*) case "$groups" in *" ${line#-} "*) groups="${groups%% ${line#-} *} ${groups#* ${line#-} }" ;; esac ;;
   esac
 done
 for group in $groups; do kill -9 "-$group" 2>/dev/null; done
