@@ -3,7 +3,7 @@
 //!
 //! Layers, bottom up: `model` (pure domain), `graph`, `classify`, `fsm` (pure), `store`
 //! (SQLite), `planner`, `engine` (runs), `orchestrator` (the use cases, and the one owner of state), `wire` (the protocol's objects, shared by
-//! every face), `lsp` (the language server) and `cli` (the command line).
+//! every face), `lsp` (the language server), `cli` (the command line) and `mcp` (the MCP server for coding agents).
 //! See ARCHITECTURE.md.
 
 pub mod agents;
@@ -15,6 +15,7 @@ pub mod fsm;
 pub mod graph;
 pub mod llm;
 pub mod lsp;
+pub mod mcp;
 pub mod model;
 pub mod orchestrator;
 pub mod panics;

@@ -1,5 +1,6 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
-//! (no subcommand, or `--stdio`) or one command-line subcommand (`codelab_planner::cli`).
+//! (no subcommand, or `--stdio`), the MCP server (`mcp`), or one command-line subcommand
+//! (`codelab_planner::cli`).
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
 //! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `warn` (editors file every stderr line as an
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use codelab_planner::cli::{CliCommand, CliOptions};
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
+use codelab_planner::mcp::McpOptions;
 use tracing_subscriber::EnvFilter;
 
 /// A language server that classifies coding tasks, plans them as dependency graphs and executes them.
@@ -31,7 +33,17 @@ struct Arguments {
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
-    command: Option<CliCommand>,
+    command: Option<Command>,
+}
+
+/// The faces other than the language server: MCP, and the command line's subcommands.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Serve the Model Context Protocol on stdin/stdout, for coding agents (Claude Code, Codex,
+    /// Cursor, VS Code): plans on this folder's database.
+    Mcp,
+    #[command(flatten)]
+    Cli(CliCommand),
 }
 
 /// The default level is `warn` for the server (editors file stderr lines as errors) and for
@@ -75,7 +87,12 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(command) = arguments.command {
+    if let Some(Command::Mcp) = arguments.command {
+        let options = McpOptions { database: arguments.db, ..McpOptions::default() };
+        let exit_code = runtime.block_on(codelab_planner::mcp::serve_stdio(options));
+        std::process::exit(exit_code);
+    }
+    if let Some(Command::Cli(command)) = arguments.command {
         let options = CliOptions { database: arguments.db, json: arguments.json };
         let exit_code = runtime.block_on(codelab_planner::cli::main(command, options));
         std::process::exit(exit_code);

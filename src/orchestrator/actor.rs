@@ -30,7 +30,8 @@ pub(super) enum Command {
     Reject(PlanId, Option<String>, Reply<Plan>),
     /// Commits a revision prepared off the actor.
     Revise(Box<PreparedRevise>, Reply<Plan>),
-    Execute(ExecuteRequest, Reply<RunStarted>),
+    /// The request, and whether coder, debug and ask steps are left to be taken by hand.
+    Execute(ExecuteRequest, bool, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
     /// A step finished by hand, with the claimant that asks (`None`: a person).
@@ -122,8 +123,8 @@ impl Actor {
             Command::Revise(prepared, reply) => {
                 let _ = reply.send(self.commit_revise(*prepared).await);
             }
-            Command::Execute(request, reply) => {
-                let _ = reply.send(self.execute(request).await);
+            Command::Execute(request, agents_by_hand, reply) => {
+                let _ = reply.send(self.execute(request, agents_by_hand).await);
             }
             Command::Retry(request, reply) => {
                 let _ = reply.send(self.retry(request).await);

@@ -363,7 +363,13 @@ impl Orchestrator {
 
     /// Claims the run in the database and starts it; returns at once.
     pub async fn execute(&self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
-        self.ask(|reply| Command::Execute(request, reply)).await?
+        self.ask(|reply| Command::Execute(request, false, reply)).await?
+    }
+
+    /// [`Self::execute`] where only shell steps run: coder, debug and ask steps wait for whoever
+    /// takes them (`next`, then `complete`), as they do with no model configured.
+    pub async fn execute_agents_by_hand(&self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
+        self.ask(|reply| Command::Execute(request, true, reply)).await?
     }
 
     /// Stops a run and waits (briefly) until its final status is committed: a run of this process,
