@@ -5,8 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{Plan, PlanId, Progress, RunId, Subtask, SubtaskId};
-use crate::orchestrator::{CancelOutcome, NextOutcome, RunOwner};
-use crate::store::PlanPage;
+use crate::orchestrator::{CancelOutcome, NextOutcome, PlanPage, RunOwner};
 
 /// Longest result or error text shown per step.
 const TEXT_SHOWN: usize = 400;

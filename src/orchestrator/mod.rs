@@ -42,7 +42,9 @@ use crate::model::{
     Classification, FailurePolicy, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, SubtaskStatus,
     Timestamp,
 };
-use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
+use crate::store::{ListQuery, PlanRepository, PlanVersion, StoreError};
+/// What `list` answers.
+pub use crate::store::{PlanPage, PlanSummary};
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
