@@ -1,5 +1,5 @@
 //! Runtime settings of the server, in domain terms. The LSP layer parses and validates the
-//! client's JSON (`crate::lsp::config`) into this; the orchestrator and engine read it.
+//! client's JSON (`crate::settings`) into this; the orchestrator and engine read it.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
-//! (no subcommand, or `--stdio`), the MCP server (`mcp`), or one command-line subcommand
+//! (no subcommand, or `--stdio`), the MCP server (`mcp`), the ACP agent (`acp`), or one command-line subcommand
 //! (`codelab_planner::cli`).
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
@@ -10,7 +10,9 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use codelab_planner::acp::AcpOptions;
 use codelab_planner::cli::{CliCommand, CliOptions};
+use codelab_planner::config::Settings;
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
 use codelab_planner::mcp::McpOptions;
 use tracing_subscriber::EnvFilter;
@@ -29,6 +31,10 @@ struct Arguments {
     /// the workspace; missing folders are created).
     #[arg(long, value_name = "PATH", global = true)]
     db: Option<PathBuf>,
+    /// `mcp` and `acp`: the settings, as the editors' `codelabPlanner` object — JSON text, or the
+    /// path of a JSON file (e.g. `{"llm": {"baseUrl": "http://localhost:8080/v1", "model": "m"}}`).
+    #[arg(long, value_name = "JSON|PATH", global = true)]
+    settings: Option<String>,
     /// Subcommands: print one JSON object a line on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -42,6 +48,9 @@ enum Command {
     /// Serve the Model Context Protocol on stdin/stdout, for coding agents (Claude Code, Codex,
     /// Cursor, VS Code): plans on this folder's database.
     Mcp,
+    /// Serve the Agent Client Protocol on stdin/stdout, as an agent for Zed and JetBrains IDEs:
+    /// prompts are planned, shown as plans and run.
+    Acp,
     #[command(flatten)]
     Cli(CliCommand),
 }
@@ -74,6 +83,28 @@ fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--settings`: JSON text (starting with `{`) or a JSON file, parsed as the editors' settings
+/// object; a refused value is an error naming the key, an unknown key a warning.
+fn load_settings(given: Option<&str>) -> Result<Settings, String> {
+    let Some(given) = given else { return Ok(Settings::default()) };
+    let text = if given.trim_start().starts_with('{') {
+        given.to_owned()
+    } else {
+        std::fs::read_to_string(given).map_err(|cause| format!("--settings: cannot read {given}: {cause}"))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|cause| format!("--settings: not valid JSON: {cause}"))?;
+    let parsed = codelab_planner::settings::parse_settings(&value, &Settings::default())
+        .ok_or_else(|| "--settings: expected a JSON object".to_owned())?;
+    if !parsed.errors.is_empty() {
+        return Err(format!("--settings: {}", parsed.errors.join("; ")));
+    }
+    for warning in parsed.warnings {
+        tracing::warn!("--settings: {warning}");
+    }
+    Ok(parsed.settings)
+}
+
 fn main() {
     let arguments = Arguments::parse();
     if let Err(failure) = init_logging(arguments.log_file.as_ref()) {
@@ -87,9 +118,21 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(Command::Mcp) = arguments.command {
-        let options = McpOptions { database: arguments.db, ..McpOptions::default() };
-        let exit_code = runtime.block_on(codelab_planner::mcp::serve_stdio(options));
+    if matches!(arguments.command, Some(Command::Mcp | Command::Acp)) {
+        let settings = match load_settings(arguments.settings.as_deref()) {
+            Ok(settings) => settings,
+            Err(failure) => {
+                eprintln!("codelab-planner: {failure}");
+                std::process::exit(2);
+            }
+        };
+        let exit_code = if matches!(arguments.command, Some(Command::Mcp)) {
+            let options = McpOptions { database: arguments.db, settings };
+            runtime.block_on(codelab_planner::mcp::serve_stdio(options))
+        } else {
+            let options = AcpOptions { database: arguments.db, settings };
+            runtime.block_on(codelab_planner::acp::serve_stdio(options))
+        };
         std::process::exit(exit_code);
     }
     if let Some(Command::Cli(command)) = arguments.command {

@@ -10,7 +10,6 @@
 //! - `bridge`: agents' edits and questions as `workspace/applyEdit` / `window/showMessageRequest`.
 
 pub mod bridge;
-pub mod config;
 pub mod documents;
 pub mod errors;
 pub mod ext;

@@ -4,6 +4,7 @@
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 
+mod acp;
 mod agents;
 mod architecture;
 mod bounds;

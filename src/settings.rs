@@ -1,5 +1,6 @@
 //! Parsing of the client's `codelabPlanner` settings object (from `initializationOptions`,
-//! `workspace/configuration` or `workspace/didChangeConfiguration`) into [`Settings`], and where
+//! `workspace/configuration` or `workspace/didChangeConfiguration` in the language server, or
+//! `--settings` for the MCP and ACP servers) into [`Settings`], and where
 //! the `database` setting leads (confined to the workspace; a change while the planner runs is
 //! announced, since the file is opened at start only).
 //!
