@@ -5,7 +5,9 @@
 //!   run again, shown live;
 //! - `_codelab/edit` `{sessionId, planId, version, title?, subtasks?}`: `planning/update`'s
 //!   params, applied to the draft;
-//! - `_codelab/complete` `{sessionId, step, ok?, result?}`: a step finished by the person.
+//! - `_codelab/complete` `{sessionId, step, ok?, result?}`: a step finished by the person;
+//! - `_codelab/run` `{sessionId}`: the reviewed draft approved and run, shown live (with
+//!   `approval.plans = "always"` a prompt stops at the draft).
 //!
 //! Each answers `{planId, status, ...}`.
 
@@ -16,8 +18,8 @@ use serde_json::{Value, json};
 
 use super::{AcpAgent, failure, invalid, present, session};
 use crate::engine::Completion;
-use crate::model::{PlanId, SubtaskId};
-use crate::orchestrator::{CompleteRequest, RetryRequest};
+use crate::model::{Plan, PlanId, SubtaskId};
+use crate::orchestrator::{CompleteRequest, RetryRequest, RunStarted, StartOptions};
 use crate::wire;
 use crate::wire::bounds::max;
 
@@ -63,6 +65,13 @@ pub struct CompleteStepRequest {
     pub result: Option<wire::bounds::ResultText>,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, JsonRpcRequest)]
+#[request(method = "_codelab/run", response = ExtResult)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRequest {
+    pub session_id: wire::Text<{ max::ID }>,
+}
+
 fn current_plan(agent: &AcpAgent, session: &str) -> Result<PlanId, agent_client_protocol::Error> {
     agent.session(session)?.plan.ok_or_else(|| invalid(&format!("session \"{session}\" has no plan yet")))
 }
@@ -75,9 +84,7 @@ pub(super) async fn revise(
     let orchestrator = agent.started()?;
     let plan_id = current_plan(agent, &request.session_id)?;
     let plan = orchestrator.revise(plan_id, request.feedback.into_string()).await.map_err(failure)?;
-    let turn = turn(connection, &request.session_id, agent);
-    turn.send(present::plan_update(&plan, &[]));
-    Ok(ExtResult(json!({ "planId": plan.id.as_str(), "status": plan.status.as_str(), "version": plan.version })))
+    Ok(shown(agent, connection, &request.session_id, &plan))
 }
 
 pub(super) async fn edit(
@@ -91,8 +98,42 @@ pub(super) async fn edit(
         wire::convert::update_params_to_request(request.update).map_err(|problem| invalid(&problem.to_string()))?;
     let plan = orchestrator.update(update).await.map_err(failure)?;
     agent.remember_plan(&request.session_id, plan.id.clone());
-    turn(connection, &request.session_id, agent).send(present::plan_update(&plan, &[]));
-    Ok(ExtResult(json!({ "planId": plan.id.as_str(), "status": plan.status.as_str(), "version": plan.version })))
+    Ok(shown(agent, connection, &request.session_id, &plan))
+}
+
+/// A changed plan sent to the session as entries; the answer names its version.
+fn shown(agent: &AcpAgent, connection: ConnectionTo<Client>, session: &str, plan: &Plan) -> ExtResult {
+    turn(connection, session, agent).send(present::plan_update(plan, &[]));
+    ExtResult(json!({ "planId": plan.id.as_str(), "status": plan.status.as_str(), "version": plan.version }))
+}
+
+pub(super) async fn run(
+    agent: &AcpAgent,
+    request: RunRequest,
+    connection: ConnectionTo<Client>,
+) -> Result<ExtResult, agent_client_protocol::Error> {
+    let orchestrator = agent.started()?;
+    let plan_id = current_plan(agent, &request.session_id)?;
+    let run = orchestrator.approve_and_execute(plan_id.clone(), StartOptions::default()).await.map_err(failure)?;
+    shown_live(agent, connection, &request.session_id, plan_id, run).await
+}
+
+/// A run shown to the session until it ends (no prompt to answer); the answer names it.
+async fn shown_live(
+    agent: &AcpAgent,
+    connection: ConnectionTo<Client>,
+    session: &str,
+    plan_id: PlanId,
+    run: RunStarted,
+) -> Result<ExtResult, agent_client_protocol::Error> {
+    let plan = agent.started()?.get(plan_id).await.map_err(failure)?;
+    let answer = json!({ "planId": plan.id.as_str(), "status": "running", "runId": run.run_id.as_str() });
+    let turn = turn(connection.clone(), session, agent);
+    connection.spawn(async move {
+        session::show_run(plan, run, turn).await;
+        Ok(())
+    })?;
+    Ok(ExtResult(answer))
 }
 
 pub(super) async fn retry(
@@ -106,19 +147,13 @@ pub(super) async fn retry(
         .steps
         .map(|steps| steps.into_vec().into_iter().map(|id| SubtaskId::from_raw(id.into_string())).collect());
     let run = orchestrator.retry(RetryRequest { plan_id: plan_id.clone(), subtask_ids }).await.map_err(failure)?;
-    let plan = orchestrator.get(plan_id).await.map_err(failure)?;
-    let answer = json!({ "planId": plan.id.as_str(), "status": "running", "runId": run.run_id.as_str() });
-    let turn = turn(connection.clone(), &request.session_id, agent);
-    connection.spawn(async move {
-        session::show_run(plan, run, turn).await;
-        Ok(())
-    })?;
-    Ok(ExtResult(answer))
+    shown_live(agent, connection, &request.session_id, plan_id, run).await
 }
 
 pub(super) async fn complete(
     agent: &AcpAgent,
     request: CompleteStepRequest,
+    _connection: ConnectionTo<Client>,
 ) -> Result<ExtResult, agent_client_protocol::Error> {
     let orchestrator = agent.started()?;
     let plan_id = current_plan(agent, &request.session_id)?;

@@ -6,8 +6,9 @@
 //!   plan entries, run: `session.rs`), `session/cancel` (cancels the session's run),
 //!   `session/load` (the session's newest plan shown again, its run followed if it runs).
 //! - Approvals and edits of agents go through `bridge.rs` (`session/request_permission`, diffs).
-//! - What ACP has no method for: `_codelab/revise`, `_codelab/retry`, `_codelab/edit` and
-//!   `_codelab/complete` (a step done by the person), extension methods (`ext.rs`).
+//! - What ACP has no method for: `_codelab/revise`, `_codelab/retry`, `_codelab/edit`,
+//!   `_codelab/run` (a reviewed draft: with `approval.plans = "always"` a prompt stops at the
+//!   draft) and `_codelab/complete` (a step done by the person), extension methods (`ext.rs`).
 //!
 //! A session's id is the orchestrator's session id, so a stored plan's session can be loaded by a
 //! later connection. It converts and presents only; every operation is one method of the
@@ -27,11 +28,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
     AgentCapabilities, CancelNotification, ContentBlock, InitializeRequest, InitializeResponse, LoadSessionRequest,
-    LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest, PromptResponse,
+    LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest, PromptResponse, StopReason,
 };
 use agent_client_protocol::{Agent, Client, Responder, Stdio, V1};
 
-use crate::config::Settings;
+use crate::config::{PlanApproval, Settings};
 use crate::engine::SharedEditor;
 use crate::model::{PlanId, SessionId};
 use crate::orchestrator::{
@@ -115,6 +116,24 @@ pub(crate) fn invalid(message: &str) -> agent_client_protocol::Error {
     agent_client_protocol::Error::new(-32602, message.to_owned())
 }
 
+/// Registers an extension method; its work runs in its own task (a revise may call the model),
+/// so the connection goes on reading meanwhile.
+macro_rules! ext_method {
+    ($builder:expr, $agent:expr, $request:ty, $work:path) => {{
+        let agent = $agent.clone();
+        $builder.on_receive_request(
+            async move |request: $request,
+                        responder: Responder<ext::ExtResult, V1>,
+                        connection: ConnectionTo<Client>| {
+                let agent = agent.clone();
+                let spawner = connection.clone();
+                spawner.spawn(async move { answer(responder, $work(&agent, request, connection).await) })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+    }};
+}
+
 /// Serves ACP on stdin/stdout until the client closes it; returns the process exit code.
 pub async fn serve_stdio(options: AcpOptions) -> i32 {
     let agent = Arc::new(AcpAgent {
@@ -194,49 +213,11 @@ pub async fn serve_stdio(options: AcpOptions) -> i32 {
                 },
                 agent_client_protocol::on_receive_notification!(),
             );
-        let (on_revise, on_edit, on_retry, on_complete) = (agent.clone(), agent.clone(), agent.clone(), agent.clone());
-        builder
-            .on_receive_request(
-                async move |request: ext::ReviseRequest,
-                            responder: Responder<ext::ExtResult, V1>,
-                            connection: ConnectionTo<Client>| {
-                    let agent = on_revise.clone();
-                    let spawner = connection.clone();
-                    spawner.spawn(async move { answer(responder, ext::revise(&agent, request, connection).await) })
-                },
-                agent_client_protocol::on_receive_request!(),
-            )
-            .on_receive_request(
-                async move |request: ext::EditRequest,
-                            responder: Responder<ext::ExtResult, V1>,
-                            connection: ConnectionTo<Client>| {
-                    let agent = on_edit.clone();
-                    let spawner = connection.clone();
-                    spawner.spawn(async move { answer(responder, ext::edit(&agent, request, connection).await) })
-                },
-                agent_client_protocol::on_receive_request!(),
-            )
-            .on_receive_request(
-                async move |request: ext::RetryStepsRequest,
-                            responder: Responder<ext::ExtResult, V1>,
-                            connection: ConnectionTo<Client>| {
-                    let agent = on_retry.clone();
-                    let spawner = connection.clone();
-                    spawner.spawn(async move { answer(responder, ext::retry(&agent, request, connection).await) })
-                },
-                agent_client_protocol::on_receive_request!(),
-            )
-            .on_receive_request(
-                async move |request: ext::CompleteStepRequest,
-                            responder: Responder<ext::ExtResult, V1>,
-                            connection: ConnectionTo<Client>| {
-                    let agent = on_complete.clone();
-                    connection.spawn(async move { answer(responder, ext::complete(&agent, request).await) })
-                },
-                agent_client_protocol::on_receive_request!(),
-            )
-            .connect_to(Stdio::new())
-            .await
+        let builder = ext_method!(builder, agent, ext::ReviseRequest, ext::revise);
+        let builder = ext_method!(builder, agent, ext::EditRequest, ext::edit);
+        let builder = ext_method!(builder, agent, ext::RetryStepsRequest, ext::retry);
+        let builder = ext_method!(builder, agent, ext::CompleteStepRequest, ext::complete);
+        ext_method!(builder, agent, ext::RunRequest, ext::run).connect_to(Stdio::new()).await
     };
     if let Some(orchestrator) = agent.orchestrator.get() {
         orchestrator.shutdown().await;
@@ -292,7 +273,7 @@ async fn prompt(
         session_id: Some(SessionId::from_raw(session.clone())),
         ..CreateRequest::default()
     };
-    let turn =
+    let mut turn =
         session::Turn { connection, session: session.clone(), responder: Some(responder), cancelled: state.cancelled };
     let planned = match orchestrator.create(create).await {
         Ok(created) => created.plan,
@@ -300,6 +281,15 @@ async fn prompt(
     };
     agent.remember_plan(&session, planned.id.clone());
     turn.send(present::plan_update(&planned, &[]));
+    if agent.options.settings.plan_approval == PlanApproval::Always {
+        // The person reviews the draft first: `_codelab/revise`, `_codelab/edit`, `_codelab/run`.
+        turn.send(present::message(format!(
+            "plan {} is ready for review: change it with _codelab/revise or _codelab/edit, run it with _codelab/run\n",
+            planned.id
+        )));
+        turn.end(StopReason::EndTurn);
+        return;
+    }
     match orchestrator.approve_and_execute(planned.id.clone(), StartOptions::default()).await {
         Ok(run) => {
             let plan = orchestrator.get(planned.id.clone()).await.unwrap_or(planned);

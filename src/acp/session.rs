@@ -31,7 +31,8 @@ impl Turn {
         }
     }
 
-    fn end(&mut self, reason: StopReason) {
+    /// Answers the prompt (once; later calls do nothing).
+    pub fn end(&mut self, reason: StopReason) {
         if let Some(responder) = self.responder.take()
             && let Err(error) = responder.respond(PromptResponse::new(reason))
         {
@@ -56,7 +57,9 @@ pub async fn show_run(plan: Plan, run: RunStarted, mut turn: Turn) {
             RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
                 set(&mut statuses, &subtask_id, SubtaskStatus::Waiting);
                 turn.send(present::plan_update(&plan, &statuses));
-                turn.send(present::message(format!("{message}\n")));
+                turn.send(present::message(format!(
+                    "{message} (step {subtask_id}: finish it with _codelab/complete)\n"
+                )));
             }
             RunEventKind::SubtaskFinished { subtask_id, status, error, title, .. } => {
                 set(&mut statuses, &subtask_id, status);

@@ -224,3 +224,69 @@ fn without_a_model_the_plan_is_shown_and_agent_steps_wait_with_instructions() {
     assert!(refused.get("error").is_some(), "{refused}");
     assert!(client.close().success());
 }
+
+#[test]
+fn a_reviewed_draft_is_edited_revised_and_run_through_the_extension_methods() {
+    let dir = workspace();
+    let (mut client, session) = start(dir.path(), r#"{"approval": {"plans": "always"}}"#);
+    let answer = request(
+        &mut client,
+        "session/prompt",
+        json!({ "sessionId": session, "prompt": [{ "type": "text", "text": "Refactor the parser module and add tests for it" }] }),
+    );
+    assert_eq!(answer["stopReason"], "end_turn", "{answer}");
+    let events = client.drain_events();
+    let histories = entry_histories(&events);
+    assert!(!histories.is_empty() && histories.iter().all(|history| history == &["pending"]), "{histories:?}");
+    let review = events
+        .iter()
+        .filter_map(|event| event["params"]["update"]["content"]["text"].as_str())
+        .find(|text| text.contains("_codelab/run"))
+        .unwrap_or_else(|| panic!("no review message: {events:#?}"));
+    let plan_id = review.split_whitespace().nth(1).unwrap().to_owned();
+
+    let subtasks = json!([{ "id": "only", "title": "Say done", "agent": "shell", "command": "echo done" }]);
+    let edited = request(
+        &mut client,
+        "_codelab/edit",
+        json!({ "sessionId": session, "planId": plan_id, "version": 1, "title": "Parser", "subtasks": subtasks }),
+    );
+    assert_eq!((edited["version"].as_u64(), edited["status"].as_str()), (Some(2), Some("draft")), "{edited}");
+    let shown = client.event("the edited plan", |event| event["params"]["update"]["sessionUpdate"] == "plan");
+    assert_eq!(
+        shown["params"]["update"]["entries"],
+        json!([{ "content": "Say done", "priority": "medium", "status": "pending" }])
+    );
+    let stale = answer_line(
+        &mut client,
+        "_codelab/edit",
+        json!({ "sessionId": session, "planId": plan_id, "version": 1, "title": "Old" }),
+    );
+    assert!(stale["error"].as_str().unwrap_or_default().contains("version"), "a stale edit is refused: {stale}");
+
+    let revised = request(
+        &mut client,
+        "_codelab/revise",
+        json!({ "sessionId": session, "feedback": "also update the changelog" }),
+    );
+    assert_eq!(revised["version"].as_u64(), Some(3), "{revised}");
+    client.event("the revised plan", |event| event["params"]["update"]["sessionUpdate"] == "plan");
+
+    let started = request(&mut client, "_codelab/run", json!({ "sessionId": session }));
+    assert_eq!(started["status"], "running", "{started}");
+    // The revised plan's new step is the person's: it waits, saying how to finish it.
+    let waiting = client.event("the waiting step", |event| {
+        event["params"]["update"]["content"]["text"].as_str().is_some_and(|text| text.contains("_codelab/complete"))
+    });
+    let text = waiting["params"]["update"]["content"]["text"].as_str().unwrap();
+    let step = text.split("(step ").nth(1).and_then(|rest| rest.split(':').next()).unwrap().to_owned();
+    let completed =
+        request(&mut client, "_codelab/complete", json!({ "sessionId": session, "step": step, "result": "updated" }));
+    assert_eq!(completed["step"]["status"], "done", "{completed}");
+    client.event("the run's end", |event| {
+        event["params"]["update"]["content"]["text"].as_str().is_some_and(|text| text.contains("completed"))
+    });
+    let retried = answer_line(&mut client, "_codelab/retry", json!({ "sessionId": session }));
+    assert!(retried.get("error").is_some(), "a completed plan has nothing to retry: {retried}");
+    assert!(client.close().success());
+}
