@@ -140,10 +140,8 @@ fn clause_verbs(prose: &str) -> Vec<&'static str> {
                 at_clause_start = true;
                 continue;
             }
-            if at_clause_start {
-                if let Some((_, display)) = lead_at(&tokens, position) {
-                    verbs.push(display);
-                }
+            if at_clause_start && let Some((_, display)) = lead_at(&tokens, position) {
+                verbs.push(display);
             }
             at_clause_start = false;
         }

@@ -95,15 +95,15 @@ fn check(schema: &Value, node: &Value, value: &Value, path: &str) -> Result<(), 
             };
         }
     }
-    if let Some(allowed) = node.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            return Err(format!("{path}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = node.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        return Err(format!("{path}: {value} is not one of {allowed:?}"));
     }
-    if let Some(constant) = node.get("const") {
-        if constant != value {
-            return Err(format!("{path}: {value} is not {constant}"));
-        }
+    if let Some(constant) = node.get("const")
+        && constant != value
+    {
+        return Err(format!("{path}: {value} is not {constant}"));
     }
     let types: Vec<&str> = match node.get("type") {
         Some(Value::String(one)) => vec![one.as_str()],
