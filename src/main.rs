@@ -1,6 +1,8 @@
 //! The `codelab-planner` binary: command-line parsing, logging, then the LSP server on stdio
-//! (no subcommand, or `--stdio`), the MCP server (`mcp`), the ACP agent (`acp`), or one command-line subcommand
-//! (`codelab_planner::cli`).
+//! (no subcommand, or `--stdio`), the MCP server (`mcp`), the ACP agent (`acp`), or one
+//! command-line subcommand (`codelab_planner::cli`). The hidden `__sandboxed-command` runs the
+//! command sandbox's launcher (`codelab_planner::agents::sandbox::launcher`) instead, before any
+//! thread starts.
 //!
 //! Logs go to stderr or `--log-file`, never stdout (the protocol channel). The level comes from
 //! `CODELAB_PLANNER_LOG`, else `RUST_LOG`, else `warn` (editors file every stderr line as an
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use codelab_planner::acp::AcpOptions;
+use codelab_planner::agents::sandbox::launcher;
 use codelab_planner::cli::{CliCommand, CliOptions};
 use codelab_planner::config::Settings;
 use codelab_planner::lsp::{ServerOptions, serve_stdio};
@@ -83,10 +86,16 @@ fn init_logging(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--settings`: JSON text (starting with `{`) or a JSON file, parsed as the editors' settings
-/// object; a refused value is an error naming the key, an unknown key a warning.
-fn load_settings(given: Option<&str>) -> Result<Settings, String> {
-    let Some(given) = given else { return Ok(Settings::default()) };
+/// The MCP and ACP servers' settings: the settings files of the current folder
+/// (`config::load`), then `--settings` on top — JSON text (starting with `{`) or a JSON file, the
+/// editors' settings object; a refused value is an error naming the key, an unknown key a warning.
+fn load_settings(runtime: &tokio::runtime::Runtime, given: Option<&str>) -> Result<Settings, String> {
+    let folder = std::env::current_dir().map_err(|cause| format!("cannot read the current folder: {cause}"))?;
+    let files = runtime.block_on(codelab_planner::config::load(&folder));
+    for problem in &files.problems {
+        tracing::warn!(file = %problem.file.display(), line = problem.line, "{}", problem.message);
+    }
+    let Some(given) = given else { return Ok(files.settings) };
     let text = if given.trim_start().starts_with('{') {
         given.to_owned()
     } else {
@@ -94,7 +103,7 @@ fn load_settings(given: Option<&str>) -> Result<Settings, String> {
     };
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|cause| format!("--settings: not valid JSON: {cause}"))?;
-    let parsed = codelab_planner::settings::parse_settings(&value, &Settings::default())
+    let parsed = codelab_planner::lsp::config::parse_settings(&value, &files.settings)
         .ok_or_else(|| "--settings: expected a JSON object".to_owned())?;
     if !parsed.errors.is_empty() {
         return Err(format!("--settings: {}", parsed.errors.join("; ")));
@@ -106,6 +115,11 @@ fn load_settings(given: Option<&str>) -> Result<Settings, String> {
 }
 
 fn main() {
+    // The command sandbox's launcher: before anything else, while the process has one thread.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|word| word == launcher::SUBCOMMAND) {
+        std::process::exit(launcher::run(&raw[2..]));
+    }
     let arguments = Arguments::parse();
     if let Err(failure) = init_logging(arguments.log_file.as_ref()) {
         eprintln!("codelab-planner: {failure}");
@@ -119,7 +133,7 @@ fn main() {
         }
     };
     if matches!(arguments.command, Some(Command::Mcp | Command::Acp)) {
-        let settings = match load_settings(arguments.settings.as_deref()) {
+        let settings = match load_settings(&runtime, arguments.settings.as_deref()) {
             Ok(settings) => settings,
             Err(failure) => {
                 eprintln!("codelab-planner: {failure}");

@@ -1,7 +1,7 @@
 //! The editor bridge agents use, over ACP: an approval question becomes
 //! `session/request_permission` (Allow = `allow_once`, Allow for this plan = `allow_always`,
-//! Deny = `reject_once`; a cancelled request is a Deny), and every edit an agent makes is shown as
-//! an `edit` tool call with its diff before the workspace writer puts it on the disk.
+//! Deny = `reject_once`; a cancelled request is a Deny), and every file an agent writes is shown
+//! as an `edit` tool call with its diff once the workspace writer has applied it.
 //!
 //! One ACP connection is one client: questions and edits go to the session whose prompt is
 //! running (the newest, when several are).
@@ -19,13 +19,13 @@ use futures::future::BoxFuture;
 
 use super::present;
 use crate::agents::approval::{ALLOW, ALLOW_FOR_PLAN, DENY};
-use crate::engine::{EditorBridge, FileEdit};
+use crate::agents::writer::{AppliedChange, ChangeKind, ChangeObserver};
+use crate::engine::{DocumentEdit, EditorBridge, OpenDocument};
 
 /// Where questions and edits go: the connection and the session that is prompting.
 #[derive(Default)]
 pub struct AcpBridge {
     target: Mutex<Option<(ConnectionTo<Client>, String)>>,
-    workspace_root: Mutex<Option<std::path::PathBuf>>,
     calls: std::sync::atomic::AtomicU64,
 }
 
@@ -33,10 +33,6 @@ impl AcpBridge {
     /// Questions and edits go to `session` from now on.
     pub fn point_at(&self, connection: ConnectionTo<Client>, session: String) {
         *super::lock(&self.target) = Some((connection, session));
-    }
-
-    pub fn set_workspace(&self, root: std::path::PathBuf) {
-        *super::lock(&self.workspace_root) = Some(root);
     }
 
     fn target(&self) -> Option<(ConnectionTo<Client>, String)> {
@@ -49,22 +45,42 @@ impl AcpBridge {
     }
 }
 
-impl EditorBridge for AcpBridge {
-    fn apply_edits(&self, label: String, edits: Vec<FileEdit>) -> BoxFuture<'_, Result<bool, String>> {
-        async move {
-            let Some((connection, session)) = self.target() else { return Ok(true) };
-            let root = super::lock(&self.workspace_root).clone();
-            for edit in edits {
-                // The old text, for the diff (none for a new file).
-                let old_text = root.as_ref().and_then(|root| std::fs::read_to_string(root.join(&edit.path)).ok());
-                let update = present::edit_call(&self.next_call_id(), &label, &edit.path, old_text, &edit.new_text);
-                connection
-                    .send_notification(SessionNotification::new(session.clone(), update))
-                    .map_err(|error| format!("cannot show the edit: {error}"))?;
-            }
-            Ok(true)
+impl ChangeObserver for AcpBridge {
+    /// An agent's written file, shown as a finished `edit` tool call with its diff.
+    fn change_applied(&self, change: &AppliedChange<'_>) {
+        let (ChangeKind::Write, Some(after)) = (&change.kind, change.after) else { return };
+        let Some((connection, session)) = self.target() else { return };
+        let label = format!("{}: write {}", change.origin.agent.as_str(), change.path.relative);
+        let path = std::path::Path::new(&change.path.relative);
+        let update = present::edit_call(&self.next_call_id(), &label, path, change.before.map(str::to_owned), after);
+        if let Err(error) = connection.send_notification(SessionNotification::new(session, update)) {
+            tracing::debug!(%error, "an edit could not be shown");
         }
-        .boxed()
+    }
+}
+
+impl EditorBridge for AcpBridge {
+    // ACP's client keeps no buffers the agents write through: files go to the disk, and each
+    // change is shown as a diff (`ChangeObserver`).
+    fn open_document(&self, _path: &std::path::Path) -> Option<OpenDocument> {
+        None
+    }
+
+    fn newer_document(
+        &self,
+        _path: &std::path::Path,
+        _version: i32,
+        _timeout: std::time::Duration,
+    ) -> BoxFuture<'_, Option<OpenDocument>> {
+        futures::future::ready(None).boxed()
+    }
+
+    fn takes_edits(&self) -> bool {
+        false
+    }
+
+    fn apply_edits(&self, _label: String, _edits: Vec<DocumentEdit>) -> BoxFuture<'_, Result<bool, String>> {
+        futures::future::ready(Ok(false)).boxed()
     }
 
     fn ask(&self, message: String, actions: Vec<String>) -> BoxFuture<'_, Result<Option<String>, String>> {

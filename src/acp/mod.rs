@@ -78,8 +78,9 @@ impl AcpAgent {
                     settings: self.options.settings.clone(),
                     editor: Some(SharedEditor(self.bridge.clone())),
                 };
-                self.bridge.set_workspace(cwd.to_path_buf());
-                Orchestrator::start(config).await.map(|(orchestrator, _)| orchestrator)
+                let (orchestrator, _) = Orchestrator::start(config).await?;
+                orchestrator.observe_changes(self.bridge.clone()).await?;
+                Ok(orchestrator)
             })
             .await
             .map_err(failure)?;

@@ -1,13 +1,16 @@
-//! The approval policy as a pure function: `(action, policy, remembered choices) -> Allow |
-//! Confirm | Deny(reason)`, with explicit precedence — hard denies first (commands that destroy
-//! the machine, whatever the settings), then the person's "Allow for this plan" choices, then
-//! the setting (`approval.tools`). Shell chaining is split before matching, so `ls && rm -rf /`
-//! is judged as two commands.
+//! The approval policy as a pure function: `(action, policy, remembered choices, what the
+//! command reaches) -> Allow | Confirm | Deny(reason)`, with explicit precedence — hard denies
+//! first (commands that destroy the machine or the person's files, whatever the settings), then
+//! what must always be asked (a risky command; a command that leaves the workspace when no
+//! sandbox confines it — even under `approval.tools = "auto"`), then the person's "Allow for this
+//! plan" choices, then the setting. What a command reaches is judged by `reach` (chaining,
+//! quoting, `sh -c` nesting, wrappers and `$HOME` / `~` are looked through).
 //!
-//! No I/O here: asking the person is the tool layer's job (`tools::Toolbox`).
+//! No I/O here: asking the person is the tool layer's job (`tools::approve`).
 
 use std::collections::HashSet;
 
+use super::reach::Reach;
 use crate::config::ToolApproval;
 
 /// What a mutating tool is about to do (read-only tools never reach the policy).
@@ -92,80 +95,50 @@ impl Answer {
     }
 }
 
-/// Decides one action. Precedence: hard deny, remembered allow, setting.
-pub fn decide(action: &Action, setting: ToolApproval, remembered: &HashSet<Remembered>) -> Decision {
-    if let Action::Execute { command } = action {
-        for part in split_commands(command) {
-            if let Some(reason) = hard_denied(&part) {
-                return Decision::Deny(reason);
-            }
+/// What is known about a command beyond its text: what it reaches, and whether the command
+/// sandbox confines its writes to the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandFacts {
+    pub reach: Reach,
+    pub sandboxed: bool,
+}
+
+impl CommandFacts {
+    /// What the person is told about the command beyond its text, if anything.
+    pub fn note(&self) -> Option<String> {
+        match &self.reach {
+            Reach::Risky(reason) => Some(format!("It {reason}.")),
+            Reach::Outside(reason) if !self.sandboxed => Some(format!("It {reason}.")),
+            _ => None,
         }
     }
-    if remembered.contains(&action.remembered_as()) {
+}
+
+/// Decides one action. Precedence: hard deny, must-ask, remembered allow, setting.
+pub fn decide(
+    action: &Action,
+    setting: ToolApproval,
+    remembered: &HashSet<Remembered>,
+    command: Option<&CommandFacts>,
+) -> Decision {
+    let remembered_allow = remembered.contains(&action.remembered_as());
+    if let (Action::Execute { command: text }, Some(facts)) = (action, command) {
+        match &facts.reach {
+            Reach::Refused(reason) => return Decision::Deny(format!("refused: `{text}` {reason}")),
+            Reach::Risky(_) => return if remembered_allow { Decision::Allow } else { Decision::Confirm },
+            Reach::Outside(_) if !facts.sandboxed => {
+                return if remembered_allow { Decision::Allow } else { Decision::Confirm };
+            }
+            Reach::Outside(_) | Reach::Inside => {}
+        }
+    }
+    if remembered_allow {
         return Decision::Allow;
     }
     match setting {
         ToolApproval::Auto => Decision::Allow,
         ToolApproval::Ask => Decision::Confirm,
     }
-}
-
-/// Splits a shell line on `&&`, `||`, `;`, `|`, `&` and newlines (outside quotes).
-pub fn split_commands(line: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut characters = line.chars().peekable();
-    while let Some(character) = characters.next() {
-        match (quote, character) {
-            (Some(open), _) if character == open => {
-                quote = None;
-                current.push(character);
-            }
-            (Some(_), _) => current.push(character),
-            (None, '\'' | '"') => {
-                quote = Some(character);
-                current.push(character);
-            }
-            (None, ';' | '\n' | '|' | '&') => {
-                if characters.peek() == Some(&character) {
-                    characters.next();
-                }
-                parts.push(std::mem::take(&mut current));
-            }
-            (None, _) => current.push(character),
-        }
-    }
-    parts.push(current);
-    parts.into_iter().map(|part| part.trim().to_owned()).filter(|part| !part.is_empty()).collect()
-}
-
-/// Commands refused whatever the settings say.
-fn hard_denied(command: &str) -> Option<String> {
-    let words: Vec<&str> = command.split_whitespace().collect();
-    let program = words.first().copied().unwrap_or_default();
-    let program = program.rsplit('/').next().unwrap_or(program);
-    let refused = |why: &str| Some(format!("refused: `{command}` {why}"));
-    match program {
-        "sudo" | "su" | "doas" => return refused("needs elevated privileges"),
-        "mkfs" | "shutdown" | "reboot" | "halt" | "poweroff" => return refused("changes the machine"),
-        _ if program.starts_with("mkfs.") => return refused("formats a disk"),
-        _ => {}
-    }
-    if program == "rm" {
-        let recursive = words.iter().any(|word| word.starts_with('-') && (word.contains('r') || word.contains('R')));
-        let targets_root = words.iter().skip(1).any(|word| matches!(*word, "/" | "/*" | "~" | "~/" | "$HOME" | ".."));
-        if recursive && targets_root {
-            return refused("deletes outside the workspace");
-        }
-    }
-    if program == "dd" && words.iter().any(|word| word.starts_with("of=/dev/")) {
-        return refused("writes to a device");
-    }
-    if command.contains(":(){") || command.contains(":() {") {
-        return refused("is a fork bomb");
-    }
-    None
 }
 
 #[cfg(test)]
@@ -176,36 +149,70 @@ mod tests {
         Action::Execute { command: command.to_owned() }
     }
 
+    fn facts(command: &str, sandboxed: bool) -> CommandFacts {
+        let surroundings = crate::agents::reach::Surroundings {
+            workspace_root: std::path::Path::new("/work/project"),
+            cwd: std::path::Path::new("/work/project"),
+            home: Some(std::path::Path::new("/home/person")),
+            temporary: std::path::Path::new("/tmp"),
+        };
+        CommandFacts { reach: crate::agents::reach::assess(command, &surroundings), sandboxed }
+    }
+
+    fn decide_command(
+        command: &str,
+        setting: ToolApproval,
+        remembered: &HashSet<Remembered>,
+        sandboxed: bool,
+    ) -> Decision {
+        decide(&run(command), setting, remembered, Some(&facts(command, sandboxed)))
+    }
+
     #[test]
     fn hard_denies_win_over_auto_and_remembered_choices() {
         let mut remembered = HashSet::new();
         remembered.insert(run("ls && rm -rf /").remembered_as());
         for command in ["rm -rf /", "ls && rm -rf /", "echo ok; sudo make install", "true | rm -fr ~", "mkfs.ext4 x"] {
-            let decision = decide(&run(command), ToolApproval::Auto, &remembered);
-            assert!(matches!(decision, Decision::Deny(_)), "{command}: {decision:?}");
+            for sandboxed in [true, false] {
+                let decision = decide_command(command, ToolApproval::Auto, &remembered, sandboxed);
+                assert!(matches!(decision, Decision::Deny(_)), "{command}: {decision:?}");
+            }
         }
+    }
+
+    #[test]
+    fn leaving_the_workspace_asks_under_auto_unless_the_sandbox_confines_it() {
+        let none = HashSet::new();
+        let outside = "echo x > /etc/hosts";
+        assert_eq!(decide_command(outside, ToolApproval::Auto, &none, false), Decision::Confirm);
+        assert_eq!(decide_command(outside, ToolApproval::Auto, &none, true), Decision::Allow);
+        assert_eq!(decide_command("git push --force", ToolApproval::Auto, &none, true), Decision::Confirm);
+        assert_eq!(decide_command("cargo test", ToolApproval::Auto, &none, false), Decision::Allow);
+        let mut remembered = HashSet::new();
+        remembered.insert(run(outside).remembered_as());
+        assert_eq!(decide_command(outside, ToolApproval::Auto, &remembered, false), Decision::Allow);
+        assert_eq!(facts(outside, false).note().as_deref(), Some("It writes outside the workspace (/etc/hosts)."));
+        assert_eq!(facts(outside, true).note(), None);
     }
 
     #[test]
     fn remembered_choices_then_the_setting() {
         let mut remembered = HashSet::new();
-        assert_eq!(decide(&run("npm install"), ToolApproval::Ask, &remembered), Decision::Confirm);
-        assert_eq!(decide(&run("npm install"), ToolApproval::Auto, &remembered), Decision::Allow);
+        assert_eq!(decide_command("npm install", ToolApproval::Ask, &remembered, true), Decision::Confirm);
+        assert_eq!(decide_command("npm install", ToolApproval::Auto, &remembered, true), Decision::Allow);
         remembered.insert(run("npm install").remembered_as());
-        assert_eq!(decide(&run(" npm install "), ToolApproval::Ask, &remembered), Decision::Allow);
-        assert_eq!(decide(&run("npm install left-pad"), ToolApproval::Ask, &remembered), Decision::Confirm);
+        assert_eq!(decide_command(" npm install ", ToolApproval::Ask, &remembered, true), Decision::Allow);
+        assert_eq!(decide_command("npm install left-pad", ToolApproval::Ask, &remembered, true), Decision::Confirm);
         let write = Action::Write { path: "src/lib.rs".to_owned() };
         remembered.insert(write.remembered_as());
-        assert_eq!(decide(&write, ToolApproval::Ask, &remembered), Decision::Allow);
+        assert_eq!(decide(&write, ToolApproval::Ask, &remembered, None), Decision::Allow);
         let other = Action::Write { path: "src/main.rs".to_owned() };
-        assert_eq!(decide(&other, ToolApproval::Ask, &remembered), Decision::Confirm);
+        assert_eq!(decide(&other, ToolApproval::Ask, &remembered, None), Decision::Confirm);
     }
 
     #[test]
-    fn shell_chaining_is_split_outside_quotes() {
-        assert_eq!(split_commands("ls && rm x || y; z | w & v"), vec!["ls", "rm x", "y", "z", "w", "v"]);
-        assert_eq!(split_commands("echo 'a && b'; c"), vec!["echo 'a && b'", "c"]);
-        assert_eq!(decide(&run("echo 'rm -rf /'"), ToolApproval::Auto, &HashSet::new()), Decision::Allow);
+    fn quoted_text_is_not_a_command() {
+        assert_eq!(decide_command("echo 'rm -rf /'", ToolApproval::Auto, &HashSet::new(), false), Decision::Allow);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!   (shell plus the three LLM agents) when a model is configured.
 //! - `session`: the turn loop. `prompt`: the opening messages. `context`: the token budget.
 //! - `tools`: the tool layer (allow-lists, approval, dispatch); `approval`: the pure policy;
-//!   `sandbox`: path resolution; `edit`: search-and-replace; `writer`: the one workspace writer.
+//!   `edit`: search-and-replace; `hunks`: minimal edits; `writer`: the one workspace writer. Paths
+//!   are resolved by `crate::confine`.
 //!
 //! Not here: choosing whether a model is configured (the caller passes one), the provider
 //! (`crate::llm`), JSON-RPC (the editor bridge is `crate::lsp::bridge`), the store.
@@ -13,7 +14,9 @@
 pub mod approval;
 pub mod context;
 pub mod edit;
+pub mod hunks;
 pub mod prompt;
+pub mod reach;
 pub mod sandbox;
 mod session;
 pub mod tools;
@@ -25,16 +28,17 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::config::{Settings, ToolApproval, WithoutModel};
+use crate::config::{SandboxCommands, Settings, ToolApproval, WithoutModel};
 use crate::engine::{AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, ShellAgent, SubtaskExecutor};
 use crate::llm::{ChatMessage, ChatModel};
 use crate::model::AgentKind;
 use crate::planner::detect_workspace;
 
-use sandbox::Sandbox;
 use session::{Session, SessionLimits};
 use tools::{PlanApprovals, Role, ToolEnv, tool_specs};
-use writer::WorkspaceWriter;
+use writer::{ChangeOrigin, WorkspaceWriter};
+
+use crate::confine::Workspace;
 
 pub use session::MAX_RESULT_BYTES;
 
@@ -51,10 +55,14 @@ pub struct AgentsConfig {
     pub approval: ToolApproval,
     /// The variable holding the API key: never passed to a command.
     pub api_key_env: String,
+    /// The file holding the API key, if one does (`llm.apiKeyFile`).
+    pub api_key_file: Option<std::path::PathBuf>,
     pub default_command_timeout: Duration,
     pub temperature: Option<f32>,
     /// `max_tokens` of each reply (`None` = the endpoint's default).
     pub max_reply_tokens: Option<u32>,
+    /// `sandbox.commands`: whether `execute_command` runs in the command sandbox.
+    pub command_sandbox: SandboxCommands,
 }
 
 impl AgentsConfig {
@@ -66,9 +74,11 @@ impl AgentsConfig {
             max_tool_calls: llm.max_tool_calls,
             approval: settings.tool_approval,
             api_key_env: llm.api_key_env.clone(),
+            api_key_file: llm.api_key_file.clone(),
             default_command_timeout: DEFAULT_COMMAND_TIMEOUT,
             temperature: Some(0.2),
             max_reply_tokens: None,
+            command_sandbox: settings.sandbox_commands,
         }
     }
 }
@@ -85,6 +95,11 @@ impl SharedAgentState {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The one workspace writer (attach a `writer::ChangeObserver` to it to see every change).
+    pub fn writer(&self) -> &WorkspaceWriter {
+        &self.writer
+    }
 }
 
 /// A coder, debug or ask agent backed by a chat model.
@@ -100,24 +115,40 @@ impl LlmAgent {
     }
 
     async fn run(&self, request: AgentRequest, io: AgentIo) -> Result<AgentOutcome, AgentError> {
-        let sandbox =
-            Sandbox::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
+        let workspace =
+            Workspace::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
         let role = Role::of(request.subtask.agent);
         // The key's value is read only to keep it out of results and output, never stored.
-        let secret = std::env::var(&self.config.api_key_env).ok().filter(|value| value.len() >= 8);
+        let from_file = self
+            .config
+            .api_key_file
+            .as_deref()
+            .and_then(|path| crate::textfile::read_text_blocking(path, 16 * 1024).ok());
+        let secret = from_file
+            .and_then(|key| key.lines().next().map(|line| line.trim().to_owned()))
+            .or_else(|| std::env::var(&self.config.api_key_env).ok())
+            .filter(|value| value.len() >= 8);
+        let origin = ChangeOrigin {
+            plan_id: request.plan_id.clone(),
+            subtask_id: request.subtask.id.clone(),
+            attempt: request.attempt,
+            agent: request.subtask.agent,
+        };
         let env = ToolEnv {
-            sandbox,
+            workspace,
             writer: self.shared.writer.clone(),
             io,
             plan_id: request.plan_id.clone(),
+            origin,
             agent: request.subtask.agent,
             role,
             approval: self.config.approval,
             approvals: self.shared.approvals.clone(),
             secrets: secret.into_iter().collect(),
             default_command_timeout: self.config.default_command_timeout,
+            command_sandbox: sandbox::CommandSandbox::new(self.config.command_sandbox),
         };
-        let root = env.sandbox.root().to_path_buf();
+        let root = env.workspace.root().to_path_buf();
         let (facts, top_level) =
             tokio::task::spawn_blocking(move || (detect_workspace(&root), prompt::top_level_entries(&root)))
                 .await

@@ -60,20 +60,53 @@ impl OutputSink {
     }
 }
 
-/// A change to a file, proposed by an agent, that the editor applies (undoable).
+/// A document the editor has open, as it has it: its text (unsaved changes included) and the
+/// version the editor gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEdit {
-    /// Workspace-relative path.
-    pub path: PathBuf,
-    /// The whole new content.
+pub struct OpenDocument {
+    pub text: String,
+    pub version: i32,
+}
+
+/// One changed range of a document: `range` is in bytes of the text the edit was computed
+/// against ([`DocumentEdit::base_text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextHunk {
+    pub range: std::ops::Range<usize>,
     pub new_text: String,
 }
 
-/// Server→client requests an agent may need; implemented by the LSP layer and called from run
-/// tasks only (never from a request handler).
+/// An agent's change to an open document: the changed ranges only, against the version the agent
+/// read, so that an editor whose buffer moved on refuses it instead of clobbering it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentEdit {
+    /// Workspace-relative path.
+    pub path: PathBuf,
+    /// The version the hunks apply to.
+    pub version: i32,
+    /// The text of that version (positions are converted against it).
+    pub base_text: String,
+    pub hunks: Vec<TextHunk>,
+}
+
+/// Server→client requests an agent may need, and the documents the editor has open; implemented
+/// by the LSP layer and called from run tasks only (never from a request handler).
 pub trait EditorBridge: Send + Sync {
-    /// Applies edits through the editor (`workspace/applyEdit`); `Ok(false)` when refused.
-    fn apply_edits(&self, label: String, edits: Vec<FileEdit>) -> BoxFuture<'_, Result<bool, String>>;
+    /// The editor's buffer of the workspace-relative `path`, when it has the file open.
+    fn open_document(&self, path: &std::path::Path) -> Option<OpenDocument>;
+    /// Waits (at most `timeout`) until the editor reports a version of `path` newer than
+    /// `version`; returns it, or `None` (closed, or no news in time).
+    fn newer_document(
+        &self,
+        path: &std::path::Path,
+        version: i32,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Option<OpenDocument>>;
+    /// Whether the editor takes edits at all (`workspace.applyEdit`).
+    fn takes_edits(&self) -> bool;
+    /// Applies edits through the editor (`workspace/applyEdit`); `Ok(false)` when refused (a
+    /// stale version among them).
+    fn apply_edits(&self, label: String, edits: Vec<DocumentEdit>) -> BoxFuture<'_, Result<bool, String>>;
     /// Asks the user (`window/showMessageRequest`); returns the chosen action, `None` if dismissed.
     fn ask(&self, message: String, actions: Vec<String>) -> BoxFuture<'_, Result<Option<String>, String>>;
 }

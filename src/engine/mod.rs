@@ -13,6 +13,7 @@
 
 pub mod agent;
 mod attempt;
+mod cgroup;
 mod commit;
 mod driver;
 pub mod events;
@@ -36,7 +37,8 @@ use crate::store::PlanRepository;
 
 pub use agent::{
     ActivityPhase, AgentActivity, AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, AgentSignal, AttemptClock,
-    DependencyResult, EditorBridge, FileEdit, OutputSink, SharedEditor, SignalSink, SubtaskExecutor, ToolKind,
+    DependencyResult, DocumentEdit, EditorBridge, OpenDocument, OutputSink, SharedEditor, SignalSink, SubtaskExecutor,
+    TextHunk, ToolKind,
 };
 pub use events::{EventReceiver, RunEvent, RunEventKind};
 pub use manual::{CompleteError, Completion, RunControls};

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 
 use super::agent::{AgentError, AgentIo, AgentOutcome, AgentRequest, SubtaskExecutor};
 use super::process::{ShellCommand, ShellExit, run_shell};
+use crate::confine::{ConfineError, Workspace};
 
 /// Runs `command` with `sh -c` (see `process`; the API key's variable never reaches it).
 #[derive(Debug, Clone, Default)]
@@ -31,12 +32,12 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
     let spec = ShellCommand {
         command,
         working_directory,
-        extra_env: vec![
-            ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
-            ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
-        ],
+        extra_env: vec![("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string())],
+        plan_id: Some(request.plan_id.to_string()),
         kill_grace: io.kill_grace,
         timeout: None,
+        // The person's own command: not sandboxed.
+        launcher: None,
     };
     let output = io.output.clone();
     let on_line = move |line: String| output.line(line);
@@ -61,20 +62,19 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
     }
 }
 
-/// The workspace root joined with the subtask's `cwd`, resolved (symlinks followed) and refused
-/// when it does not exist or resolves outside the workspace.
+/// The workspace root joined with the subtask's `cwd`, resolved by the one confinement
+/// (symlinks followed) and refused when it does not exist, is not a folder or leads outside.
 fn working_directory(request: &AgentRequest) -> Result<std::path::PathBuf, AgentError> {
     let Some(cwd) = request.subtask.cwd.as_deref() else { return Ok(request.workspace_root.clone()) };
     let unusable = |why: String| AgentError::Unavailable(format!("cwd \"{cwd}\" {why}"));
-    let root = request.workspace_root.canonicalize().map_err(|error| unusable(format!("unusable root: {error}")))?;
-    let directory = root.join(cwd).canonicalize().map_err(|_| unusable("does not exist in the workspace".into()))?;
-    if !directory.starts_with(&root) {
-        return Err(unusable("resolves outside the workspace".into()));
+    let workspace =
+        Workspace::new(&request.workspace_root).map_err(|error| unusable(format!("unusable root: {error}")))?;
+    match workspace.resolve_directory(cwd) {
+        Ok(directory) => Ok(directory.absolute),
+        Err(ConfineError::Io { cause, .. }) => Err(unusable(cause)),
+        Err(ConfineError::Escapes(_)) => Err(unusable("resolves outside the workspace".to_owned())),
+        Err(error) => Err(unusable(format!("is refused: {error}"))),
     }
-    if !directory.is_dir() {
-        return Err(unusable("is not a directory".into()));
-    }
-    Ok(directory)
 }
 
 /// `"exit code 2: <last stderr lines>"`, or just the head when stderr was empty.

@@ -1,32 +1,37 @@
-//! The LSP implementation of the engine's `EditorBridge`: agents' file changes become
-//! `workspace/applyEdit` requests (visible and undoable in the editor) and their questions
+//! The LSP implementation of the engine's `EditorBridge`: the documents the editor has open
+//! (read from `documents.rs`, unsaved changes included), agents' changes to them as
+//! `workspace/applyEdit` requests — the changed ranges only, against the document version the
+//! agent read, so an editor whose buffer moved on refuses them — and agents' questions as
 //! `window/showMessageRequest`s. Called from run tasks only, never from a request handler, so
 //! waiting for the person never holds a handler open.
 //!
-//! What the client cannot do is left to the disk: without `workspace.applyEdit` an edit is
-//! reported applied and the workspace writer writes the file (the "disk bridge"); a new file
-//! without `CreateFile` resource operations is likewise written to the disk only. Without a
-//! client that can answer `showMessageRequest`, questions come back unanswered (a denial).
+//! Files the editor does not have open are not its business: the workspace writer writes them to
+//! the disk. An edit whose version the server already knows to be stale is refused here without a
+//! round trip (some editors drop a stale versioned edit silently and still answer "applied").
+//! Without a client that can answer `showMessageRequest`, questions come back unanswered (a denial).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::request::ApplyWorkspaceEdit;
 use tower_lsp_server::ls_types::{
-    ApplyWorkspaceEditParams, ClientCapabilities, CreateFile, CreateFileOptions, DocumentChangeOperation,
-    DocumentChanges, MessageActionItem, MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, Position, Range,
-    ResourceOp, ResourceOperationKind, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
+    ApplyWorkspaceEditParams, ClientCapabilities, DocumentChangeOperation, DocumentChanges, MessageActionItem,
+    MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ResourceOperationKind, TextDocumentEdit, TextEdit,
+    WorkspaceEdit,
 };
 
-use crate::engine::{EditorBridge, FileEdit};
+use super::documents::{Documents, range_of};
+use crate::engine::{DocumentEdit, EditorBridge, OpenDocument};
 
 /// What the client said it can do, from `initialize`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EditorCapabilities {
     pub apply_edit: bool,
-    /// `documentChanges` with `create` resource operations (needed to create files).
+    /// `documentChanges` with `create` resource operations.
     pub create_files: bool,
     pub message_actions: bool,
 }
@@ -45,41 +50,52 @@ impl EditorCapabilities {
     }
 }
 
-/// Edits and questions through the connected client.
+/// Edits, open documents and questions through the connected client.
 pub struct LspEditorBridge {
     client: Client,
     workspace_root: PathBuf,
     capabilities: EditorCapabilities,
+    documents: Arc<Documents>,
 }
 
 impl LspEditorBridge {
-    pub fn new(client: Client, workspace_root: PathBuf, capabilities: EditorCapabilities) -> Self {
-        Self { client, workspace_root, capabilities }
+    pub fn new(
+        client: Client,
+        workspace_root: PathBuf,
+        capabilities: EditorCapabilities,
+        documents: Arc<Documents>,
+    ) -> Self {
+        let workspace_root = workspace_root.canonicalize().unwrap_or(workspace_root);
+        Self { client, workspace_root, capabilities, documents }
     }
 
-    async fn apply(&self, label: String, edits: Vec<FileEdit>) -> Result<bool, String> {
+    fn absolute(&self, relative: &Path) -> PathBuf {
+        self.workspace_root.join(relative)
+    }
+
+    async fn apply(&self, label: String, edits: Vec<DocumentEdit>) -> Result<bool, String> {
         if !self.capabilities.apply_edit {
-            return Ok(true);
+            return Err("the editor does not take edits (no workspace.applyEdit)".to_owned());
         }
         let mut operations = Vec::new();
         for edit in edits {
-            let absolute = self.workspace_root.join(&edit.path);
-            let uri =
-                Uri::from_file_path(&absolute).ok_or_else(|| format!("{} is not a file path", edit.path.display()))?;
-            let exists = absolute.exists();
-            if !exists && !self.capabilities.create_files {
-                continue;
+            let Some((uri, document)) = self.documents.get_by_path(&self.absolute(&edit.path)) else {
+                return Ok(false);
+            };
+            if document.version != edit.version {
+                return Ok(false);
             }
-            if !exists {
-                let options = CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(true) };
-                let create = CreateFile { uri: uri.clone(), options: Some(options), annotation_id: None };
-                operations.push(DocumentChangeOperation::Op(ResourceOp::Create(create)));
-            }
-            let range = Range { start: Position::new(0, 0), end: end_of(&absolute).await };
-            let text_edit = TextEdit { range, new_text: edit.new_text };
+            let text_edits = edit
+                .hunks
+                .iter()
+                .map(|hunk| {
+                    let range = range_of(&edit.base_text, &hunk.range);
+                    OneOf::Left(TextEdit { range, new_text: hunk.new_text.clone() })
+                })
+                .collect();
             operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
-                text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
-                edits: vec![OneOf::Left(text_edit)],
+                text_document: OptionalVersionedTextDocumentIdentifier { uri, version: Some(edit.version) },
+                edits: text_edits,
             }));
         }
         if operations.is_empty() {
@@ -106,18 +122,26 @@ impl LspEditorBridge {
     }
 }
 
-/// The position just past the file's last character (UTF-16 columns, as LSP counts them).
-async fn end_of(path: &Path) -> Position {
-    let text =
-        tokio::fs::read(path).await.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default();
-    let line = text.matches('\n').count();
-    let last = text.rsplit('\n').next().unwrap_or_default();
-    let character = last.encode_utf16().count();
-    Position::new(u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(character).unwrap_or(u32::MAX))
-}
-
 impl EditorBridge for LspEditorBridge {
-    fn apply_edits(&self, label: String, edits: Vec<FileEdit>) -> BoxFuture<'_, Result<bool, String>> {
+    fn open_document(&self, path: &Path) -> Option<OpenDocument> {
+        let (_, document) = self.documents.get_by_path(&self.absolute(path))?;
+        Some(OpenDocument { text: String::clone(&document.text), version: document.version })
+    }
+
+    fn newer_document(&self, path: &Path, version: i32, timeout: Duration) -> BoxFuture<'_, Option<OpenDocument>> {
+        let absolute = self.absolute(path);
+        async move {
+            let document = self.documents.newer_than(&absolute, version, timeout).await?;
+            Some(OpenDocument { text: String::clone(&document.text), version: document.version })
+        }
+        .boxed()
+    }
+
+    fn takes_edits(&self) -> bool {
+        self.capabilities.apply_edit
+    }
+
+    fn apply_edits(&self, label: String, edits: Vec<DocumentEdit>) -> BoxFuture<'_, Result<bool, String>> {
         self.apply(label, edits).boxed()
     }
 
@@ -130,17 +154,6 @@ impl EditorBridge for LspEditorBridge {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[tokio::test]
-    async fn the_end_position_counts_utf16_columns() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("file.txt");
-        std::fs::write(&path, "first\nsé😀").unwrap();
-        assert_eq!(end_of(&path).await, Position::new(1, 4));
-        std::fs::write(&path, "line\n").unwrap();
-        assert_eq!(end_of(&path).await, Position::new(1, 0));
-        assert_eq!(end_of(&directory.path().join("absent")).await, Position::new(0, 0));
-    }
 
     #[test]
     fn capabilities_need_document_changes_and_create_to_create_files() {

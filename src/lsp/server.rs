@@ -41,16 +41,34 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
+use super::config::{SECTION, parse_settings, parse_settings_over};
 use super::documents::Documents;
-use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
+use super::errors::{
+    handler_panicked, method_not_served, orchestrator_unavailable, parse_params, too_many_slow_requests,
+};
 use super::{ext, handlers};
-use crate::settings::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
+use crate::config::{LoadedSettings, database_change_notice, resolve_database};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
 const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the planner's start waits for the client's first `workspace/configuration` answer
 /// (it holds settings read only at start, such as `database`).
 const CONFIGURATION_WAIT: Duration = Duration::from_secs(5);
+
+/// Requests that can take long (a model call, a session's runs to stop): they run beside the
+/// others in slots of their own, so nothing waits behind them. Decided here, for every handler.
+const SLOW_METHODS: &[&str] = &[
+    <ext::CreatePlan as Request>::METHOD,
+    <ext::RevisePlan as Request>::METHOD,
+    <ext::ClassifyTask as Request>::METHOD,
+    <ext::ResetSession as Request>::METHOD,
+];
+/// Slow requests in flight at once; one more is refused at once (`busy`), never queued.
+const SLOW_REQUESTS: usize = 16;
+/// Slots always left for every other request and notification, whatever the slow ones do.
+const OTHER_REQUESTS: usize = 16;
+/// The transport's concurrency (tower-lsp-server's default is 4): both kinds together.
+pub const REQUEST_CONCURRENCY: usize = SLOW_REQUESTS + OTHER_REQUESTS;
 
 /// Options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +81,8 @@ pub struct ServerOptions {
 #[derive(Debug, Default)]
 struct Setup {
     workspace_root: Option<PathBuf>,
+    /// What the settings files give (`config::load`): the layer under the editor's settings.
+    files: LoadedSettings,
     settings: Settings,
     /// What `initializationOptions` gave: the base that `workspace/configuration` answers apply on.
     initial_settings: Settings,
@@ -72,6 +92,8 @@ struct Setup {
     editor_capabilities: EditorCapabilities,
     /// Messages for the client that could not be sent before `initialized`.
     deferred_messages: Vec<(MessageType, String)>,
+    /// The settings files' problems, shown once after `initialized` (their keys were ignored).
+    settings_file_problems: Vec<String>,
 }
 
 /// State shared by the server, its handlers and its spawned tasks.
@@ -86,8 +108,8 @@ pub struct SharedState {
     progress_tokens: Mutex<HashMap<ProgressToken, PlanId>>,
     /// Set once the "no language model is configured" notice was shown.
     no_model_notice_shown: AtomicBool,
-    /// Open plan files.
-    pub(crate) documents: Documents,
+    /// Open documents (plan files and every other file the editor has open).
+    pub(crate) documents: Arc<Documents>,
     /// The client handles `workspace/codeLens/refresh`.
     code_lens_refresh: AtomicBool,
     /// `$/progress` token → the planning request it reports (cancelling aborts the model call).
@@ -97,6 +119,8 @@ pub struct SharedState {
     configuration_settled: tokio::sync::watch::Sender<bool>,
     /// The database file the running planner opened.
     database_in_use: Mutex<Option<PathBuf>>,
+    /// Permits for [`SLOW_METHODS`] in flight.
+    slow_requests: Arc<tokio::sync::Semaphore>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -113,11 +137,12 @@ impl SharedState {
             startup_failure_told: AtomicBool::new(false),
             progress_tokens: Mutex::new(HashMap::new()),
             no_model_notice_shown: AtomicBool::new(false),
-            documents: Documents::default(),
+            documents: Arc::new(Documents::default()),
             code_lens_refresh: AtomicBool::new(false),
             planning_tokens: Mutex::new(HashMap::new()),
             configuration_settled: tokio::sync::watch::Sender::new(false),
             database_in_use: Mutex::new(None),
+            slow_requests: Arc::new(tokio::sync::Semaphore::new(SLOW_REQUESTS)),
         }
     }
 
@@ -192,7 +217,8 @@ impl SharedState {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
         let database_override = self.options.database_override.as_deref();
-        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings);
+        let users_own = setup.files.database_is_the_users(&setup.settings);
+        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings, users_own);
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
     }
 
@@ -201,7 +227,8 @@ impl SharedState {
     fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
         let in_use = lock(&self.database_in_use).clone()?;
         let database_override = self.options.database_override.as_deref();
-        database_change_notice(database_override, &self.workspace_root(), previous, settings, &in_use)
+        let users_own = lock(&self.setup).files.database_is_the_users(settings);
+        database_change_notice(database_override, &self.workspace_root(), previous, settings, users_own, &in_use)
     }
 }
 
@@ -270,9 +297,21 @@ impl PlannerServer {
         F: FnOnce(R::Params) -> Fut,
         Fut: Future<Output = Result<R::Result>>,
     {
+        // A slow request holds one of its own permits for as long as it runs (dropped with the
+        // future, so `$/cancelRequest` frees it at once); none left: refused, not queued.
+        let permit = if SLOW_METHODS.contains(&R::METHOD) {
+            match self.shared.slow_requests.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return Err(too_many_slow_requests(R::METHOD, SLOW_REQUESTS)),
+            }
+        } else {
+            None
+        };
         let work = async move {
             let params: R::Params = parse_params(params)?;
-            handler(params).await
+            let result = handler(params).await;
+            drop(permit);
+            result
         };
         match AssertUnwindSafe(work).catch_unwind().await {
             Ok(result) => result,
@@ -284,11 +323,11 @@ impl PlannerServer {
     }
 
     async fn apply_settings_value(&self, value: &Value, origin: &str) {
-        let (previous, base) = {
+        let (previous, base, files) = {
             let setup = lock(&self.shared.setup);
-            (setup.settings.clone(), setup.initial_settings.clone())
+            (setup.settings.clone(), setup.initial_settings.clone(), setup.files.settings.clone())
         };
-        let Some(parsed) = parse_settings_over(value, &base, &previous) else { return };
+        let Some(parsed) = parse_settings_over(value, &base, &previous, &files) else { return };
         for message in parsed.warnings.iter().chain(&parsed.errors) {
             tracing::warn!("{origin}: {message}");
             self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
@@ -333,7 +372,8 @@ async fn start_orchestrator(shared: &Arc<SharedState>, client: &Client) -> std::
         client.show_message(MessageType::WARNING, format!("codelab-planner: {why}")).await;
     }
     let capabilities = lock(&shared.setup).editor_capabilities;
-    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities);
+    let documents = shared.documents.clone();
+    let bridge = LspEditorBridge::new(client.clone(), config.workspace_root.clone(), capabilities, documents);
     config.editor = Some(SharedEditor(Arc::new(bridge)));
     let root = config.workspace_root.display().to_string();
     let starting = AssertUnwindSafe(Orchestrator::start(config)).catch_unwind().await;
@@ -365,10 +405,10 @@ async fn start_orchestrator(shared: &Arc<SharedState>, client: &Client) -> std::
 }
 
 fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
-    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first())
-        && let Some(path) = folder.uri.to_file_path()
-    {
-        return Some(path.into_owned());
+    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first()) {
+        if let Some(path) = folder.uri.to_file_path() {
+            return Some(path.into_owned());
+        }
     }
     #[allow(deprecated)]
     if let Some(path) = params.root_uri.as_ref().and_then(|uri| uri.to_file_path()) {
@@ -376,6 +416,27 @@ fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
     }
     #[allow(deprecated)]
     params.root_path.as_ref().filter(|path| !path.is_empty()).map(PathBuf::from)
+}
+
+/// Whether agents' commands run sandboxed here, for the clients' health check and status
+/// (`experimental.sandbox` of the initialize result): told once, at start.
+fn sandbox_status(setting: crate::config::SandboxCommands) -> Value {
+    use crate::agents::sandbox::{CommandSandbox, KernelSupport};
+    let sandbox = CommandSandbox::new(setting);
+    let abi = match sandbox.kernel {
+        KernelSupport::Landlock { abi } => Some(abi),
+        KernelSupport::Unavailable => None,
+    };
+    let note = match sandbox.unsandboxed_reason() {
+        Some(reason) => format!("agents' commands are {reason}"),
+        None => "agents' commands run in a Landlock sandbox: they write only inside the workspace (not .git/ or .codelab/) and the temporary folder".to_owned(),
+    };
+    json!({
+        "commands": match setting { crate::config::SandboxCommands::Workspace => "workspace", crate::config::SandboxCommands::Off => "off" },
+        "enforced": sandbox.active(),
+        "landlockAbi": abi,
+        "note": note,
+    })
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -418,9 +479,19 @@ impl LanguageServer for PlannerServer {
         let lens_refresh = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.code_lens.as_ref());
         let lens_refresh = lens_refresh.and_then(|lens| lens.refresh_support).unwrap_or(false);
         self.shared.code_lens_refresh.store(lens_refresh, Ordering::SeqCst);
+        // The settings files first: the editor's settings go on top of them.
+        let files = crate::config::load(&root.clone().unwrap_or_else(|| root_of(&Setup::default()))).await;
+        for problem in &files.problems {
+            tracing::warn!("settings file: {problem}");
+            deferred.push((MessageType::WARNING, format!("codelab-planner: {problem} (ignored)")));
+        }
         let parsed =
-            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
+            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
         let mut setup = lock(&self.shared.setup);
+        setup.settings_file_problems = files.problems.iter().map(ToString::to_string).collect();
+        setup.settings = files.settings.clone();
+        setup.initial_settings = files.settings.clone();
+        setup.files = files;
         if let Some(parsed) = parsed {
             for message in parsed.warnings.iter().chain(&parsed.errors) {
                 tracing::warn!("initializationOptions: {message}");
@@ -434,9 +505,14 @@ impl LanguageServer for PlannerServer {
         setup.client_supports_configuration = configuration.unwrap_or(false);
         setup.editor_capabilities = EditorCapabilities::of(&params.capabilities);
         setup.deferred_messages = deferred;
+        let sandbox_setting = setup.settings.sandbox_commands;
         drop(setup);
+        let mut capabilities = capabilities();
+        if let Some(experimental) = capabilities.experimental.as_mut() {
+            experimental["sandbox"] = sandbox_status(sandbox_setting);
+        }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities,
             server_info: Some(ServerInfo {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: Some(env!("CARGO_PKG_VERSION").to_owned()),
@@ -448,12 +524,18 @@ impl LanguageServer for PlannerServer {
     async fn initialized(&self, _: InitializedParams) {
         self.spawn_background(|server| {
             async move {
-                let (messages, fetch_configuration) = {
+                let (messages, file_problems, fetch_configuration) = {
                     let mut setup = lock(&server.shared.setup);
-                    (std::mem::take(&mut setup.deferred_messages), setup.client_supports_configuration)
+                    let messages = std::mem::take(&mut setup.deferred_messages);
+                    let file_problems = std::mem::take(&mut setup.settings_file_problems);
+                    (messages, file_problems, setup.client_supports_configuration)
                 };
                 for (kind, message) in messages {
                     server.client.log_message(kind, message).await;
+                }
+                if !file_problems.is_empty() {
+                    let shown = format!("codelab-planner: settings ignored: {}", file_problems.join("; "));
+                    server.client.show_message(MessageType::WARNING, shown).await;
                 }
                 // The editor's settings first: the planner reads `database` when it starts.
                 if fetch_configuration {

@@ -46,6 +46,8 @@ pub(super) enum Command {
     SetSettings(Box<Settings>, oneshot::Sender<()>),
     /// Leaves every run `interrupted` (resumable); replies with one receiver per run that resolves
     /// when it has ended.
+    /// Every change agents make to the workspace goes to this observer too.
+    ObserveChanges(std::sync::Arc<dyn crate::agents::writer::ChangeObserver>, Reply<()>),
     Shutdown {
         reply: oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>,
     },
@@ -151,6 +153,10 @@ impl Actor {
                 let _ = self.planning.send(Arc::new(setup));
                 self.settings = *settings;
                 let _ = reply.send(());
+            }
+            Command::ObserveChanges(observer, reply) => {
+                self.agent_state.writer().observe(observer);
+                let _ = reply.send(Ok(()));
             }
             Command::Shutdown { reply } => {
                 let waits = self.runs.values_mut().map(ActiveRun::interrupt).collect();

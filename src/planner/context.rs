@@ -145,11 +145,12 @@ fn context_file(root: &Path, path: &str) -> ContextFile {
     ContextFile { path: path.to_owned(), text }
 }
 
-/// The canonical path of `path` (relative to `root`, or absolute) when it exists inside `root`.
+/// The canonical path of `path` (relative to `root`, or absolute) when it exists inside `root`
+/// (the one confinement decides).
 fn inside_workspace(root: &Path, path: &str) -> Option<PathBuf> {
-    let root = root.canonicalize().ok()?;
-    let resolved = root.join(path).canonicalize().ok()?;
-    resolved.starts_with(&root).then_some(resolved)
+    let workspace = crate::confine::Workspace::new(root).ok()?;
+    let inside = workspace.resolve_setting(Path::new(path)).ok()?;
+    inside.absolute.exists().then_some(inside.absolute)
 }
 
 /// At most `max_chars` characters from the start of a file (read at most 4 bytes a character).

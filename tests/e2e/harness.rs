@@ -122,6 +122,8 @@ impl TestServer {
         let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
         let mut command = Command::new(binary());
         command.args(extra_arguments).current_dir(&setup.workspace).env("CODELAB_PLANNER_LOG", "debug");
+        // No user settings file unless a test writes one (the developer's own is never read).
+        command.env("XDG_CONFIG_HOME", setup.workspace.join(".test-user-config"));
         for (name, value) in &setup.env {
             if value.is_empty() {
                 command.env_remove(name);
@@ -278,6 +280,17 @@ impl TestServer {
         }
     }
 
+    /// Whether the response to `id` has already arrived (and waits unconsumed).
+    #[allow(dead_code, reason = "used by tests/llm_e2e.rs")]
+    pub fn has_response_to(&self, id: i64) -> bool {
+        self.unconsumed.iter().any(|message| message.get("id") == Some(&json!(id)) && message.get("method").is_none())
+    }
+
+    /// Whether a message matching `predicate` has arrived and waits unconsumed.
+    pub fn has_unconsumed(&self, predicate: impl Fn(&Value) -> bool) -> bool {
+        self.unconsumed.iter().any(predicate)
+    }
+
     /// A request that must succeed.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
         match self.request(method, params) {
@@ -307,8 +320,8 @@ impl TestServer {
         match (message.get("method").and_then(Value::as_str), message.get("id")) {
             (Some(method), Some(id)) => {
                 let (method, id) = (method.to_owned(), id.clone());
-                self.answer_server_request(&method, id, &message);
-                Some(json!({ "serverRequest": method, "params": message["params"] }))
+                self.answer_server_request(&method, id.clone(), &message);
+                Some(json!({ "serverRequest": method, "params": message["params"], "id": id }))
             }
             (Some("window/logMessage"), None) => {
                 self.log_messages.push(message["params"]["message"].as_str().unwrap_or("").to_owned());
@@ -425,6 +438,22 @@ impl TestServer {
         let wanted = method.to_owned();
         self.wait_for(method, REQUEST_TIMEOUT, move |message| message["serverRequest"] == wanted.as_str())["params"]
             .clone()
+    }
+
+    /// Consumes the server request `method` (one the harness was told not to answer); returns
+    /// its id, for [`TestServer::respond`], and its params.
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn take_unanswered_request(&mut self, method: &str) -> (Value, Value) {
+        let wanted = method.to_owned();
+        let request =
+            self.wait_for(method, REQUEST_TIMEOUT, move |message| message["serverRequest"] == wanted.as_str());
+        (request["id"].clone(), request["params"].clone())
+    }
+
+    /// Answers a server → client request the test took with [`TestServer::take_unanswered_request`].
+    #[allow(dead_code, reason = "not every test binary module uses it")]
+    pub fn respond(&mut self, id: Value, result: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": result }));
     }
 
     /// Drops every message matching `predicate` received so far (e.g. output chatter).

@@ -129,7 +129,9 @@ fn an_agent_plans_takes_completes_runs_and_cancels_through_mcp_and_the_editor_se
     let long_run = run["run"].as_str().unwrap().to_owned();
     let pid = read_pid_file(&dir.path().join("wait.pid"));
     let cancelled = call(&mut agent, "plan_cancel", json!({ "plan_id": long_id, "reason": "no longer wanted" }));
-    assert_eq!((cancelled["cancelled"].as_bool(), cancelled["status"].as_str()), (Some(true), Some("cancelled")));
+    // The run is told to stop at once; its end is committed as it stops (seen below).
+    assert_eq!(cancelled["cancelled"], true, "{cancelled}");
+    assert!(matches!(cancelled["status"].as_str(), Some("running" | "cancelled")), "{cancelled}");
     eventually("the cancelled step's process is gone", RUN_TIMEOUT, || process_is_gone(pid));
     let events = editor.collect_run_events(&long_run);
     assert_eq!(events.last().unwrap()["status"], "cancelled", "{events:#?}");

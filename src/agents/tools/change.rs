@@ -1,54 +1,63 @@
 //! The tools that change the workspace: `write_file`, `edit_file`, `create_directory`,
-//! `delete_file`, `move_file`. Each resolves its paths through the sandbox first, then asks the
+//! `delete_file`, `move_file`. Each resolves its paths through the confinement first, then asks the
 //! approval policy, then goes through the one workspace writer. `edit_file` refuses a stale edit
-//! (the file changed since this agent last read or wrote it) and returns a short diff.
+//! (the file changed since this agent last read or wrote it) and returns a short diff; every
+//! result says where the change went when that was the editor's buffer.
 
 use super::specs::{EditArgs, MoveArgs, PathArgs, WriteArgs};
 use super::{Stop, ToolEnv, ToolState, approve, unless_cancelled};
 use crate::agents::approval::Action;
 use crate::agents::edit::{Replacement, apply_replacements};
-use crate::agents::sandbox::SandboxPath;
+use crate::agents::writer::{ChangeTarget, Current, Modified};
+use crate::confine::InsidePath;
 
 /// Lines of diff shown to the model at most.
 const MAX_DIFF_LINES: usize = 40;
 
 /// Files other than Markdown are refused to the architect role.
-fn check_role_may_write(env: &ToolEnv, path: &SandboxPath) -> Result<(), Stop> {
+fn check_role_may_write(env: &ToolEnv, path: &InsidePath) -> Result<(), Stop> {
     if env.role == super::Role::Architect && !path.relative.ends_with(".md") {
         return Err(Stop::Tool(format!("the architect writes only Markdown files, not {}", path.relative)));
     }
     Ok(())
 }
 
-fn label(env: &ToolEnv, verb: &str, path: &SandboxPath) -> String {
+fn label(env: &ToolEnv, verb: &str, path: &InsidePath) -> String {
     format!("{}: {verb} {}", env.agent, path.relative)
 }
 
 pub(super) async fn write_file(env: &ToolEnv, state: &mut ToolState, arguments: WriteArgs) -> Result<String, Stop> {
-    let path = env.sandbox.resolve_for_write(&arguments.path)?;
+    let path = env.workspace.resolve_for_write(&arguments.path)?;
     check_role_may_write(env, &path)?;
     if path.absolute.is_dir() {
         return Err(Stop::Tool(format!("{} is a directory", path.relative)));
     }
     approve(env, Action::Write { path: path.relative.clone() }).await?;
-    let editor = env.io.editor.as_deref();
     let content = arguments.content;
-    let written = content.clone();
+    let seen = state.seen.get(&path.relative).cloned();
+    let relative = path.relative.clone();
+    // Replacing a buffer with unsaved changes the agent has not read would discard them.
+    let transform = |current: Current<'_>| -> Result<String, Stop> {
+        if current.unsaved && seen.as_deref() != current.text {
+            return Err(Stop::Tool(format!(
+                "{relative} is open in the editor with unsaved changes you have not read; read it, then write or edit it"
+            )));
+        }
+        Ok(content.clone())
+    };
     let label = label(env, "write", &path);
-    let writing = env.writer.modify(editor, &path, &label, |_| Ok::<_, Stop>(content));
-    let (old, _) = unless_cancelled(env, writing).await???;
-    state.seen.insert(path.relative.clone(), written.clone());
-    let lines = written.lines().count();
-    Ok(match old {
-        None => format!("created {} ({lines} lines)", path.relative),
-        Some(_) => format!("replaced {} ({lines} lines)", path.relative),
-    })
+    let writing = env.writer.modify(env.write_context(&label), &path, transform);
+    let modified = unless_cancelled(env, writing).await???;
+    state.seen.insert(path.relative.clone(), modified.after.clone());
+    let lines = modified.after.lines().count();
+    let verb = if modified.before.is_none() { "created" } else { "replaced" };
+    Ok(format!("{verb} {} ({lines} lines){}", path.relative, where_it_went(&modified)))
 }
 
 pub(super) async fn edit_file(env: &ToolEnv, state: &mut ToolState, arguments: EditArgs) -> Result<String, Stop> {
-    let path = env.sandbox.resolve_for_write(&arguments.path)?;
+    let path = env.workspace.resolve_for_write(&arguments.path)?;
     check_role_may_write(env, &path)?;
-    env.sandbox.check_size(&path)?;
+    env.workspace.check_size(&path)?;
     if arguments.edits.is_empty() {
         return Err(Stop::Tool("edits is empty".to_owned()));
     }
@@ -57,54 +66,76 @@ pub(super) async fn edit_file(env: &ToolEnv, state: &mut ToolState, arguments: E
         arguments.edits.into_iter().map(|block| Replacement { search: block.search, replace: block.replace }).collect();
     let seen = state.seen.get(&path.relative).cloned();
     let relative = path.relative.clone();
-    let transform = |current: Option<String>| -> Result<String, Stop> {
-        let Some(current) = current else {
+    let transform = |current: Current<'_>| -> Result<String, Stop> {
+        let Some(text) = current.text else {
             return Err(Stop::Tool(format!("{relative} does not exist; create it with write_file")));
         };
-        if seen.as_ref().is_some_and(|seen| *seen != current) {
+        // After the person's typing made the first try stale, the blocks are applied to their
+        // text once more: that is the point of search-and-replace.
+        if !current.after_conflict && seen.as_deref().is_some_and(|seen| seen != text) {
             return Err(Stop::Tool(format!(
-                "{relative} changed since you last read it (another step edited it); read it again, then edit"
+                "{relative} changed since you last read it (another step or the person edited it); read it again, then edit"
             )));
         }
-        apply_replacements(&current, &replacements).map_err(|error| Stop::Tool(error.to_string()))
+        apply_replacements(text, &replacements).map_err(|error| {
+            let again = if current.after_conflict { " (after the person's typing in the editor)" } else { "" };
+            Stop::Tool(format!("{error}{again}"))
+        })
     };
-    let editor = env.io.editor.as_deref();
     let label = label(env, "edit", &path);
-    let editing = env.writer.modify(editor, &path, &label, transform);
-    let (old, new) = unless_cancelled(env, editing).await???;
-    state.seen.insert(path.relative.clone(), new.clone());
-    Ok(format!("edited {}\n{}", path.relative, short_diff(old.as_deref().unwrap_or_default(), &new)))
+    let editing = env.writer.modify(env.write_context(&label), &path, transform);
+    let modified = unless_cancelled(env, editing).await???;
+    state.seen.insert(path.relative.clone(), modified.after.clone());
+    let diff = short_diff(modified.before.as_deref().unwrap_or_default(), &modified.after);
+    Ok(format!("edited {}{}\n{diff}", path.relative, where_it_went(&modified)))
+}
+
+/// Where the change went, for the model: nothing for the disk, the editor's buffer otherwise.
+fn where_it_went(modified: &Modified) -> String {
+    match modified.target {
+        None => " (no change: the content was already so)".to_owned(),
+        Some(ChangeTarget::Disk) => String::new(),
+        Some(ChangeTarget::Buffer { saved_too: true, .. }) => " (in the editor's open buffer and on disk)".to_owned(),
+        Some(ChangeTarget::Buffer { saved_too: false, .. }) => {
+            " (in the editor's buffer only: the file is open with the person's unsaved changes, so the disk is \
+             unchanged until they save it; commands see the saved file)"
+                .to_owned()
+        }
+    }
 }
 
 pub(super) async fn create_directory(env: &ToolEnv, arguments: PathArgs) -> Result<String, Stop> {
-    let path = env.sandbox.resolve_for_write(&arguments.path)?;
+    let path = env.workspace.resolve_for_write(&arguments.path)?;
     if path.absolute.is_dir() {
         return Ok(format!("{} already exists", path.relative));
     }
     approve(env, Action::CreateDirectory { path: path.relative.clone() }).await?;
-    env.writer.create_directory(&path).await?;
+    let label = label(env, "create", &path);
+    env.writer.create_directory(env.write_context(&label), &path).await?;
     Ok(format!("created directory {}", path.relative))
 }
 
 pub(super) async fn delete_file(env: &ToolEnv, arguments: PathArgs) -> Result<String, Stop> {
-    let path = env.sandbox.resolve_for_write(&arguments.path)?;
+    let path = env.workspace.resolve_for_write(&arguments.path)?;
     if path.absolute.symlink_metadata().is_err() {
         return Err(Stop::Tool(format!("{} does not exist", path.relative)));
     }
     approve(env, Action::Delete { path: path.relative.clone() }).await?;
-    env.writer.delete(&path).await?;
+    let label = label(env, "delete", &path);
+    env.writer.delete(env.write_context(&label), &path).await?;
     Ok(format!("deleted {}", path.relative))
 }
 
 pub(super) async fn move_file(env: &ToolEnv, arguments: MoveArgs) -> Result<String, Stop> {
-    let from = env.sandbox.resolve_for_write(&arguments.source)?;
-    let to = env.sandbox.resolve_for_write(&arguments.destination)?;
+    let from = env.workspace.resolve_for_write(&arguments.source)?;
+    let to = env.workspace.resolve_for_write(&arguments.destination)?;
     check_role_may_write(env, &to)?;
     if from.absolute.symlink_metadata().is_err() {
         return Err(Stop::Tool(format!("{} does not exist", from.relative)));
     }
     approve(env, Action::Move { from: from.relative.clone(), to: to.relative.clone() }).await?;
-    env.writer.rename(&from, &to).await?;
+    let label = label(env, "move", &from);
+    env.writer.rename(env.write_context(&label), &from, &to).await?;
     Ok(format!("moved {} to {}", from.relative, to.relative))
 }
 

@@ -1,14 +1,19 @@
 //! `execute_command`: a shell command in the workspace, through the engine's process handling
-//! (own process group, stdin closed, killed as a group on cancel or timeout, bounded output).
-//! The API key's variable is removed from the child's environment; its output streams to the
-//! subtask's output and comes back to the model cut to head and tail.
+//! (own process group, stdin closed, killed as a group on cancel or timeout, bounded output), in
+//! the command sandbox where it is active (`agents::sandbox`: writes confined to the workspace
+//! minus `.git/` and `.codelab/`, and the temporary folder). What the command reaches is judged
+//! first (`agents::reach`) for the approval policy. The API key's variable is removed from the
+//! child's environment; its output streams to the subtask's output and comes back to the model
+//! cut to head and tail.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::specs::CommandArgs;
-use super::{Stop, ToolEnv, approve};
-use crate::agents::approval::Action;
+use super::{Stop, ToolEnv, approve_with};
+use crate::agents::approval::{Action, CommandFacts};
 use crate::agents::context::{MODEL_VIEW_BYTES, truncate_for_model};
+use crate::agents::reach::{Surroundings, assess};
 use crate::engine::process::{ShellCommand, ShellExit, run_shell};
 
 /// The longest a command may run.
@@ -19,18 +24,27 @@ pub(super) async fn execute_command(env: &ToolEnv, arguments: CommandArgs) -> Re
     if command.is_empty() {
         return Err(Stop::Tool("command is empty".to_owned()));
     }
-    let directory = env.sandbox.resolve(arguments.cwd.as_deref().unwrap_or("."))?;
-    if !directory.absolute.is_dir() {
-        return Err(Stop::Tool(format!("cwd {} is not a directory", directory.relative)));
-    }
+    let directory = env.workspace.resolve_directory(arguments.cwd.as_deref().unwrap_or("."))?;
     let timeout = arguments.timeout.map_or(env.default_command_timeout, Duration::from_secs).min(MAX_COMMAND_TIMEOUT);
-    approve(env, Action::Execute { command: command.clone() }).await?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let temporary = std::env::temp_dir();
+    let surroundings = Surroundings {
+        workspace_root: env.workspace.root(),
+        cwd: &directory.absolute,
+        home: home.as_deref(),
+        temporary: &temporary,
+    };
+    let facts = CommandFacts { reach: assess(&command, &surroundings), sandboxed: env.command_sandbox.active() };
+    approve_with(env, Action::Execute { command: command.clone() }, Some(facts)).await?;
+    let launcher = env.command_sandbox.launcher(&env.workspace).map_err(Stop::Tool)?;
     let spec = ShellCommand {
         command: command.clone(),
         working_directory: directory.absolute.clone(),
-        extra_env: vec![("CODELAB_PLAN_ID".to_owned(), env.plan_id.to_string())],
+        extra_env: Vec::new(),
+        plan_id: Some(env.plan_id.to_string()),
         kill_grace: env.io.kill_grace,
         timeout: Some(timeout.max(Duration::from_secs(1))),
+        launcher,
     };
     let output = env.io.output.clone();
     let secrets = env.secrets.clone();

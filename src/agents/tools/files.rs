@@ -23,31 +23,38 @@ fn not_internal(entry: &ignore::DirEntry) -> bool {
 }
 
 pub(super) async fn read_file(env: &ToolEnv, state: &mut ToolState, arguments: ReadArgs) -> Result<String, Stop> {
-    let path = env.sandbox.resolve(&arguments.path)?;
-    env.sandbox.check_size(&path)?;
+    let path = env.workspace.resolve(&arguments.path)?;
+    env.workspace.check_size(&path)?;
     if path.absolute.is_dir() {
         return Err(Stop::Tool(format!("{} is a directory; use list_files", path.relative)));
     }
-    let Some(text) = env.writer.read(&path).await? else {
+    let Some(read) = env.writer.read(env.write_context("read"), &path).await? else {
         return Err(Stop::Tool(format!("{} does not exist", path.relative)));
     };
+    let text = read.text;
     state.seen.insert(path.relative.clone(), text.clone());
+    // The model is told once per read that it sees the editor's unsaved text.
+    let note = if read.unsaved {
+        format!("[{} is open in the editor with unsaved changes; this is the editor's text]\n", path.relative)
+    } else {
+        String::new()
+    };
     let total = text.lines().count();
     let first = arguments.start_line.unwrap_or(1).max(1);
     let last = arguments.end_line.unwrap_or(total).min(total);
     if arguments.start_line.is_none() && arguments.end_line.is_none() {
-        return Ok(truncate_for_model(&text, MODEL_VIEW_BYTES));
+        return Ok(note + &truncate_for_model(&text, MODEL_VIEW_BYTES));
     }
     if first > last {
-        return Ok(format!("{} has {total} lines; lines {first}..{last} are empty", path.relative));
+        return Ok(format!("{note}{} has {total} lines; lines {first}..{last} are empty", path.relative));
     }
     let selected: Vec<&str> = text.lines().skip(first - 1).take(last + 1 - first).collect();
-    let header = format!("{} lines {first}-{last} of {total}:\n", path.relative);
+    let header = format!("{note}{} lines {first}-{last} of {total}:\n", path.relative);
     Ok(header + &truncate_for_model(&selected.join("\n"), MODEL_VIEW_BYTES))
 }
 
 pub(super) async fn list_files(env: &ToolEnv, arguments: ListArgs) -> Result<String, Stop> {
-    let base = env.sandbox.resolve(arguments.path.as_deref().unwrap_or("."))?;
+    let base = env.workspace.resolve(arguments.path.as_deref().unwrap_or("."))?;
     if !base.absolute.is_dir() {
         return Err(Stop::Tool(format!(
             "{} is not a directory",
@@ -55,7 +62,7 @@ pub(super) async fn list_files(env: &ToolEnv, arguments: ListArgs) -> Result<Str
         )));
     }
     let recursive = arguments.recursive.unwrap_or(false);
-    let sandbox = env.sandbox.clone();
+    let workspace = env.workspace.clone();
     let listing = tokio::task::spawn_blocking(move || {
         let mut walker = WalkBuilder::new(&base.absolute);
         walker.hidden(false).require_git(false).filter_entry(not_internal);
@@ -72,7 +79,7 @@ pub(super) async fn list_files(env: &ToolEnv, arguments: ListArgs) -> Result<Str
                 more += 1;
                 continue;
             }
-            let Some(relative) = sandbox.relative_of(entry.path()) else { continue };
+            let Some(relative) = workspace.relative_of(entry.path()) else { continue };
             let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
             entries.push(if is_dir { format!("{relative}/") } else { relative });
         }
@@ -91,7 +98,7 @@ pub(super) async fn search_in_code(env: &ToolEnv, arguments: SearchArgs) -> Resu
     if arguments.query.is_empty() {
         return Err(Stop::Tool("query is empty".to_owned()));
     }
-    let base = env.sandbox.resolve(arguments.path.as_deref().unwrap_or("."))?;
+    let base = env.workspace.resolve(arguments.path.as_deref().unwrap_or("."))?;
     let matcher = RegexMatcherBuilder::new()
         .build(&arguments.query)
         .or_else(|_| RegexMatcherBuilder::new().fixed_strings(true).build(&arguments.query))
@@ -101,7 +108,7 @@ pub(super) async fn search_in_code(env: &ToolEnv, arguments: SearchArgs) -> Resu
         overrides.add(pattern).map_err(|error| Stop::Tool(format!("bad file_pattern: {error}")))?;
     }
     let overrides = overrides.build().map_err(|error| Stop::Tool(format!("bad file_pattern: {error}")))?;
-    let sandbox = env.sandbox.clone();
+    let workspace = env.workspace.clone();
     let found = tokio::task::spawn_blocking(move || {
         let mut found = Vec::new();
         let mut searcher = SearcherBuilder::new().line_number(true).build();
@@ -115,7 +122,7 @@ pub(super) async fn search_in_code(env: &ToolEnv, arguments: SearchArgs) -> Resu
             if found.len() >= MAX_MATCHES || !entry.file_type().is_some_and(|kind| kind.is_file()) {
                 continue;
             }
-            let Some(relative) = sandbox.relative_of(entry.path()) else { continue };
+            let Some(relative) = workspace.relative_of(entry.path()) else { continue };
             let _ = searcher.search_path(
                 &matcher,
                 entry.path(),

@@ -2,7 +2,7 @@
 //! approval policy (enforced here, once, for every agent) and dispatch.
 //!
 //! A tool failure is a result, not an exception: unknown tool, bad JSON (quoted back), a path
-//! the sandbox refuses, no match, a denial — all go back to the model as text. Only
+//! the confinement refuses, no match, a denial — all go back to the model as text. Only
 //! cancellation ends the subtask from here ([`ToolStep::Cancelled`]).
 //!
 //! - `files`: `read_file`, `list_files`, `search_in_code` (read-only).
@@ -21,10 +21,11 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, DENY, Decision, Remembered, decide};
-use super::sandbox::Sandbox;
-use super::writer::WorkspaceWriter;
+use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, CommandFacts, DENY, Decision, Remembered, decide};
+use super::sandbox::CommandSandbox;
+use super::writer::{ChangeOrigin, WorkspaceWriter, WriteContext};
 use crate::config::ToolApproval;
+use crate::confine::Workspace;
 use crate::engine::{ActivityPhase, AgentActivity, AgentIo, AgentSignal, ToolKind};
 use crate::llm::ToolCall;
 use crate::model::{AgentKind, PlanId};
@@ -88,10 +89,12 @@ impl PlanApprovals {
 
 /// Everything a tool call may use: the subtask's channels and the server's shared pieces.
 pub struct ToolEnv {
-    pub sandbox: Sandbox,
+    pub workspace: Workspace,
     pub writer: WorkspaceWriter,
     pub io: AgentIo,
     pub plan_id: PlanId,
+    /// The plan, subtask, attempt and agent every change is recorded under.
+    pub origin: ChangeOrigin,
     pub agent: AgentKind,
     pub role: Role,
     pub approval: ToolApproval,
@@ -99,9 +102,15 @@ pub struct ToolEnv {
     /// Values replaced by `[redacted]` in anything a tool returns (the API key).
     pub secrets: Vec<String>,
     pub default_command_timeout: Duration,
+    pub command_sandbox: CommandSandbox,
 }
 
 impl ToolEnv {
+    /// What the writer needs for a change labelled `label` (shown by the editor).
+    pub fn write_context<'a>(&'a self, label: &'a str) -> WriteContext<'a> {
+        WriteContext { workspace: &self.workspace, editor: self.io.editor.as_deref(), origin: &self.origin, label }
+    }
+
     pub fn redact(&self, text: String) -> String {
         self.secrets
             .iter()
@@ -234,8 +243,14 @@ pub(crate) async fn unless_cancelled<T>(env: &ToolEnv, work: impl std::future::F
 
 /// Asks the policy, then the person when it says so. `Err` is the denial text for the model.
 pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
+    approve_with(env, action, None).await
+}
+
+/// [`approve`] with what is known about a command: what it reaches and whether it is sandboxed
+/// (the question says so when it is not).
+pub(crate) async fn approve_with(env: &ToolEnv, action: Action, command: Option<CommandFacts>) -> Result<(), Stop> {
     let remembered = env.approvals.remembered(&env.plan_id);
-    match decide(&action, env.approval, &remembered) {
+    match decide(&action, env.approval, &remembered, command.as_ref()) {
         Decision::Allow => return Ok(()),
         Decision::Deny(reason) => return Err(Stop::Tool(format!("denied: {reason}"))),
         Decision::Confirm => {}
@@ -246,7 +261,13 @@ pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
                 .to_owned(),
         ));
     };
-    let question = action.question(env.agent.as_str());
+    let mut question = action.question(env.agent.as_str());
+    if let Some(note) = command.as_ref().and_then(CommandFacts::note) {
+        question = format!("{question} {note}");
+    }
+    if let (Action::Execute { .. }, Some(reason)) = (&action, env.command_sandbox.unsandboxed_reason()) {
+        question = format!("{question} ({reason})");
+    }
     let target = match &action {
         Action::Execute { command } => command.clone(),
         Action::Write { path } | Action::Delete { path } | Action::CreateDirectory { path } => path.clone(),

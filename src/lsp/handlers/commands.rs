@@ -146,7 +146,7 @@ async fn run_file(server: &PlannerServer, arguments: &[Value]) -> Result<ext::Ru
     };
     let request = ImportRequest {
         path,
-        text: server.shared.documents.get(&uri).map(|document| document.text),
+        text: server.shared.documents.get(&uri).map(|document| String::clone(&document.text)),
         format: None,
         from_subtask: arguments.get(1).and_then(Value::as_str).map(str::to_owned),
     };

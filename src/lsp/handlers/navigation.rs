@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 
 use super::lenses::{plan_outcome, subtask_outcome};
 use super::plan_files::{OpenPlanFile, last_plan_of, open_plan_file};
-use crate::lsp::documents::{offset_of, range_of};
+use crate::lsp::documents::{LineIndex, offset_of, range_of};
 use crate::lsp::server::PlannerServer;
 use crate::model::AgentKind;
 use crate::model::validate::is_valid_subtask_id;
@@ -42,7 +42,7 @@ fn dependency_at(file: &PlanFile, offset: usize) -> Option<(Span, String)> {
 
 pub async fn handle_hover(server: &PlannerServer, params: HoverParams) -> Result<Option<Hover>> {
     let uri = params.text_document_position_params.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position_params.position);
     let file = &open.checked.file;
     let Some(index) = subtask_at(file, offset) else { return Ok(plan_hover(server, &uri, &open, offset).await) };
@@ -107,6 +107,9 @@ fn excerpt(text: &str) -> String {
 
 pub async fn handle_completion(server: &PlannerServer, params: CompletionParams) -> Result<Option<CompletionResponse>> {
     let uri = params.text_document_position.text_document.uri;
+    if !crate::lsp::documents::is_plan_file(&uri) {
+        return Ok(None);
+    }
     let Some(document) = server.shared.documents.get(&uri) else { return Ok(None) };
     let offset = offset_of(&document.text, params.text_document_position.position);
     let before = &document.text[..offset];
@@ -198,7 +201,7 @@ pub async fn handle_definition(
     params: GotoDefinitionParams,
 ) -> Result<Option<GotoDefinitionResponse>> {
     let uri = params.text_document_position_params.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position_params.position);
     let file = &open.checked.file;
     let Some((_, id)) = dependency_at(file, offset) else { return Ok(None) };
@@ -211,16 +214,18 @@ pub async fn handle_document_symbol(
     server: &PlannerServer,
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
-    let Some(open) = open_plan_file(server, &params.text_document.uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &params.text_document.uri).await else { return Ok(None) };
     let file = &open.checked.file;
+    let index = LineIndex::new(&open.text);
     let mut symbols = Vec::new();
     if let (Some(title), Some(span)) = (&file.title, &file.title_span) {
-        symbols.push(symbol(title.clone(), Some("plan".to_owned()), SymbolKind::MODULE, &open, span, span));
+        symbols.push(symbol(title.clone(), Some("plan".to_owned()), SymbolKind::MODULE, &index, span, span));
     }
-    for (index, entry) in file.subtasks.iter().enumerate() {
+    for (position, entry) in file.subtasks.iter().enumerate() {
         let selection = entry.id_span.clone().unwrap_or_else(|| entry.header_span.clone());
         let detail = Some(format!("{} · {}", entry.draft.title, entry.draft.agent));
-        symbols.push(symbol(file.id_of(index), detail, SymbolKind::FUNCTION, &open, &entry.table_span, &selection));
+        let id = file.id_of(position);
+        symbols.push(symbol(id, detail, SymbolKind::FUNCTION, &index, &entry.table_span, &selection));
     }
     Ok(Some(DocumentSymbolResponse::Nested(symbols)))
 }
@@ -229,11 +234,11 @@ fn symbol(
     name: String,
     detail: Option<String>,
     kind: SymbolKind,
-    open: &OpenPlanFile,
+    index: &LineIndex<'_>,
     span: &Span,
     selection: &Span,
 ) -> DocumentSymbol {
-    let range = range_of(&open.text, &(span.start..span.end.max(selection.end)));
+    let range = index.range(&(span.start..span.end.max(selection.end)));
     #[allow(deprecated)]
     DocumentSymbol {
         name,
@@ -242,14 +247,14 @@ fn symbol(
         tags: None,
         deprecated: None,
         range,
-        selection_range: range_of(&open.text, selection),
+        selection_range: index.range(selection),
         children: None,
     }
 }
 
 pub async fn handle_rename(server: &PlannerServer, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
     let uri = params.text_document_position.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position.position);
     let file = &open.checked.file;
     let on_id = file.subtasks.iter().find_map(|entry| {

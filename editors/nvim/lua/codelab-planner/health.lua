@@ -1,7 +1,8 @@
 ---@mod codelab-planner.health `:checkhealth codelab-planner`.
 ---
 --- Checks the Neovim version, the configuration, the server binary and its version, the running
---- client and what it advertises, the database folder, and whether a language model is set up.
+--- client and what it advertises, the database folder, whether a language model is set up, and
+--- whether agents' commands run in the sandbox.
 --- Never prints an API key: only the name of the variable that holds it, and whether it is set.
 
 local config = require("codelab-planner.config")
@@ -122,6 +123,20 @@ local function check_llm(current)
   end
 end
 
+local function check_sandbox(client)
+  local experimental = client and client.server_capabilities and client.server_capabilities.experimental
+  local sandbox = type(experimental) == "table" and experimental.sandbox or nil
+  if type(sandbox) ~= "table" then
+    health.info("command sandbox: unknown until the server runs")
+  elseif sandbox.enforced then
+    health.ok("command sandbox: " .. tostring(sandbox.note))
+  else
+    health.warn("command sandbox: " .. tostring(sandbox.note), {
+      "a kernel with Landlock (Linux 5.13+) confines agents' commands to the workspace",
+    })
+  end
+end
+
 function M.check()
   local current = config.get()
   health.start("codelab-planner")
@@ -131,6 +146,7 @@ function M.check()
   local client = check_client()
   check_database(current, client)
   check_llm(current)
+  check_sandbox(client)
 end
 
 return M

@@ -1,5 +1,15 @@
-//! Runtime settings of the server, in domain terms. The LSP layer parses and validates the
-//! client's JSON (`crate::settings`) into this; the orchestrator and engine read it.
+//! Runtime settings, in domain terms, and where they come from: `keys` (every key, checked and
+//! applied the same way from any source), `files` (the workspace's `codelab-planner.toml` and
+//! the user's `config.toml`: [`load`] is the one loading every face calls), `database` (where
+//! the `database` setting may lead). The language server puts an editor's settings on top
+//! (`crate::lsp::config`); the orchestrator and engine read [`Settings`].
+
+pub mod database;
+pub mod files;
+pub mod keys;
+
+pub use database::{checked_database, database_change_notice, resolve_database};
+pub use files::{FileProblem, LoadedSettings, Origin, load};
 
 use std::path::PathBuf;
 
@@ -49,6 +59,10 @@ pub struct LlmSettings {
     pub model: Option<String>,
     /// Name of the environment variable holding the API key (never the key itself).
     pub api_key_env: String,
+    /// A file holding the API key (its first line), read when a model client is made; wins
+    /// over `api_key_env`. Keeps the key out of the server's environment, which any process of
+    /// the same user can read in `/proc/<pid>/environ`.
+    pub api_key_file: Option<PathBuf>,
     pub timeout_secs: u64,
     pub roles: LlmRoles,
     /// The context window an agent's conversation must stay inside, in tokens.
@@ -71,6 +85,7 @@ impl Default for LlmSettings {
             base_url: None,
             model: None,
             api_key_env: "OPENAI_API_KEY".to_owned(),
+            api_key_file: None,
             timeout_secs: 120,
             roles: LlmRoles::default(),
             context_tokens: 16_384,
@@ -89,6 +104,16 @@ pub enum WithoutModel {
     Fail,
 }
 
+/// Whether an agent's `execute_command` runs in the command sandbox (`sandbox.commands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxCommands {
+    /// Writes confined to the workspace (minus `.git/` and `.codelab/`) and the temporary
+    /// folder, where the kernel offers Landlock (the default).
+    Workspace,
+    /// Commands run with the server's own rights.
+    Off,
+}
+
 /// Everything the server can be configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -100,6 +125,7 @@ pub struct Settings {
     pub tool_approval: ToolApproval,
     pub llm: LlmSettings,
     pub without_model: WithoutModel,
+    pub sandbox_commands: SandboxCommands,
 }
 
 impl Default for Settings {
@@ -112,6 +138,7 @@ impl Default for Settings {
             tool_approval: ToolApproval::Ask,
             llm: LlmSettings::default(),
             without_model: WithoutModel::Manual,
+            sandbox_commands: SandboxCommands::Workspace,
         }
     }
 }
