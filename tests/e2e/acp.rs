@@ -190,17 +190,22 @@ fn session_cancel_stops_a_running_shell_step_within_100_ms() {
     assert!(client.close().success());
 }
 
+/// A session with no model under `settings`, prompted with a refactoring task the template plans;
+/// the turn ends `end_turn`. Returns the client, the session and what the turn sent.
+fn refactor_prompt(dir: &std::path::Path, settings: &str) -> (SdkClient, String, Vec<Value>) {
+    let (mut client, session) = start(dir, settings);
+    let text = "Refactor the parser module and add tests for it";
+    let prompt = json!({ "sessionId": session, "prompt": [{ "type": "text", "text": text }] });
+    let answer = request(&mut client, "session/prompt", prompt);
+    assert_eq!(answer["stopReason"], "end_turn", "{answer}");
+    let events = client.drain_events();
+    (client, session, events)
+}
+
 #[test]
 fn without_a_model_the_plan_is_shown_and_agent_steps_wait_with_instructions() {
     let dir = workspace();
-    let (mut client, session) = start(dir.path(), "{}");
-    let answer = request(
-        &mut client,
-        "session/prompt",
-        json!({ "sessionId": session, "prompt": [{ "type": "text", "text": "Refactor the parser module and add tests for it" }] }),
-    );
-    assert_eq!(answer["stopReason"], "end_turn", "{answer}");
-    let events = client.drain_events();
+    let (mut client, session, events) = refactor_prompt(dir.path(), "{}");
     let messages: Vec<&str> = events
         .iter()
         .filter(|event| event["params"]["update"]["sessionUpdate"] == "agent_message_chunk")
@@ -228,14 +233,7 @@ fn without_a_model_the_plan_is_shown_and_agent_steps_wait_with_instructions() {
 #[test]
 fn a_reviewed_draft_is_edited_revised_and_run_through_the_extension_methods() {
     let dir = workspace();
-    let (mut client, session) = start(dir.path(), r#"{"approval": {"plans": "always"}}"#);
-    let answer = request(
-        &mut client,
-        "session/prompt",
-        json!({ "sessionId": session, "prompt": [{ "type": "text", "text": "Refactor the parser module and add tests for it" }] }),
-    );
-    assert_eq!(answer["stopReason"], "end_turn", "{answer}");
-    let events = client.drain_events();
+    let (mut client, session, events) = refactor_prompt(dir.path(), r#"{"approval": {"plans": "always"}}"#);
     let histories = entry_histories(&events);
     assert!(!histories.is_empty() && histories.iter().all(|history| history == &["pending"]), "{histories:?}");
     let review = events
