@@ -94,7 +94,10 @@ pub async fn show_run(plan: Plan, run: RunStarted, mut turn: Turn) {
                 });
                 return;
             }
-            RunEventKind::PlanStarted { .. }
+            // Questions reach the person through the bridge (`session/request_permission`).
+            RunEventKind::ApprovalRequested { .. }
+            | RunEventKind::ApprovalAnswered { .. }
+            | RunEventKind::PlanStarted { .. }
             | RunEventKind::SubtaskOutput { .. }
             | RunEventKind::SubtaskRetrying { .. }
             | RunEventKind::StorageRetrying { .. } => {}

@@ -34,10 +34,10 @@ fn setup(workspace: &std::path::Path, model: &FakeOpenAi, approval: &str) -> Ser
     setup
 }
 
-/// A document the test client has open, as an editor keeps it.
-struct Buffer {
+/// A document the test client has open, as an editor keeps it (also used by `record.rs`).
+pub(crate) struct Buffer {
     uri: String,
-    text: String,
+    pub(crate) text: String,
     version: i64,
 }
 
@@ -57,7 +57,7 @@ fn offset_of(text: &str, position: &Value) -> usize {
 }
 
 impl Buffer {
-    fn open(server: &mut TestServer, path: &std::path::Path, text: &str) -> Self {
+    pub(crate) fn open(server: &mut TestServer, path: &std::path::Path, text: &str) -> Self {
         let uri = format!("file://{}", path.display());
         let document = json!({ "uri": uri, "languageId": "rust", "version": 1, "text": text });
         server.notify("textDocument/didOpen", json!({ "textDocument": document }));
@@ -77,7 +77,7 @@ impl Buffer {
 
     /// Applies a `workspace/applyEdit` for this document as an editor does: refused when its
     /// version is not the buffer's; else every edit (against the same text), then `didChange`.
-    fn apply(&mut self, server: &mut TestServer, id: Value, params: &Value) {
+    pub(crate) fn apply(&mut self, server: &mut TestServer, id: Value, params: &Value) {
         let change = &params["edit"]["documentChanges"][0];
         assert_eq!(change["textDocument"]["uri"], self.uri.as_str(), "{params}");
         if change["textDocument"]["version"] != json!(self.version) {
@@ -229,7 +229,7 @@ fn a_folder_swapped_for_a_link_while_the_question_is_open_writes_nothing_outside
 
     let (_, run_id) = run_coder(&mut server, "Write the plan notes");
     let (id, question) = server.take_unanswered_request("window/showMessageRequest");
-    assert_eq!(question["message"], "Allow coder to edit `docs/notes/plan.md`?");
+    assert_eq!(question["message"], "Allow coder to edit `docs/notes/plan.md`? (+1 −0 docs/notes/plan.md)");
     // While the person reads the question, the folder becomes a link to outside the workspace.
     std::fs::remove_dir(directory.path().join("docs/notes")).unwrap();
     std::os::unix::fs::symlink(outside.path(), directory.path().join("docs/notes")).unwrap();

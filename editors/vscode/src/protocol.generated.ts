@@ -132,7 +132,7 @@ export type ErrorData =
 export type ErrorKind = "planNotFound" | "sessionNotFound" | "invalidState" | "validation" | "staleVersion" | "llm" | "storage";
 
 /** The kind of a `planning/progress` event (its `kind` tag). */
-export type EventKind = "planStarted" | "subtaskStarted" | "subtaskOutput" | "subtaskRetrying" | "subtaskWaiting" | "subtaskFinished" | "agentActivity" | "planFinished";
+export type EventKind = "planStarted" | "subtaskStarted" | "subtaskOutput" | "subtaskRetrying" | "subtaskWaiting" | "subtaskFinished" | "agentActivity" | "approvalRequested" | "approvalAnswered" | "planFinished";
 
 export interface ExecutePlanParams {
     planId: string;
@@ -156,8 +156,13 @@ export interface FileChange {
     change: FileChangeKind;
     /** The old path of a moved file. */
     from?: string;
-    /** A unified diff. */
+    /** A unified diff (or why there is none: the content was not kept). */
     diff: string;
+    /** Extension: lines added and removed. */
+    added?: number;
+    removed?: number;
+    /** Extension: `planning/rollback` restored the content before this change. */
+    rolledBack?: boolean;
 }
 
 /** How an agent changed a file. */
@@ -221,6 +226,15 @@ export interface PendingApproval {
     target: string;
     diff?: string;
     options: PermissionOption[];
+    /** Extension: the change in one line, `+3 −1 README.md` (file changes). */
+    summary?: string;
+    /**
+     * Extension: what `allow_always` ("Allow for this plan") covers, in words: "every file edit
+     * of this plan".
+     */
+    scope?: string;
+    /** Extension: when the agent asked. */
+    askedAt?: string;
 }
 
 /** The answers to a tool-call question, as the Agent Client Protocol's permission options: Allow, Allow for this plan, Deny. */
@@ -415,6 +429,18 @@ export type RunEvent =
         tokens?: number;
     }
     | {
+        kind: "approvalRequested";
+        subtaskId: string;
+        approval: PendingApproval;
+    }
+    | {
+        kind: "approvalAnswered";
+        subtaskId: string;
+        requestId: string;
+        option: PermissionOption;
+        by: string;
+    }
+    | {
         kind: "planFinished";
         status: PlanStatus;
         progress: Progress;
@@ -534,13 +560,19 @@ export type ToolKind = "read" | "edit" | "delete" | "move" | "search" | "execute
 export interface TranscriptEntry {
     at: string;
     kind: TranscriptEntryKind;
+    /** Extension: `user` (the task given to the agent) or `assistant` (the model), for messages. */
+    role?: string;
     text?: string;
     tool?: string;
     toolKind?: ToolKind;
     target?: string;
     /** The tool call's arguments, as the model wrote them (JSON text). */
     arguments?: string;
-    /** How a tool call or a question ended. */
+    /**
+     * How a tool call or a question ended: `ok`, `error`, `failed` (a command that exited with
+     * an error), `denied`, `cancelled`, `notRun`; for a question: `asked`, or the answer
+     * (`allow_once`, `allow_always`, `reject_once`).
+     */
     outcome?: string;
 }
 
@@ -557,10 +589,12 @@ export interface TranscriptParams {
     attempt?: number;
 }
 
-/** A bounded transcript: `dropped` entries were left out (the oldest tool results first). */
+/** A bounded transcript: `dropped` entries were left out (the oldest first). */
 export interface TranscriptResult {
     entries: TranscriptEntry[];
     dropped: number;
+    /** Extension: the attempt these entries are of (0: the subtask has no transcript). */
+    attempt?: number;
 }
 
 /**
@@ -583,10 +617,10 @@ export interface Usage {
 
 /** Every request of the protocol: its params, its result, and whether this server answers it. */
 export interface RequestMethods {
-    "planning/answer": { params: AnswerParams; result: AnswerResult; served: false };
+    "planning/answer": { params: AnswerParams; result: AnswerResult; served: true };
     "planning/approve": { params: PlanIdParams; result: Plan; served: true };
     "planning/cancel": { params: CancelPlanParams; result: CancelPlanResult; served: true };
-    "planning/changes": { params: SubtaskScopeParams; result: ChangesResult; served: false };
+    "planning/changes": { params: SubtaskScopeParams; result: ChangesResult; served: true };
     "planning/classify": { params: ClassifyParams; result: Classification; served: true };
     "planning/complete": { params: CompleteSubtaskParams; result: Plan; served: true };
     "planning/create": { params: CreatePlanParams; result: CreatePlanResult; served: true };
@@ -602,10 +636,10 @@ export interface RequestMethods {
     "planning/resetSession": { params: SessionParams; result: Session; served: true };
     "planning/retry": { params: RetryPlanParams; result: RunStartedResult; served: true };
     "planning/revise": { params: RevisePlanParams; result: Plan; served: true };
-    "planning/rollback": { params: SubtaskScopeParams; result: RollbackResult; served: false };
+    "planning/rollback": { params: SubtaskScopeParams; result: RollbackResult; served: true };
     "planning/session": { params: SessionParams; result: Session; served: true };
     "planning/status": { params: PlanIdParams; result: PlanStatusResult; served: true };
-    "planning/transcript": { params: TranscriptParams; result: TranscriptResult; served: false };
+    "planning/transcript": { params: TranscriptParams; result: TranscriptResult; served: true };
     "planning/update": { params: UpdatePlanParams; result: Plan; served: true };
 }
 
@@ -621,7 +655,7 @@ export const REQUEST_METHODS = ["planning/answer","planning/approve","planning/c
 export const NOTIFICATION_METHODS = ["planning/progress"] as const;
 
 /** Every `planning/progress` event kind. */
-export const EVENT_KINDS = ["agentActivity","planFinished","planStarted","subtaskFinished","subtaskOutput","subtaskRetrying","subtaskStarted","subtaskWaiting"] as const;
+export const EVENT_KINDS = ["agentActivity","approvalAnswered","approvalRequested","planFinished","planStarted","subtaskFinished","subtaskOutput","subtaskRetrying","subtaskStarted","subtaskWaiting"] as const;
 
 /** Every `workspace/executeCommand` command of the server. */
 export const COMMANDS = ["codelab-planner.runFile","codelab-planner.newTask","codelab-planner.execute","codelab-planner.approve","codelab-planner.reject","codelab-planner.revise","codelab-planner.cancel","codelab-planner.retry","codelab-planner.status","codelab-planner.export","codelab-planner.complete"] as const;
