@@ -75,7 +75,7 @@ impl Xorshift {
 fn long_task(random: &mut Xorshift) -> String {
     let word_count = 10 + random.next() % 30;
     let mut words: Vec<&str> = (0..word_count).map(|_| random.pick(FILLER_WORDS)).collect();
-    if random.next() % 2 == 0 {
+    if random.next().is_multiple_of(2) {
         let anchor = random.pick(SHORT_ENGLISH);
         words.push(anchor);
     }

@@ -190,7 +190,7 @@ fn bench_big_run() -> (u64, u64, Duration) {
             params["runId"] == run_id.as_str()
         });
         seen += 1;
-        if seen % 25 == 0 {
+        if seen.is_multiple_of(25) {
             peak = peak.max(rss_kib(server.process_id()));
         }
         if params["event"]["kind"] == "planFinished" {

@@ -3,9 +3,10 @@
 //!
 //! Layers, bottom up: `model` (pure domain), `graph`, `classify`, `fsm` (pure), `store`
 //! (SQLite), `planner`, `engine` (runs), `orchestrator` (the use cases, and the one owner of state), `wire` (the protocol's objects, shared by
-//! every face), `lsp` (the language server) and `cli` (the command line).
+//! every face), `lsp` (the language server), `cli` (the command line) `mcp` (the MCP server for coding agents) and `acp` (the ACP agent for Zed and JetBrains).
 //! See ARCHITECTURE.md.
 
+pub mod acp;
 pub mod agents;
 pub mod classify;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod fsm;
 pub mod graph;
 pub mod llm;
 pub mod lsp;
+pub mod mcp;
 pub mod model;
 pub mod orchestrator;
 pub mod panics;

@@ -265,17 +265,15 @@ fn clause_verbs(prose: &str) -> Vec<&'static str> {
                 at_clause_start = true;
                 continue;
             }
-            if at_clause_start {
-                if let Some((_, display)) = lead_at(&tokens, position) {
-                    // "build and test targets": "test" is a noun unless an object or nothing follows.
-                    let next = tokens.get(position + 1);
-                    let takes_an_object = next.is_none_or(|next| {
-                        matches!(next, "the" | "a" | "an" | "it" | "them" | "this" | "that" | "all" | "every" | "its")
-                            || CLAUSE_JOINERS.contains(&next)
-                    });
-                    if !NOUN_LIKE_VERBS.contains(&display) || takes_an_object {
-                        verbs.push(display);
-                    }
+            if at_clause_start && let Some((_, display)) = lead_at(&tokens, position) {
+                // "build and test targets": "test" is a noun unless an object or nothing follows.
+                let next = tokens.get(position + 1);
+                let takes_an_object = next.is_none_or(|next| {
+                    matches!(next, "the" | "a" | "an" | "it" | "them" | "this" | "that" | "all" | "every" | "its")
+                        || CLAUSE_JOINERS.contains(&next)
+                });
+                if !NOUN_LIKE_VERBS.contains(&display) || takes_an_object {
+                    verbs.push(display);
                 }
             }
             at_clause_start = false;

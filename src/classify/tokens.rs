@@ -106,26 +106,25 @@ fn is_inflection_of(token: &str, word: &str) -> bool {
         }
         // A doubled final consonant: "bug" + "g" + "ed".
         let last = word.as_bytes().last().copied();
-        if let (Some(last), Some(first_of_rest)) = (last, rest.as_bytes().first().copied()) {
-            if last.is_ascii_alphabetic()
-                && last == first_of_rest
-                && !b"aeiouy".contains(&last)
-                && DOUBLED_SUFFIXES.contains(&&rest[1..])
-            {
-                return true;
-            }
+        if let (Some(last), Some(first_of_rest)) = (last, rest.as_bytes().first().copied())
+            && last.is_ascii_alphabetic()
+            && last == first_of_rest
+            && !b"aeiouy".contains(&last)
+            && DOUBLED_SUFFIXES.contains(&&rest[1..])
+        {
+            return true;
         }
         return false;
     }
-    if let Some(stem) = word.strip_suffix('e') {
-        if let Some(rest) = token.strip_prefix(stem) {
-            return E_DROPPED_SUFFIXES.contains(&rest);
-        }
+    if let Some(stem) = word.strip_suffix('e')
+        && let Some(rest) = token.strip_prefix(stem)
+    {
+        return E_DROPPED_SUFFIXES.contains(&rest);
     }
-    if let Some(stem) = word.strip_suffix('y') {
-        if let Some(rest) = token.strip_prefix(stem).and_then(|rest| rest.strip_prefix('i')) {
-            return Y_TO_I_SUFFIXES.contains(&rest);
-        }
+    if let Some(stem) = word.strip_suffix('y')
+        && let Some(rest) = token.strip_prefix(stem).and_then(|rest| rest.strip_prefix('i'))
+    {
+        return Y_TO_I_SUFFIXES.contains(&rest);
     }
     false
 }

@@ -151,6 +151,7 @@ impl RunOptions {
         crate::orchestrator::StartOptions {
             max_parallel: self.max_parallel,
             failure_policy: self.fail_fast.then_some(crate::model::FailurePolicy::FailFast),
+            agents_by_hand: false,
         }
     }
 }

@@ -287,10 +287,10 @@ fn start_watchdog() -> Option<Watchdog> {
     });
     match spawned {
         Ok(watchdog) => {
-            if let Some(path) = cgroup {
-                if cgroup::enter(&path) {
-                    tracing::debug!(cgroup = %path.display(), "steps run in the server's cgroup");
-                }
+            if let Some(path) = cgroup
+                && cgroup::enter(&path)
+            {
+                tracing::debug!(cgroup = %path.display(), "steps run in the server's cgroup");
             }
             Some(watchdog)
         }

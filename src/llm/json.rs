@@ -59,10 +59,10 @@ pub fn complete_array_elements(partial: &str, key: &str) -> Vec<Value> {
                 element_start = Some(index);
             }
             Step::Close(_) if array_depth.is_some_and(|depth| scanner.depth == depth) => {
-                if let Some(start) = element_start.take() {
-                    if let Ok(value) = serde_json::from_str(&partial[start..=index]) {
-                        elements.push(value);
-                    }
+                if let Some(start) = element_start.take()
+                    && let Ok(value) = serde_json::from_str(&partial[start..=index])
+                {
+                    elements.push(value);
                 }
             }
             Step::Close(_) if array_depth.is_some_and(|depth| scanner.depth < depth) => break,

@@ -104,10 +104,11 @@ async fn forward_events(
         for params in notifications {
             client.send_notification::<PlanningProgress>(params).await;
         }
-        if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind {
-            if agent.needs_model() && shared.first_no_model_notice() {
-                client.show_message(MessageType::INFO, NO_MODEL_NOTICE).await;
-            }
+        if let RunEventKind::SubtaskWaiting { agent, .. } = &event.kind
+            && agent.needs_model()
+            && shared.first_no_model_notice()
+        {
+            client.show_message(MessageType::INFO, NO_MODEL_NOTICE).await;
         }
         if changes_lenses(&event.kind) && shared.client_supports_code_lens_refresh() {
             refresh_lenses(client.clone());

@@ -405,10 +405,10 @@ async fn start_orchestrator(shared: &Arc<SharedState>, client: &Client) -> std::
 }
 
 fn workspace_root_of(params: &InitializeParams) -> Option<PathBuf> {
-    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first()) {
-        if let Some(path) = folder.uri.to_file_path() {
-            return Some(path.into_owned());
-        }
+    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first())
+        && let Some(path) = folder.uri.to_file_path()
+    {
+        return Some(path.into_owned());
     }
     #[allow(deprecated)]
     if let Some(path) = params.root_uri.as_ref().and_then(|uri| uri.to_file_path()) {

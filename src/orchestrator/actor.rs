@@ -30,7 +30,8 @@ pub(super) enum Command {
     Reject(PlanId, Option<String>, Reply<Plan>),
     /// Commits a revision prepared off the actor.
     Revise(Box<PreparedRevise>, Reply<Plan>),
-    Execute(ExecuteRequest, Reply<RunStarted>),
+    /// The request, and whether coder, debug and ask steps are left to be taken by hand.
+    Execute(ExecuteRequest, bool, Reply<RunStarted>),
     Retry(RetryRequest, Reply<RunStarted>),
     Cancel(PlanId, Option<String>, Reply<CancelWait>),
     /// A step finished by hand, with the claimant that asks (`None`: a person).
@@ -51,6 +52,8 @@ pub(super) enum Command {
     SetSettings(Box<Settings>, oneshot::Sender<()>),
     /// Leaves every run `interrupted` (resumable); replies with one receiver per run that resolves
     /// when it has ended.
+    /// Every change agents make to the workspace goes to this observer too.
+    ObserveChanges(std::sync::Arc<dyn crate::agents::writer::ChangeObserver>, Reply<()>),
     Shutdown {
         reply: oneshot::Sender<Vec<oneshot::Receiver<PlanStatus>>>,
     },
@@ -131,8 +134,8 @@ impl Actor {
             Command::Revise(prepared, reply) => {
                 let _ = reply.send(self.commit_revise(*prepared).await);
             }
-            Command::Execute(request, reply) => {
-                let _ = reply.send(self.execute(request).await);
+            Command::Execute(request, agents_by_hand, reply) => {
+                let _ = reply.send(self.execute(request, agents_by_hand).await);
             }
             Command::Retry(request, reply) => {
                 let _ = reply.send(self.retry(request).await);
@@ -166,6 +169,10 @@ impl Actor {
                 let _ = self.planning.send(Arc::new(setup));
                 self.settings = *settings;
                 let _ = reply.send(());
+            }
+            Command::ObserveChanges(observer, reply) => {
+                self.agent_state.writer().observe(observer);
+                let _ = reply.send(Ok(()));
             }
             Command::Shutdown { reply } => {
                 let waits = self.runs.values_mut().map(ActiveRun::interrupt).collect();

@@ -45,7 +45,9 @@ use crate::model::{
     Classification, FailurePolicy, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, SubtaskId, SubtaskStatus,
     Timestamp,
 };
-use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError};
+use crate::store::{ListQuery, PlanRepository, PlanVersion, StoreError};
+/// What `list` answers.
+pub use crate::store::{PlanPage, PlanSummary};
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
@@ -368,7 +370,13 @@ impl Orchestrator {
 
     /// Claims the run in the database and starts it; returns at once.
     pub async fn execute(&self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
-        self.ask(|reply| Command::Execute(request, reply)).await?
+        self.ask(|reply| Command::Execute(request, false, reply)).await?
+    }
+
+    /// [`Self::execute`] where only shell steps run: coder, debug and ask steps wait for whoever
+    /// takes them (`next`, then `complete`), as they do with no model configured.
+    pub async fn execute_agents_by_hand(&self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
+        self.ask(|reply| Command::Execute(request, true, reply)).await?
     }
 
     /// Stops a run and answers at once: a run of this process gives `cancelled: true` with the
@@ -463,6 +471,15 @@ impl Orchestrator {
         let (view, stopping) = self.ask(|reply| Command::ResetSession(session_id, reply)).await??;
         let _ = tokio::time::timeout(CANCEL_WAIT, futures::future::join_all(stopping)).await;
         Ok(view)
+    }
+
+    /// Shows every change agents make to the workspace to `observer` (the ACP face shows them as
+    /// diffs), after it is applied.
+    pub async fn observe_changes(
+        &self,
+        observer: Arc<dyn crate::agents::writer::ChangeObserver>,
+    ) -> Result<(), OrchestratorError> {
+        self.ask(|reply| Command::ObserveChanges(observer, reply)).await?
     }
 
     /// New settings from the client (`workspace/didChangeConfiguration`).

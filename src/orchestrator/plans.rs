@@ -82,16 +82,16 @@ impl Actor {
         now: Timestamp,
     ) -> Result<Vec<WriteOp>, OrchestratorError> {
         let mut ops = Vec::new();
-        if session.state == SessionState::PlanReview {
-            if let Some(mut draft) = self.plan_in_review(&session.id).await? {
-                let previous = draft.status;
-                let feedback = "superseded by a new task".to_owned();
-                if draft.reject(now, Some(feedback.clone())).is_ok() {
-                    ops = status_change(&draft, previous, now, "rejected", Some(feedback));
-                }
-                session.about(&draft.id);
-                session.fire_if_legal(SessionEvent::PlanRejected);
+        if session.state == SessionState::PlanReview
+            && let Some(mut draft) = self.plan_in_review(&session.id).await?
+        {
+            let previous = draft.status;
+            let feedback = "superseded by a new task".to_owned();
+            if draft.reject(now, Some(feedback.clone())).is_ok() {
+                ops = status_change(&draft, previous, now, "rejected", Some(feedback));
             }
+            session.about(&draft.id);
+            session.fire_if_legal(SessionEvent::PlanRejected);
         }
         session.reset_unless_idle();
         Ok(ops)

@@ -161,10 +161,10 @@ pub async fn prepare_create(
     }
     let ask = request.mode == CreateMode::Auto && should_ask_model(setup.llm.classify, &prepared.classification);
     let plan_model = setup.model_for(setup.llm.roles.plan.as_ref());
-    if let Some((_, model_name)) = plan_model.as_ref().filter(|_| ask) {
-        if let Some(cached) = cached(repository, &prepared.goal, model_name).await {
-            prepared.classification = cached;
-        }
+    if let Some((_, model_name)) = plan_model.as_ref().filter(|_| ask)
+        && let Some(cached) = cached(repository, &prepared.goal, model_name).await
+    {
+        prepared.classification = cached;
     }
     let known = !ask || prepared.classification.method == ClassifyMethod::Llm;
     if known && prepared.classification.is_atomic() {

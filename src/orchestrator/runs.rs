@@ -102,11 +102,19 @@ pub(super) struct RunEnd {
 struct Launch {
     max_parallel: usize,
     failure_policy: FailurePolicy,
+    /// Coder, debug and ask steps wait for whoever takes them (`next`, `complete`) even when a
+    /// model is configured; only shell steps run.
+    agents_by_hand: bool,
 }
 
 impl Actor {
-    pub(super) async fn execute(&mut self, request: ExecuteRequest) -> Result<RunStarted, OrchestratorError> {
-        let launch = self.launch_settings(request.max_parallel, request.failure_policy)?;
+    pub(super) async fn execute(
+        &mut self,
+        request: ExecuteRequest,
+        agents_by_hand: bool,
+    ) -> Result<RunStarted, OrchestratorError> {
+        let mut launch = self.launch_settings(request.max_parallel, request.failure_policy)?;
+        launch.agents_by_hand = agents_by_hand;
         let mut plan = self.load_plan(&request.plan_id).await?;
         self.refuse_if_running(&plan)?;
         let previous = plan.status;
@@ -317,7 +325,11 @@ impl Actor {
                 format!("must be between 1 and {MAX_PARALLEL_LIMIT}, got {max_parallel}"),
             ));
         }
-        Ok(Launch { max_parallel, failure_policy: failure_policy.unwrap_or(self.settings.failure_policy) })
+        Ok(Launch {
+            max_parallel,
+            failure_policy: failure_policy.unwrap_or(self.settings.failure_policy),
+            agents_by_hand: false,
+        })
     }
 
     fn refuse_if_running(&self, plan: &Plan) -> Result<(), OrchestratorError> {
@@ -361,7 +373,11 @@ impl Actor {
             workspace_root: self.workspace_root.clone(),
             backoff: Backoff::default(),
             kill_grace: KILL_GRACE,
-            agents: crate::agents::agents_for_run(&self.settings, &self.agent_state),
+            agents: if launch.agents_by_hand {
+                crate::engine::AgentSet::for_person_without_llm()
+            } else {
+                crate::agents::agents_for_run(&self.settings, &self.agent_state)
+            },
             editor: self.editor.as_ref().map(|editor| editor.0.clone()),
         };
         let plan_id = plan.id.clone();

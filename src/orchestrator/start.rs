@@ -1,15 +1,17 @@
 //! Use cases that compose the actor's operations the way a person asks for them: "run it"
-//! (approve a draft, then execute) and "the newest plan this applies to" (a face given no plan
-//! id). Faces call these instead of writing the sequence themselves.
+//! (approve a draft, then execute), "plan it and go ahead" (create, then approve) and "the newest
+//! plan this applies to" (a face given no plan id). Faces call these instead of writing the sequence themselves.
 
-use super::{ExecuteRequest, ListRequest, MAX_LIST_LIMIT, Orchestrator, OrchestratorError, RunStarted};
-use crate::model::{FailurePolicy, PlanId, PlanStatus};
+use super::{CreateRequest, ExecuteRequest, ListRequest, MAX_LIST_LIMIT, Orchestrator, OrchestratorError, RunStarted};
+use crate::model::{FailurePolicy, Plan, PlanId, PlanStatus};
 
 /// How a run started by a use case goes (the settings decide what is not given).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StartOptions {
     pub max_parallel: Option<usize>,
     pub failure_policy: Option<FailurePolicy>,
+    /// Only shell steps run; the others wait to be taken by hand (an outside agent's `next`).
+    pub agents_by_hand: bool,
 }
 
 impl Orchestrator {
@@ -25,7 +27,20 @@ impl Orchestrator {
         }
         let request =
             ExecuteRequest { plan_id, max_parallel: options.max_parallel, failure_policy: options.failure_policy };
+        if options.agents_by_hand {
+            return self.execute_agents_by_hand(request).await;
+        }
         self.execute(request).await
+    }
+
+    /// Creates a plan and approves it when it is a draft: the caller has the go-ahead (an agent
+    /// was asked to do the work it plans). An atomic task's plan may already be approved.
+    pub async fn create_approved(&self, request: CreateRequest) -> Result<Plan, OrchestratorError> {
+        let created = self.create(request).await?;
+        if created.plan.status != PlanStatus::Draft {
+            return Ok(created.plan);
+        }
+        self.approve(created.plan.id).await
     }
 
     /// The newest plan whose status is one of `statuses` (any status when empty), among the

@@ -18,15 +18,15 @@ const LIST_PATH: &str = "subtask";
 /// Parses and checks a plan file: every problem, sorted by position.
 pub fn check(text: &str) -> CheckedPlanFile {
     let (file, mut problems) = parse(text);
-    if let (Some(title), Some(span)) = (&file.title, &file.title_span) {
-        if let Err(problem) = validate_title(title, "title") {
-            problems.push(FileProblem::error(span.clone(), problem.message));
-        }
+    if let (Some(title), Some(span)) = (&file.title, &file.title_span)
+        && let Err(problem) = validate_title(title, "title")
+    {
+        problems.push(FileProblem::error(span.clone(), problem.message));
     }
-    if let Some(goal) = &file.goal {
-        if let Err(problem) = validate_goal(goal, "goal") {
-            problems.push(FileProblem::error(0..0, format!("goal: {}", problem.message)));
-        }
+    if let Some(goal) = &file.goal
+        && let Err(problem) = validate_goal(goal, "goal")
+    {
+        problems.push(FileProblem::error(0..0, format!("goal: {}", problem.message)));
     }
     if let Err(errors) = build_subtasks(&file.drafts(), LIST_PATH) {
         // Cycles come from `cycle_problems`, which finds them even beside unknown ids.

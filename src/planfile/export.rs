@@ -42,10 +42,10 @@ fn subtask_table(subtask: &Subtask) -> Table {
         let dependencies: Array = subtask.depends_on.iter().map(|id| id.as_str()).collect();
         table["depends_on"] = value(dependencies);
     }
-    if subtask.timeout_secs != subtask.agent.default_timeout_secs() {
-        if let Some(timeout) = subtask.timeout_secs.and_then(|secs| i64::try_from(secs).ok()) {
-            table["timeout_secs"] = value(timeout);
-        }
+    if subtask.timeout_secs != subtask.agent.default_timeout_secs()
+        && let Some(timeout) = subtask.timeout_secs.and_then(|secs| i64::try_from(secs).ok())
+    {
+        table["timeout_secs"] = value(timeout);
     }
     if subtask.max_attempts != subtask.agent.default_max_attempts() {
         table["max_attempts"] = value(i64::from(subtask.max_attempts));

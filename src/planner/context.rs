@@ -118,10 +118,10 @@ fn languages(root: &Path, tree: &[String]) -> Vec<String> {
         ("rb", "Ruby"),
     ];
     for path in tree {
-        if let Some(extension) = Path::new(path).extension().and_then(|extension| extension.to_str()) {
-            if let Some((_, language)) = extensions.iter().find(|(known, _)| *known == extension) {
-                found.insert(language);
-            }
+        if let Some(extension) = Path::new(path).extension().and_then(|extension| extension.to_str())
+            && let Some((_, language)) = extensions.iter().find(|(known, _)| *known == extension)
+        {
+            found.insert(language);
         }
     }
     found.into_iter().map(str::to_owned).collect()

@@ -314,10 +314,11 @@ fn first_clause(text: &str) -> &str {
 fn before_a_place(clause: &str) -> &str {
     let mut cut = clause.len();
     for preposition in [" to ", " into ", " in ", " on ", " across ", " в ", " во ", " на ", " к ", " ко "] {
-        if let Some(at) = clause.find(preposition) {
-            if at > 0 && at < cut {
-                cut = at;
-            }
+        if let Some(at) = clause.find(preposition)
+            && at > 0
+            && at < cut
+        {
+            cut = at;
         }
     }
     clause[..cut].trim_end_matches([',', ';', ':']).trim()

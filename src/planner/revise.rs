@@ -178,13 +178,11 @@ fn remove_named_steps(drafts: &mut Vec<SubtaskDraft>, current: &[Subtask], words
     let draft_ids: Vec<String> = drafts.iter().filter_map(|draft| draft.id.clone()).collect();
     let mut named: Vec<String> =
         draft_ids.iter().filter(|id| content.iter().any(|word| word.eq_ignore_ascii_case(id))).cloned().collect();
-    if named.is_empty() {
-        if let [only] = content.as_slice() {
-            if let Some(subtask) = only.parse::<usize>().ok().and_then(|position| current.get(position.checked_sub(1)?))
-            {
-                named.extend(draft_ids.iter().filter(|id| *id == subtask.id.as_str()).cloned());
-            }
-        }
+    if named.is_empty()
+        && let [only] = content.as_slice()
+        && let Some(subtask) = only.parse::<usize>().ok().and_then(|position| current.get(position.checked_sub(1)?))
+    {
+        named.extend(draft_ids.iter().filter(|id| *id == subtask.id.as_str()).cloned());
     }
     if named.is_empty() {
         named = best_title_matches(drafts, &words.join(" "));

@@ -4,6 +4,7 @@
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 
+mod acp;
 mod agents;
 mod architecture;
 mod bad_files;
@@ -17,6 +18,7 @@ mod harness;
 mod hygiene;
 mod lifecycle;
 mod malformed;
+mod mcp;
 mod multi;
 mod next;
 mod no_model;
@@ -30,6 +32,7 @@ mod record;
 mod runs;
 mod safe_edits;
 mod sandbox;
+mod sdk_client;
 mod settings_files;
 mod storage;
 mod update;

@@ -145,10 +145,10 @@ fn resolve<'a>(schema: &'a Value, node: &'a Value) -> &'a Value {
     if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
         return resolve(schema, schema.pointer(reference.trim_start_matches('#')).unwrap_or(&Value::Null));
     }
-    if let Some(branches) = node.get("anyOf").and_then(Value::as_array) {
-        if let Some(branch) = branches.iter().find(|branch| branch.get("type") != Some(&Value::from("null"))) {
-            return resolve(schema, branch);
-        }
+    if let Some(branches) = node.get("anyOf").and_then(Value::as_array)
+        && let Some(branch) = branches.iter().find(|branch| branch.get("type") != Some(&Value::from("null")))
+    {
+        return resolve(schema, branch);
     }
     if let Some(items) = node.get("items") {
         return resolve(schema, items);

@@ -6,10 +6,10 @@ export type ActivityPhase = "thinking" | "toolStarted" | "toolFinished" | "waiti
 
 /** `planning/answer`: answers a pending approval from any client (the first answer wins). */
 export interface AnswerParams {
-    option: PermissionOption;
     planId: string;
-    requestId: string;
     subtaskId: string;
+    requestId: string;
+    option: PermissionOption;
 }
 
 /** `{}`: the answer was taken. */
@@ -21,8 +21,8 @@ export interface CancelPlanParams {
 }
 
 export interface CancelPlanResult {
-    cancelled: boolean;
     planId: string;
+    cancelled: boolean;
     status: PlanStatus;
 }
 
@@ -32,18 +32,18 @@ export interface ChangesResult {
 
 /** `Subtask.changes`: the files a subtask's agent changed, summed up. */
 export interface ChangeSummary {
-    added: number;
     files: number;
+    added: number;
     removed: number;
 }
 
 /** `isAtomic == false` ⇒ `agent == "plan"`. */
 export interface Classification {
+    isAtomic: boolean;
     agent: ClassificationAgent;
     confidence: Confidence;
-    isAtomic: boolean;
-    method: ClassificationMethod;
     reason: string;
+    method: ClassificationMethod;
 }
 
 /** Where the classifier routes a task (`plan`: it needs a plan of several steps). */
@@ -58,11 +58,11 @@ export interface ClassifyParams {
 
 export interface CompleteSubtaskParams {
     planId: string;
-    /** What the person did (a failed step's error). */
-    result?: string;
+    subtaskId: string;
     /** Default `done`. */
     status?: CompletionStatus;
-    subtaskId: string;
+    /** What the person did (a failed step's error). */
+    result?: string;
 }
 
 /** How `planning/complete` ends a waiting step. */
@@ -75,18 +75,18 @@ export type Confidence = "high" | "medium" | "low";
 export type CreateMode = "auto" | "plan" | "direct";
 
 export interface CreatePlanParams {
-    context?: TaskContext;
+    task: string;
+    sessionId?: string;
+    title?: string;
     /** Default `auto`. */
     mode?: CreateMode;
-    /** Subtasks are sent as they stream in from the model, as `$/progress` partial results. */
-    partialResultToken?: ProgressToken;
-    sessionId?: string;
     /** Given: the planner is skipped. */
     subtasks?: SubtaskInput[];
-    task: string;
-    title?: string;
+    context?: TaskContext;
     /** A "Planning…" `$/progress` the client may cancel (cancelling aborts the model call). */
     workDoneToken?: ProgressToken;
+    /** Subtasks are sent as they stream in from the model, as `$/progress` partial results. */
+    partialResultToken?: ProgressToken;
 }
 
 export interface CreatePlanResult {
@@ -108,18 +108,18 @@ export type ErrorData =
         sessionId: string;
     }
     | {
-        allowed: PlanAction[];
         kind: "invalidState";
         status: PlanStatus;
+        allowed: PlanAction[];
     }
     | {
-        errors: string[];
         kind: "validation";
+        errors: string[];
     }
     | {
-        actual: number;
-        expected: number;
         kind: "staleVersion";
+        expected: number;
+        actual: number;
     }
     | {
         kind: "llm";
@@ -135,9 +135,9 @@ export type ErrorKind = "planNotFound" | "sessionNotFound" | "invalidState" | "v
 export type EventKind = "planStarted" | "subtaskStarted" | "subtaskOutput" | "subtaskRetrying" | "subtaskWaiting" | "subtaskFinished" | "agentActivity" | "approvalRequested" | "approvalAnswered" | "planFinished";
 
 export interface ExecutePlanParams {
-    failurePolicy?: FailurePolicy;
-    maxParallel?: number;
     planId: string;
+    maxParallel?: number;
+    failurePolicy?: FailurePolicy;
     workDoneToken?: ProgressToken;
 }
 
@@ -150,19 +150,19 @@ export type FailurePolicy = "continue" | "failFast";
 
 /** One file an agent changed in one attempt. */
 export interface FileChange {
-    /** Extension: lines added and removed. */
-    added?: number;
+    subtaskId: string;
     attempt: number;
+    path: string;
     change: FileChangeKind;
-    /** A unified diff (or why there is none: the content was not kept). */
-    diff: string;
     /** The old path of a moved file. */
     from?: string;
-    path: string;
+    /** A unified diff (or why there is none: the content was not kept). */
+    diff: string;
+    /** Extension: lines added and removed. */
+    added?: number;
     removed?: number;
     /** Extension: `planning/rollback` restored the content before this change. */
     rolledBack?: boolean;
-    subtaskId: string;
 }
 
 /** How an agent changed a file. */
@@ -177,16 +177,16 @@ export interface ImportParams {
 }
 
 export interface ListPlansParams {
-    cursor?: string;
-    /** Default 50, 1..=500. */
-    limit?: number;
     sessionId?: string;
     status?: PlanStatus;
+    /** Default 50, 1..=500. */
+    limit?: number;
+    cursor?: string;
 }
 
 export interface ListPlansResult {
-    nextCursor?: string;
     plans: PlanSummary[];
+    nextCursor?: string;
 }
 
 /**
@@ -194,14 +194,14 @@ export interface ListPlansResult {
  * pending steps of an approved plan whose dependencies are done), in plan order.
  */
 export interface NextResult {
-    /** Extension: the claims that hold on ready steps (an outside agent is doing them). */
-    claims?: StepClaim[];
     /**
      * Extension: the plan looked at (the command line's `next` with no id picks one; absent when
      * no plan has a ready step).
      */
     planId?: string;
     ready: Subtask[];
+    /** Extension: the claims that hold on ready steps (an outside agent is doing them). */
+    claims?: StepClaim[];
 }
 
 /**
@@ -220,62 +220,62 @@ export interface PartialSubtasks {
 
 /** `Subtask.pendingApproval`: the question an agent waits on. */
 export interface PendingApproval {
-    /** Extension: when the agent asked. */
-    askedAt?: string;
+    requestId: string;
+    question: string;
+    toolKind: ToolKind;
+    target: string;
     diff?: string;
     options: PermissionOption[];
-    question: string;
-    requestId: string;
+    /** Extension: the change in one line, `+3 −1 README.md` (file changes). */
+    summary?: string;
     /**
      * Extension: what `allow_always` ("Allow for this plan") covers, in words: "every file edit
      * of this plan".
      */
     scope?: string;
-    /** Extension: the change in one line, `+3 −1 README.md` (file changes). */
-    summary?: string;
-    target: string;
-    toolKind: ToolKind;
+    /** Extension: when the agent asked. */
+    askedAt?: string;
 }
 
 /** The answers to a tool-call question, as the Agent Client Protocol's permission options: Allow, Allow for this plan, Deny. */
 export type PermissionOption = "allow_once" | "allow_always" | "reject_once";
 
 export interface Plan {
-    approvedAt?: string;
+    id: string;
+    sessionId: string;
+    title: string;
+    goal: string;
+    status: PlanStatus;
+    version: number;
     classification?: Classification;
+    subtasks: Subtask[];
+    progress: Progress;
     createdAt: string;
+    updatedAt: string;
+    approvedAt?: string;
+    startedAt?: string;
+    finishedAt?: string;
     error?: string;
+    /** Extension: the current or last run. */
+    runId?: string;
     /** Extension: the feedback given with the last reject or revise. */
     feedback?: string;
-    finishedAt?: string;
-    goal: string;
-    id: string;
+    /** Extension: the plan file (`*.plan.toml`) or task list it was made from. */
+    sourceFile?: string;
     /** Who wrote the subtasks. */
     planner?: Planner;
     /** Why the language model's plan was not used, when it was not. */
     plannerNote?: string;
-    progress: Progress;
-    /** Extension: the current or last run. */
-    runId?: string;
-    sessionId: string;
-    /** Extension: the plan file (`*.plan.toml`) or task list it was made from. */
-    sourceFile?: string;
-    startedAt?: string;
-    status: PlanStatus;
-    subtasks: Subtask[];
-    /**
-     * Addition: how the baseline checks compare with the final checks ("before: 1 failing ·
-     * after: all passing"); absent for a plan without a baseline.
-     */
-    summary?: string;
-    title: string;
-    updatedAt: string;
     /**
      * Tokens the language model spent on this plan: planning and every subtask, rolled up (absent when
      * it made no call).
      */
     usage?: Usage;
-    version: number;
+    /**
+     * Addition: how the baseline checks compare with the final checks ("before: 1 failing ·
+     * after: all passing"); absent for a plan without a baseline.
+     */
+    summary?: string;
 }
 
 /** A user action on a plan (`invalidState`'s `data.allowed`). */
@@ -295,42 +295,42 @@ export interface PlanIdParams {
 export type Planner = "llm" | "template" | "user";
 
 export interface PlanningProgressParams {
-    event: RunEvent;
     planId: string;
     runId: string;
+    event: RunEvent;
 }
 
 /** The lifecycle of a plan. */
 export type PlanStatus = "draft" | "approved" | "running" | "completed" | "failed" | "cancelled" | "rejected" | "interrupted";
 
 export interface PlanStatusResult {
-    elapsedMs?: number;
     planId: string;
-    progress: Progress;
-    runId?: string;
-    running: string[];
-    startedAt?: string;
     status: PlanStatus;
+    progress: Progress;
+    running: string[];
+    runId?: string;
+    startedAt?: string;
+    elapsedMs?: number;
 }
 
 export interface PlanSummary {
-    createdAt: string;
     id: string;
-    progress: Progress;
     sessionId: string;
-    status: PlanStatus;
     title: string;
+    status: PlanStatus;
+    progress: Progress;
+    createdAt: string;
     updatedAt: string;
 }
 
 /** One stored version of a plan's content. */
 export interface PlanVersion {
+    version: number;
+    title: string;
+    subtasks: Subtask[];
     createdAt: string;
     /** `created`, `update`, `revise: <feedback>`. */
     reason: string;
-    subtasks: Subtask[];
-    title: string;
-    version: number;
 }
 
 /**
@@ -338,23 +338,23 @@ export interface PlanVersion {
  * rounded down (0 for an empty plan).
  */
 export interface Progress {
-    cancelled: number;
+    total: number;
+    pending: number;
+    running: number;
     done: number;
     failed: number;
-    pending: number;
-    percentage: number;
-    running: number;
     skipped: number;
-    total: number;
+    cancelled: number;
     waiting: number;
+    percentage: number;
 }
 
 /** An LSP progress token: an integer or a string. */
 export type ProgressToken = number | string;
 
 export interface RejectPlanParams {
-    feedback?: string;
     planId: string;
+    feedback?: string;
 }
 
 export interface RetryPlanParams {
@@ -364,8 +364,8 @@ export interface RetryPlanParams {
 }
 
 export interface RevisePlanParams {
-    feedback: string;
     planId: string;
+    feedback: string;
 }
 
 /** A file rollback left alone, and why (it changed since the agent wrote it, ...). */
@@ -375,8 +375,8 @@ export interface RollbackConflict {
 }
 
 export interface RollbackResult {
-    conflicts: RollbackConflict[];
     restored: string[];
+    conflicts: RollbackConflict[];
 }
 
 /** One event of a run, tagged by `kind`. Every run sends exactly one `planFinished`, last. */
@@ -387,9 +387,9 @@ export type RunEvent =
         total: number;
     }
     | {
-        attempt: number;
         kind: "subtaskStarted";
         subtaskId: string;
+        attempt: number;
         title: string;
     }
     | {
@@ -398,57 +398,57 @@ export type RunEvent =
         text: string;
     }
     | {
+        kind: "subtaskRetrying";
+        subtaskId: string;
         attempt: number;
         delayMs: number;
         error: string;
-        kind: "subtaskRetrying";
-        subtaskId: string;
     }
     | {
+        kind: "subtaskWaiting";
+        subtaskId: string;
+        message: string;
         /** Third wave: plain words for a person, with no method or setting names. */
         instructions?: string;
-        kind: "subtaskWaiting";
-        message: string;
-        subtaskId: string;
     }
     | {
-        durationMs: number;
-        error?: string;
         kind: "subtaskFinished";
-        result?: string;
-        status: SubtaskStatus;
         subtaskId: string;
+        status: SubtaskStatus;
+        result?: string;
+        error?: string;
+        durationMs: number;
     }
     | {
         kind: "agentActivity";
-        phase: ActivityPhase;
         subtaskId: string;
-        target?: string;
-        tokens?: number;
+        phase: ActivityPhase;
         tool?: string;
         toolKind?: ToolKind;
+        target?: string;
+        tokens?: number;
     }
     | {
-        approval: PendingApproval;
         kind: "approvalRequested";
         subtaskId: string;
+        approval: PendingApproval;
     }
     | {
-        by: string;
         kind: "approvalAnswered";
-        option: PermissionOption;
-        requestId: string;
         subtaskId: string;
+        requestId: string;
+        option: PermissionOption;
+        by: string;
     }
     | {
-        durationMs: number;
         kind: "planFinished";
-        progress: Progress;
         status: PlanStatus;
-        /** Addition: the before/after comparison of the plan's baselines (see `Plan.summary`). */
-        summary?: string;
+        progress: Progress;
+        durationMs: number;
         /** Addition: the plan's usage, rolled up (absent when no model was called). */
         usage?: Usage;
+        /** Addition: the before/after comparison of the plan's baselines (see `Plan.summary`). */
+        summary?: string;
     };
 
 /** Result of `planning/execute` and `planning/retry`; `status` is always `running`. */
@@ -473,37 +473,37 @@ export type SessionState = "idle" | "classify" | "plan_required" | "architect_pl
 
 /** A step handed to a claimant (an MCP client) until `expiresAt`. */
 export interface StepClaim {
+    subtaskId: string;
     claimant: string;
     claimedAt: string;
     expiresAt: string;
-    subtaskId: string;
 }
 
 export interface Subtask {
+    id: string;
+    title: string;
+    description: string;
     agent: SubtaskAgent;
-    attempts: number;
-    /** Third wave: the files the subtask's agent changed, summed up (`planning/changes` has them). */
-    changes?: ChangeSummary;
     command?: string;
     cwd?: string;
     dependsOn: string[];
-    description: string;
-    error?: string;
-    estimateSecs?: number;
-    finishedAt?: string;
-    id: string;
-    maxAttempts: number;
-    /** Third wave: the question an agent waits on (`planning/answer` answers it). */
-    pendingApproval?: PendingApproval;
-    result?: string;
-    /** Third wave: `baseline` for a check run before the change. */
-    role?: SubtaskRole;
-    startedAt?: string;
     status: SubtaskStatus;
+    attempts: number;
+    maxAttempts: number;
     timeoutSecs?: number;
-    title: string;
+    estimateSecs?: number;
+    result?: string;
+    error?: string;
+    startedAt?: string;
+    finishedAt?: string;
     /** Addition: language-model tokens spent on this subtask (absent when no model was called). */
     usage?: Usage;
+    /** Third wave: `baseline` for a check run before the change. */
+    role?: SubtaskRole;
+    /** Third wave: the files the subtask's agent changed, summed up (`planning/changes` has them). */
+    changes?: ChangeSummary;
+    /** Third wave: the question an agent waits on (`planning/answer` answers it). */
+    pendingApproval?: PendingApproval;
 }
 
 /** Who does a subtask: an LLM agent, a shell command, or a person (`manual`). */
@@ -518,21 +518,21 @@ export type SubtaskAgent = "coder" | "debug" | "ask" | "shell" | "manual";
  * the old agent).
  */
 export interface SubtaskInput {
+    id?: string;
+    title: string;
+    description?: string;
     agent: SubtaskAgent;
     /** Required for `shell`, forbidden for the others. */
     command?: string;
     /** Extension: the directory a `shell` command runs in, relative to the workspace root. */
     cwd?: string;
     dependsOn?: string[];
-    description?: string;
+    timeoutSecs?: number;
+    maxAttempts?: number;
     /** Extension: the planner's estimate. */
     estimateSecs?: number;
-    id?: string;
-    maxAttempts?: number;
     /** Third wave: `baseline` = a check run before the change (not served yet: refused). */
     role?: SubtaskRole;
-    timeoutSecs?: number;
-    title: string;
 }
 
 /** The role of a subtask in a plan: `baseline` is a check run before the change, whose failure is recorded, never fails the plan and never skips dependents. */
@@ -548,9 +548,9 @@ export interface SubtaskScopeParams {
 export type SubtaskStatus = "pending" | "running" | "waiting" | "done" | "failed" | "skipped" | "cancelled";
 
 export interface TaskContext {
+    notes?: string;
     /** Workspace files the planner should read (the first few, each cut short). */
     files?: string[];
-    notes?: string;
 }
 
 /** The Agent Client Protocol's tool kinds. */
@@ -558,22 +558,22 @@ export type ToolKind = "read" | "edit" | "delete" | "move" | "search" | "execute
 
 /** One entry of an agent's transcript (never the API key). */
 export interface TranscriptEntry {
-    /** The tool call's arguments, as the model wrote them (JSON text). */
-    arguments?: string;
     at: string;
     kind: TranscriptEntryKind;
+    /** Extension: `user` (the task given to the agent) or `assistant` (the model), for messages. */
+    role?: string;
+    text?: string;
+    tool?: string;
+    toolKind?: ToolKind;
+    target?: string;
+    /** The tool call's arguments, as the model wrote them (JSON text). */
+    arguments?: string;
     /**
      * How a tool call or a question ended: `ok`, `error`, `failed` (a command that exited with
      * an error), `denied`, `cancelled`, `notRun`; for a question: `asked`, or the answer
      * (`allow_once`, `allow_always`, `reject_once`).
      */
     outcome?: string;
-    /** Extension: `user` (the task given to the agent) or `assistant` (the model), for messages. */
-    role?: string;
-    target?: string;
-    text?: string;
-    tool?: string;
-    toolKind?: ToolKind;
 }
 
 /** What one entry of an agent's transcript records. */
@@ -584,17 +584,17 @@ export type TranscriptEntryKind = "message" | "toolCall" | "toolResult" | "appro
  * `attempt` is absent).
  */
 export interface TranscriptParams {
-    attempt?: number;
     planId: string;
     subtaskId: string;
+    attempt?: number;
 }
 
 /** A bounded transcript: `dropped` entries were left out (the oldest first). */
 export interface TranscriptResult {
+    entries: TranscriptEntry[];
+    dropped: number;
     /** Extension: the attempt these entries are of (0: the subtask has no transcript). */
     attempt?: number;
-    dropped: number;
-    entries: TranscriptEntry[];
 }
 
 /**
@@ -603,16 +603,16 @@ export interface TranscriptResult {
  */
 export interface UpdatePlanParams {
     planId: string;
-    subtasks?: SubtaskInput[];
-    title?: string;
     version: number;
+    title?: string;
+    subtasks?: SubtaskInput[];
 }
 
 /** Addition: tokens spent, summed over calls. */
 export interface Usage {
-    calls: number;
-    completionTokens: number;
     promptTokens: number;
+    completionTokens: number;
+    calls: number;
 }
 
 /** Every request of the protocol: its params, its result, and whether this server answers it. */

@@ -73,20 +73,20 @@ fn spawn_check(server: &PlannerServer, uri: Uri) {
     tokio::spawn(async move {
         loop {
             let checked_version = shared.documents.get(&uri).map(|document| document.version);
-            if let Some(document) = shared.documents.get(&uri) {
-                if shared.documents.checked(&uri, document.version).is_none() {
-                    let text = document.text.clone();
-                    let made = tokio::task::spawn_blocking(move || {
-                        let checked = planfile::check(&text);
-                        let diagnostics = diagnostics_of(&text, &checked);
-                        (Arc::new(checked), diagnostics)
-                    })
-                    .await;
-                    if let Ok((checked, diagnostics)) = made {
-                        if shared.documents.keep_checked(&uri, document.version, checked) {
-                            client.publish_diagnostics(uri.clone(), diagnostics, Some(document.version)).await;
-                        }
-                    }
+            if let Some(document) = shared.documents.get(&uri)
+                && shared.documents.checked(&uri, document.version).is_none()
+            {
+                let text = document.text.clone();
+                let made = tokio::task::spawn_blocking(move || {
+                    let checked = planfile::check(&text);
+                    let diagnostics = diagnostics_of(&text, &checked);
+                    (Arc::new(checked), diagnostics)
+                })
+                .await;
+                if let Ok((checked, diagnostics)) = made
+                    && shared.documents.keep_checked(&uri, document.version, checked)
+                {
+                    client.publish_diagnostics(uri.clone(), diagnostics, Some(document.version)).await;
                 }
             }
             // Done unless the text moved on (or the file was closed or opened) meanwhile; under

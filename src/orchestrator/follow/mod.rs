@@ -235,7 +235,7 @@ async fn poll(inner: Arc<TailInner>, mut cursor: i64, mut version: i64) {
             tokio::time::sleep(POLL_INTERVAL).await;
         }
         ticks = ticks.wrapping_add(1);
-        if ticks % OWNER_CHECK_EVERY == 0 && inner.follows_runs() {
+        if ticks.is_multiple_of(OWNER_CHECK_EVERY) && inner.follows_runs() {
             match inner.repository.call(|store| store.recover_dead_runs(Timestamp::now())).await {
                 Ok(recovered) if !recovered.is_empty() => {
                     tracing::info!(plans = ?recovered, "runs whose process is gone are now interrupted");

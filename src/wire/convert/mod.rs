@@ -443,13 +443,13 @@ pub fn execute_params_to_request(params: &ext::ExecutePlanParams) -> Result<Exec
 pub fn retry_params_to_request(params: &ext::RetryPlanParams) -> Result<RetryRequest, Problem> {
     let subtask_ids =
         params.subtask_ids.as_ref().map(|ids| ids.iter().map(|id| SubtaskId::from_raw(id.clone())).collect());
-    if let Some(ids) = &params.subtask_ids {
-        if let Some(index) = ids.iter().position(|id| !model::validate::is_valid_subtask_id(id)) {
-            return Err(field_problem(
-                &format!("subtaskIds[{index}]"),
-                format!("invalid subtask id \"{}\"", ids[index].chars().take(80).collect::<String>()),
-            ));
-        }
+    if let Some(ids) = &params.subtask_ids
+        && let Some(index) = ids.iter().position(|id| !model::validate::is_valid_subtask_id(id))
+    {
+        return Err(field_problem(
+            &format!("subtaskIds[{index}]"),
+            format!("invalid subtask id \"{}\"", ids[index].chars().take(80).collect::<String>()),
+        ));
     }
     Ok(RetryRequest { plan_id: PlanId::from_raw(params.plan_id.clone()), subtask_ids })
 }
