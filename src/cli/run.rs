@@ -140,7 +140,7 @@ pub(crate) async fn watch(
 }
 
 /// A plan file's problems as `file:line:column: error: message` lines (exit 2).
-fn plan_file_error(failure: OrchestratorError) -> CliError {
+pub(crate) fn plan_file_error(failure: OrchestratorError) -> CliError {
     match failure {
         OrchestratorError::Validation(problems) => {
             let lines: Vec<String> =

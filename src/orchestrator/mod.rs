@@ -26,6 +26,7 @@ mod prepare;
 mod runs;
 mod session;
 mod start;
+mod ticks;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -318,6 +318,10 @@ fn read_step(nodes: &[Node<'_>], index: usize, options: &ReadOptions, problems: 
     if !read.labels.is_empty() {
         description.push(format!("Story: {}", read.labels.join(", ")));
     }
+    let paths = paths_in(&read.title);
+    if !paths.is_empty() {
+        description.push(format!("Files: {}", paths.join(", ")));
+    }
     if node.item.checkbox.as_ref().is_some_and(|checkbox| checkbox.optional) {
         description.push("Optional in the task list.".to_owned());
     }
@@ -429,6 +433,26 @@ fn apply_note(
             None => bad(problems, "a duration (`30s`, `5m`)"),
         },
     }
+}
+
+/// The file paths a task names (`src/models/user.py`, `tests/`, `pyproject.toml`): words with a
+/// file extension or ending in `/`, backticks and trailing punctuation taken off.
+fn paths_in(title: &str) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for word in title.split_whitespace() {
+        let word = word.trim_matches(|character: char| matches!(character, '`' | '(' | ')' | ',' | ';' | ':' | '"' | '\''));
+        let word = word.strip_suffix('.').unwrap_or(word);
+        let has_extension = word.rsplit_once('.').is_some_and(|(stem, extension)| {
+            stem.trim_start_matches(['.', '/']).chars().count() > 1 && (1..=5).contains(&extension.len()) && extension.bytes().all(|byte| byte.is_ascii_alphanumeric())
+                && extension.bytes().any(|byte| byte.is_ascii_alphabetic())
+        });
+        let folder = word.len() > 1 && word.ends_with('/') && !word.contains("://");
+        let looks_like_a_path = folder || (has_extension && !word.contains("://"));
+        if looks_like_a_path && !paths.iter().any(|path| path == word) {
+            paths.push(word.to_owned());
+        }
+    }
+    paths
 }
 
 /// A fenced block's body with the fence's indent taken off each line.

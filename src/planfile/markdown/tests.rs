@@ -42,3 +42,12 @@ fn what_is_not_understood_is_reported_at_its_line() {
     assert!(found[0].1.contains("empty checkbox"));
     assert!(found[3].1.contains("not a duration"));
 }
+
+#[test]
+fn paths_named_by_a_task_are_kept_in_its_description() {
+    assert_eq!(
+        paths_in("Create [Entity1] model in src/models/[entity1].py and tests/ (see `pyproject.toml`), e.g. now"),
+        vec!["src/models/[entity1].py", "tests/", "pyproject.toml"]
+    );
+    assert!(paths_in("Implement authentication/authorization with GET /{code} in 3.12").is_empty());
+}
