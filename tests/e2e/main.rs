@@ -28,4 +28,5 @@ mod runs;
 mod safe_edits;
 mod sandbox;
 mod storage;
+mod tasklists;
 mod update;

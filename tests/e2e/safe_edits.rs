@@ -35,9 +35,9 @@ fn setup(workspace: &std::path::Path, model: &FakeOpenAi, approval: &str) -> Ser
 }
 
 /// A document the test client has open, as an editor keeps it.
-struct Buffer {
-    uri: String,
-    text: String,
+pub(crate) struct Buffer {
+    pub(crate) uri: String,
+    pub(crate) text: String,
     version: i64,
 }
 
@@ -57,7 +57,7 @@ fn offset_of(text: &str, position: &Value) -> usize {
 }
 
 impl Buffer {
-    fn open(server: &mut TestServer, path: &std::path::Path, text: &str) -> Self {
+    pub(crate) fn open(server: &mut TestServer, path: &std::path::Path, text: &str) -> Self {
         let uri = format!("file://{}", path.display());
         let document = json!({ "uri": uri, "languageId": "rust", "version": 1, "text": text });
         server.notify("textDocument/didOpen", json!({ "textDocument": document }));
@@ -77,7 +77,7 @@ impl Buffer {
 
     /// Applies a `workspace/applyEdit` for this document as an editor does: refused when its
     /// version is not the buffer's; else every edit (against the same text), then `didChange`.
-    fn apply(&mut self, server: &mut TestServer, id: Value, params: &Value) {
+    pub(crate) fn apply(&mut self, server: &mut TestServer, id: Value, params: &Value) {
         let change = &params["edit"]["documentChanges"][0];
         assert_eq!(change["textDocument"]["uri"], self.uri.as_str(), "{params}");
         if change["textDocument"]["version"] != json!(self.version) {

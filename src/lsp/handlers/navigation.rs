@@ -42,7 +42,7 @@ fn dependency_at(file: &PlanFile, offset: usize) -> Option<(Span, String)> {
 
 pub async fn handle_hover(server: &PlannerServer, params: HoverParams) -> Result<Option<Hover>> {
     let uri = params.text_document_position_params.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position_params.position);
     let file = &open.checked.file;
     let Some(index) = subtask_at(file, offset) else { return Ok(plan_hover(server, &uri, &open, offset).await) };
@@ -201,7 +201,7 @@ pub async fn handle_definition(
     params: GotoDefinitionParams,
 ) -> Result<Option<GotoDefinitionResponse>> {
     let uri = params.text_document_position_params.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let offset = offset_of(&open.text, params.text_document_position_params.position);
     let file = &open.checked.file;
     let Some((_, id)) = dependency_at(file, offset) else { return Ok(None) };
@@ -214,7 +214,7 @@ pub async fn handle_document_symbol(
     server: &PlannerServer,
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
-    let Some(open) = open_plan_file(server, &params.text_document.uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &params.text_document.uri).await else { return Ok(None) };
     let file = &open.checked.file;
     let mut symbols = Vec::new();
     if let (Some(title), Some(span)) = (&file.title, &file.title_span) {
@@ -252,7 +252,10 @@ fn symbol(
 
 pub async fn handle_rename(server: &PlannerServer, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
     let uri = params.text_document_position.text_document.uri;
-    let Some(open) = open_plan_file(server, &uri) else { return Ok(None) };
+    let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
+    if open.format != crate::planfile::Format::Toml {
+        return Ok(None); // ids in a task list are its own numbering
+    }
     let offset = offset_of(&open.text, params.text_document_position.position);
     let file = &open.checked.file;
     let on_id = file.subtasks.iter().find_map(|entry| {

@@ -2,18 +2,19 @@
 //! and the diagnostics published after each change, plus the helpers the other plan-file
 //! handlers share (the open file, checked; the last plan run from it).
 //!
-//! Every open document is tracked (agents read and edit open files through the buffer); only
-//! documents whose path ends in `.plan.toml` get diagnostics.
+//! Every open document is tracked (agents read and edit open files through the buffer); plan
+//! files get diagnostics: `*.plan.toml`, `*.plan.md`, and any task list (`*.md`, Taskmaster's
+//! `*.json`) a plan was imported from.
 
 use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     NumberOrString, Uri,
 };
 
-use crate::lsp::documents::{Document, is_plan_file, range_of};
+use crate::lsp::documents::{Document, plan_file_format, range_of};
 use crate::lsp::server::PlannerServer;
 use crate::model::Plan;
-use crate::planfile::{self, CheckedPlanFile, Severity};
+use crate::planfile::{self, CheckedPlanFile, Format, ReadOptions, Severity};
 
 /// What diagnostics say they come from.
 pub const SOURCE: &str = "codelab-planner";
@@ -21,34 +22,30 @@ pub const SOURCE: &str = "codelab-planner";
 pub async fn handle_document_open(server: &PlannerServer, params: DidOpenTextDocumentParams) {
     let document = params.text_document;
     server.shared.documents.open(document.uri.clone(), document.text.clone(), document.version);
-    if !is_plan_file(&document.uri) {
-        return;
-    }
-    publish(server, document.uri, &Document { text: document.text, version: document.version }).await;
+    let Some(format) = plan_format(server, &document.uri).await else { return };
+    publish(server, document.uri, format, &Document { text: document.text, version: document.version }).await;
 }
 
 pub async fn handle_document_change(server: &PlannerServer, params: DidChangeTextDocumentParams) {
     let uri = params.text_document.uri;
     let changed = server.shared.documents.change(&uri, params.text_document.version, params.content_changes);
-    if !is_plan_file(&uri) {
-        return;
-    }
-    if let Some(document) = changed {
-        publish(server, uri, &document).await;
-    }
+    let Some(document) = changed else { return };
+    let Some(format) = plan_format(server, &uri).await else { return };
+    publish(server, uri, format, &document).await;
 }
 
 pub async fn handle_document_close(server: &PlannerServer, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
     server.shared.documents.close(&uri);
-    if !is_plan_file(&uri) {
+    if plan_format(server, &uri).await.is_none() {
         return;
     }
     server.client.publish_diagnostics(uri, Vec::new(), None).await;
 }
 
-async fn publish(server: &PlannerServer, uri: Uri, document: &Document) {
-    let diagnostics = diagnostics_of(&document.text, &planfile::check(&document.text));
+async fn publish(server: &PlannerServer, uri: Uri, format: Format, document: &Document) {
+    let checked = planfile::check_as(&document.text, format, &read_options(server, &uri).await);
+    let diagnostics = diagnostics_of(&document.text, &checked);
     server.client.publish_diagnostics(uri, diagnostics, Some(document.version)).await;
 }
 
@@ -74,17 +71,35 @@ pub fn diagnostics_of(text: &str, checked: &CheckedPlanFile) -> Vec<Diagnostic> 
 /// An open plan file, checked.
 pub struct OpenPlanFile {
     pub text: String,
+    pub format: Format,
     pub checked: CheckedPlanFile,
 }
 
 /// The open document at `uri`, checked; `None` when it is not an open plan file.
-pub fn open_plan_file(server: &PlannerServer, uri: &Uri) -> Option<OpenPlanFile> {
-    if !is_plan_file(uri) {
-        return None;
-    }
+pub async fn open_plan_file(server: &PlannerServer, uri: &Uri) -> Option<OpenPlanFile> {
     let document = server.shared.documents.get(uri)?;
-    let checked = planfile::check(&document.text);
-    Some(OpenPlanFile { text: document.text, checked })
+    let format = plan_format(server, uri).await?;
+    let checked = planfile::check_as(&document.text, format, &read_options(server, uri).await);
+    Some(OpenPlanFile { text: document.text, format, checked })
+}
+
+/// The format of the plan file at `uri`: a `*.plan.toml` or `*.plan.md` by its name, a task list
+/// (`*.md`, `*.json`) once a plan was imported from it; `None` for other files.
+pub async fn plan_format(server: &PlannerServer, uri: &Uri) -> Option<Format> {
+    if let Some(format) = plan_file_format(uri) {
+        return Some(format);
+    }
+    let format = Format::of_path(&uri.to_file_path()?).filter(|format| format.ticks())?;
+    last_plan_of(server, uri).await.map(|_| format)
+}
+
+/// How the server reads task lists: as the orchestrator imports them (with a model or not).
+async fn read_options(server: &PlannerServer, uri: &Uri) -> ReadOptions {
+    let path = uri.to_file_path().map(|path| path.into_owned()).unwrap_or_default();
+    match server.orchestrator().await {
+        Ok(orchestrator) => orchestrator.read_options(&path),
+        Err(_) => ReadOptions::default(),
+    }
 }
 
 /// The key a plan made from `uri` is stored under (workspace-relative path when inside).
