@@ -235,6 +235,12 @@ export interface CompleteSubtaskParams {
     result?: string;
 }
 
+/** `planning/export`: `format` is `"toml"` (default) or `"md"` (a markdown task list). */
+export interface ExportPlanParams {
+    planId: string;
+    format?: "toml" | "md";
+}
+
 export interface ExportPlanResult {
     text: string;
 }
@@ -263,8 +269,8 @@ export const getSession = new lc.RequestType<SessionParams, Session, void>("plan
 export const resetSession = new lc.RequestType<SessionParams, Session, void>("planning/resetSession");
 /** Second wave: ends a `waiting` subtask (default `done`). */
 export const completeSubtask = new lc.RequestType<CompleteSubtaskParams, Plan, void>("planning/complete");
-/** Second wave: the plan as `*.plan.toml` text. */
-export const exportPlan = new lc.RequestType<PlanIdParams, ExportPlanResult, void>("planning/export");
+/** Second wave: the plan as `*.plan.toml` text, or a markdown task list with `format: "md"`. */
+export const exportPlan = new lc.RequestType<ExportPlanParams, ExportPlanResult, void>("planning/export");
 
 /** A step handed to an outside agent until `expiresAt`. */
 export interface StepClaim {
@@ -282,6 +288,15 @@ export interface NextResult {
 
 /** Third wave: the steps a person or an outside agent can take now, with who holds each. */
 export const nextSubtasks = new lc.RequestType<PlanIdParams, NextResult, void>("planning/next");
+
+export interface ImportParams {
+    /** Absolute, or relative to the workspace root. */
+    path: string;
+}
+
+/** Third wave: a markdown task list (spec-kit, Kiro, a checklist) or Taskmaster `tasks.json` as a draft plan
+ *  that remembers its file; its checkboxes tick as steps finish. */
+export const importPlan = new lc.RequestType<ImportParams, Plan, void>("planning/import");
 
 // ----------------------------------------------------------------------------------------------
 // Notifications

@@ -30,6 +30,8 @@ M.methods = {
   export = "planning/export",
   -- Third wave: the steps a person or an outside agent can take now.
   next = "planning/next",
+  -- Third wave: a markdown task list or Taskmaster tasks.json as a draft plan.
+  import = "planning/import",
 }
 
 --- Notifications (server -> client).
