@@ -217,8 +217,12 @@ fn a_plain_checklist_is_a_sequence() {
         graph(&checked),
         expected(&[("s1", &[]), ("s2", &["s1"]), ("s3", &["s2"]), ("s4", &["s3"]), ("s5", &["s4"])])
     );
-    let kinds: Vec<(&str, Option<&str>)> =
-        checked.file.subtasks.iter().map(|entry| (entry.draft.agent.as_str(), entry.draft.command.as_deref())).collect();
+    let kinds: Vec<(&str, Option<&str>)> = checked
+        .file
+        .subtasks
+        .iter()
+        .map(|entry| (entry.draft.agent.as_str(), entry.draft.command.as_deref()))
+        .collect();
     assert_eq!(
         kinds,
         vec![
@@ -229,7 +233,10 @@ fn a_plain_checklist_is_a_sequence() {
             ("manual", None),
         ]
     );
-    assert_eq!((checked.file.title.as_deref(), checked.file.goal.as_deref()), (Some("Release 1.4"), Some("Get the 1.4 release out.")));
+    assert_eq!(
+        (checked.file.title.as_deref(), checked.file.goal.as_deref()),
+        (Some("Release 1.4"), Some("Get the 1.4 release out."))
+    );
 }
 
 #[test]
@@ -315,7 +322,12 @@ async fn import_run_and_export_keep_ids_titles_and_order_and_tick_the_file() {
             .iter()
             .map(|entry| {
                 let draft = &entry.draft;
-                (draft.id.clone().unwrap_or_default(), draft.title.clone(), draft.depends_on.clone(), draft.command.clone())
+                (
+                    draft.id.clone().unwrap_or_default(),
+                    draft.title.clone(),
+                    draft.depends_on.clone(),
+                    draft.command.clone(),
+                )
             })
             .collect(),
     );

@@ -102,7 +102,10 @@ fn tasks_holder<'a>(root: &'a Spanned, problems: &mut Vec<FileProblem>) -> Optio
         members.iter().filter(|(_, _, value)| value.get("tasks").is_some()).collect();
     let chosen = tagged.iter().find(|(name, _, _)| name == "master").or_else(|| tagged.first());
     let Some((chosen_name, _, holder)) = chosen.copied() else {
-        problems.push(FileProblem::error(root.span.start..root.span.start + 1, "no `tasks` list found (expected `{ \"master\": { \"tasks\": [...] } }`)"));
+        problems.push(FileProblem::error(
+            root.span.start..root.span.start + 1,
+            "no `tasks` list found (expected `{ \"master\": { \"tasks\": [...] } }`)",
+        ));
         return None;
     };
     for (name, key_span, _) in tagged.iter().copied() {
@@ -156,18 +159,20 @@ fn read_task(
     reads.insert(at, read); // before its subtasks
 }
 
-fn read_one(value: &Spanned, parent: Option<&str>, options: &ReadOptions, problems: &mut Vec<FileProblem>) -> Option<Read> {
+fn read_one(
+    value: &Spanned,
+    parent: Option<&str>,
+    options: &ReadOptions,
+    problems: &mut Vec<FileProblem>,
+) -> Option<Read> {
     if !matches!(value.value, Json::Object(_)) {
         problems.push(wrong(value, "a task must be an object with `id` and `title`"));
         return None;
     }
     let title_member = value.get("title");
     let header_span = member_span(value, "title").unwrap_or_else(|| value.span.start..value.span.start + 1);
-    let mut entry = SubtaskEntry {
-        header_span: header_span.clone(),
-        table_span: value.span.clone(),
-        ..SubtaskEntry::default()
-    };
+    let mut entry =
+        SubtaskEntry { header_span: header_span.clone(), table_span: value.span.clone(), ..SubtaskEntry::default() };
     let id = match value.get("id") {
         Some(id) => match id.as_key() {
             Some(number) => {
@@ -206,13 +211,12 @@ fn read_one(value: &Spanned, parent: Option<&str>, options: &ReadOptions, proble
         description.push(title.clone());
     }
     for (field, label) in [("description", ""), ("details", ""), ("testStrategy", "Test strategy: ")] {
-        match value.get(field) {
-            Some(text) => match text.as_str() {
+        if let Some(text) = value.get(field) {
+            match text.as_str() {
                 Some(text) if !text.trim().is_empty() => description.push(format!("{label}{}", text.trim())),
                 Some(_) => {}
                 None => problems.push(wrong(text, &format!("`{field}` must be a string"))),
-            },
-            None => {}
+            }
         }
     }
     if let Some(status) = value.get("status") {

@@ -49,7 +49,8 @@ pub fn tick(text: &str, format: Format, done: &[String]) -> Option<String> {
 
 /// `X` when the file's ticks are capitals (more `[X]` than `[x]`), else `x`.
 fn capital_ticks(text: &str, marks: &[&Mark]) -> char {
-    let count = |wanted: &str| marks.iter().filter(|mark| mark.checked && text.get(mark.span.clone()) == Some(wanted)).count();
+    let count =
+        |wanted: &str| marks.iter().filter(|mark| mark.checked && text.get(mark.span.clone()) == Some(wanted)).count();
     if count("X") > count("x") { 'X' } else { 'x' }
 }
 

@@ -4,6 +4,8 @@
 //! `*.plan.md`'s diagnostics at their line; and `codelab-planner import` / `export --format md` on
 //! the command line.
 
+#![allow(clippy::disallowed_methods)] // the command line is run as a person runs it
+
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -67,7 +69,10 @@ fn an_imported_checklist_open_in_the_editor_ticks_through_apply_edit_and_shows_l
 
     let lenses = lens_titles(&mut server, &buffer.uri);
     assert!(lenses.contains(&(0, "▶ Run all".to_owned())), "on the title: {lenses:?}");
-    assert!(lenses.iter().any(|(line, title)| *line == 0 && title.starts_with("last run: completed 2/2")), "{lenses:?}");
+    assert!(
+        lenses.iter().any(|(line, title)| *line == 0 && title.starts_with("last run: completed 2/2")),
+        "{lenses:?}"
+    );
     for line in [2, 3] {
         let on_line: Vec<&str> = lenses.iter().filter(|(at, _)| *at == line).map(|(_, title)| title.as_str()).collect();
         assert!(on_line.contains(&"▶ Run from here"), "line {line}: {lenses:?}");
@@ -112,10 +117,7 @@ fn a_plan_md_gets_diagnostics_at_the_line_of_the_problem() {
         .collect();
     assert_eq!(
         found,
-        vec![
-            (3, 1, "unknown subtask \"T009\"".to_owned()),
-            (4, 2, "an empty checkbox `[]`: write `[ ]`".to_owned()),
-        ]
+        vec![(3, 1, "unknown subtask \"T009\"".to_owned()), (4, 2, "an empty checkbox `[]`: write `[ ]`".to_owned()),]
     );
     server.shutdown_and_exit();
 }
@@ -144,14 +146,20 @@ fn the_command_line_imports_a_taskmaster_file_and_exports_markdown() {
     let plan: Value = serde_json::from_str(&stdout).expect("the plan as JSON");
     assert_eq!(plan["sourceFile"], ".taskmaster/tasks/tasks.json");
     let ids: Vec<&str> = plan["subtasks"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec!["1", "2.1", "2.2", "2.3", "3", "4.1", "4.2", "4.3", "5", "6", "7.1", "7.2", "8", "9", "10", "11"]);
+    assert_eq!(
+        ids,
+        vec!["1", "2.1", "2.2", "2.3", "3", "4.1", "4.2", "4.3", "5", "6", "7.1", "7.2", "8", "9", "10", "11"]
+    );
 
     let plan_id = plan["id"].as_str().unwrap();
     let (code, markdown, stderr) = cli(directory.path(), &["export", plan_id, "--format", "md"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(markdown.starts_with("# tasks.json\n\nTasks for the todo service\n\n"), "{markdown}");
     assert!(markdown.contains("- [ ] 2.2 Write the schema migration\n"), "{markdown}");
-    assert!(markdown.contains("- [ ] 8 Run `npm test`\n") || markdown.contains("- [ ] Run `npm test`\n  - id: 8\n"), "{markdown}");
+    assert!(
+        markdown.contains("- [ ] 8 Run `npm test`\n") || markdown.contains("- [ ] Run `npm test`\n  - id: 8\n"),
+        "{markdown}"
+    );
     std::fs::write(directory.path().join("again.plan.md"), &markdown).unwrap();
     let (code, again, stderr) = cli(directory.path(), &["import", "again.plan.md", "--json"]);
     assert_eq!(code, 0, "{stderr}");

@@ -85,7 +85,9 @@ fn step_actions(plan: &Plan, subtask: &crate::model::Subtask) -> Vec<Command> {
     let plan_id = json!(plan.id.as_str());
     let id = json!(subtask.id.as_str());
     match subtask.status {
-        SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled if plan.status != PlanStatus::Running => {
+        SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled
+            if plan.status != PlanStatus::Running =>
+        {
             vec![Command {
                 title: "↻ Retry".to_owned(),
                 command: command::RETRY.to_owned(),

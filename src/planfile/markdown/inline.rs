@@ -64,7 +64,9 @@ fn leading_id(text: &str) -> Option<(String, usize)> {
     }
     let numbered = word.trim_end_matches('.');
     let is_numbering = !numbered.is_empty()
-        && numbered.split('.').all(|part| !part.is_empty() && part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit()))
+        && numbered
+            .split('.')
+            .all(|part| !part.is_empty() && part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit()))
         && (word.ends_with('.') || numbered.contains('.'));
     (is_numbering && word_end < text.len()).then(|| (numbered.to_owned(), taken))
 }
@@ -138,7 +140,8 @@ pub(super) fn id_list(text: &str, start: usize, in_prose: bool) -> Vec<(String, 
         if word.is_empty() || matches!(word.to_lowercase().as_str(), "and" | "и" | "or" | "или") {
             continue;
         }
-        if in_prose && !(crate::model::validate::is_valid_subtask_id(word) && word.bytes().any(|b| b.is_ascii_digit())) {
+        if in_prose && !(crate::model::validate::is_valid_subtask_id(word) && word.bytes().any(|b| b.is_ascii_digit()))
+        {
             continue;
         }
         let local = piece.find(word).unwrap_or(0);
@@ -164,13 +167,14 @@ pub(crate) fn stated_command(text: &str, start: usize) -> Option<(String, Span)>
             let ticks = 1 + inner.chars().take_while(|character| *character == '`').count();
             let fence = &rest[..ticks];
             let body_start = position + ticks;
-            let Some(close) = text[body_start..].find(fence) else { return None };
+            let close = text[body_start..].find(fence)?;
             let body = &text[body_start..body_start + close];
             let trimmed = body.trim();
             let trimmed_start = body_start + (body.len() - body.trim_start().len());
             if let Some(dollar) = trimmed.strip_prefix("$ ") {
                 let command = dollar.trim();
-                let command_start = trimmed_start + (trimmed.len() - dollar.len()) + (dollar.len() - dollar.trim_start().len());
+                let command_start =
+                    trimmed_start + (trimmed.len() - dollar.len()) + (dollar.len() - dollar.trim_start().len());
                 return Some((command.to_owned(), start + command_start..start + command_start + command.len()));
             }
             if after_run_word && !trimmed.is_empty() {
@@ -196,7 +200,15 @@ pub(crate) fn stated_command(text: &str, start: usize) -> Option<(String, Span)>
 fn is_run_word(word: &str) -> bool {
     matches!(
         word,
-        "run" | "runs" | "rerun" | "execute" | "запусти" | "запустить" | "запустите" | "выполни" | "выполнить"
+        "run"
+            | "runs"
+            | "rerun"
+            | "execute"
+            | "запусти"
+            | "запустить"
+            | "запустите"
+            | "выполни"
+            | "выполнить"
             | "выполните"
     )
 }
@@ -217,7 +229,8 @@ pub(super) enum Note {
 /// `after: T001`, `**Depends on**: T001`, `_agent: shell_`: the key and the value with its span.
 /// Kiro's `_Requirements: 1.2_` is not one (it stays in the description).
 pub(super) fn note(text: &str, start: usize) -> Option<(Note, &str, Span)> {
-    let stripped = text.trim_matches(|character: char| character == '_' || character == '*' || character.is_whitespace());
+    let stripped =
+        text.trim_matches(|character: char| character == '_' || character == '*' || character.is_whitespace());
     let offset = text.find(stripped).unwrap_or(0);
     let (key, value) = stripped.split_once(':')?;
     let key = key.trim_matches(|character: char| character == '*' || character == '_' || character.is_whitespace());

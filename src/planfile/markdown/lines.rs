@@ -275,9 +275,10 @@ fn checkbox(content: &str, content_start: usize) -> Option<(Checkbox, usize)> {
         _ if mark_text.trim().is_empty() && mark_text.len() <= 3 => {
             (' ', Some(format!("a checkbox with {} spaces: write `[ ]`", mark_text.len())))
         }
-        (Some(other), None) => {
-            (' ', Some(format!("unknown checkbox mark `{other}` (expected `[ ]`, `[x]`, `[X]` or `[-]`); read as not done")))
-        }
+        (Some(other), None) => (
+            ' ',
+            Some(format!("unknown checkbox mark `{other}` (expected `[ ]`, `[x]`, `[X]` or `[-]`); read as not done")),
+        ),
         _ => return None,
     };
     let mark_start = content_start + 1;

@@ -65,8 +65,10 @@ pub fn parse(text: &str, options: &ReadOptions) -> (PlanFile, Vec<FileProblem>) 
     let mut file = PlanFile { format: Format::Markdown, ..PlanFile::default() };
     let (nodes, phases) = build_tree(text, &mut file, &mut problems);
     let nodes = adopt_numbered_children(nodes);
-    let steps: Vec<usize> = (0..nodes.len()).filter(|index| nodes[*index].task && nodes[*index].children.is_empty()).collect();
-    let mut reads: Vec<StepRead> = steps.iter().map(|index| read_step(&nodes, *index, options, &mut problems)).collect();
+    let steps: Vec<usize> =
+        (0..nodes.len()).filter(|index| nodes[*index].task && nodes[*index].children.is_empty()).collect();
+    let mut reads: Vec<StepRead> =
+        steps.iter().map(|index| read_step(&nodes, *index, options, &mut problems)).collect();
     assign_ids(&mut reads, &mut problems);
     let groups = groups_of(&nodes, &steps, &reads, &mut problems);
     let group_members: HashMap<&str, &[String]> =
@@ -101,11 +103,7 @@ pub fn parse(text: &str, options: &ReadOptions) -> (PlanFile, Vec<FileProblem>) 
 
 /// Blocks → list items with their nesting, phases, the title and goal; prose is left alone
 /// except where it looks like a task.
-fn build_tree<'a>(
-    text: &'a str,
-    file: &mut PlanFile,
-    problems: &mut Vec<FileProblem>,
-) -> (Vec<Node<'a>>, Vec<Phase>) {
+fn build_tree<'a>(text: &'a str, file: &mut PlanFile, problems: &mut Vec<FileProblem>) -> (Vec<Node<'a>>, Vec<Phase>) {
     let mut nodes: Vec<Node<'a>> = Vec::new();
     let mut phases = vec![Phase { text: String::new() }];
     let mut open: Vec<usize> = Vec::new();
@@ -440,10 +438,13 @@ fn apply_note(
 fn paths_in(title: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
     for word in title.split_whitespace() {
-        let word = word.trim_matches(|character: char| matches!(character, '`' | '(' | ')' | ',' | ';' | ':' | '"' | '\''));
+        let word =
+            word.trim_matches(|character: char| matches!(character, '`' | '(' | ')' | ',' | ';' | ':' | '"' | '\''));
         let word = word.strip_suffix('.').unwrap_or(word);
         let has_extension = word.rsplit_once('.').is_some_and(|(stem, extension)| {
-            stem.trim_start_matches(['.', '/']).chars().count() > 1 && (1..=5).contains(&extension.len()) && extension.bytes().all(|byte| byte.is_ascii_alphanumeric())
+            stem.trim_start_matches(['.', '/']).chars().count() > 1
+                && (1..=5).contains(&extension.len())
+                && extension.bytes().all(|byte| byte.is_ascii_alphanumeric())
                 && extension.bytes().any(|byte| byte.is_ascii_alphabetic())
         });
         let folder = word.len() > 1 && word.ends_with('/') && !word.contains("://");
@@ -499,7 +500,8 @@ fn mark_of(checkbox: &Checkbox) -> Mark {
 /// Settles every step's id: its own, else the next `T0NN` in a spec-kit list (with a warning for
 /// a placeholder), else `s<position>`; ids already taken are skipped.
 fn assign_ids(reads: &mut [StepRead], problems: &mut Vec<FileProblem>) {
-    let mut taken: HashSet<String> = reads.iter().filter(|read| !read.id.is_empty()).map(|read| read.id.clone()).collect();
+    let mut taken: HashSet<String> =
+        reads.iter().filter(|read| !read.id.is_empty()).map(|read| read.id.clone()).collect();
     let spec_kit = reads.iter().any(|read| is_spec_kit_id(&read.id) || read.placeholder.is_some());
     let mut next_number = reads.iter().filter_map(|read| spec_kit_number(&read.id)).max().unwrap_or(0) + 1;
     for (position, read) in reads.iter_mut().enumerate() {
@@ -524,7 +526,8 @@ fn assign_ids(reads: &mut [StepRead], problems: &mut Vec<FileProblem>) {
             }
         };
         if let Some((placeholder, span)) = &read.placeholder {
-            problems.push(warning(span.clone(), format!("`{placeholder}` is a placeholder: this step is numbered {id}")));
+            problems
+                .push(warning(span.clone(), format!("`{placeholder}` is a placeholder: this step is numbered {id}")));
         }
         read.id = id;
     }
@@ -545,7 +548,8 @@ fn groups_of(
     reads: &[StepRead],
     problems: &mut Vec<FileProblem>,
 ) -> Vec<GroupEntry> {
-    let id_of_node: HashMap<usize, &str> = steps.iter().zip(reads).map(|(index, read)| (*index, read.id.as_str())).collect();
+    let id_of_node: HashMap<usize, &str> =
+        steps.iter().zip(reads).map(|(index, read)| (*index, read.id.as_str())).collect();
     let mut groups = Vec::new();
     for node in nodes {
         if !node.task || node.children.is_empty() {

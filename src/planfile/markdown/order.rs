@@ -48,7 +48,6 @@ impl Frontier {
         }
         std::mem::replace(&mut self.base, vec![id.to_owned()])
     }
-
 }
 
 /// The steps of a phase that no other step of it depends on, in order.
