@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use codelab_planner::config::Settings;
-use codelab_planner::engine::{EventReceiver, RunEventKind};
-use codelab_planner::model::{PlanStatus, SubtaskStatus};
-use codelab_planner::orchestrator::{ImportRequest, Orchestrator, OrchestratorConfig, PlanFormat, StartOptions};
+use codelab_planner::engine::{Completion, EventReceiver, RunEventKind};
+use codelab_planner::model::{PlanStatus, SubtaskId, SubtaskStatus};
+use codelab_planner::orchestrator::{
+    CompleteRequest, ImportRequest, Orchestrator, OrchestratorConfig, PlanFormat, StartOptions,
+};
 use codelab_planner::planfile::{CheckedPlanFile, Format, ReadOptions, Severity, check_as, line_and_column};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -366,4 +368,33 @@ async fn two_runs_ticking_one_file_at_once_lose_and_double_nothing() {
     assert!(done_by(&steps_a) > 0 && done_by(&steps_b) > 0, "both runs ticked: {steps_a:?} {steps_b:?}");
     let ticked = std::fs::read_to_string(&file).unwrap();
     assert_eq!(ticked, text.replace("[ ]", "[x]"), "every tick landed once, nothing else changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_finished_by_hand_ticks_its_line_and_its_group() {
+    let workspace = tempfile::tempdir().unwrap();
+    let text = "# Kiro\n\n- [ ] 1. Review\n  - [ ] 1.1 Read the spec\n  - [ ] 1.2 Sign it off\n";
+    let file = workspace.path().join("tasks.md");
+    std::fs::write(&file, text).unwrap();
+    let orchestrator = start(workspace.path(), "planner.db").await;
+    let request = ImportRequest { path: PathBuf::from("tasks.md"), ..ImportRequest::default() };
+    let plan = orchestrator.import(request).await.expect("imported").plan;
+    orchestrator.approve(plan.id.clone()).await.expect("approved");
+    for (step, expected) in [
+        ("1.1", "# Kiro\n\n- [ ] 1. Review\n  - [x] 1.1 Read the spec\n  - [ ] 1.2 Sign it off\n"),
+        ("1.2", "# Kiro\n\n- [x] 1. Review\n  - [x] 1.1 Read the spec\n  - [x] 1.2 Sign it off\n"),
+    ] {
+        let completion = Completion { subtask_id: SubtaskId::from_raw(step), done: true, note: None };
+        orchestrator.complete(CompleteRequest { plan_id: plan.id.clone(), completion }).await.expect("completed");
+        // The tick is written in the background; there is no event to wait on.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&file).unwrap() != expected {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{step} never ticked: {}",
+                std::fs::read_to_string(&file).unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -35,7 +35,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// The subcommands. No subcommand (or `--stdio`) serves LSP instead.
 #[derive(Debug, clap::Subcommand)]
 pub enum CliCommand {
-    /// Run a plan file (`*.plan.toml`) with a live display.
+    /// Run a plan file (`*.plan.toml`, a markdown task list, a Taskmaster `tasks.json`) with a live
+    /// display; a task list's checkboxes tick as steps finish.
     Run {
         /// The plan file.
         file: PathBuf,
