@@ -114,6 +114,9 @@ fn main() {
     let holdout = classify_corpus::holdout();
     print_scores("labelled corpus", &labelled);
     print_scores("held-out tasks", &holdout);
+    print_scores("training examples v2 (issue 21)", &classify_corpus::training_v2());
+    print_scores("held-out set v2 (issue 21)", &classify_corpus::heldout_v2());
+    print_scores("the seed authors' 40 tasks", &classify_corpus::seed_tasks());
     let combined: Vec<classify_corpus::Example> = labelled.into_iter().chain(holdout).collect();
     print_scores("both", &combined);
     let tasks = corpus();

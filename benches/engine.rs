@@ -6,10 +6,19 @@
 //!   maxParallel 4 → makespan / max(critical path, total work / 4) (target < 1.10), next to the
 //!   seed's level-by-level batching of the same DAG (implemented here only, for comparison);
 //! - cancel latency: 8 running `sleep 30` shell subtasks → time from `cancel()` to every process
-//!   gone and the status committed (target < 200 ms).
+//!   gone and the status committed (target < 200 ms);
+//! - per-step cost against the limit (`baselines`): 400 trivial shell steps (`sh -c true`) on a
+//!   wide seeded DAG, 8 at a time, next to raw spawning of the same 400 processes (`xargs -P8`)
+//!   and `make -j8` on the same DAG, measured in the same round (targets ≤ 1.10× and ≤ 1.25×);
+//! - makespan of 40 sleeping shell steps (seeded DAG and durations, maxParallel 4) against the
+//!   bound max(critical path, work / 4) (target ≤ 1.04).
 //!
 //! Prints the median and the min/max over repeated samples. Not a test: nothing here asserts.
 
+#![allow(clippy::disallowed_methods)] // It runs xargs and make as the baselines.
+
+#[path = "support/baselines.rs"]
+mod baselines;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -207,10 +216,72 @@ async fn cancel_sample(root: &Path, repository: &PlanRepository, sample: usize) 
     latency.as_secs_f64() * 1e3
 }
 
+/// The same step as every baseline runs: `sh -c true`.
+const TRIVIAL_COMMAND: &str = "true";
+const TRIVIAL_STEPS: usize = 400;
+const TRIVIAL_PARALLEL: usize = 8;
+
+fn shell_subtasks(dag: &[Vec<usize>], command: impl Fn(usize) -> String) -> Vec<Subtask> {
+    let mut subtasks = subtasks_of(dag, |_| String::new());
+    for (node, subtask) in subtasks.iter_mut().enumerate() {
+        subtask.agent = AgentKind::Shell;
+        subtask.command = Some(command(node));
+    }
+    subtasks
+}
+
+/// The engine's wall time for `dag` of `sh -c true` steps, `TRIVIAL_PARALLEL` at a time.
+async fn trivial_engine_sample(root: &Path, repository: &PlanRepository, dag: &[Vec<usize>]) -> f64 {
+    let plan = claimed(repository, shell_subtasks(dag, |_| TRIVIAL_COMMAND.to_owned())).await;
+    let started = Instant::now();
+    let (handle, _events) =
+        spawn_run(repository.clone(), plan, config(root, TRIVIAL_PARALLEL, AgentSet::without_llm()));
+    let summary = handle.finished.await.expect("run");
+    assert_eq!(summary.status, PlanStatus::Completed, "{:?}", summary.errors.first());
+    started.elapsed().as_secs_f64() * 1e3
+}
+
+/// One round of the same 400 trivial steps: raw spawning, make, ninja (if any), the engine (ms).
+struct TrivialRound {
+    xargs: f64,
+    make: f64,
+    ninja: Option<f64>,
+    engine: f64,
+}
+
+async fn trivial_round(root: &Path, repository: &PlanRepository, dag: &[Vec<usize>]) -> TrivialRound {
+    let makefile = baselines::write_makefile(root, dag, TRIVIAL_COMMAND);
+    let ninja_file = baselines::write_ninja(root, dag, TRIVIAL_COMMAND);
+    let milliseconds = |duration: Duration| duration.as_secs_f64() * 1e3;
+    let xargs = milliseconds(baselines::xargs(dag.len(), TRIVIAL_COMMAND, TRIVIAL_PARALLEL));
+    let make = milliseconds(baselines::make(&makefile, TRIVIAL_PARALLEL));
+    let ninja = baselines::ninja(&ninja_file, TRIVIAL_PARALLEL).map(milliseconds);
+    let engine = trivial_engine_sample(root, repository, dag).await;
+    TrivialRound { xargs, make, ninja, engine }
+}
+
+/// Makespan of 40 sleeping shell steps (100–300 ms, seeded DAG), maxParallel 4, over the bound.
+async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u64) -> f64 {
+    const SIZE: usize = 40;
+    const PARALLEL: usize = 4;
+    let dag = random_dag(SIZE, 1, seed);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x51ee9);
+    let durations: Vec<u64> = (0..SIZE).map(|_| rng.gen_range(100..=300)).collect();
+    let bound_ms = critical_path(&dag, &durations).max(durations.iter().sum::<u64>() / PARALLEL as u64) as f64;
+    let subtasks =
+        shell_subtasks(&dag, |node| format!("sleep {}.{:03}", durations[node] / 1000, durations[node] % 1000));
+    let plan = claimed(repository, subtasks).await;
+    let started = Instant::now();
+    let (handle, _events) = spawn_run(repository.clone(), plan, config(root, PARALLEL, AgentSet::without_llm()));
+    let summary = handle.finished.await.expect("run");
+    assert_eq!(summary.status, PlanStatus::Completed);
+    started.elapsed().as_secs_f64() * 1e3 / bound_ms
+}
+
 fn row(name: &str, unit: &str, target: &str, samples: Vec<f64>) {
     let count = samples.len();
     let (median, min, max) = spread(samples);
-    println!("{name:<34} {median:>10.3} {min:>10.3} {max:>10.3}  {unit:<6} {count:>3}  {target}");
+    println!("{name:<40} {median:>10.3} {min:>10.3} {max:>10.3}  {unit:<6} {count:>3}  {target}");
 }
 
 fn main() {
@@ -235,14 +306,38 @@ fn main() {
         for sample in 0..5 {
             cancel.push(cancel_sample(&root, &repository, sample).await);
         }
+        let trivial_dag = baselines::wide_dag(TRIVIAL_STEPS, 16, 11);
+        let mut rounds = Vec::new();
+        for _ in 0..5 {
+            rounds.push(trivial_round(&root, &repository, &trivial_dag).await);
+        }
+        let mut shell_makespan = Vec::new();
+        for seed in 0..5 {
+            shell_makespan.push(shell_makespan_sample(&root, &repository, seed).await);
+        }
 
         println!(
-            "{:<34} {:>10} {:>10} {:>10}  {:<6} {:>3}  target",
+            "{:<40} {:>10} {:>10} {:>10}  {:<6} {:>3}  target",
             "engine benchmark", "median", "min", "max", "unit", "n"
         );
         row("overhead, 10k no-op DAG, par 8", "µs/sub", "< 50", overhead);
         row("makespan ratio, ready-queue", "ratio", "< 1.10", ready_queue);
         row("makespan ratio, level batching", "ratio", "(seed)", level_batched);
         row("cancel 8 shells → gone+committed", "ms", "< 200", cancel);
+        row("makespan ratio, 40 shell sleeps, par 4", "ratio", "≤ 1.04", shell_makespan);
+        println!();
+        println!("400 × `sh -c true` on one wide DAG, 8 at a time; each round runs all of them, ratios are per round");
+        let column = |pick: fn(&TrivialRound) -> f64| rounds.iter().map(pick).collect::<Vec<f64>>();
+        row("raw spawning (xargs -P8)", "ms", "", column(|round| round.xargs));
+        row("make -j8", "ms", "", column(|round| round.make));
+        match rounds.iter().map(|round| round.ninja).collect::<Option<Vec<f64>>>() {
+            Some(times) => row("ninja -j8", "ms", "", times),
+            None => println!("{:<40} not installed: skipped", "ninja -j8"),
+        }
+        row("codelab-planner, maxParallel 8", "ms", "", column(|round| round.engine));
+        row("engine / raw spawning", "ratio", "≤ 1.10", column(|round| round.engine / round.xargs));
+        row("engine / make -j8", "ratio", "≤ 1.25", column(|round| round.engine / round.make));
+        let per_step = column(|round| round.engine * 1e3 / TRIVIAL_STEPS as f64);
+        row("engine time per step", "µs", "", per_step);
     });
 }

@@ -49,6 +49,10 @@ pub struct LlmSettings {
     pub model: Option<String>,
     /// Name of the environment variable holding the API key (never the key itself).
     pub api_key_env: String,
+    /// A file holding the API key (its first line), read when a model client is made; wins
+    /// over `api_key_env`. Keeps the key out of the server's environment, which any process of
+    /// the same user can read in `/proc/<pid>/environ`.
+    pub api_key_file: Option<std::path::PathBuf>,
     pub timeout_secs: u64,
     pub roles: LlmRoles,
     /// The context window an agent's conversation must stay inside, in tokens.
@@ -71,6 +75,7 @@ impl Default for LlmSettings {
             base_url: None,
             model: None,
             api_key_env: "OPENAI_API_KEY".to_owned(),
+            api_key_file: None,
             timeout_secs: 120,
             roles: LlmRoles::default(),
             context_tokens: 16_384,

@@ -1,8 +1,9 @@
 //! Detection of a workspace's commands on real temporary directories: Make (`makefile` too),
 //! just, pnpm / yarn by lock file, npm's placeholder test, Python runners (`.venv`, `venv`, uv,
-//! poetry; pytest or unittest), Gradle / Maven wrappers, monorepos one and two levels down with
-//! per-project `cwd`, and plans that use them (tools named in the task, no build before a test
-//! command that builds).
+//! poetry; pytest or unittest; `test_*.py` / `*_test.py` at the root or in `tests/`, run for real),
+//! Gradle / Maven wrappers, Dart / Flutter, Swift, .NET, CMake, Ruby, Elixir, PHP, Deno, Zig,
+//! monorepos one and two levels down with per-project `cwd`, and plans that use them (tools named
+//! in the task, the baseline first, no build before a test command that builds).
 
 use std::path::Path;
 
@@ -124,11 +125,102 @@ fn plans_run_tools_the_task_names_and_skip_a_build_the_tests_already_do() {
     let facts = detect_workspace(cargo.path());
     let plan = plan_task("Add CSV export to reports and make clippy happy", None, &facts);
     let shell: Vec<&str> = plan.subtasks.iter().filter_map(|draft| draft.command.as_deref()).collect();
-    assert_eq!(shell, ["cargo test", "cargo clippy --all-targets -- -D warnings", "cargo test"]);
+    assert_eq!(shell, ["cargo test", "cargo test", "cargo clippy --all-targets -- -D warnings"]);
+    assert_eq!(plan.subtasks[0].role.as_deref(), Some("baseline"), "the baseline comes first");
     let coders: Vec<String> =
         plan.subtasks.iter().filter(|draft| draft.agent == "coder").filter_map(|draft| draft.id.clone()).collect();
-    let test = plan.subtasks.iter().find(|draft| draft.command.as_deref() == Some("cargo test")).unwrap();
+    let test = plan
+        .subtasks
+        .iter()
+        .find(|draft| draft.command.as_deref() == Some("cargo test") && draft.role.is_none())
+        .unwrap();
     assert_eq!(test.depends_on, coders, "verification waits for every step that changes code");
     assert!(facts.command_for(CommandPurpose::Test).is_some_and(|command| command.builds));
     assert!(plan.subtasks.iter().any(|draft| draft.title.contains("CSV export to reports")), "{:?}", plan.subtasks);
+}
+
+/// The command that `detect_workspace` gives `root` for tests.
+fn test_command(root: &Path) -> String {
+    detect_workspace(root).command_for(CommandPurpose::Test).map(|command| command.command.clone()).unwrap_or_default()
+}
+
+// The test runs the detected command in a shell, as a person would: the one place it spawns.
+#[allow(clippy::disallowed_methods)]
+#[test]
+fn python_test_files_anywhere_usual_are_found_and_run_with_pytest_if_importable_else_unittest() {
+    let either = |unittest: &str| {
+        format!("if python3 -c 'import pytest' 2>/dev/null; then python3 -m pytest; else python3 -m {unittest}; fi")
+    };
+    let at_root = tempfile::tempdir().unwrap();
+    write(at_root.path(), "calc.py", "def add(a, b):\n    return a - b\n");
+    write(
+        at_root.path(),
+        "test_calc.py",
+        "import unittest\nfrom calc import add\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        \
+         self.assertEqual(add(2, 3), 5)\n\n    def test_zero(self):\n        self.assertEqual(add(0, 0), 0)\n",
+    );
+    assert_eq!(test_command(at_root.path()), either("unittest"));
+    // The command runs for real: pytest when this machine has it, else unittest; one test fails.
+    let output = std::process::Command::new("sh")
+        .args(["-c", &test_command(at_root.path())])
+        .current_dir(at_root.path())
+        .output()
+        .expect("sh runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert_eq!(codelab_planner::model::check::failed_tests(&text), Some(1), "{text}");
+
+    let suffix_named = tempfile::tempdir().unwrap();
+    write(suffix_named.path(), "test/parser_test.py", "import unittest\n");
+    assert_eq!(test_command(suffix_named.path()), either("unittest discover -s test -p '*_test.py'"));
+    let venv_without_pytest = tempfile::tempdir().unwrap();
+    write(venv_without_pytest.path(), "test_cli.py", "import unittest\n");
+    write(venv_without_pytest.path(), ".venv/bin/python", "");
+    assert_eq!(test_command(venv_without_pytest.path()), ".venv/bin/python -m unittest");
+    let uv_without_pytest = tempfile::tempdir().unwrap();
+    write(uv_without_pytest.path(), "pyproject.toml", "[project]\nname = \"x\"\n");
+    write(uv_without_pytest.path(), "uv.lock", "version = 1\n");
+    write(uv_without_pytest.path(), "tests/test_cli.py", "");
+    assert_eq!(test_command(uv_without_pytest.path()), "uv run python -m unittest discover -s tests");
+    let helpers_only = tempfile::tempdir().unwrap();
+    write(helpers_only.path(), "helpers.py", "");
+    write(helpers_only.path(), "tests/conftest.py", "");
+    assert_eq!(test_command(helpers_only.path()), "");
+}
+
+#[test]
+fn the_less_common_layouts_have_their_conventional_commands() {
+    let cases: [(&str, &str, &[&str]); 11] = [
+        (
+            "pubspec.yaml",
+            "name: app\ndependencies:\n  flutter:\n    sdk: flutter\n",
+            &["flutter test", "flutter analyze"],
+        ),
+        ("pubspec.yaml", "name: tool\n", &["dart test", "dart analyze"]),
+        ("Package.swift", "// swift-tools-version:5.9\n", &["swift build", "swift test"]),
+        ("App.sln", "\n", &["dotnet build", "dotnet test"]),
+        (
+            "CMakeLists.txt",
+            "project(x)\n",
+            &[
+                "cmake -S . -B build && cmake --build build",
+                "cmake -S . -B build && cmake --build build && ctest --test-dir build --output-on-failure",
+            ],
+        ),
+        ("mix.exs", "defmodule X.MixProject do\nend\n", &["mix compile", "mix test"]),
+        ("composer.json", r#"{"scripts": {"test": "phpunit"}}"#, &["composer test"]),
+        ("phpunit.xml", "<phpunit/>\n", &["vendor/bin/phpunit"]),
+        ("deno.json", "{}\n", &["deno test", "deno lint"]),
+        ("build.zig", "const std = @import(\"std\");\n", &["zig build", "zig build test"]),
+        ("Rakefile", "require 'rake/testtask'\nRake::TestTask.new\n", &["rake test"]),
+    ];
+    for (marker, text, expected) in cases {
+        let project = tempfile::tempdir().unwrap();
+        write(project.path(), marker, text);
+        assert_eq!(commands(project.path()), at_root(expected), "{marker}: {text}");
+    }
+    let rspec = tempfile::tempdir().unwrap();
+    write(rspec.path(), "Gemfile", "source 'https://rubygems.org'\n");
+    write(rspec.path(), "spec/thing_spec.rb", "");
+    assert_eq!(commands(rspec.path()), at_root(&["bundle exec rspec"]));
 }

@@ -2,7 +2,8 @@
 //! server: `planning/create` with a `partialResultToken` streams the subtasks (every
 //! `$/progress` before the reply), a `workDoneToken` gives a "Planning…" progress, cancelling it
 //! aborts the model call (the connection closes, the request fails with -32800), and
-//! `planning/list` answers while a planning call hangs.
+//! `planning/list` answers while a planning call hangs; six slow planning calls at once leave
+//! `planning/list` and `planning/cancel` free, and `$/cancelRequest` closes a model call.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "support/fake_openai.rs"]
@@ -110,5 +111,48 @@ fn a_model_that_keeps_failing_gives_a_template_plan_with_a_note() {
     assert_eq!(created["plan"]["planner"], "template");
     let note = created["plan"]["plannerNote"].as_str().unwrap();
     assert!(note.contains("malformed"), "{note}");
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn six_slow_planning_calls_leave_list_and_cancel_free_and_cancel_request_closes_the_model_call() {
+    let workspace = harness::workspace();
+    let fake = FakeOpenAi::start();
+    let reply = plan_reply().to_string();
+    let (head, tail) = reply.split_at(20);
+    // Every model call sends its first piece, then nothing for 4 s.
+    fake.set_fallback(Reply::text_pieces(&[head, tail]).with_gap(Duration::from_secs(4)));
+    let mut server = start(&fake, workspace.path());
+    let steps = json!([{ "id": "wait", "title": "Wait", "agent": "shell", "command": "sleep 300" }]);
+    let running = server.call("planning/create", json!({ "task": "a long wait", "mode": "plan", "subtasks": steps }));
+    let plan_id = running["plan"]["id"].clone();
+    server.call("planning/approve", json!({ "planId": plan_id }));
+    let run_id = server.call("planning/execute", json!({ "planId": plan_id }))["runId"].as_str().unwrap().to_owned();
+
+    let creates: Vec<i64> = (0..6)
+        .map(|index| {
+            server.start_request("planning/create", json!({ "task": format!("{TASK} #{index}"), "mode": "plan" }))
+        })
+        .collect();
+    fake.wait_for_requests(6, WAIT);
+    let page = server.call("planning/list", json!({}));
+    assert!(page["plans"].as_array().is_some_and(|plans| !plans.is_empty()), "{page}");
+    let cancelled = server.call("planning/cancel", json!({ "planId": plan_id }));
+    assert_eq!(cancelled["cancelled"], true, "{cancelled}");
+    for id in &creates {
+        assert!(!server.has_response_to(*id), "list and cancel answer before the slow create {id}");
+    }
+    let events = server.collect_run_events(&run_id);
+    assert_eq!(events.last().unwrap()["status"], "cancelled", "the end of the run arrives as events");
+
+    server.notify("$/cancelRequest", json!({ "id": creates[0] }));
+    let error = server.response_to(creates[0]).unwrap_err();
+    assert_eq!(error.code, -32800, "{error:?}");
+    fake.wait_closed_early(1, WAIT);
+    for id in &creates[1..] {
+        let created = server.response_to(*id).expect("planned once the model answers");
+        assert_eq!(created["plan"]["subtasks"].as_array().map(Vec::len), Some(2), "{created}");
+    }
+    server.discard(|message| message.get("method").is_some() || message.get("serverRequest").is_some());
     server.shutdown_and_exit();
 }

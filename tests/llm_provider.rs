@@ -295,3 +295,29 @@ async fn from_settings_builds_a_model_only_for_a_base_url() {
     assert_eq!(result.unwrap().message.content, "configured");
     assert_eq!(server.requests()[0].header("authorization"), None, "no key in the environment, no header");
 }
+
+#[tokio::test]
+async fn a_key_file_gives_the_key_without_the_environment_and_wins_over_the_variable() {
+    let directory = tempfile::tempdir().unwrap();
+    let key_file = directory.path().join("llm-key");
+    std::fs::write(&key_file, "sk-from-a-file\n# the first line only\n").unwrap();
+    let server = FakeOpenAi::start();
+    server.push(Reply::text("configured"));
+    server.push(Reply::text("again"));
+    let settings = LlmSettings {
+        base_url: Some(server.base_url.clone()),
+        api_key_env: "PATH".into(), // set, but the file wins
+        api_key_file: Some(key_file.clone()),
+        ..LlmSettings::default()
+    };
+    let model = codelab_planner::llm::from_settings(&settings).unwrap();
+    let (result, _) = call(model.as_ref(), request()).await;
+    assert_eq!(result.unwrap().message.content, "configured");
+    assert_eq!(server.requests()[0].header("authorization"), Some("Bearer sk-from-a-file"));
+
+    std::fs::remove_file(&key_file).unwrap();
+    let without = codelab_planner::llm::from_settings(&settings).unwrap();
+    let (result, _) = call(without.as_ref(), request()).await;
+    assert_eq!(result.unwrap().message.content, "again");
+    assert_eq!(server.requests()[1].header("authorization"), None, "an unreadable file gives no key");
+}

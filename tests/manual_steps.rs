@@ -119,9 +119,10 @@ async fn a_waiting_step_holds_only_its_dependents_and_completing_it_runs_them() 
         spawn_run(repository.clone(), plan.clone(), config(directory.path(), 1, AgentSet::without_llm()));
     let seen = events_until(&mut events, is_finished("baseline")).await;
     let waiting = seen.iter().find(|event| is_waiting("edit")(&event.kind)).expect("edit waits first");
-    let RunEventKind::SubtaskWaiting { message, agent, .. } = &waiting.kind else { unreachable!() };
+    let RunEventKind::SubtaskWaiting { message, instructions, agent, .. } = &waiting.kind else { unreachable!() };
     assert_eq!(*agent, AgentKind::Manual);
-    assert!(message.contains("step edit — do edit by hand"), "{message}");
+    assert_eq!(instructions, "This step is yours: step edit. do edit by hand.");
+    assert!(message.starts_with(instructions.as_str()) && !message.contains("planning/"), "{message}");
     assert_eq!(waiting.progress.waiting, 1);
     let now = stored(&repository, &plan.id).await;
     assert_eq!(status_of(&now, "edit"), SubtaskStatus::Waiting);

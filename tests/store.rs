@@ -15,7 +15,7 @@ use codelab_planner::fsm::{SessionEvent, SessionState};
 use codelab_planner::llm::Usage;
 use codelab_planner::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, RouteAgent, RunId, SessionId,
-    Subtask, SubtaskId, SubtaskStatus, Timestamp,
+    Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp,
 };
 use codelab_planner::store::{
     ListQuery, PlanEvent, PlanHeader, PlanRepository, SessionTransition, Store, StoreError, WriteOp,
@@ -47,6 +47,7 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         title: format!("Title «{id}»"),
         description: format!("line one of {id}\nline two with 'quotes' and \"double\""),
         agent: AgentKind::Shell,
+        role: SubtaskRole::Baseline,
         command: Some(format!("cargo test -p {id} -- --nocapture")),
         cwd: Some(format!("crates/{id}")),
         depends_on: depends_on.iter().map(|dep| SubtaskId::from_raw(*dep)).collect(),
@@ -106,7 +107,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -509,9 +510,9 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     let mut store = open(&path);
     insert(&mut store, &draft("s", "from the future", vec![]));
     drop(store);
-    raw(&path).pragma_update(None, "user_version", 8).unwrap();
+    raw(&path).pragma_update(None, "user_version", 9).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 8, supported: 7, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 9, supported: 8, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -544,7 +545,7 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
             "DROP INDEX plans_by_source_file; ALTER TABLE plans DROP COLUMN source_file; \
              ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; \
              ALTER TABLE subtasks DROP COLUMN prompt_tokens; ALTER TABLE subtasks DROP COLUMN completion_tokens; \
-             ALTER TABLE subtasks DROP COLUMN llm_calls; DROP TABLE claims; PRAGMA user_version = 1;",
+             ALTER TABLE subtasks DROP COLUMN llm_calls; ALTER TABLE subtasks DROP COLUMN role; DROP TABLE claims; PRAGMA user_version = 1;",
         )
         .unwrap();
     drop(connection);
@@ -552,13 +553,15 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     let claims: i64 = raw(&path).query_row("SELECT COUNT(*) FROM claims", [], |row| row.get(0)).unwrap();
     assert_eq!(claims, 0, "the claims table exists and is empty");
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
     let cwds: i64 = raw(&path).query_row("SELECT COUNT(cwd) FROM subtasks", [], |row| row.get(0)).unwrap();
     assert_eq!(cwds, 0, "subtasks.cwd exists and is empty");
+    let roles: i64 = raw(&path).query_row("SELECT COUNT(role) FROM subtasks", [], |row| row.get(0)).unwrap();
+    assert_eq!(roles, 0, "subtasks.role exists and is empty (every old step is a step)");
 }
 
 #[test]

@@ -81,6 +81,11 @@ pub const ACTION_VERBS: &[Phrase] = &[
     Phrase::new("deploy", &[Inflected("deploy")]),
     Phrase::new("optimize", &[OneOf(&[Inflected("optimize"), Inflected("optimise")])]),
     Phrase::new("run", &[OneOf(&[Inflected("run"), Exact("ran")])]),
+    Phrase::new("profile", &[Inflected("profile")]),
+    Phrase::new("benchmark", &[Inflected("benchmark")]),
+    Phrase::new("clean up", &[Inflected("clean"), Exact("up")]),
+    Phrase::new("improve", &[Inflected("improve")]),
+    Phrase::new("cache", &[Inflected("cache")]),
     Phrase::new("добавь", &[Stem("добав")]),
     Phrase::new("создай", &[Stem("созда")]),
     Phrase::new("напиши", &[OneOf(&[Stem("напиш"), Stem("напис")])]),
@@ -103,6 +108,10 @@ pub const ACTION_VERBS: &[Phrase] = &[
     Phrase::new("задокументируй", &[Stem("задокумент")]),
     Phrase::new("отрефактори", &[OneOf(&[Stem("отрефактор"), Stem("рефактор")])]),
     Phrase::new("обнови", &[Stem("обновл")]),
+    Phrase::new("поменяй", &[Stem("поменя")]),
+    Phrase::new("профилируй", &[Stem("профилир")]),
+    Phrase::new("ускорь", &[Stem("ускор")]),
+    Phrase::new("покрой", &[OneOf(&[Exact("покрой"), Exact("покрыть"), Exact("покройте")])]),
 ];
 
 /// Changes too large for one step whatever their object: migrate, port, rewrite, split, ...
@@ -114,6 +123,7 @@ pub const LARGE_VERBS: &[Phrase] = &[
     Phrase::new("split", &[Inflected("split")]),
     Phrase::new("containerize", &[Inflected("containerize")]),
     Phrase::new("раздели", &[Stem("раздел")]),
+    Phrase::new("разбей", &[OneOf(&[Exact("разбей"), Exact("разбить"), Exact("разбейте")])]),
     Phrase::new("перепиши", &[OneOf(&[Stem("перепиш"), Stem("перепис")])]),
     Phrase::new("мигрируй", &[Stem("мигрир")]),
     Phrase::new("портируй", &[Stem("портир")]),
@@ -193,7 +203,8 @@ pub const QUESTION_WORDS: &[Phrase] = &[
 /// Questions that ask for a cause ("why", "how come", «почему»): with a negation they report a failure.
 pub const CAUSE_QUESTIONS: &[&str] = &["why", "how", "почему", "зачем"];
 
-/// Negations that turn a cause question into a failure report ("why does X not merge").
+/// Negations that turn a cause question into a failure report ("why does X not merge"); one in a
+/// condition ("when no model is set") does not (see `reports::CONDITIONS`).
 pub const NEGATIONS: &[&str] = &["not", "never", "t", "no", "не", "нет", "никогда"];
 
 /// Words that report something going wrong.

@@ -5,20 +5,26 @@
 //! words that decided.
 //!
 //! Order of the rules (the first that applies wins):
-//! 1. a request to explain or find → explain (a find of a failure → debug);
-//! 2. a question → explain, or debug when it asks why something fails or does not work;
+//! 1. a request to explain or find → explain (a find of a failure, or "find and fix" → debug); a
+//!    request to analyse → debug when it is about a failure or performance, else explain;
+//! 2. a question → explain, or debug when it asks why something fails, does not work or shows a
+//!    symptom ("why is the list empty?");
 //! 3. two or more clauses that each start with a request verb → plan;
 //! 4. a request to fix → debug;
-//! 5. design work, a large change (migrate, rewrite, split), or an action on large work, with a
+//! 5. an action on one file or on a small thing (a field, a button, a method) without a wide
+//!    reach → code, whatever large words the sentence also names ("the registration form");
+//! 6. design work, a large change (migrate, rewrite, split), or an action on large work, with a
 //!    wide reach or on a list of features → plan;
-//! 6. any other action → code;
-//! 7. no request verb: a report of a failure → debug; large work or wide reach → plan; else
-//!    code (low).
+//! 7. any other action → code;
+//! 8. no request verb: a report of a failure → debug, or of a symptom with no failure word
+//!    ("the button does nothing", «показывает дважды») → debug; large work or wide reach → plan;
+//!    else code (low).
 //!
 //! Pure and deterministic: no I/O. The tables are in [`keywords`]; the token matching, shared
 //! with the planner, in [`tokens`]; what a task says in [`signals`].
 
 pub mod keywords;
+mod reports;
 mod signals;
 pub mod tokens;
 
@@ -51,6 +57,7 @@ fn request_verdict(signals: &Signals) -> Option<Classification> {
     let verdict = match lead {
         Lead::Explain => atomic(RouteAgent::Explain, Confidence::High, format!("asks for an explanation (\"{verb}\")")),
         Lead::Find => find_verdict(signals, verb),
+        Lead::Analyse => analyse_verdict(signals, verb),
         _ if signals.clause_verbs.len() >= 2 => {
             complex(Confidence::High, format!("several actions: {}", quoted(&signals.clause_verbs)))
         }
@@ -67,6 +74,10 @@ fn request_verdict(signals: &Signals) -> Option<Classification> {
 }
 
 fn find_verdict(signals: &Signals, verb: &str) -> Classification {
+    if let Some(fix) = signals.clause_verbs.iter().skip(1).find(|clause_verb| is_fix_verb(clause_verb)) {
+        let reason = format!("asks to find and fix (\"{verb}\" … \"{fix}\")");
+        return atomic(RouteAgent::Debug, Confidence::High, reason);
+    }
     if let Some(target) = signals.lookup_target {
         let reason = format!("asks where something is (\"{verb}\" … \"{target}\")");
         return atomic(RouteAgent::Explain, Confidence::High, reason);
@@ -81,8 +92,38 @@ fn find_verdict(signals: &Signals, verb: &str) -> Classification {
     atomic(RouteAgent::Explain, Confidence::Medium, format!("asks to find something (\"{verb}\")"))
 }
 
-/// Rules 5 and 6 for a task that starts with an action verb.
+fn is_fix_verb(display: &str) -> bool {
+    keywords::FIX_VERBS.iter().any(|phrase| phrase.display == display)
+}
+
+/// "Analyse …": a failure or a performance problem is the debug agent's, anything else is a
+/// request for an explanation.
+fn analyse_verdict(signals: &Signals, verb: &str) -> Classification {
+    match signals.failure.or(signals.performance).or(signals.question_symptom) {
+        Some(problem) => atomic(
+            RouteAgent::Debug,
+            Confidence::High,
+            format!("asks to analyse a problem (\"{verb}\" … \"{problem}\")"),
+        ),
+        None => atomic(RouteAgent::Explain, Confidence::Medium, format!("asks for an analysis (\"{verb}\")")),
+    }
+}
+
+/// Rules 5, 6 and 7 for a task that starts with an action verb.
 fn action_verdict(signals: &Signals, verb: &str) -> Classification {
+    if signals.wide_reach.is_none() && signals.design.is_none() {
+        if let Some(file) = &signals.file_object {
+            return atomic(RouteAgent::Code, Confidence::High, format!("one change (\"{verb}\") to `{file}`"));
+        }
+        if let Some(thing) = signals.small_object {
+            return match signals.code_words.first() {
+                Some(target) => {
+                    atomic(RouteAgent::Code, Confidence::High, format!("one change (\"{verb}\") to `{target}`"))
+                }
+                None => atomic(RouteAgent::Code, Confidence::Medium, format!("one change (\"{verb}\") to a {thing}")),
+            };
+        }
+    }
     let mut scope = Vec::new();
     if let Some(word) = signals.design {
         scope.push(format!("design \"{word}\""));
@@ -110,7 +151,7 @@ fn action_verdict(signals: &Signals, verb: &str) -> Classification {
 fn question_verdict(signals: &Signals) -> Option<Classification> {
     let word = signals.question?;
     if signals.asks_for_a_cause() {
-        let failure = signals.failure.or(signals.negated.then_some("not"));
+        let failure = signals.failure.or(signals.question_symptom).or(signals.negated.then_some("not"));
         if let Some(failure) = failure {
             let reason = format!("asks why something fails (\"{word}\" … \"{failure}\")");
             return Some(atomic(RouteAgent::Debug, Confidence::High, reason));
@@ -123,6 +164,10 @@ fn question_verdict(signals: &Signals) -> Option<Classification> {
 fn statement_verdict(signals: &Signals) -> Classification {
     if let Some(failure) = signals.failure {
         let reason = format!("reads as a report of a failure (\"{failure}\")");
+        return atomic(RouteAgent::Debug, Confidence::Medium, reason);
+    }
+    if let Some(symptom) = signals.symptom {
+        let reason = format!("reads as a report of a bug (\"{symptom}\")");
         return atomic(RouteAgent::Debug, Confidence::Medium, reason);
     }
     if let Some(large) = signals.large_work.or(signals.design).or(signals.wide_reach) {

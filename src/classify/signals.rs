@@ -1,20 +1,30 @@
 //! What a task says, before any decision: the prose without code words (file names, symbols,
-//! flags), the word the request starts with and what kind it is, whether it is a question, and
-//! the failure, design, large-work and wide-reach words it contains, each as the word to quote.
+//! flags), the word the request starts with (after "please" and "in file X,") and what kind it
+//! is, whether it is a question, the failure, design, large-work and wide-reach words it
+//! contains, the signs of a report that names no failure, and what the request's object is (a
+//! file, a small thing such as a field), each as the word to quote.
 //!
 //! Pure: no I/O. The decision itself is in the parent module.
+
+use std::sync::LazyLock;
 
 use super::keywords::{
     ACTION_VERBS, CAUSE_QUESTIONS, CLAUSE_JOINERS, DESIGN_WORDS, EXPLAIN_VERBS, FAILURE_WORDS, FIND_VERBS, FIX_VERBS,
     LARGE_VERBS, LARGE_WORK, LOOKUP_TARGETS, NEGATIONS, POLITE_PREFIXES, QUESTION_WORDS, WIDE_REACH,
 };
-use super::tokens::{Phrase, Term, Tokens};
+use super::reports::{
+    ANALYSE_VERBS, BEHAVIOUR_VERBS, CONDITIONS, DOTLESS_FILES, FILE_ARTICLES, NOUN_LIKE_VERBS, PERFORMANCE_WORDS,
+    REPETITION_WORDS, SMALL_OBJECTS, SYMPTOM_WORDS, is_russian_present_verb,
+};
+use super::tokens::{Phrase, PhraseIndex, Term, Tokens};
 
 /// The kind of word a request starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lead {
     Explain,
     Find,
+    /// "Analyse …": debug when about a failure or performance, else explain.
+    Analyse,
     Fix,
     Design,
     LargeChange,
@@ -41,6 +51,17 @@ pub struct Signals {
     pub is_enumeration: bool,
     /// Code words named in the task: files, paths, symbols, flags.
     pub code_words: Vec<String>,
+    /// A sign of a report without a failure word: "does nothing", "twice", "still shows", a
+    /// negated verb, a verb of behaviour ("prints", «показывает»), «дважды».
+    pub symptom: Option<&'static str>,
+    /// A sign strong enough in a "why" question: "empty", "stale", "stuck", or a repetition
+    /// beside a behaviour verb ("why do the logs show every request twice?").
+    pub question_symptom: Option<&'static str>,
+    pub performance: Option<&'static str>,
+    /// The request's object when it is one file: `Dockerfile`, `lib/widgets/card.dart`.
+    pub file_object: Option<String>,
+    /// The request's object when it is a small thing: a field, a button, a method, «поле».
+    pub small_object: Option<&'static str>,
 }
 
 impl Signals {
@@ -48,9 +69,18 @@ impl Signals {
         let (prose, code_words) = split_code_words(task);
         let tokens = Tokens::of(&prose);
         let start = polite_prefix_length(&tokens);
+        let start = start + locative_prefix_length(task, start);
         let lead = lead_at(&tokens, start);
         let question = if lead.is_none() { question_word(&tokens, task) } else { None };
-        let negated = tokens.iter().any(|token| NEGATIONS.contains(&token));
+        let negated =
+            tokens.iter().take_while(|token| !CONDITIONS.contains(token)).any(|token| NEGATIONS.contains(&token));
+        // The signs of a report matter only without a request verb (a report, a question) or for
+        // "analyse": the other tasks do not pay for them.
+        let analyse = matches!(lead, Some((Lead::Analyse, _)));
+        let report =
+            if lead.is_none() || analyse { ReportSigns::of(&tokens, start, negated) } else { ReportSigns::NONE };
+        let action = matches!(lead, Some((Lead::Action, _)));
+        let object_start = lead.filter(|_| action).map(|_| start + 1);
         let clause_verbs = clause_verbs(&prose);
         let separators = prose.matches([',', ':', ';']).count();
         let joiners = tokens.iter().filter(|token| matches!(*token, "and" | "or" | "и" | "или")).count();
@@ -58,13 +88,18 @@ impl Signals {
             lead,
             question,
             negated,
-            failure: first_display(&tokens, FAILURE_WORDS),
+            failure: FAILURES.first_match(&tokens).map(|phrase| phrase.display),
             design: first_display(&tokens, DESIGN_WORDS),
-            large_work: first_display(&tokens, LARGE_WORK),
-            wide_reach: first_display(&tokens, WIDE_REACH),
+            large_work: LARGE.first_match(&tokens).map(|phrase| phrase.display),
+            wide_reach: WIDE.first_match(&tokens).map(|phrase| phrase.display),
             lookup_target: first_display(&tokens, LOOKUP_TARGETS),
             clause_verbs,
             is_enumeration: separators >= 1 && separators + joiners >= 2,
+            symptom: report.symptom,
+            question_symptom: report.question_symptom,
+            performance: if analyse { first_display(&tokens, PERFORMANCE_WORDS) } else { None },
+            file_object: if action { file_object(task) } else { None },
+            small_object: object_start.and_then(|start| small_object(&tokens, start)),
             code_words,
             tokens,
         }
@@ -106,9 +141,10 @@ fn verb_at(tokens: &Tokens, start: usize, phrases: &'static [Phrase]) -> Option<
 
 /// The kind of request that starts at `start`, if a request verb is there.
 fn lead_at(tokens: &Tokens, start: usize) -> Option<(Lead, &'static str)> {
-    let tables: [(Lead, &'static [Phrase]); 6] = [
+    let tables: [(Lead, &'static [Phrase]); 7] = [
         (Lead::Explain, EXPLAIN_VERBS),
         (Lead::Find, FIND_VERBS),
+        (Lead::Analyse, ANALYSE_VERBS),
         (Lead::Fix, FIX_VERBS),
         (Lead::Design, DESIGN_WORDS),
         (Lead::LargeChange, LARGE_VERBS),
@@ -119,6 +155,95 @@ fn lead_at(tokens: &Tokens, start: usize) -> Option<(Lead, &'static str)> {
 
 fn polite_prefix_length(tokens: &Tokens) -> usize {
     tokens.iter().take_while(|token| POLITE_PREFIXES.contains(token)).count()
+}
+
+/// The longer tables, indexed once by the first letter of their first word.
+static FAILURES: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(FAILURE_WORDS));
+static LARGE: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(LARGE_WORK));
+static WIDE: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(WIDE_REACH));
+
+/// The signs of a bug report in a sentence (see [`Signals::symptom`]).
+struct ReportSigns {
+    symptom: Option<&'static str>,
+    question_symptom: Option<&'static str>,
+}
+
+impl ReportSigns {
+    const NONE: Self = Self { symptom: None, question_symptom: None };
+
+    fn of(tokens: &Tokens, start: usize, negated: bool) -> Self {
+        static SYMPTOMS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(SYMPTOM_WORDS));
+        static REPETITIONS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(REPETITION_WORDS));
+        static BEHAVIOURS: LazyLock<PhraseIndex> = LazyLock::new(|| PhraseIndex::new(BEHAVIOUR_VERBS));
+        let symptom_word = SYMPTOMS.first_match(tokens).map(|phrase| phrase.display);
+        let repetition = REPETITIONS.first_match(tokens).map(|phrase| phrase.display);
+        // The behaviour verbs are looked for only when the answer depends on them.
+        let behaviour = || {
+            BEHAVIOURS
+                .first_match(tokens)
+                .map(|phrase| phrase.display)
+                .or_else(|| tokens.iter().skip(start).any(is_russian_present_verb).then_some("verb of behaviour"))
+        };
+        let symptom = symptom_word.or(repetition).or(negated.then_some("not")).or_else(behaviour);
+        let question_symptom = symptom_word.or_else(|| repetition.filter(|_| behaviour().is_some()));
+        Self { symptom, question_symptom }
+    }
+}
+
+/// The prose tokens of a leading "in FILE," / «в файле FILE» (the code word itself is not prose):
+/// "In src/cart.js, add …" → 1, «В файле lib/a.dart исправить …» → 2.
+fn locative_prefix_length(task: &str, start: usize) -> usize {
+    if start > 0 {
+        return 0;
+    }
+    let words: Vec<&str> = task.split_whitespace().take(4).collect();
+    let is_place = |word: &str| matches!(word.to_lowercase().as_str(), "in" | "inside" | "в" | "во");
+    if !words.first().is_some_and(|word| is_place(word)) {
+        return 0;
+    }
+    let code_at = words.iter().position(|word| {
+        let bare = word.trim_matches(|character: char| ",;:".contains(character));
+        is_code_word(bare) || DOTLESS_FILES.contains(&bare.to_lowercase().as_str())
+    });
+    match code_at {
+        Some(at) if at >= 1 => Tokens::of(&words[..at].join(" ")).len(),
+        _ => 0,
+    }
+}
+
+/// The request's object when it is one file: the first word after the verb, past articles and
+/// "new file" / «новый файл», is a file name (`app.py`, `lib/a.dart`, `Dockerfile`).
+fn file_object(task: &str) -> Option<String> {
+    let words: Vec<&str> = task.split_whitespace().collect();
+    let verb_at = words.iter().position(|word| !POLITE_PREFIXES.contains(&word.to_lowercase().as_str()))?;
+    words[verb_at + 1..]
+        .iter()
+        .map(|word| word.trim_matches(|character: char| ",;:()\"'`".contains(character)))
+        .find(|word| !FILE_ARTICLES.contains(&word.to_lowercase().as_str()))
+        .filter(|word| is_file_name(word))
+        .map(str::to_owned)
+}
+
+/// `app.py`, `src/lib.rs`, `.gitignore`, `Dockerfile` — not `io::Error` or `getUser`.
+fn is_file_name(word: &str) -> bool {
+    if DOTLESS_FILES.contains(&word.to_lowercase().as_str()) {
+        return true;
+    }
+    let name = word.rsplit('/').next().unwrap_or(word);
+    name.rsplit_once('.').is_some_and(|(stem, extension)| {
+        !extension.is_empty()
+            && extension.len() <= 5
+            && extension.chars().all(|character| character.is_ascii_alphanumeric())
+            && (stem.is_empty() || !stem.ends_with('.'))
+    }) && !word.contains("::")
+}
+
+/// A small thing among the first three words of the object ("the phone field", «поле телефона»).
+fn small_object(tokens: &Tokens, start: usize) -> Option<&'static str> {
+    let skip = ["the", "a", "an", "new", "this", "that", "its"];
+    let object: Vec<&str> = tokens.iter().skip(start).filter(|token| !skip.contains(token)).take(3).collect();
+    let object = Tokens::of(&object.join(" "));
+    first_display(&object, SMALL_OBJECTS)
 }
 
 /// The question word a task opens with, or "?" for a task that only ends with a question mark.
@@ -142,7 +267,15 @@ fn clause_verbs(prose: &str) -> Vec<&'static str> {
             }
             if at_clause_start {
                 if let Some((_, display)) = lead_at(&tokens, position) {
-                    verbs.push(display);
+                    // "build and test targets": "test" is a noun unless an object or nothing follows.
+                    let next = tokens.get(position + 1);
+                    let takes_an_object = next.is_none_or(|next| {
+                        matches!(next, "the" | "a" | "an" | "it" | "them" | "this" | "that" | "all" | "every" | "its")
+                            || CLAUSE_JOINERS.contains(&next)
+                    });
+                    if !NOUN_LIKE_VERBS.contains(&display) || takes_an_object {
+                        verbs.push(display);
+                    }
                 }
             }
             at_clause_start = false;

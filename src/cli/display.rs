@@ -42,7 +42,8 @@ pub struct Display {
     multi: MultiProgress,
     overall: Option<ProgressBar>,
     running: HashMap<SubtaskId, ProgressBar>,
-    /// A question waiting on the terminal (the live area is hidden meanwhile).
+    /// The short reminder of a question waiting on the terminal (the live area is hidden
+    /// meanwhile); the question itself is shown once.
     question: Option<String>,
 }
 
@@ -62,9 +63,9 @@ impl Display {
 
     /// A line above the live area (or on stderr).
     pub fn note(&self, text: &str) {
-        if let Some(question) = &self.question {
-            // Below the question (a long one wraps, so it is not erased), which is asked again.
-            eprint!("\n{text}\n{question}");
+        if let Some(reminder) = &self.question {
+            // Below the question (a long one wraps, so it is not erased), then the keys again.
+            eprint!("\n{text}\n{reminder}");
             let _ = std::io::stderr().flush();
             return;
         }
@@ -101,15 +102,16 @@ impl Display {
                 let error = first_line(error);
                 self.note(&format!("↻ {subtask_id}  retry {attempt} in {}: {error}", duration(*delay_ms)));
             }
-            RunEventKind::SubtaskFinished { subtask_id, title, status, error, duration_ms, .. } => {
+            RunEventKind::SubtaskFinished { subtask_id, title, status, result, error, duration_ms } => {
                 if let Some(bar) = self.running.remove(subtask_id) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
                 }
-                self.note(&finished_line(subtask_id, title, *status, error.as_deref(), *duration_ms));
+                let outputs = (result.as_deref(), error.as_deref());
+                self.note(&finished_line(subtask_id, title, *status, outputs, *duration_ms));
             }
-            RunEventKind::SubtaskWaiting { subtask_id, message, .. } => {
-                self.note(&format!("⏸ {subtask_id}  waiting for you: {message}"));
+            RunEventKind::SubtaskWaiting { subtask_id, instructions, .. } => {
+                self.note(&format!("⏸ {subtask_id}  waiting for you: {instructions}"));
             }
             RunEventKind::AgentActivity { subtask_id, activity } => match self.running.get(subtask_id) {
                 Some(bar) => bar.set_message(format!("{subtask_id}  {}", activity.describe())),
@@ -167,15 +169,15 @@ impl Display {
     }
 
     /// Hides the live area and asks `question` on stderr (redraws would cover it); notes go
-    /// below it, each followed by the question again, until [`Display::resume`].
-    pub fn pause(&mut self, question: String) {
+    /// below it, each followed by the short `reminder` of the keys, until [`Display::resume`].
+    pub fn pause(&mut self, question: String, reminder: String) {
         if self.mode == DisplayMode::Live {
             let _ = self.multi.clear();
             self.multi.set_draw_target(ProgressDrawTarget::hidden());
         }
         eprint!("{question}");
         let _ = std::io::stderr().flush();
-        self.question = Some(question);
+        self.question = Some(reminder);
     }
 
     /// Shows the live area again after [`Display::pause`].
@@ -200,17 +202,27 @@ impl Display {
     }
 }
 
-fn finished_line(id: &SubtaskId, title: &str, status: SubtaskStatus, error: Option<&str>, duration_ms: u64) -> String {
+fn finished_line(
+    id: &SubtaskId,
+    title: &str,
+    status: SubtaskStatus,
+    (result, error): (Option<&str>, Option<&str>),
+    duration_ms: u64,
+) -> String {
     let took = duration(duration_ms);
     match status {
-        SubtaskStatus::Done => format!("✓ {id}  {title}  {took}"),
+        SubtaskStatus::Done => match result.and_then(crate::model::check::baseline_verdict) {
+            Some(verdict) => format!("✓ {id}  {title}  {took} · {verdict}"),
+            None => format!("✓ {id}  {title}  {took}"),
+        },
         SubtaskStatus::Failed => format!("✗ {id}  {title}  failed after {took}: {}", first_line(error.unwrap_or(""))),
         SubtaskStatus::Skipped => format!("⊘ {id}  {title}  skipped"),
         other => format!("⊘ {id}  {title}  {}", other.as_str()),
     }
 }
 
-/// `completed: 3/3 done in 4.2s (plan 01J…)`.
+/// `completed: 3/3 done in 4.2s (plan 01J…)`, with the baselines compared with the final checks
+/// when the plan has any: `completed: 5/5 done in 4.2s · before: 1 failing · after: all passing (plan 01J…)`.
 pub fn summary_line(plan: &Plan) -> String {
     let progress = plan.progress();
     let took = match (plan.started_at, plan.finished_at) {
@@ -224,7 +236,8 @@ pub fn summary_line(plan: &Plan) -> String {
             counts.push(format!("{count} {name}"));
         }
     }
-    format!("{}: {}{took} (plan {})", plan.status.as_str(), counts.join(", "), plan.id)
+    let summary = plan.check_summary().map(|summary| format!(" · {summary}")).unwrap_or_default();
+    format!("{}: {}{took}{summary} (plan {})", plan.status.as_str(), counts.join(", "), plan.id)
 }
 
 fn first_line(text: &str) -> &str {
@@ -238,11 +251,16 @@ mod tests {
     #[test]
     fn finished_lines_show_status_title_and_time() {
         let id = SubtaskId::from_raw("fmt");
-        assert_eq!(finished_line(&id, "Format", SubtaskStatus::Done, None, 1200), "✓ fmt  Format  1.2s");
+        assert_eq!(finished_line(&id, "Format", SubtaskStatus::Done, (Some("ok"), None), 1200), "✓ fmt  Format  1.2s");
         assert_eq!(
-            finished_line(&id, "Format", SubtaskStatus::Failed, Some("\nexit code 1: diff"), 30),
+            finished_line(&id, "Format", SubtaskStatus::Failed, (None, Some("\nexit code 1: diff")), 30),
             "✗ fmt  Format  failed after 30ms: exit code 1: diff"
         );
-        assert_eq!(finished_line(&id, "Format", SubtaskStatus::Skipped, None, 0), "⊘ fmt  Format  skipped");
+        assert_eq!(finished_line(&id, "Format", SubtaskStatus::Skipped, (None, None), 0), "⊘ fmt  Format  skipped");
+        let baseline = Some("failing before the change: 1 test\n\ntest result: FAILED. 0 passed; 1 failed;");
+        assert_eq!(
+            finished_line(&id, "Tests before the change", SubtaskStatus::Done, (baseline, None), 900),
+            "✓ fmt  Tests before the change  900ms · failing before the change: 1 test"
+        );
     }
 }

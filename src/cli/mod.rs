@@ -215,6 +215,8 @@ pub async fn main(command: CliCommand, options: CliOptions) -> i32 {
     };
     let outcome = dispatch(&cli, command, interrupts).await;
     cli.orchestrator.shutdown().await;
+    // As the server does: the data lives in `planner.db`, not in its write-ahead log.
+    cli.orchestrator.repository().checkpoint_on_exit().await;
     match outcome {
         Ok(code) => code,
         Err(failure) => {

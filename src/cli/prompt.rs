@@ -1,8 +1,11 @@
 //! Steps that wait for a person (`subtaskWaiting`) during a command-line run. In a terminal the
 //! person is asked, one step at a time, while the rest of the run goes on: `y` completes the step
 //! (its dependents run), `f` fails it (its dependents are skipped), `s` leaves it waiting for now.
-//! Under `--json` or with no terminal on stdin nobody can answer, so the step is failed at once
-//! with a message saying how to do it instead, and the run ends with a failure exit code.
+//! Each question is shown once; lines printed meanwhile are followed by a short reminder of the
+//! keys, not by the question again. Under `--json` or with no terminal on stdin nobody can
+//! answer: the step is left waiting (never failed, so `codelab-planner complete` still takes
+//! it), the rest of the run goes on, and when nothing else can move the command says how to
+//! finish it and exits with a failure code, the plan kept to be resumed.
 //!
 //! It decides and asks; the answer is applied by `Orchestrator::complete`. It does not show the
 //! run (that is `display`) nor handle Ctrl-C (that is the run loop in `run`).
@@ -77,24 +80,14 @@ impl ManualSteps {
         }
     }
 
-    /// A step went `waiting`: ask about it, or fail it when nobody can answer.
-    pub async fn waiting(
-        &mut self,
-        cli: &Cli,
-        display: &mut Display,
-        subtask_id: SubtaskId,
-        title: &str,
-        message: String,
-    ) {
+    /// A step went `waiting`: ask about it, or leave it waiting when nobody can answer (the
+    /// display has already said what it needs).
+    pub fn waiting(&mut self, display: &mut Display, subtask_id: SubtaskId, instructions: String) {
         if !self.interactive {
-            let reason = format!(
-                "needs a person: {title}; run in a terminal or complete it from an editor with planning/complete"
-            );
-            display.note(&format!("✗ {subtask_id}  {reason}"));
-            self.complete(cli, display, subtask_id, false, Some(reason)).await;
+            self.left_waiting.push(subtask_id);
             return;
         }
-        self.queue.push_back(Question { subtask_id, message });
+        self.queue.push_back(Question { subtask_id, message: instructions });
         self.ask_next(display);
     }
 
@@ -130,10 +123,10 @@ impl ManualSteps {
             return;
         }
         let Some(question) = self.queue.pop_front() else { return };
-        display.pause(format!(
-            "⏸ {}  {} — done? [y]es / [f]ailed / [s]kip for now ",
-            question.subtask_id, question.message
-        ));
+        display.pause(
+            format!("⏸ {}  {} — done? [y]es / [f]ailed / [s]kip for now ", question.subtask_id, question.message),
+            format!("{}: [y/f/s] ", question.subtask_id),
+        );
         if self.lines.is_none() {
             self.lines = Some(read_lines());
         }

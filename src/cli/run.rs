@@ -86,8 +86,8 @@ pub(crate) async fn watch(
                         final_status = Some(status);
                         break;
                     }
-                    RunEventKind::SubtaskWaiting { subtask_id, title, message, .. } if cancelling.is_none() => {
-                        manual.waiting(cli, &mut display, subtask_id, &title, message).await;
+                    RunEventKind::SubtaskWaiting { subtask_id, instructions, .. } if cancelling.is_none() => {
+                        manual.waiting(&mut display, subtask_id, instructions);
                     }
                     _ => {}
                 }
@@ -120,12 +120,7 @@ pub(crate) async fn watch(
         let _ = cancelling.await;
     }
     if let Some(steps) = left_waiting {
-        let steps: Vec<&str> = steps.iter().map(SubtaskId::as_str).collect();
-        eprintln!(
-            "left waiting: {}; the plan is kept ({plan_id}). Finish with `codelab-planner complete {plan_id} STEP`, \
-             then `codelab-planner retry {plan_id}`",
-            steps.join(", ")
-        );
+        eprintln!("{}", left_waiting_line(&plan_id, &steps));
         return Ok(EXIT_FAILED);
     }
     let plan = cli.orchestrator.get(plan_id).await?;
@@ -137,6 +132,21 @@ pub(crate) async fn watch(
         Some(PlanStatus::Completed) => EXIT_OK,
         _ => EXIT_FAILED,
     })
+}
+
+/// What to do about steps left waiting: `left waiting: edit; the plan is kept (ID). Finish with
+/// `codelab-planner complete ID edit`, then `codelab-planner retry ID``.
+fn left_waiting_line(plan_id: &PlanId, steps: &[SubtaskId]) -> String {
+    let names: Vec<&str> = steps.iter().map(SubtaskId::as_str).collect();
+    let step = match names.as_slice() {
+        [one] => (*one).to_owned(),
+        _ => "STEP".to_owned(),
+    };
+    format!(
+        "left waiting: {}; the plan is kept ({plan_id}). Finish with `codelab-planner complete {plan_id} {step}`, \
+         then `codelab-planner retry {plan_id}`",
+        names.join(", ")
+    )
 }
 
 /// A plan file's problems as `file:line:column: error: message` lines (exit 2).

@@ -7,6 +7,7 @@
 //! It does not spawn processes (agents do, through `process`) and does not decide whether the
 //! plan may run (the caller claimed it).
 
+mod baseline;
 mod waiting;
 
 use std::collections::{BTreeSet, HashMap};
@@ -342,6 +343,9 @@ impl Driver {
     fn on_attempt_finished(&mut self, node: usize, outcome: Result<super::AgentOutcome, AgentError>) {
         let token = self.attempt_tokens.remove(&node);
         let stopped_by_us = self.stop.is_some() && token.is_some_and(|token| token.is_cancelled());
+        if self.plan.subtasks[node].is_baseline() && !stopped_by_us && !matches!(outcome, Err(AgentError::Cancelled)) {
+            return self.finish_baseline(node, outcome);
+        }
         match outcome {
             Ok(outcome) => self.complete(node, outcome.result),
             // Left `running`: `finish` puts it back to `pending` with the plan `interrupted`.
@@ -630,7 +634,8 @@ impl Driver {
             self.on_signal(node, signal);
         }
         let usage = self.plan.usage();
-        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms, usage });
+        let summary = self.plan.check_summary();
+        self.push_run_event(RunEventKind::PlanFinished { status, duration_ms, usage, summary });
         for event in std::mem::take(&mut self.batch.run_events) {
             self.events.send(event);
         }

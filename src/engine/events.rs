@@ -42,12 +42,14 @@ pub enum RunEventKind {
         delay_ms: u64,
         error: String,
     },
-    /// The run reached a step a person does; `message` says what to do.
+    /// The run reached a step a person does; `instructions` say what to do in plain words,
+    /// `message` adds how to finish it (for clients that show only that).
     SubtaskWaiting {
         subtask_id: SubtaskId,
         title: String,
         agent: AgentKind,
         message: String,
+        instructions: String,
     },
     SubtaskFinished {
         subtask_id: SubtaskId,
@@ -73,6 +75,8 @@ pub enum RunEventKind {
         duration_ms: u64,
         /// Tokens spent by the plan's subtasks, rolled up.
         usage: Usage,
+        /// The baselines against the final checks ("before: 1 failing · after: all passing").
+        summary: Option<String>,
     },
 }
 
@@ -260,7 +264,12 @@ mod tests {
     }
 
     fn finished() -> RunEvent {
-        event(RunEventKind::PlanFinished { status: PlanStatus::Completed, duration_ms: 1, usage: Usage::default() })
+        event(RunEventKind::PlanFinished {
+            status: PlanStatus::Completed,
+            duration_ms: 1,
+            usage: Usage::default(),
+            summary: None,
+        })
     }
 
     #[tokio::test]

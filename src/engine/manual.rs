@@ -56,22 +56,37 @@ impl RunControls {
     }
 }
 
-/// What the person is asked to do: the step's title and description, and how to finish it.
-pub fn waiting_message(subtask: &Subtask) -> String {
-    let mut message = String::new();
+/// What the person is asked to do, in plain words: that the step is theirs (and why, when no
+/// model is configured), its title and what it involves. No method or setting names, and no
+/// word on how to mark it done: each client says that in its own terms.
+pub fn waiting_instructions(subtask: &Subtask) -> String {
+    let mut instructions = String::new();
     if subtask.agent.needs_model() {
-        message.push_str("No language model is configured, so this step is yours: ");
+        instructions.push_str("No language model is configured, so this step is yours: ");
     } else {
-        message.push_str("This step is yours: ");
+        instructions.push_str("This step is yours: ");
     }
-    message.push_str(subtask.title.trim());
+    let title = subtask.title.trim();
+    instructions.push_str(&sentence(title));
     let description = subtask.description.trim();
-    if !description.is_empty() && description != subtask.title.trim() {
-        message.push_str(" — ");
-        message.push_str(description);
+    if !description.is_empty() && description != title {
+        instructions.push(' ');
+        instructions.push_str(&sentence(description));
     }
-    message.push_str(". Mark it done (or failed) with planning/complete when you have finished.");
-    message
+    instructions
+}
+
+/// The instructions and how to finish the step, for clients that show only this.
+pub fn waiting_message(subtask: &Subtask) -> String {
+    format!("{} Mark it done when you have finished, or failed if it cannot be done.", waiting_instructions(subtask))
+}
+
+/// `text` as one sentence: whitespace collapsed, ending in exactly one full stop (or its own
+/// `!`, `?`, `…`), never "..".
+fn sentence(text: &str) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let bare = collapsed.trim_end_matches(['.', ';', ',', ':']);
+    if bare.ends_with(['!', '?', '…']) { bare.to_owned() } else { format!("{bare}.") }
 }
 
 #[cfg(test)]
@@ -80,15 +95,24 @@ mod tests {
     use crate::model::AgentKind;
 
     #[test]
-    fn the_message_names_the_step_and_says_why_it_waits() {
+    fn the_instructions_name_the_step_and_say_why_it_waits_in_plain_words() {
         let mut step =
             Subtask::new(SubtaskId::from_raw("s1"), "Implement CSV export in reports.rs".into(), AgentKind::Coder);
-        step.description = "Add an export function next to render()".into();
+        step.description = "Add an export function next to render().".into();
+        let instructions = waiting_instructions(&step);
+        assert_eq!(
+            instructions,
+            "No language model is configured, so this step is yours: Implement CSV export in reports.rs. \
+             Add an export function next to render()."
+        );
         let message = waiting_message(&step);
-        assert!(message.starts_with("No language model is configured"), "{message}");
-        assert!(message.contains("Implement CSV export in reports.rs — Add an export function next to render()"));
-        assert!(message.contains("planning/complete"));
-        let manual = Subtask::new(SubtaskId::from_raw("s2"), "Review the diff".into(), AgentKind::Manual);
-        assert!(waiting_message(&manual).starts_with("This step is yours: Review the diff."));
+        assert!(message.starts_with(&instructions), "{message}");
+        let manual = Subtask::new(SubtaskId::from_raw("s2"), "Review the diff...".into(), AgentKind::Manual);
+        assert_eq!(waiting_instructions(&manual), "This step is yours: Review the diff.");
+        for text in [instructions, message, waiting_message(&manual)] {
+            for protocol_word in ["planning/", "withoutModel", "agents.", "llm.", "approval.", "..", "complete"] {
+                assert!(!text.contains(protocol_word), "{protocol_word:?} in {text:?}");
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod agent;
 mod attempt;
+mod cgroup;
 mod commit;
 mod driver;
 pub mod events;

@@ -1,14 +1,18 @@
-//! The only code in the crate that spawns child processes (enforced by `clippy.toml`).
+//! The only code in the crate that spawns child processes (enforced by `clippy.toml`), all
+//! through one function, [`spawn_child`], which applies the safety settings whatever the caller:
+//! a step's process gets the step markers (attempt, server, plan) in its environment, never the
+//! variables named by [`hide_env_from_children`] (API keys), a parent-death SIGKILL, and is made a
+//! child subreaper so the orphans of its processes stay below it; the watchdog gets an empty
+//! environment (it never sees a key) and no parent-death signal (it must outlive the server).
 //!
 //! [`run_shell`] runs `sh -c <command>` in its own process group with stdin closed, streams
 //! stdout and stderr line by line, keeps a bounded head and tail of the output (`output`), and
 //! kills the whole group on cancel (SIGTERM, then SIGKILL after a grace), on timeout, when the
 //! shell exits (no stragglers) and when the future is dropped. No process a step starts outlives
-//! the step: the group leader gets SIGKILL when the server dies (`setpriv --pdeathsig`, where
-//! util-linux is installed), and processes that left the group (`setsid`, daemons) are found by
-//! the attempt marker in their environment and killed when the step ends (`reaper`). Children
-//! never see the variables named by [`hide_env_from_children`] (API keys). It does not know about
-//! plans or the store.
+//! the step: what left the group (`setsid`, daemons, a cleared environment) is found among the
+//! server's own children when the step ends (`reaper`); the watchdog kills what is left when the
+//! server dies (its cgroup where there is one, `cgroup`). It does not know about plans or the
+//! store.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{Line, LineSplitter, OutputCapture};
 pub use super::output::{OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES, TextTail};
-use super::reaper;
+use super::{cgroup, reaper};
 
 /// Bytes of stderr kept for the error message (the tail).
 pub const STDERR_TAIL_BYTES: usize = 4 * 1024;
@@ -49,9 +53,96 @@ pub fn hide_env_from_children(name: &str) {
     }
 }
 
-/// `setpriv`, when installed: it gives the step's group leader a parent-death signal.
-static SETPRIV: LazyLock<Option<PathBuf>> =
-    LazyLock::new(|| ["/usr/bin/setpriv", "/bin/setpriv"].iter().map(PathBuf::from).find(|path| path.is_file()));
+/// What a child is, which decides the settings [`spawn_child`] applies.
+#[derive(Debug, Clone)]
+pub enum ChildRole {
+    /// A step's (or an agent command's) group leader: markers, no hidden variables, a
+    /// parent-death SIGKILL, a subreaper for its own orphans.
+    Step {
+        /// One attempt's marker (`CODELAB_ATTEMPT`).
+        attempt: String,
+        /// The plan it belongs to (`CODELAB_PLAN_ID`), for what a crashed server left.
+        plan_id: Option<String>,
+    },
+    /// The watchdog: an empty environment but `PATH`, no parent-death signal.
+    Watchdog,
+}
+
+/// How to start one child: the program, its arguments and where.
+#[derive(Debug, Clone)]
+pub struct ChildSpec<'a> {
+    pub program: &'a str,
+    pub args: &'a [&'a str],
+    pub working_directory: &'a Path,
+    /// Added to the environment (after the hidden variables are removed).
+    pub extra_env: &'a [(String, String)],
+    /// A program run in front of `program` (the command sandbox's launcher: `agents::sandbox`),
+    /// which execs it once its rules apply; empty for none.
+    pub launcher: &'a [std::ffi::OsString],
+    pub role: ChildRole,
+}
+
+/// The one function that starts a child process. Every child runs in its own process group
+/// with stdin closed unless piped here; the role decides the rest (see [`ChildRole`]).
+#[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
+#[allow(unsafe_code)] // The one audited `pre_exec`: see the SAFETY comment.
+pub fn spawn_child(spec: &ChildSpec<'_>, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> std::io::Result<Child> {
+    let mut command = match spec.launcher.split_first() {
+        Some((launcher, launcher_args)) => {
+            let mut command = tokio::process::Command::new(launcher);
+            command.args(launcher_args).arg(spec.program);
+            command
+        }
+        None => tokio::process::Command::new(spec.program),
+    };
+    command
+        .args(spec.args)
+        .current_dir(spec.working_directory)
+        .process_group(0)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr);
+    match &spec.role {
+        ChildRole::Step { attempt, plan_id } => {
+            command.kill_on_drop(true);
+            let hidden = HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            for name in hidden.iter() {
+                command.env_remove(name);
+            }
+            for (name, value) in spec.extra_env {
+                command.env(name, value);
+            }
+            command.env(reaper::ATTEMPT_MARKER, attempt);
+            command.env(reaper::SERVER_MARKER, &*SERVER_MARKER);
+            if let Some(plan_id) = plan_id {
+                command.env(reaper::PLAN_MARKER, plan_id);
+            }
+            let parent = nix::unistd::getpid();
+            // SAFETY: the closure runs in the forked child before `exec`. It only makes three
+            // async-signal-safe system calls (prctl twice, getppid) on values copied into it, and
+            // allocates nothing, takes no lock and touches no shared state. If the parent died
+            // before the parent-death signal was armed, the child stops here instead of running
+            // unwatched.
+            unsafe {
+                command.pre_exec(move || {
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                    nix::sys::prctl::set_child_subreaper(true)?;
+                    if nix::unistd::getppid() != parent {
+                        return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
+                    }
+                    Ok(())
+                });
+            }
+        }
+        ChildRole::Watchdog => {
+            command.env_clear().env("PATH", "/usr/bin:/bin");
+            for (name, value) in spec.extra_env {
+                command.env(name, value);
+            }
+        }
+    }
+    reaper::spawn_registered(|| command.spawn(), |child| child.id().and_then(|pid| i32::try_from(pid).ok()))
+}
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -60,6 +151,9 @@ pub struct ShellCommand {
     pub working_directory: PathBuf,
     /// Added to the server's environment.
     pub extra_env: Vec<(String, String)>,
+    /// The plan the command works for: its processes carry the plan marker (set by
+    /// [`spawn_child`], never by the caller).
+    pub plan_id: Option<String>,
     /// Between SIGTERM and SIGKILL on cancel.
     pub kill_grace: Duration,
     pub timeout: Option<Duration>,
@@ -116,6 +210,7 @@ impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.signal(Signal::SIGKILL);
         if let Some(group) = self.group {
+            reaper::forget_child(group.as_raw());
             tell_watchdog('-', group);
         }
     }
@@ -127,11 +222,12 @@ enum Stream {
     Stderr,
 }
 
-/// Kills, once the server is gone, every process group of a step still running and every
-/// process carrying this server's marker. It reads `+pgid` / `-pgid` lines (a step's group
-/// started / ended) from a pipe only the server holds; the pipe closes however the server ends,
-/// even `kill -9`. Groups cover children that cleared their environment; markers cover daemons
-/// that left the group.
+/// Kills, once the server is gone, what is left of its steps. It reads `+pgid` / `-pgid` lines
+/// (a step's group started / ended) from a pipe only the server holds; the pipe closes however
+/// the server ends, even `kill -9`. Then: the server's cgroup (`$2`, where there is one) holds
+/// every process its steps started, whatever they did to their environment or session — it is
+/// killed and removed. Without one, the groups still running are killed, and every process
+/// carrying this server's marker (`$1`, daemons that left their group).
 const WATCHDOG_SCRIPT: &str = r#"groups=" "
 while read -r line; do
   case "$line" in
@@ -140,6 +236,15 @@ while read -r line; do
   esac
 done
 for group in $groups; do kill -9 "-$group" 2>/dev/null; done
+if [ -n "$2" ] && [ -d "$2" ]; then
+  for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    echo 1 > "$2/cgroup.kill" 2>/dev/null || for pid in $(cat "$2/cgroup.procs"); do kill -9 "$pid" 2>/dev/null; done
+    [ -z "$(find "$2" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && break
+    sleep 0.05
+  done
+  find "$2" -depth -type d -exec rmdir {} + 2>/dev/null
+  exit 0
+fi
 for round in 1 2 3; do
   for dir in /proc/[0-9]*; do
     pid=${dir#/proc/}
@@ -159,24 +264,39 @@ struct Watchdog {
 
 static WATCHDOG: LazyLock<Mutex<Option<Watchdog>>> = LazyLock::new(|| Mutex::new(start_watchdog()));
 
-#[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
+/// Starts the watchdog, then (where it may) moves the server into a cgroup of its own that the
+/// watchdog, left outside it, kills once the server is gone.
 fn start_watchdog() -> Option<Watchdog> {
+    reaper::become_subreaper();
+    let cgroup = cgroup::create();
     let marker = format!("{}={}", reaper::SERVER_MARKER, *SERVER_MARKER);
-    let spawned = tokio::process::Command::new("sh")
-        .args(["-c", WATCHDOG_SCRIPT, "codelab-watchdog", &marker])
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut process| {
-            let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
-            let pipe = std::fs::File::from(stdin.into_owned_fd()?);
-            Ok(Watchdog { _process: process, pipe })
-        });
+    let cgroup_argument = cgroup.as_ref().map(|path| path.display().to_string()).unwrap_or_default();
+    let spec = ChildSpec {
+        program: "sh",
+        args: &["-c", WATCHDOG_SCRIPT, "codelab-watchdog", &marker, &cgroup_argument],
+        working_directory: Path::new("/"),
+        extra_env: &[],
+        launcher: &[],
+        role: ChildRole::Watchdog,
+    };
+    let spawned = spawn_child(&spec, Stdio::piped(), Stdio::null(), Stdio::null()).and_then(|mut process| {
+        let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
+        let pipe = std::fs::File::from(stdin.into_owned_fd()?);
+        Ok(Watchdog { _process: process, pipe })
+    });
     match spawned {
-        Ok(watchdog) => Some(watchdog),
+        Ok(watchdog) => {
+            if let Some(path) = cgroup {
+                if cgroup::enter(&path) {
+                    tracing::debug!(cgroup = %path.display(), "steps run in the server's cgroup");
+                }
+            }
+            Some(watchdog)
+        }
         Err(error) => {
+            if let Some(path) = cgroup {
+                let _ = std::fs::remove_dir(path);
+            }
             tracing::warn!(%error, "cannot start the watchdog; steps may outlive a killed server");
             None
         }
@@ -208,9 +328,8 @@ pub async fn run_shell(
     cancel: &CancellationToken,
     on_line: &(dyn Fn(String) + Send + Sync),
 ) -> Result<ShellOutcome, ProcessError> {
-    reaper::become_subreaper();
-    let marker = attempt_marker();
-    let mut child = spawn_shell(spec, &marker)?;
+    LazyLock::force(&WATCHDOG);
+    let mut child = spawn_shell(spec)?;
     let group = child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw);
     if let Some(group) = group {
         tell_watchdog('+', group);
@@ -262,9 +381,9 @@ pub async fn run_shell(
         }
     };
     // No stragglers: background children of the shell die with it, daemons that left the group
-    // are found by the attempt marker; then the pipes are read to their end.
+    // are among the server's children now; then the pipes are read to their end.
     guard.signal(Signal::SIGKILL);
-    kill_escaped(marker).await;
+    kill_escaped().await;
     while let Ok(Some((stream, line))) = tokio::time::timeout(PIPE_IDLE_GRACE, lines.recv()).await {
         record(stream, line);
     }
@@ -274,49 +393,28 @@ pub async fn run_shell(
     Ok(ShellOutcome { exit, output: output.finish(), stderr_tail: stderr_tail.finish() })
 }
 
-/// Kills what carries the attempt `marker` (daemons, stragglers), off the async workers.
-async fn kill_escaped(marker: String) {
-    let killing = tokio::task::spawn_blocking(move || {
-        reaper::kill_marked(reaper::ATTEMPT_MARKER, &marker);
-    });
-    if let Err(error) = killing.await {
+/// Kills what escaped the step's group (see `reaper`); off the async workers only when there
+/// is something to kill.
+async fn kill_escaped() {
+    if !reaper::has_escaped() {
+        return;
+    }
+    if let Err(error) = tokio::task::spawn_blocking(reaper::kill_escaped).await {
         tracing::warn!(%error, "the search for escaped processes failed");
     }
 }
 
-#[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
-fn spawn_shell(spec: &ShellCommand, marker: &str) -> Result<Child, ProcessError> {
-    let mut program: Vec<std::ffi::OsString> = spec.launcher.clone().unwrap_or_default();
-    program.extend(["sh".into(), "-c".into(), spec.command.clone().into()]);
-    let mut command = match SETPRIV.as_deref() {
-        Some(setpriv) => {
-            let mut command = tokio::process::Command::new(setpriv);
-            command.args(["--pdeathsig", "KILL", "--"]).args(&program);
-            command
-        }
-        None => {
-            let mut command = tokio::process::Command::new(&program[0]);
-            command.args(&program[1..]);
-            command
-        }
+fn spawn_shell(spec: &ShellCommand) -> Result<Child, ProcessError> {
+    let child = ChildSpec {
+        program: "sh",
+        args: &["-c", &spec.command],
+        working_directory: &spec.working_directory,
+        extra_env: &spec.extra_env,
+        launcher: spec.launcher.as_deref().unwrap_or_default(),
+        role: ChildRole::Step { attempt: attempt_marker(), plan_id: spec.plan_id.clone() },
     };
-    command
-        .current_dir(&spec.working_directory)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let hidden = HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    for name in hidden.iter() {
-        command.env_remove(name);
-    }
-    for (name, value) in &spec.extra_env {
-        command.env(name, value);
-    }
-    command.env(reaper::ATTEMPT_MARKER, marker);
-    command.env(reaper::SERVER_MARKER, &*SERVER_MARKER);
-    command.spawn().map_err(|cause| spawn_error(&spec.working_directory, cause))
+    spawn_child(&child, Stdio::null(), Stdio::piped(), Stdio::piped())
+        .map_err(|cause| spawn_error(&spec.working_directory, cause))
 }
 
 fn spawn_error(directory: &Path, cause: std::io::Error) -> ProcessError {
@@ -374,6 +472,7 @@ mod tests {
             command: command.to_owned(),
             working_directory: std::env::temp_dir(),
             extra_env: vec![("CODELAB_TEST_VALUE".to_owned(), "forty-two".to_owned())],
+            plan_id: None,
             kill_grace: Duration::from_millis(500),
             timeout: None,
             launcher: None,
@@ -434,12 +533,18 @@ mod tests {
         assert!(outcome.output.len() < OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
     }
 
-    /// Runs a step that starts a `setsid` daemon and then does `then`; returns how the step
-    /// ended and whether the daemon is still alive afterwards.
-    async fn daemon_after(then: &str, timeout: Option<Duration>, cancel_after_start: bool) -> (ShellExit, bool) {
+    /// Runs a step that starts a daemon (`setsid`, and with `clean_env` also `env -i`) and then
+    /// does `then`; returns how the step ended and whether the daemon is still alive afterwards.
+    async fn daemon_after(
+        then: &str,
+        timeout: Option<Duration>,
+        cancel_after_start: bool,
+        clean_env: bool,
+    ) -> (ShellExit, bool) {
         let directory = tempfile::tempdir().unwrap();
+        let env = if clean_env { "env -i " } else { "" };
         let mut spec = shell(&format!(
-            "setsid sh -c 'echo $$ > daemon.tmp && mv daemon.tmp daemon.pid; exec sleep 300' >/dev/null 2>&1 </dev/null &
+            "setsid {env}sh -c 'echo $$ > daemon.tmp && mv daemon.tmp daemon.pid; exec sleep 300' >/dev/null 2>&1 </dev/null &
              until [ -f daemon.pid ]; do sleep 0.01; done; {then}"
         ));
         spec.working_directory = directory.path().to_owned();
@@ -469,10 +574,119 @@ mod tests {
 
     #[tokio::test]
     async fn a_daemon_started_by_the_step_dies_when_the_step_ends_however_it_ends() {
-        assert_eq!(daemon_after("true", None, false).await, (ShellExit::Code(0), false), "completion");
-        let timeout = Duration::from_millis(300);
-        assert_eq!(daemon_after("sleep 60", Some(timeout), false).await, (ShellExit::TimedOut(timeout), false));
-        assert_eq!(daemon_after("sleep 60", None, true).await, (ShellExit::Cancelled, false), "cancel");
+        for clean_env in [false, true] {
+            let exit = daemon_after("true", None, false, clean_env).await;
+            assert_eq!(exit, (ShellExit::Code(0), false), "completion, env -i: {clean_env}");
+            let timeout = Duration::from_millis(300);
+            let exit = daemon_after("sleep 60", Some(timeout), false, clean_env).await;
+            assert_eq!(exit, (ShellExit::TimedOut(timeout), false), "timeout, env -i: {clean_env}");
+            let exit = daemon_after("sleep 60", None, true, clean_env).await;
+            assert_eq!(exit, (ShellExit::Cancelled, false), "cancel, env -i: {clean_env}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_orphan_of_a_running_step_stays_below_the_step() {
+        // The subshell exits at once: its `sleep` is an orphan, re-parented to the step's shell
+        // (a subreaper), not to this process — so another step ending cannot take it for its own
+        // (only the server's own children are looked at).
+        let directory = tempfile::tempdir().unwrap();
+        let mut spec = shell("(sleep 30 & echo $! > orphan.pid); echo $$ > leader.pid; sleep 30");
+        spec.working_directory = directory.path().to_owned();
+        let cancel = CancellationToken::new();
+        let running = run_shell(&spec, &cancel, &|_| {});
+        let checked = async {
+            let pid_file = directory.path().join("leader.pid");
+            let orphan_file = directory.path().join("orphan.pid");
+            let both = async {
+                while !(pid_file.exists() && orphan_file.exists()) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(20), both).await.expect("the step started");
+            let read = |file: &Path| std::fs::read_to_string(file).unwrap().trim().parse::<i32>().unwrap();
+            let (leader, orphan) = (read(&pid_file), read(&orphan_file));
+            assert_eq!(parent_of(orphan), Some(leader), "the orphan is the leader's, not the server's");
+            cancel.cancel();
+            orphan
+        };
+        let (outcome, orphan) = tokio::join!(running, checked);
+        assert_eq!(outcome.unwrap().exit, ShellExit::Cancelled);
+        assert!(parent_of(orphan).is_none(), "the orphan died with its step");
+    }
+
+    fn parent_of(pid: i32) -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let mut fields = stat.rsplit(')').next()?.split_whitespace();
+        (fields.next()? != "Z").then_some(())?;
+        fields.next()?.parse().ok()
+    }
+
+    fn environment_of(pid: u32) -> Vec<String> {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        environ
+            .split(|byte| *byte == 0)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| String::from_utf8_lossy(entry).into_owned())
+            .collect()
+    }
+
+    /// Every role `spawn_child` knows gets its settings whatever the caller: a step its markers,
+    /// no hidden variable and a parent-death SIGKILL (it dies with the thread that started it);
+    /// the watchdog nothing but `PATH` (so never a key), and the running watchdog is such a child.
+    #[test]
+    fn every_spawn_path_applies_the_markers_the_hidden_environment_and_the_parent_death_signal() {
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some(), "run under cargo test");
+        hide_env_from_children("CARGO_PKG_NAME");
+        let roles = [
+            ChildRole::Step { attempt: "attempt-7".to_owned(), plan_id: Some("plan-7".to_owned()) },
+            ChildRole::Watchdog,
+        ];
+        for role in roles {
+            let is_step = matches!(role, ChildRole::Step { .. });
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let starter = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let _entered = runtime.enter();
+                let extra = [("CODELAB_EXTRA".to_owned(), "x".to_owned())];
+                let spec = ChildSpec {
+                    program: "sleep",
+                    args: &["30"],
+                    working_directory: Path::new("/"),
+                    extra_env: &extra,
+                    launcher: &[],
+                    role,
+                };
+                let child = spawn_child(&spec, Stdio::null(), Stdio::null(), Stdio::null()).unwrap();
+                let pid = child.id().unwrap();
+                sender.send(environment_of(pid)).unwrap();
+                std::mem::forget(child); // Not killed on drop: only the parent-death signal may kill it.
+                pid
+            });
+            let environment = receiver.recv_timeout(Duration::from_secs(20)).unwrap();
+            let pid = starter.join().unwrap();
+            let pid = Pid::from_raw(i32::try_from(pid).unwrap());
+            if is_step {
+                for entry in ["CODELAB_ATTEMPT=attempt-7", "CODELAB_PLAN_ID=plan-7", "CODELAB_EXTRA=x"] {
+                    assert!(environment.iter().any(|item| item == entry), "{entry} in {environment:?}");
+                }
+                assert!(environment.iter().any(|item| item.starts_with("CODELAB_SERVER=")));
+                assert!(!environment.iter().any(|item| item.starts_with("CARGO_PKG_NAME=")), "hidden");
+                // The thread that started it has ended: the parent-death signal kills it.
+                let (done, waited) = std::sync::mpsc::channel();
+                std::thread::spawn(move || done.send(nix::sys::wait::waitpid(pid, None)));
+                let status = waited.recv_timeout(Duration::from_secs(20)).expect("the step died with its parent");
+                assert_eq!(status.unwrap(), nix::sys::wait::WaitStatus::Signaled(pid, Signal::SIGKILL, false));
+            } else {
+                assert_eq!(environment, vec!["CODELAB_EXTRA=x".to_owned(), "PATH=/usr/bin:/bin".to_owned()]);
+                nix::sys::signal::kill(pid, Signal::SIGKILL).unwrap();
+                nix::sys::wait::waitpid(pid, None).unwrap();
+            }
+        }
+        let watchdog =
+            WATCHDOG.lock().unwrap().as_ref().and_then(|watchdog| watchdog._process.id()).expect("a watchdog");
+        let environment = environment_of(watchdog);
+        assert_eq!(environment, vec!["PATH=/usr/bin:/bin".to_owned()], "the watchdog sees no key");
     }
 
     #[tokio::test]

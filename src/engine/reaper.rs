@@ -1,31 +1,55 @@
-//! Processes that escape a step's process group: daemons (`setsid sleep 300 &`), stragglers of a
-//! step whose server was killed, children re-parented to the server.
+//! Processes that escape a step's process group: daemons (`setsid sleep 300 &`, with or without
+//! their environment), stragglers of a step whose server was killed, children re-parented to the
+//! server.
 //!
-//! Every step's processes carry marker variables in their environment (the attempt, the plan;
-//! see `process`), which children inherit across `setsid` and re-parenting. When a step ends,
-//! [`kill_marked`] kills every process carrying its attempt marker; the server is a child
-//! subreaper ([`become_subreaper`]), so orphans of its steps are re-parented to it, not to init,
-//! and it reaps those it killed. At start-up and before a retry, the same scan kills what a
-//! crashed server left of a plan. Linux only (`/proc`); it spawns nothing, signals only marked
-//! processes (of the server's own user) and never waits for a child it did not adopt.
+//! The server is a child subreaper ([`become_subreaper`]) and so is every step's group leader
+//! (set in `process` before it runs): while a step runs, the orphans of its processes are
+//! re-parented to its leader; when the leader exits, to the server. So when a step ends, what it
+//! left behind is among the server's own children — found in `/proc/self/task/*/children`, not by
+//! reading every process on the machine — and [`kill_escaped`] kills it with its group, whatever
+//! its environment or session. Children the server did not start as steps are told apart by
+//! their process group: a step's processes never share the server's own group (each step starts
+//! a group of its own), so a child in the server's group is someone else's and is left alone.
+//!
+//! What a crashed server left of a plan is found by the plan marker in the environment
+//! ([`kill_plan_leftovers`], only at start-up and before a retry) and, where cgroup v2 is
+//! writable, by its server's cgroup (`cgroup`). Linux only (`/proc`); it spawns nothing.
 
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::{Pid, getpgrp, getpid};
 
-/// How many rounds a kill scan makes (a killed daemon's own children show up in the next one).
-const KILL_ROUNDS: usize = 8;
-/// Pause before the second look of a scan that found nothing (runs on a blocking thread).
-const SECOND_LOOK_AFTER: std::time::Duration = std::time::Duration::from_millis(2);
+/// How many rounds a kill makes (a killed daemon's own children come to the server in the next).
+const KILL_ROUNDS: usize = 16;
 
-/// Marked processes seen re-parented to this process and not reaped yet.
-static ADOPTED: LazyLock<Mutex<HashSet<i32>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+/// Pids of the server's children it started and waits for itself (step leaders, the watchdog):
+/// never treated as escaped.
+static OWN_CHILDREN: LazyLock<Mutex<HashSet<i32>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 
-fn adopted() -> MutexGuard<'static, HashSet<i32>> {
-    ADOPTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+fn own_children() -> MutexGuard<'static, HashSet<i32>> {
+    OWN_CHILDREN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Starts a child the server will wait for itself and records it, under the same lock the
+/// search for escaped processes holds: a step being started is never taken for an escaped one.
+pub(crate) fn spawn_registered<T>(
+    spawn: impl FnOnce() -> std::io::Result<T>,
+    pid_of: impl Fn(&T) -> Option<i32>,
+) -> std::io::Result<T> {
+    let mut own = own_children();
+    let spawned = spawn()?;
+    if let Some(pid) = pid_of(&spawned) {
+        own.insert(pid);
+    }
+    Ok(spawned)
+}
+
+/// Forgets a child once it was waited for.
+pub(crate) fn forget_child(pid: i32) {
+    own_children().remove(&pid);
 }
 
 /// Makes this process a child subreaper (once): orphans of its steps are re-parented to it, not
@@ -44,7 +68,6 @@ pub fn become_subreaper() {
 /// One process seen in `/proc`.
 struct ProcessInfo {
     pid: Pid,
-    parent: i32,
     group: i32,
     zombie: bool,
 }
@@ -53,10 +76,79 @@ fn process_info(pid: i32) -> Option<ProcessInfo> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
     let state = fields.next()?;
-    let parent = fields.next()?.parse().ok()?;
+    let _parent = fields.next()?;
     let group = fields.next()?.parse().ok()?;
-    Some(ProcessInfo { pid: Pid::from_raw(pid), parent, group, zombie: state == "Z" })
+    Some(ProcessInfo { pid: Pid::from_raw(pid), group, zombie: state == "Z" })
 }
+
+/// The server's children, from every thread's `children` list (orphans are re-parented to any
+/// live thread of the subreaper).
+fn children_of_this_process() -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            children.extend(list.split_whitespace().filter_map(|pid| pid.parse::<i32>().ok()));
+        }
+    }
+    children
+}
+
+/// The server's children that escaped a step: not started by the server itself (`own`, whose
+/// lock the caller holds) and not in its own process group.
+fn escaped_children(own: &HashSet<i32>) -> Vec<ProcessInfo> {
+    let own_group = getpgrp().as_raw();
+    children_of_this_process()
+        .into_iter()
+        .filter(|pid| !own.contains(pid))
+        .filter_map(process_info)
+        .filter(|process| process.group != own_group)
+        .collect()
+}
+
+/// Kills every process that escaped an ended step (see the module's comment) with its group,
+/// in rounds until none is left, and reaps them. Returns how many it killed. Cheap when there
+/// is none: a few small `/proc/self` reads.
+pub fn kill_escaped() -> usize {
+    let own_group = getpgrp().as_raw();
+    let me = getpid().as_raw();
+    let mut killed = 0;
+    for _ in 0..KILL_ROUNDS {
+        let own = own_children();
+        let escaped = escaped_children(&own);
+        if escaped.is_empty() {
+            break;
+        }
+        for process in &escaped {
+            if !process.zombie {
+                if process.group > 1 && process.group != own_group && process.group != me {
+                    let _ = killpg(Pid::from_raw(process.group), Signal::SIGKILL);
+                }
+                let _ = kill(process.pid, Signal::SIGKILL);
+                killed += 1;
+            }
+        }
+        drop(own);
+        for process in &escaped {
+            // Sent SIGKILL (or already dead): the wait is short.
+            let _ = waitpid(process.pid, None);
+        }
+    }
+    killed
+}
+
+/// True when a step ended and something of it may still be among the server's children.
+pub fn has_escaped() -> bool {
+    let own = own_children();
+    !escaped_children(&own).is_empty()
+}
+
+/// The environment entry that marks a plan's processes (for [`kill_plan_leftovers`]).
+pub const PLAN_MARKER: &str = "CODELAB_PLAN_ID";
+/// The environment entry that marks every step process of one server (for its watchdog).
+pub const SERVER_MARKER: &str = "CODELAB_SERVER";
+/// The environment entry that marks one attempt's processes.
+pub const ATTEMPT_MARKER: &str = "CODELAB_ATTEMPT";
 
 fn all_pids() -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
@@ -68,22 +160,15 @@ fn has_env_entry(pid: i32, entry: &[u8]) -> bool {
         .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|item| item == entry))
 }
 
-/// SIGKILLs `process` and its group (unless the group is the server's own).
-fn kill_with_group(process: &ProcessInfo) {
-    if process.group > 1 && process.group != getpgrp().as_raw() {
-        let _ = killpg(Pid::from_raw(process.group), Signal::SIGKILL);
-    }
-    let _ = kill(process.pid, Signal::SIGKILL);
-}
-
-/// Kills every process (and its group) whose environment holds `NAME=value`, in rounds until
-/// none is left, and reaps those that were re-parented to this process. Returns how many it
-/// killed. Only marked processes are touched: children the server started otherwise are not.
-pub fn kill_marked(name: &str, value: &str) -> usize {
-    let entry = format!("{name}={value}").into_bytes();
+/// Kills whatever a previous server left running of `plan_id` (its steps carry the plan marker
+/// in their environment, inherited across `setsid`), and what dead servers left in their
+/// cgroups. Reads every process's environment: only at start-up and before a retry, on a
+/// blocking thread, never per step.
+pub fn kill_plan_leftovers(plan_id: &str) -> usize {
+    let entry = format!("{PLAN_MARKER}={plan_id}").into_bytes();
     let me = getpid().as_raw();
-    let mut killed = 0;
-    let mut quiet_scans = 0;
+    let own_group = getpgrp().as_raw();
+    let mut killed = super::cgroup::kill_abandoned();
     for _ in 0..KILL_ROUNDS {
         let marked: Vec<ProcessInfo> = all_pids()
             .into_iter()
@@ -92,52 +177,17 @@ pub fn kill_marked(name: &str, value: &str) -> usize {
             .filter(|process| !process.zombie)
             .collect();
         if marked.is_empty() {
-            // A process in the middle of `exec` may briefly show no environment: look twice.
-            quiet_scans += 1;
-            if quiet_scans == 2 {
-                break;
-            }
-            std::thread::sleep(SECOND_LOOK_AFTER);
-            continue;
+            break;
         }
-        quiet_scans = 0;
         for process in &marked {
-            if process.parent == me {
-                adopted().insert(process.pid.as_raw());
+            if process.group > 1 && process.group != own_group {
+                let _ = killpg(Pid::from_raw(process.group), Signal::SIGKILL);
             }
-            kill_with_group(process);
+            let _ = kill(process.pid, Signal::SIGKILL);
         }
         killed += marked.len();
-        reap_adopted(true);
+        kill_escaped();
     }
-    killed
-}
-
-/// Reaps the adopted processes that have ended; with `block`, waits for them (only called after
-/// they were sent SIGKILL, so the wait is short).
-fn reap_adopted(block: bool) {
-    let pids: Vec<i32> = adopted().iter().copied().collect();
-    for pid in pids {
-        let flags = if block { None } else { Some(WaitPidFlag::WNOHANG) };
-        match waitpid(Pid::from_raw(pid), flags) {
-            Ok(WaitStatus::StillAlive) => {}
-            _ => {
-                adopted().remove(&pid);
-            }
-        }
-    }
-}
-
-/// The environment entry that marks a plan's processes (for [`kill_marked`]).
-pub const PLAN_MARKER: &str = "CODELAB_PLAN_ID";
-/// The environment entry that marks every step process of one server (for its watchdog).
-pub const SERVER_MARKER: &str = "CODELAB_SERVER";
-/// The environment entry that marks one attempt's processes.
-pub const ATTEMPT_MARKER: &str = "CODELAB_ATTEMPT";
-
-/// Kills whatever a previous server left running of `plan_id` (its steps carry the plan marker).
-pub fn kill_plan_leftovers(plan_id: &str) -> usize {
-    let killed = kill_marked(PLAN_MARKER, plan_id);
     if killed > 0 {
         tracing::warn!(plan = plan_id, killed, "killed processes left running by a previous server");
     }

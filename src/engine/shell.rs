@@ -32,10 +32,8 @@ async fn run_command(request: AgentRequest, io: AgentIo) -> Result<AgentOutcome,
     let spec = ShellCommand {
         command,
         working_directory,
-        extra_env: vec![
-            ("CODELAB_PLAN_ID".to_owned(), request.plan_id.to_string()),
-            ("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string()),
-        ],
+        extra_env: vec![("CODELAB_SUBTASK_ID".to_owned(), request.subtask.id.to_string())],
+        plan_id: Some(request.plan_id.to_string()),
         kill_grace: io.kill_grace,
         timeout: None,
         // The person's own command: not sandboxed.

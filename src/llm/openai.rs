@@ -37,6 +37,20 @@ impl ApiKey {
         Self(key.into())
     }
 
+    /// The first line of the file at `path` (`llm.apiKeyFile`); `None`, logged without any of its
+    /// content, when it cannot be read or is blank.
+    pub fn from_file(path: &std::path::Path) -> Option<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                text.lines().next().map(str::trim).filter(|key| !key.is_empty()).map(|key| Self(key.to_owned()))
+            }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), kind = ?error.kind(), "cannot read llm.apiKeyFile");
+                None
+            }
+        }
+    }
+
     /// The key in the environment variable `name`, when it is set and not blank.
     pub fn from_env(name: &str) -> Option<Self> {
         std::env::var(name).ok().filter(|key| !key.trim().is_empty()).map(|key| Self(key.trim().to_owned()))
@@ -99,7 +113,10 @@ impl OpenAiConfig {
         let base_url = settings.base_url.as_deref().map(str::trim).filter(|url| !url.is_empty())?;
         Some(Self {
             base_url: base_url.to_owned(),
-            api_key: ApiKey::from_env(&settings.api_key_env),
+            api_key: match &settings.api_key_file {
+                Some(path) => ApiKey::from_file(path),
+                None => ApiKey::from_env(&settings.api_key_env),
+            },
             timeout: Duration::from_secs(settings.timeout_secs.max(1)),
             retry: RetryPolicy::default(),
         })
@@ -113,6 +130,24 @@ pub enum OpenAiConfigError {
     BadBaseUrl(String),
     #[error("http client: {0}")]
     Client(String),
+}
+
+/// One HTTP client per connect timeout for the whole process: building one (TLS roots, a
+/// connection pool) costs far more than a request, and its pool keeps connections to the
+/// endpoint open across runs and planning calls. `reqwest::Client` is a shared handle.
+fn shared_client(connect_timeout: Duration) -> Result<reqwest::Client, OpenAiConfigError> {
+    static CLIENTS: std::sync::Mutex<Vec<(Duration, reqwest::Client)>> = std::sync::Mutex::new(Vec::new());
+    let mut clients = CLIENTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, client)) = clients.iter().find(|(timeout, _)| *timeout == connect_timeout) {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(connect_timeout)
+        .build()
+        .map_err(|error| OpenAiConfigError::Client(error.to_string()))?;
+    clients.push((connect_timeout, client.clone()));
+    Ok(client)
 }
 
 /// The OpenAI-compatible [`ChatModel`].
@@ -139,11 +174,7 @@ impl OpenAiCompatible {
         }
         let completions_url = reqwest::Url::parse(&format!("{}/chat/completions", base.as_str().trim_end_matches('/')))
             .map_err(|error| OpenAiConfigError::BadBaseUrl(error.to_string()))?;
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|error| OpenAiConfigError::Client(error.to_string()))?;
+        let client = shared_client(config.timeout)?;
         Ok(Self {
             client,
             endpoint: secret_free_endpoint(&base),

@@ -125,14 +125,14 @@ impl LspEditorBridge {
 impl EditorBridge for LspEditorBridge {
     fn open_document(&self, path: &Path) -> Option<OpenDocument> {
         let (_, document) = self.documents.get_by_path(&self.absolute(path))?;
-        Some(OpenDocument { text: document.text, version: document.version })
+        Some(OpenDocument { text: String::clone(&document.text), version: document.version })
     }
 
     fn newer_document(&self, path: &Path, version: i32, timeout: Duration) -> BoxFuture<'_, Option<OpenDocument>> {
         let absolute = self.absolute(path);
         async move {
             let document = self.documents.newer_than(&absolute, version, timeout).await?;
-            Some(OpenDocument { text: document.text, version: document.version })
+            Some(OpenDocument { text: String::clone(&document.text), version: document.version })
         }
         .boxed()
     }

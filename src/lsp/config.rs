@@ -198,6 +198,8 @@ fn apply_key(settings: &mut Settings, previous: &Settings, key: &str, value: &Va
         "llm.model" => parse_optional_string(value).map(|model| settings.llm.model = model),
         "llm.apiKeyEnv" => parse_optional_string(value)
             .map(|name| settings.llm.api_key_env = name.unwrap_or_else(|| LlmSettings::default().api_key_env)),
+        "llm.apiKeyFile" => parse_optional_string(value)
+            .map(|path| settings.llm.api_key_file = path.filter(|path| !path.trim().is_empty()).map(Into::into)),
         "llm.timeoutSecs" => parse_positive(value, LlmSettings::default().timeout_secs)
             .map(|seconds| settings.llm.timeout_secs = seconds),
         "llm.roles.classify" => parse_optional_string(value).map(|model| settings.llm.roles.classify = model),
@@ -235,6 +237,7 @@ fn keep_previous(settings: &mut Settings, previous: &Settings, key: &str) {
         "llm.baseUrl" => settings.llm.base_url = previous.llm.base_url.clone(),
         "llm.model" => settings.llm.model = previous.llm.model.clone(),
         "llm.apiKeyEnv" => settings.llm.api_key_env = previous.llm.api_key_env.clone(),
+        "llm.apiKeyFile" => settings.llm.api_key_file = previous.llm.api_key_file.clone(),
         "llm.timeoutSecs" => settings.llm.timeout_secs = previous.llm.timeout_secs,
         "llm.roles.classify" => settings.llm.roles.classify = previous.llm.roles.classify.clone(),
         "llm.roles.plan" => settings.llm.roles.plan = previous.llm.roles.plan.clone(),
@@ -386,6 +389,8 @@ mod tests {
         assert_eq!(settings.llm.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
         assert_eq!(settings.llm.model.as_deref(), Some("m"));
         assert_eq!(settings.llm.api_key_env, "MY_KEY");
+        let from_file = parse(json!({"llm": {"apiKeyFile": "/run/user/1000/llm-key"}})).settings;
+        assert_eq!(from_file.llm.api_key_file.as_deref(), Some(std::path::Path::new("/run/user/1000/llm-key")));
         assert_eq!(settings.llm.timeout_secs, 30);
         let dotted = parse(json!({"llm.timeoutSecs": -1, "llm.apiKeyEnv": null}));
         assert_eq!(dotted.errors, vec!["llm.timeoutSecs: expected a positive integer, got -1".to_owned()]);

@@ -4,22 +4,27 @@
 //! conversion between LSP positions (UTF-16 code units, as LSP defaults to) and byte offsets.
 //!
 //! Plain data behind short-held mutexes: no lock is ever held across an await. Each change bumps
-//! a `watch` counter, so a writer can wait for the editor to report a newer version.
+//! a `watch` counter, so a writer can wait for the editor to report a newer version. The text is
+//! shared (`Arc`), so handing it to a check costs nothing; each version's check is kept
+//! ([`Documents::checked`]) so requests on an unchanged file do not check it again, and
+//! [`LineIndex`] turns many byte ranges into positions in one pass over the text.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
-use crate::planfile::Span;
+use crate::planfile::{CheckedPlanFile, Span};
 
 /// One open document.
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub text: String,
+    pub text: Arc<String>,
     pub version: i32,
+    /// This version's check, once made.
+    checked: Option<Arc<CheckedPlanFile>>,
 }
 
 /// Every open document, by URI (and by canonical file path, for the agents' writer).
@@ -64,8 +69,29 @@ impl Documents {
         if let Some(path) = file_path_of(&uri) {
             self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, uri.clone());
         }
-        self.lock().insert(uri, Document { text, version });
+        self.lock().insert(uri, Document { text: Arc::new(text), version, checked: None });
         self.changes.send_modify(|count| *count += 1);
+    }
+
+    /// The check of `version` of `uri`, if it was made and that version is still the open one.
+    pub fn checked(&self, uri: &Uri, version: i32) -> Option<Arc<CheckedPlanFile>> {
+        self.lock().get(uri).filter(|document| document.version == version)?.checked.clone()
+    }
+
+    /// Keeps the check of `version`; dropped when the document has moved on (the newest wins).
+    pub fn keep_checked(&self, uri: &Uri, version: i32, checked: Arc<CheckedPlanFile>) -> bool {
+        match self.lock().get_mut(uri) {
+            Some(document) if document.version == version => {
+                document.checked = Some(checked);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The version open now, if any.
+    pub fn version(&self, uri: &Uri) -> Option<i32> {
+        self.lock().get(uri).map(|document| document.version)
     }
 
     /// Applies changes in order (ranged ones incrementally, others replace the text); returns
@@ -80,12 +106,13 @@ impl Documents {
             match change.range {
                 Some(range) => {
                     let span = span_of_range(&document.text, range);
-                    document.text.replace_range(span, &change.text);
+                    Arc::make_mut(&mut document.text).replace_range(span, &change.text);
                 }
-                None => document.text = change.text,
+                None => document.text = Arc::new(change.text),
             }
         }
         document.version = version;
+        document.checked = None;
         let document = document.clone();
         drop(open);
         self.changes.send_modify(|count| *count += 1);
@@ -162,6 +189,37 @@ pub fn position_of(text: &str, offset: usize) -> Position {
     Position::new(u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(character).unwrap_or(u32::MAX))
 }
 
+/// Where each line starts: positions of many offsets in one text, each in O(log lines) plus its
+/// own line, instead of a scan from the start of the text per offset.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|(_, byte)| *byte == b'\n').map(|(index, _)| index + 1));
+        Self { text, line_starts }
+    }
+
+    /// The same as [`position_of`], for any offset of this text.
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.line_starts[line];
+        let character: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
+        Position::new(u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(character).unwrap_or(u32::MAX))
+    }
+
+    pub fn range(&self, span: &Span) -> Range {
+        Range::new(self.position(span.start), self.position(span.end))
+    }
+}
+
 pub fn range_of(text: &str, span: &Span) -> Range {
     Range::new(position_of(text, span.start), position_of(text, span.end))
 }
@@ -185,6 +243,10 @@ mod tests {
         assert_eq!(offset_of(text, Position::new(1, 0)), text.len() - 1);
         assert_eq!(offset_of(text, Position::new(0, 99)), text.find('\n').unwrap());
         assert_eq!(offset_of(text, Position::new(9, 0)), text.len());
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(index.position(offset), position_of(text, offset), "offset {offset}");
+        }
     }
 
     #[test]
@@ -207,7 +269,7 @@ mod tests {
                 ],
             )
             .unwrap();
-        assert_eq!(changed.text, "title = \"yz\"\ngoal = \"g\"\n");
+        assert_eq!(changed.text.as_str(), "title = \"yz\"\ngoal = \"g\"\n");
         assert_eq!(changed.version, 2);
         assert!(is_plan_file(&uri));
     }

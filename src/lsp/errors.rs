@@ -79,6 +79,15 @@ pub fn handler_panicked(method: &str) -> Error {
     error(ErrorCode::InternalError, format!("internal error while handling {method}"), None)
 }
 
+/// `-32803 llm`: more requests that wait for a model are in flight than the server runs at once
+/// (refused at once rather than queued, so they never hold the transport).
+pub fn too_many_slow_requests(method: &str, limit: usize) -> Error {
+    request_failed(
+        format!("{method}: {limit} requests that wait for a model are already in flight; try again when one ends"),
+        ErrorData::Llm {},
+    )
+}
+
 /// `-32803 storage` for an orchestrator that could not start (the database did not open).
 pub fn orchestrator_unavailable(cause: &str) -> Error {
     request_failed(format!("the planner is not available: {cause}"), ErrorData::Storage {})

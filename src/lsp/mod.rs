@@ -36,7 +36,10 @@ pub async fn serve_stdio(options: ServerOptions) -> i32 {
     let input = tokio::spawn(transport::pump_input(tokio::io::stdin(), to_server, queue.clone()));
     let reader = tokio::spawn(transport::pump_server_output(from_server, queue));
     let writer = tokio::spawn(transport::write_output(tokio::io::stdout(), queued));
-    tower_lsp_server::Server::new(server_input, server_output, socket).serve(service).await;
+    tower_lsp_server::Server::new(server_input, server_output, socket)
+        .concurrency_level(server::REQUEST_CONCURRENCY)
+        .serve(service)
+        .await;
     let _ = reader.await;
     let _ = writer.await;
     let mut exit_code = shared.exit_code();

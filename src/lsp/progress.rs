@@ -159,9 +159,9 @@ fn refresh_lenses(client: Client) {
 }
 
 /// The one-time notice when a step waits because no language model is configured.
-pub const NO_MODEL_NOTICE: &str = "codelab-planner: no language model is configured (llm.baseUrl), so coder, debug \
-and ask steps wait for you: do each one yourself, then mark it done with planning/complete. Build, test and other \
-shell steps still run by themselves. Set agents.withoutModel to \"fail\" to fail such steps instead.";
+pub const NO_MODEL_NOTICE: &str = "codelab-planner: no language model is configured, so coding, debugging and \
+question steps wait for you: do each one yourself, then mark it done. Build, test and other shell steps still run by \
+themselves.";
 /// A notice of the run goes to the person once, as `window/showMessage`.
 async fn tell_notice(client: &Client, event: &RunEvent) {
     if let RunEventKind::StorageRetrying { error } = &event.kind {
@@ -236,9 +236,13 @@ impl RunProgressText {
                 self.running.retain(|(id, _)| id != subtask_id);
                 Some(WorkDoneUpdate::Report(self.report(&counts)))
             }
-            RunEventKind::PlanFinished { status, duration_ms, .. } => {
+            RunEventKind::PlanFinished { status, duration_ms, summary, .. } => {
                 let seconds = *duration_ms as f64 / 1000.0;
-                Some(WorkDoneUpdate::End(format!("{status} {}/{} in {seconds:.1}s", progress.done, progress.total)))
+                let mut end = format!("{status} {}/{} in {seconds:.1}s", progress.done, progress.total);
+                if let Some(summary) = summary {
+                    end.push_str(&format!(" · {summary}"));
+                }
+                Some(WorkDoneUpdate::End(end))
             }
         }
     }
@@ -301,6 +305,7 @@ mod tests {
                 title: "Review the diff".into(),
                 agent: crate::model::AgentKind::Manual,
                 message: "This step is yours".into(),
+                instructions: "This step is yours".into(),
             },
         );
         assert_eq!(
@@ -314,6 +319,7 @@ mod tests {
                 status: PlanStatus::Completed,
                 duration_ms: 12_400,
                 usage: crate::model::Usage::default(),
+                summary: None,
             },
         );
         assert_eq!(text.observe(&end), Some(WorkDoneUpdate::End("completed 7/7 in 12.4s".into())));

@@ -43,7 +43,9 @@ use crate::panics::panic_message;
 use super::bridge::{EditorCapabilities, LspEditorBridge};
 use super::config::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
 use super::documents::Documents;
-use super::errors::{handler_panicked, method_not_served, orchestrator_unavailable, parse_params};
+use super::errors::{
+    handler_panicked, method_not_served, orchestrator_unavailable, parse_params, too_many_slow_requests,
+};
 use super::{ext, handlers};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
@@ -51,6 +53,21 @@ const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the planner's start waits for the client's first `workspace/configuration` answer
 /// (it holds settings read only at start, such as `database`).
 const CONFIGURATION_WAIT: Duration = Duration::from_secs(5);
+
+/// Requests that can take long (a model call, a session's runs to stop): they run beside the
+/// others in slots of their own, so nothing waits behind them. Decided here, for every handler.
+const SLOW_METHODS: &[&str] = &[
+    <ext::CreatePlan as Request>::METHOD,
+    <ext::RevisePlan as Request>::METHOD,
+    <ext::ClassifyTask as Request>::METHOD,
+    <ext::ResetSession as Request>::METHOD,
+];
+/// Slow requests in flight at once; one more is refused at once (`busy`), never queued.
+const SLOW_REQUESTS: usize = 16;
+/// Slots always left for every other request and notification, whatever the slow ones do.
+const OTHER_REQUESTS: usize = 16;
+/// The transport's concurrency (tower-lsp-server's default is 4): both kinds together.
+pub const REQUEST_CONCURRENCY: usize = SLOW_REQUESTS + OTHER_REQUESTS;
 
 /// Options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +114,8 @@ pub struct SharedState {
     configuration_settled: tokio::sync::watch::Sender<bool>,
     /// The database file the running planner opened.
     database_in_use: Mutex<Option<PathBuf>>,
+    /// Permits for [`SLOW_METHODS`] in flight.
+    slow_requests: Arc<tokio::sync::Semaphore>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -118,6 +137,7 @@ impl SharedState {
             planning_tokens: Mutex::new(HashMap::new()),
             configuration_settled: tokio::sync::watch::Sender::new(false),
             database_in_use: Mutex::new(None),
+            slow_requests: Arc::new(tokio::sync::Semaphore::new(SLOW_REQUESTS)),
         }
     }
 
@@ -270,9 +290,21 @@ impl PlannerServer {
         F: FnOnce(R::Params) -> Fut,
         Fut: Future<Output = Result<R::Result>>,
     {
+        // A slow request holds one of its own permits for as long as it runs (dropped with the
+        // future, so `$/cancelRequest` frees it at once); none left: refused, not queued.
+        let permit = if SLOW_METHODS.contains(&R::METHOD) {
+            match self.shared.slow_requests.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return Err(too_many_slow_requests(R::METHOD, SLOW_REQUESTS)),
+            }
+        } else {
+            None
+        };
         let work = async move {
             let params: R::Params = parse_params(params)?;
-            handler(params).await
+            let result = handler(params).await;
+            drop(permit);
+            result
         };
         match AssertUnwindSafe(work).catch_unwind().await {
             Ok(result) => result,

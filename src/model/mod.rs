@@ -3,6 +3,7 @@
 //! Pure data and guards; no I/O, no serde. The LSP layer converts these to and from wire types
 //! (`crate::wire::convert`), the store maps them to rows (`crate::store`).
 
+pub mod check;
 mod hand;
 mod ids;
 mod plan;
@@ -15,7 +16,7 @@ pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 pub use plan::{GuardError, Plan, Progress, Subtask};
 pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
-    SubtaskStatus,
+    SubtaskRole, SubtaskStatus,
 };
 pub use usage::Usage;
 

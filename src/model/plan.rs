@@ -4,7 +4,7 @@
 //! This module does no I/O and reads no clock: callers pass `now`.
 
 use super::ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
-use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskStatus};
+use super::status::{AgentKind, Classification, PlanStatus, PlannerKind, SubtaskRole, SubtaskStatus};
 use super::usage::Usage;
 
 /// A refused transition: what was attempted, from which status, and what would have been allowed.
@@ -31,6 +31,8 @@ pub struct Subtask {
     pub title: String,
     pub description: String,
     pub agent: AgentKind,
+    /// `baseline`: a check run before the change; its failure is its result, never the plan's.
+    pub role: SubtaskRole,
     /// Required for `shell`, absent for the others (enforced by validation).
     pub command: Option<String>,
     /// Where a `shell` command runs, relative to the workspace root (validated to stay inside it);
@@ -60,6 +62,7 @@ impl Subtask {
             title,
             description: String::new(),
             agent,
+            role: SubtaskRole::Step,
             command: None,
             cwd: None,
             depends_on: Vec::new(),
@@ -74,6 +77,11 @@ impl Subtask {
             finished_at: None,
             usage: Usage::default(),
         }
+    }
+
+    /// A check run before the change, to compare against (see [`SubtaskRole::Baseline`]).
+    pub fn is_baseline(&self) -> bool {
+        self.role == SubtaskRole::Baseline
     }
 
     pub(super) fn refuse(&self, action: &'static str) -> GuardError {
@@ -187,6 +195,14 @@ impl Subtask {
         self.error = Some(reason);
         self.finished_at = Some(now);
         Ok(())
+    }
+
+    /// A baseline that can no longer run before the change: `done`, saying so.
+    fn close_unrun_baseline(&mut self, now: Timestamp) {
+        self.status = SubtaskStatus::Done;
+        self.result = Some(super::check::CheckOutcome::NotRun.baseline_verdict());
+        self.error = None;
+        self.finished_at = Some(now);
     }
 
     /// Puts a subtask back to `pending` for a new run (retry/resume). Clears the run's outputs.
@@ -347,6 +363,12 @@ impl Plan {
         self.subtasks.iter_mut().find(|subtask| &subtask.id == id)
     }
 
+    /// How the baselines compare with the final checks ("before: 1 failing · after: all
+    /// passing"); `None` without a baseline. See [`super::check::summary`].
+    pub fn check_summary(&self) -> Option<String> {
+        super::check::summary(self)
+    }
+
     /// Sum of the subtasks' estimates, in seconds.
     pub fn estimate_secs(&self) -> u64 {
         self.subtasks.iter().filter_map(|subtask| subtask.estimate_secs).sum()
@@ -357,7 +379,7 @@ impl Plan {
         self.status.allowed_actions()
     }
 
-    fn refuse(&self, action: &'static str) -> GuardError {
+    pub(super) fn refuse(&self, action: &'static str) -> GuardError {
         GuardError::PlanState { action, status: self.status, allowed: self.allowed_actions() }
     }
 
@@ -421,6 +443,9 @@ impl Plan {
 
     /// failed | cancelled | interrupted → running, with the chosen subtasks (or every one that is
     /// not done) and their transitive dependents back to `pending`. `rerun` lists what to reset.
+    /// A baseline is never run again after the change: once any other step has started, a
+    /// baseline in `rerun` that is done stays done, and one that never finished is closed as
+    /// `done` with "not run before the change" (its dependents may still run).
     pub fn start_retry(
         &mut self,
         now: Timestamp,
@@ -431,10 +456,22 @@ impl Plan {
         if !matches!(self.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
             return Err(self.refuse("retry"));
         }
+        let changed = self.subtasks.iter().any(|subtask| {
+            !subtask.is_baseline()
+                && (subtask.attempts > 0
+                    || matches!(subtask.status, SubtaskStatus::Done | SubtaskStatus::Failed | SubtaskStatus::Waiting))
+        });
         for subtask in &mut self.subtasks {
-            if rerun.contains(&subtask.id) {
-                subtask.reset_for_rerun(named_by_user);
+            if !rerun.contains(&subtask.id) {
+                continue;
             }
+            if subtask.is_baseline() && changed {
+                if subtask.status != SubtaskStatus::Done {
+                    subtask.close_unrun_baseline(now);
+                }
+                continue;
+            }
+            subtask.reset_for_rerun(named_by_user);
         }
         self.begin_running(now, run_id);
         Ok(())

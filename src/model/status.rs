@@ -74,6 +74,15 @@ closed_enum!(
 );
 
 closed_enum!(
+    /// What a subtask is for. `baseline`: a check run before the change, to compare against — its
+    /// failure is recorded in its result and never fails the plan nor skips its dependents.
+    SubtaskRole {
+        Step => "step",
+        Baseline => "baseline",
+    }
+);
+
+closed_enum!(
     /// Where the classifier routes a task (`plan` = needs decomposition).
     RouteAgent {
         Code => "code",
@@ -210,6 +219,21 @@ impl Classification {
     pub fn agent(&self) -> RouteAgent {
         self.agent
     }
+
+    /// The verdict for a plan of `steps` steps: "atomic" means one step, so a multi-step result
+    /// is complex (same confidence and method, the reason says why).
+    pub fn for_plan_of(self, steps: usize) -> Self {
+        if !self.is_atomic || steps <= 1 {
+            return self;
+        }
+        let reason = format!("{}; planned as {steps} steps", self.reason);
+        Self::complex(self.confidence, reason, self.method)
+    }
+
+    /// Sure enough to run without review: atomic, and not of low confidence.
+    pub fn is_sure_atomic(&self) -> bool {
+        self.is_atomic && self.confidence != Confidence::Low
+    }
 }
 
 #[cfg(test)]
@@ -237,5 +261,22 @@ mod tests {
         let atomic = Classification::atomic(RouteAgent::Plan, Confidence::Low, "x".into(), ClassifyMethod::Llm);
         assert!(atomic.is_atomic());
         assert_eq!(atomic.agent(), RouteAgent::Code);
+    }
+
+    #[test]
+    fn atomic_means_one_step_and_low_confidence_is_never_sure() {
+        let unsure =
+            Classification::atomic(RouteAgent::Code, Confidence::Low, "default code".into(), ClassifyMethod::Keywords);
+        assert!(!unsure.is_sure_atomic());
+        let planned = unsure.clone().for_plan_of(5);
+        assert!(!planned.is_atomic());
+        assert_eq!(planned.confidence, Confidence::Low);
+        assert_eq!(planned.reason, "default code; planned as 5 steps");
+        assert_eq!(unsure.clone().for_plan_of(1), unsure);
+        let sure =
+            Classification::atomic(RouteAgent::Debug, Confidence::Medium, "fix".into(), ClassifyMethod::Keywords);
+        assert!(sure.is_sure_atomic());
+        assert_eq!(SubtaskRole::parse("baseline"), Some(SubtaskRole::Baseline));
+        assert_eq!(SubtaskRole::parse("check"), None);
     }
 }

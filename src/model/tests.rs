@@ -153,6 +153,39 @@ fn start_retry_named_by_user_resets_attempts() {
 }
 
 #[test]
+fn start_retry_never_runs_a_baseline_again_after_the_change() {
+    let baseline = |status| {
+        let mut baseline = subtask("base", status);
+        baseline.role = SubtaskRole::Baseline;
+        baseline.attempts = 1;
+        baseline.result = Some("failing before the change: 1 test".to_owned());
+        baseline
+    };
+    let mut fix = subtask("fix", SubtaskStatus::Failed);
+    fix.attempts = 1;
+    let rerun = [SubtaskId::from_raw("base"), SubtaskId::from_raw("fix")];
+
+    let mut plan = plan_in(PlanStatus::Failed, vec![baseline(SubtaskStatus::Done), fix.clone()]);
+    plan.start_retry(at(8_000), RunId::from_raw("run2"), &rerun, true).unwrap();
+    assert_eq!(plan.subtasks[0].status, SubtaskStatus::Done, "a done baseline is kept even when named");
+    assert_eq!(plan.subtasks[0].result.as_deref(), Some("failing before the change: 1 test"));
+    assert_eq!(plan.subtasks[1].status, SubtaskStatus::Pending);
+
+    let mut plan = plan_in(PlanStatus::Cancelled, vec![baseline(SubtaskStatus::Cancelled), fix]);
+    plan.start_retry(at(8_000), RunId::from_raw("run2"), &rerun, false).unwrap();
+    assert_eq!(plan.subtasks[0].status, SubtaskStatus::Done);
+    assert_eq!(plan.subtasks[0].result.as_deref(), Some("not run before the change"));
+
+    // Before the change started, a baseline that did not finish runs again.
+    let mut plan = plan_in(
+        PlanStatus::Interrupted,
+        vec![baseline(SubtaskStatus::Pending), subtask("fix", SubtaskStatus::Pending)],
+    );
+    plan.start_retry(at(8_000), RunId::from_raw("run2"), &rerun, false).unwrap();
+    assert_eq!(plan.subtasks[0].status, SubtaskStatus::Pending);
+}
+
+#[test]
 fn start_retry_is_refused_unless_failed_cancelled_or_interrupted() {
     let retryable = [PlanStatus::Failed, PlanStatus::Cancelled, PlanStatus::Interrupted];
     for status in PlanStatus::ALL.iter().copied().filter(|status| !retryable.contains(status)) {

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{AgentKind, Subtask, SubtaskId};
+use super::{AgentKind, Subtask, SubtaskId, SubtaskRole};
 use crate::confine::LexicalError;
 use crate::graph::{DependencyGraph, GraphError};
 
@@ -44,6 +44,8 @@ pub struct SubtaskDraft {
     pub timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
     pub estimate_secs: Option<u64>,
+    /// `"baseline"` for a check run before the change; absent (or `"step"`) for any other step.
+    pub role: Option<String>,
 }
 
 /// Whether a problem is about one field or about the dependency graph as a whole.
@@ -235,6 +237,7 @@ struct CheckedFields {
     cwd: Option<String>,
     timeout_secs: Option<u64>,
     max_attempts: Option<u32>,
+    role: SubtaskRole,
 }
 
 impl CheckedFields {
@@ -243,6 +246,7 @@ impl CheckedFields {
         subtask.description = self.description.unwrap_or_else(|| subtask.title.clone());
         subtask.command = self.command;
         subtask.cwd = self.cwd;
+        subtask.role = self.role;
         subtask.depends_on = draft.depends_on.iter().cloned().map(SubtaskId::from_raw).collect();
         if let Some(timeout_secs) = self.timeout_secs {
             subtask.timeout_secs = Some(timeout_secs);
@@ -273,6 +277,7 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
     }
     let command = check_command(draft, agent, subtask_path, problems);
     let cwd = check_cwd(draft, agent, subtask_path, problems);
+    let role = check_role(draft, agent, subtask_path, problems);
     let timeout_secs =
         check_range(draft.timeout_secs, TIMEOUT_SECS_LIMIT, &format!("{subtask_path}.timeoutSecs"), problems);
     let max_attempts =
@@ -292,7 +297,36 @@ fn check_fields(draft: &SubtaskDraft, subtask_path: &str, problems: &mut Vec<Pro
         cwd,
         timeout_secs: timeout_secs.and_then(|value| u64::try_from(value).ok()),
         max_attempts: max_attempts.and_then(|value| u32::try_from(value).ok()),
+        role,
     })
+}
+
+/// `role` is `"baseline"` or `"step"`; a baseline runs a check, so it is a `shell` step.
+fn check_role(
+    draft: &SubtaskDraft,
+    agent: Option<AgentKind>,
+    subtask_path: &str,
+    problems: &mut Vec<Problem>,
+) -> SubtaskRole {
+    let Some(text) = draft.role.as_deref().map(str::trim).filter(|role| !role.is_empty()) else {
+        return SubtaskRole::Step;
+    };
+    let path = format!("{subtask_path}.role");
+    match SubtaskRole::parse(text) {
+        None => {
+            let message = format!("unknown role \"{}\" (expected {})", shorten(text), SubtaskRole::expected());
+            problems.push(field_problem(path, message));
+            SubtaskRole::Step
+        }
+        Some(SubtaskRole::Baseline) if agent.is_some_and(|agent| agent != AgentKind::Shell) => {
+            let agent = agent.map_or("", AgentKind::as_str);
+            let message =
+                format!("a baseline runs a check before the change, so it must be a shell step (not {agent})");
+            problems.push(field_problem(path, message));
+            SubtaskRole::Step
+        }
+        Some(role) => role,
+    }
 }
 
 /// Longest `cwd`, in characters.
@@ -537,6 +571,25 @@ mod tests {
                 r#"subtasks[0].cwd: must stay inside the workspace (no "..") (got "../elsewhere")"#,
                 r#"subtasks[1].cwd: must be relative to the workspace (got "/etc")"#,
                 "subtasks[2].cwd: not allowed for the coder agent (only for shell)",
+            ]
+        );
+    }
+
+    #[test]
+    fn role_is_baseline_or_step_and_a_baseline_is_a_shell_step() {
+        let mut baseline = draft(Some("base"), "Tests before the change", "shell", &[]);
+        baseline.role = Some("baseline".to_owned());
+        let subtasks = build_subtasks(&[baseline.clone(), coder("a", &["base"])], "subtasks").unwrap();
+        assert_eq!((subtasks[0].role, subtasks[1].role), (SubtaskRole::Baseline, SubtaskRole::Step));
+        let mut unknown = coder("b", &[]);
+        unknown.role = Some("before".to_owned());
+        let mut not_shell = coder("c", &[]);
+        not_shell.role = Some("baseline".to_owned());
+        assert_eq!(
+            messages_of(&[baseline, unknown, not_shell]),
+            [
+                r#"subtasks[1].role: unknown role "before" (expected "step", "baseline")"#,
+                "subtasks[2].role: a baseline runs a check before the change, so it must be a shell step (not coder)",
             ]
         );
     }

@@ -19,6 +19,7 @@ pub struct OmittedFields {
     pub timeout_secs: bool,
     pub max_attempts: bool,
     pub estimate_secs: bool,
+    pub role: bool,
 }
 
 /// Fills in, for each draft whose id names a stored subtask, the fields `omitted` says were
@@ -52,6 +53,9 @@ pub fn keep_omitted_fields(drafts: &mut [SubtaskDraft], omitted: &[OmittedFields
         if omitted.max_attempts {
             draft.max_attempts = Some(i64::from(old.max_attempts));
         }
+        if omitted.role {
+            draft.role = old.is_baseline().then(|| old.role.as_str().to_owned());
+        }
     }
 }
 
@@ -69,6 +73,7 @@ mod tests {
         subtask.max_attempts = 4;
         subtask.estimate_secs = Some(30);
         subtask.depends_on = vec![SubtaskId::from_raw("fetch")];
+        subtask.role = crate::model::SubtaskRole::Baseline;
         subtask
     }
 
@@ -89,6 +94,7 @@ mod tests {
         timeout_secs: true,
         max_attempts: true,
         estimate_secs: true,
+        role: true,
     };
 
     #[test]
@@ -101,6 +107,7 @@ mod tests {
         assert_eq!((kept.command.as_deref(), kept.cwd.as_deref()), (Some("make"), Some("backend")));
         assert_eq!((kept.timeout_secs, kept.max_attempts, kept.estimate_secs), (Some(90), Some(4), Some(30)));
         assert_eq!(kept.depends_on, ["fetch"]);
+        assert_eq!(kept.role.as_deref(), Some("baseline"));
     }
 
     #[test]
@@ -114,6 +121,7 @@ mod tests {
         assert_eq!((drafts[0].command.as_deref(), drafts[0].cwd.as_deref()), (Some("make all"), None));
         assert_eq!((drafts[1].command.as_deref(), drafts[1].timeout_secs, drafts[1].max_attempts), (None, None, None));
         assert_eq!(drafts[1].description.as_deref(), Some("Build it all"));
+        assert_eq!(drafts[1].role, None, "a baseline is a shell step: a new agent drops the role");
     }
 
     #[test]

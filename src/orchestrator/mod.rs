@@ -367,10 +367,11 @@ impl Orchestrator {
         self.ask(|reply| Command::Execute(request, reply)).await?
     }
 
-    /// Stops a run and waits (briefly) until its final status is committed: a run of this process,
-    /// or one a `codelab-planner` command line runs (interrupted as Ctrl-C in its terminal would).
-    /// A run a server runs is left to it (`owner` says which); a plan that is not running gives
-    /// `cancelled: false` and its current status.
+    /// Stops a run and answers at once: a run of this process gives `cancelled: true` with the
+    /// status the plan has now (its processes are being stopped; its `planFinished` event follows
+    /// once the final status is committed). A run a `codelab-planner` command line runs is
+    /// interrupted (as Ctrl-C in its terminal would); a run a server runs is left to it (`owner`
+    /// says which). A plan that is not running gives `cancelled: false` and its status.
     pub async fn cancel(&self, plan_id: PlanId, reason: Option<String>) -> Result<CancelOutcome, OrchestratorError> {
         let lookup = plan_id.clone();
         let waiter = self.ask(|reply| Command::Cancel(lookup, reason, reply)).await??;
@@ -390,12 +391,14 @@ impl Orchestrator {
             runs::CancelWait::NotRunning(status) => {
                 Ok(CancelOutcome { plan_id, cancelled: false, status, owner: None })
             }
-            runs::CancelWait::Stopping(finished) => {
-                let status = match tokio::time::timeout(CANCEL_WAIT, finished).await {
-                    Ok(Ok(status)) => status,
-                    _ => self.get(plan_id.clone()).await?.status,
+            runs::CancelWait::Stopping(mut finished) => {
+                let status = match finished.try_recv() {
+                    Ok(status) => status,
+                    Err(_) => self.get(plan_id.clone()).await?.status,
                 };
-                Ok(CancelOutcome { plan_id, cancelled: true, status, owner: None })
+                // A run whose end was already committed (its events sent) had nothing left to cancel.
+                let cancelled = matches!(status, PlanStatus::Running | PlanStatus::Cancelled);
+                Ok(CancelOutcome { plan_id, cancelled, status, owner: None })
             }
         }
     }

@@ -156,6 +156,7 @@ pub async fn prepare_create(
     if let Some(drafts) = &request.subtasks {
         prepared.subtasks = build_subtasks(drafts, "subtasks")?;
         prepared.planner = PlannerKind::User;
+        prepared.classification = prepared.classification.for_plan_of(prepared.subtasks.len());
         return Ok(prepared);
     }
     let ask = request.mode == CreateMode::Auto && should_ask_model(setup.llm.classify, &prepared.classification);
@@ -171,6 +172,8 @@ pub async fn prepare_create(
         return Ok(prepared);
     }
     plan(setup, repository, &request.context, &mut prepared, plan_model, !known, hooks).await?;
+    // "Atomic" means one step: a verdict the planner turned into several is complex (reviewed).
+    prepared.classification = prepared.classification.for_plan_of(prepared.subtasks.len());
     Ok(prepared)
 }
 

@@ -333,12 +333,17 @@ impl Actor {
         Ok(())
     }
 
-    /// Whether `execute` may approve this draft itself (`approval.plans`).
+    /// Whether `execute` may approve this draft itself (`approval.plans`). Under `complex` only a
+    /// one-step plan the classifier was sure is atomic runs unreviewed: never a low-confidence
+    /// verdict, never a plan of several steps.
     fn auto_approves(&self, plan: &Plan) -> bool {
         match self.settings.plan_approval {
             PlanApproval::Never => true,
             PlanApproval::Always => false,
-            PlanApproval::Complex => is_atomic(plan),
+            PlanApproval::Complex => {
+                plan.subtasks.len() == 1
+                    && plan.classification.as_ref().is_some_and(|classification| classification.is_sure_atomic())
+            }
         }
     }
 

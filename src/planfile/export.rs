@@ -35,6 +35,9 @@ fn subtask_table(subtask: &Subtask) -> Table {
     if let Some(cwd) = &subtask.cwd {
         table["cwd"] = value(cwd.clone());
     }
+    if subtask.is_baseline() {
+        table["role"] = value(subtask.role.as_str());
+    }
     if !subtask.depends_on.is_empty() {
         let dependencies: Array = subtask.depends_on.iter().map(|id| id.as_str()).collect();
         table["depends_on"] = value(dependencies);
@@ -68,6 +71,7 @@ mod tests {
         build.timeout_secs = Some(900);
         build.max_attempts = 3;
         build.description = "Line one\nline two".into();
+        build.role = crate::model::SubtaskRole::Baseline;
         let mut review = Subtask::new(SubtaskId::from_raw("review"), "Review".into(), AgentKind::Ask);
         review.depends_on = vec![SubtaskId::from_raw("build")];
         review.description = "Review".into();

@@ -19,6 +19,7 @@ const SUBTASK_FIELDS: &[&str] = &[
     "timeout_secs",
     "max_attempts",
     "estimate_secs",
+    "role",
 ];
 
 /// Parses a plan file. Always returns a `PlanFile` (empty after a syntax error) and every
@@ -87,6 +88,7 @@ fn subtask_of(text: &str, table: &Table, problems: &mut Vec<FileProblem>) -> Sub
             "agent" => draft.agent = string_of(item, field, &key_span, problems).unwrap_or_default(),
             "command" => draft.command = string_of(item, field, &key_span, problems),
             "cwd" => draft.cwd = string_of(item, field, &key_span, problems),
+            "role" => draft.role = string_of(item, field, &key_span, problems),
             "depends_on" => {
                 entry.depends_on_array_span = item.span();
                 for (dependency, span) in dependencies_of(item, &key_span, problems) {
@@ -167,10 +169,13 @@ fn header_of(text: &str, table_span: Span) -> Span {
 }
 
 /// Each subtask's table runs from its header to the next header (or the end).
+/// Linear after one sort (a file with thousands of steps must not cost their square).
 fn set_table_spans(entries: &mut [SubtaskEntry], text_len: usize) {
-    let starts: Vec<usize> = entries.iter().map(|entry| entry.header_span.start).collect();
+    let mut starts: Vec<usize> = entries.iter().map(|entry| entry.header_span.start).collect();
+    starts.sort_unstable();
     for entry in entries.iter_mut() {
-        let end = starts.iter().copied().filter(|start| *start > entry.header_span.start).min().unwrap_or(text_len);
+        let next = starts.partition_point(|start| *start <= entry.header_span.start);
+        let end = starts.get(next).copied().unwrap_or(text_len);
         entry.table_span = entry.header_span.start..end.max(entry.header_span.end);
     }
 }
@@ -246,7 +251,7 @@ mod tests {
                 (
                     "titel",
                     "unknown field `titel` (expected one of: id, title, description, agent, command, cwd, depends_on, \
-                     timeout_secs, max_attempts, estimate_secs)"
+                     timeout_secs, max_attempts, estimate_secs, role)"
                 ),
                 ("\"ten\"", "`timeout_secs` must be an integer"),
             ]

@@ -1,7 +1,8 @@
 //! Detection of a workspace's own build, test and lint commands: Make (`Makefile` / `makefile`),
 //! `just`, Cargo, npm / pnpm / yarn (by their lock files), Python (a `.venv` / `venv`
-//! interpreter, `uv run`, `poetry run`, pytest or unittest), Go, and the Gradle and Maven
-//! wrappers — at the root and in projects one and two directories down (a monorepo), each
+//! interpreter, `uv run`, `poetry run`, pytest or unittest, test files at the root or in
+//! `tests/` / `test/`), Go, the Gradle and Maven wrappers, and (`more.rs`) Dart / Flutter,
+//! Swift, .NET, CMake, Ruby, Elixir, PHP, Deno and Zig — at the root and in projects one and two directories down (a monorepo), each
 //! project's commands with its own `cwd`. Also the command of a named tool (clippy, mypy, ruff,
 //! eslint, ...) for the project it belongs to.
 //!
@@ -10,6 +11,7 @@
 use std::path::Path;
 
 mod ecosystems;
+mod more;
 
 pub use ecosystems::Tool;
 
@@ -46,6 +48,15 @@ pub enum Ecosystem {
     Go,
     Gradle,
     Maven,
+    Dart,
+    Swift,
+    DotNet,
+    CMake,
+    Ruby,
+    Elixir,
+    Php,
+    Deno,
+    Zig,
 }
 
 /// One project of the workspace: its directory and how its tools are run.

@@ -205,6 +205,7 @@ pub fn draft_from_json(item: &Value) -> SubtaskDraft {
         timeout_secs: None,
         max_attempts: None,
         estimate_secs: item.get("estimateSecs").and_then(Value::as_u64),
+        role: text("role").filter(|role| !role.trim().is_empty()),
     }
 }
 

@@ -6,11 +6,13 @@
 //! The planner does not touch the store and does not run anything. `detect` reads a few files
 //! of the workspace (the only I/O here).
 
+mod choose;
 mod concepts;
 pub mod context;
 pub mod detect;
 mod drafting;
 pub mod llm;
+mod parts;
 mod revise;
 mod templates;
 
@@ -80,9 +82,13 @@ pub fn revise_plan(
     Ok(PlanDraft { title: plan_title(task), template: choose_template(task), subtasks, unapplied })
 }
 
-/// The template a task's words ask for (token-based, English and Russian).
+/// The template a task's words ask for (token-based, English and Russian): the request's words,
+/// not those of its extras ("… with tests and docs" does not make a feature a question).
 pub fn choose_template(task: &str) -> TemplateKind {
-    templates::choose_template(&Tokens::of(task))
+    let mut lines = task.lines().skip_while(|line| line.trim().is_empty());
+    let first_line = lines.next().unwrap_or("");
+    let words = format!("{}\n{}", parts::task_parts(first_line).request, lines.collect::<Vec<_>>().join("\n"));
+    choose::choose_template(&Tokens::of(&words))
 }
 
 /// A plan title from the task: its first non-blank line, whitespace collapsed, at most

@@ -18,6 +18,7 @@ use super::concepts::{concepts_of, overlap};
 use super::detect::{CommandPurpose, WorkspaceFacts};
 use super::detect::{Tool, WorkspaceCommand};
 use super::drafting::{describe_step, shell_draft};
+use super::parts::task_parts;
 
 const REMOVE_VERBS: &[&str] =
     &["remove", "drop", "delete", "skip", "omit", "without", "no", "don't", "dont", "exclude", "not"];
@@ -98,6 +99,7 @@ pub(super) fn draft_from_subtask(subtask: &Subtask) -> SubtaskDraft {
         timeout_secs: subtask.timeout_secs.map(|secs| i64::try_from(secs).unwrap_or(i64::MAX)),
         max_attempts: Some(i64::from(subtask.max_attempts)),
         estimate_secs: subtask.estimate_secs,
+        role: subtask.is_baseline().then(|| subtask.role.as_str().to_owned()),
     }
 }
 
@@ -213,8 +215,8 @@ fn best_title_matches(drafts: &[SubtaskDraft], text: &str) -> Vec<String> {
     let scores: Vec<usize> = drafts
         .iter()
         .map(|draft| {
-            let step_part = draft.description.as_deref().and_then(|text| text.split("Step:").nth(1)).unwrap_or("");
-            2 * overlap(&wanted, &draft.title) + overlap(&wanted, step_part)
+            let description = draft.description.as_deref().unwrap_or("");
+            2 * overlap(&wanted, &draft.title) + overlap(&wanted, description)
         })
         .collect();
     let best = scores.iter().copied().max().unwrap_or(0);
@@ -285,7 +287,8 @@ fn add_step(drafts: &mut Vec<SubtaskDraft>, next_number: &mut usize, addition: &
         for command in commands {
             if !drafts.iter().any(|draft| draft.command.as_deref() == Some(command.command.as_str())) {
                 let depends_on = shell_dependencies(drafts, command.purpose);
-                drafts.push(shell_draft(format!("s{next_number}"), &command, depends_on, addition.task));
+                let lang = task_parts(addition.task).lang;
+                drafts.push(shell_draft(format!("s{next_number}"), &command, depends_on, lang));
                 *next_number += 1;
             }
         }
@@ -305,7 +308,11 @@ fn add_step(drafts: &mut Vec<SubtaskDraft>, next_number: &mut usize, addition: &
     let depends_on = last_implementation_step(drafts).into_iter().collect();
     drafts.push(SubtaskDraft {
         id: Some(id),
-        description: Some(describe_step(addition.task, &format!("{title} (asked for in review)."), None)),
+        description: Some(describe_step(
+            &format!("{title} (asked for in review)."),
+            None,
+            task_parts(addition.task).lang,
+        )),
         title,
         agent: AgentKind::Coder.as_str().to_owned(),
         depends_on,
@@ -359,7 +366,9 @@ fn named_purpose(words: &[&str]) -> Option<CommandPurpose> {
 /// Tests wait for the workspace build step when there is one; everything else for the last
 /// implementation step.
 fn shell_dependencies(drafts: &[SubtaskDraft], purpose: CommandPurpose) -> Vec<String> {
-    let build_step = drafts.iter().rev().find(|draft| draft.agent == "shell" && draft.title.starts_with("Build"));
+    let build_step = drafts.iter().rev().find(|draft| {
+        draft.agent == "shell" && (draft.title.starts_with("Build") || draft.title.starts_with("Сборка"))
+    });
     match (purpose, build_step) {
         (CommandPurpose::Test, Some(build)) => build.id.clone().into_iter().collect(),
         _ => last_implementation_step(drafts).into_iter().collect(),

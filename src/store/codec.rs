@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::StoreError;
-use crate::model::{AgentKind, Subtask, SubtaskId, SubtaskStatus, Timestamp};
+use crate::model::{AgentKind, Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp};
 
 /// Maps a rusqlite error to `Corrupt` (damaged file) or `Sqlite` (anything else).
 pub(crate) fn sqlite_error(path: &Path, error: rusqlite::Error) -> StoreError {
@@ -102,6 +102,9 @@ fn subtask_to_value(subtask: &Subtask) -> Value {
     if let Some(cwd) = &subtask.cwd {
         object.insert("cwd".into(), cwd.clone().into());
     }
+    if subtask.is_baseline() {
+        object.insert("role".into(), subtask.role.as_str().into());
+    }
     let depends_on = subtask.depends_on.iter().map(|id| Value::String(id.as_str().to_owned())).collect();
     object.insert("dependsOn".into(), Value::Array(depends_on));
     object.insert("status".into(), subtask.status.as_str().into());
@@ -159,6 +162,10 @@ fn subtask_from_value(value: &Value) -> Result<Subtask, &'static str> {
         title: text("title")?,
         description: text("description")?,
         agent: AgentKind::parse(&text("agent")?).ok_or("agent")?,
+        role: match optional_text("role")? {
+            Some(role) => SubtaskRole::parse(&role).ok_or("role")?,
+            None => SubtaskRole::Step,
+        },
         command: optional_text("command")?,
         cwd: optional_text("cwd")?,
         depends_on: object.get("dependsOn").and_then(depends_on_from_value).ok_or("dependsOn")?,

@@ -15,7 +15,7 @@ use super::{ListQuery, PlanEvent, PlanPage, PlanSummary, PlanVersion, SessionRec
 use crate::fsm::{SessionEvent, SessionState};
 use crate::model::{
     AgentKind, Classification, ClassifyMethod, Confidence, Plan, PlanId, PlanStatus, PlannerKind, Progress, RouteAgent,
-    RunId, SessionId, Subtask, SubtaskId, SubtaskStatus, Timestamp, Usage,
+    RunId, SessionId, Subtask, SubtaskId, SubtaskRole, SubtaskStatus, Timestamp, Usage,
 };
 
 const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, class_is_atomic, class_agent, \
@@ -24,7 +24,7 @@ const PLAN_COLUMNS: &str = "seq, id, session_id, title, goal, status, version, c
 
 const SUBTASK_COLUMNS: &str = "subtask_id, title, description, agent, command, depends_on, status, attempts, \
      max_attempts, timeout_secs, estimate_secs, result, error, started_at, finished_at, cwd, prompt_tokens, \
-     completion_tokens, llm_calls";
+     completion_tokens, llm_calls, role";
 
 /// The prefix of page cursors; the rest is the `seq` of the last plan of the previous page.
 const CURSOR_PREFIX: &str = "seq:";
@@ -156,6 +156,10 @@ fn subtask_from_row(row: &Row<'_>, path: &Path) -> Result<Subtask, StoreError> {
     let agent: String = column(row, 3, path)?;
     let depends_on: String = column(row, 5, path)?;
     let status: String = column(row, 6, path)?;
+    let role = match column::<Option<String>>(row, 19, path)? {
+        Some(role) => parse_name(path, "subtasks", "role", &role, SubtaskRole::parse)?,
+        None => SubtaskRole::Step,
+    };
     let optional_u64 = |index: usize, name: &str| -> Result<Option<u64>, StoreError> {
         column::<Option<i64>>(row, index, path)?.map(|value| to_u64(path, "subtasks", name, value)).transpose()
     };
@@ -164,6 +168,7 @@ fn subtask_from_row(row: &Row<'_>, path: &Path) -> Result<Subtask, StoreError> {
         title: column(row, 1, path)?,
         description: column(row, 2, path)?,
         agent: parse_name(path, "subtasks", "agent", &agent, AgentKind::parse)?,
+        role,
         command: column(row, 4, path)?,
         cwd: column(row, 15, path)?,
         depends_on: depends_on_from_json(path, "subtasks", &depends_on)?,

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,7 +31,11 @@ const MIGRATIONS: &[&str] = &[
     super::planning::MIGRATION_PLANNING,
     MIGRATION_6_SUBTASK_USAGE,
     super::claims::MIGRATION_7_CLAIMS,
+    MIGRATION_8_SUBTASK_ROLE,
 ];
+
+/// What a subtask is for: `baseline` (a check run before the change) or `NULL` (a step).
+const MIGRATION_8_SUBTASK_ROLE: &str = "ALTER TABLE subtasks ADD COLUMN role TEXT;";
 
 /// Language-model tokens spent per subtask (over every attempt); plans roll them up when read.
 const MIGRATION_6_SUBTASK_USAGE: &str = "

@@ -125,11 +125,12 @@ const UPDATE_PLAN: &str = "UPDATE plans SET title = ?3, goal = ?4, status = ?5, 
 
 const INSERT_SUBTASK: &str = "INSERT INTO subtasks (plan_seq, subtask_id, position, title, description, agent, \
      command, depends_on, status, attempts, max_attempts, timeout_secs, estimate_secs, result, error, started_at, \
-     finished_at, cwd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+     finished_at, cwd, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+     ?19)";
 
 const UPDATE_SUBTASK: &str = "UPDATE subtasks SET position = ?3, title = ?4, description = ?5, agent = ?6, \
      command = ?7, depends_on = ?8, status = ?9, attempts = ?10, max_attempts = ?11, timeout_secs = ?12, \
-     estimate_secs = ?13, result = ?14, error = ?15, started_at = ?16, finished_at = ?17, cwd = ?18 \
+     estimate_secs = ?13, result = ?14, error = ?15, started_at = ?16, finished_at = ?17, cwd = ?18, role = ?19 \
      WHERE plan_seq = ?1 AND subtask_id = ?2";
 
 /// Runs [`INSERT_SUBTASK`] or [`UPDATE_SUBTASK`]: both bind the same numbered parameters.
@@ -166,6 +167,7 @@ fn write_subtask_row(
             millis(subtask.started_at),
             millis(subtask.finished_at),
             subtask.cwd,
+            subtask.is_baseline().then_some(subtask.role.as_str()),
         ])
         .map_err(|error| sqlite_error(path, error))
         .and_then(|changed| write_subtask_usage(connection, path, plan_seq, subtask).map(|()| changed))

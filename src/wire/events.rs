@@ -77,6 +77,9 @@ pub enum RunEvent {
         /// Addition: the plan's usage, rolled up (absent when no model was called).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         usage: Option<Usage>,
+        /// Addition: the before/after comparison of the plan's baselines (see `Plan.summary`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
     },
 }
 
@@ -140,7 +143,13 @@ mod tests {
                 target: None,
                 tokens: None,
             },
-            RunEvent::PlanFinished { status: PlanStatus::Completed, progress, duration_ms: 0, usage: None },
+            RunEvent::PlanFinished {
+                status: PlanStatus::Completed,
+                progress,
+                duration_ms: 0,
+                usage: None,
+                summary: None,
+            },
         ];
         let kinds: Vec<EventKind> = events.iter().map(RunEvent::kind).collect();
         assert_eq!(kinds, EventKind::ALL);

@@ -209,6 +209,10 @@ pub struct Plan {
     /// it made no call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Addition: how the baseline checks compare with the final checks ("before: 1 failing ·
+    /// after: all passing"); absent for a plan without a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -94,6 +94,27 @@ fn exit_codes_say_whether_every_subtask_is_done() {
 }
 
 #[test]
+fn a_clean_run_leaves_its_data_in_the_database_file_not_in_the_write_ahead_log() {
+    let dir = workspace();
+    let steps: String = (0..30)
+        .map(|index| format!("\n[[subtask]]\nid = \"s{index}\"\ntitle = \"Step {index}\"\nagent = \"shell\"\ncommand = \"echo {index}\"\n"))
+        .collect();
+    write_plan(dir.path(), "many.plan.toml", &format!("title = \"Thirty steps\"\n{steps}"));
+    let passed = run(dir.path(), &["run", "many.plan.toml"]);
+    assert_eq!(passed.status.code(), Some(0), "{}", text(&passed.stderr));
+    let database = dir.path().join(".codelab/planner.db");
+    let wal = dir.path().join(".codelab/planner.db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
+    assert_eq!(wal_bytes, 0, "the write-ahead log is truncated on exit");
+    // The database file alone holds the plan: a copy of it without the log reads back.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&database, &copy).unwrap();
+    let connection = rusqlite::Connection::open(&copy).unwrap();
+    let plans: i64 = connection.query_row("SELECT count(*) FROM plans", [], |row| row.get(0)).unwrap();
+    assert_eq!(plans, 1);
+}
+
+#[test]
 fn the_json_stream_is_one_event_object_a_line() {
     let dir = workspace();
     write_plan(dir.path(), "ok.plan.toml", PASSING);
@@ -430,27 +451,45 @@ fn newest_plan_id(dir: &Path) -> String {
     page["plans"][0]["id"].as_str().unwrap().to_owned()
 }
 
+/// With no terminal (or under `--json`) nobody can answer: the step is left waiting, not failed,
+/// the command says how to finish it with `codelab-planner complete` and exits 1, and the plan
+/// resumes once it is done.
 #[test]
-fn a_step_for_a_person_fails_at_once_with_no_terminal_or_under_json() {
+fn with_no_terminal_a_step_for_a_person_is_left_waiting_and_the_plan_resumes() {
     let dir = workspace();
     write_plan(dir.path(), "manual.plan.toml", MANUAL);
-    let needs = "needs a person: Edit the config by hand; run in a terminal or complete it from an editor with \
-                 planning/complete";
     let plain = run(dir.path(), &["run", "manual.plan.toml"]);
-    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
-    assert!(text(&plain.stderr).contains(needs), "{}", text(&plain.stderr));
-    assert!(text(&plain.stdout).starts_with("failed: 0/2 done, 1 failed, 1 skipped"), "{}", text(&plain.stdout));
-    let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
-    assert_eq!(plan["status"], "failed");
-    assert_eq!(statuses(&plan), ["failed", "skipped"]);
-    assert_eq!(plan["subtasks"][0]["error"].as_str().map(|error| error.contains(needs)), Some(true), "{plan}");
+    let stderr = text(&plain.stderr);
+    assert_eq!(plain.status.code(), Some(1), "{stderr}");
+    let plan_id = newest_plan_id(dir.path());
+    assert_eq!(stderr.matches("Edit the config by hand").count(), 1, "said once: {stderr}");
+    assert!(stderr.contains("⏸ edit  waiting for you: This step is yours: Edit the config by hand."), "{stderr}");
+    let finish = format!(
+        "left waiting: edit; the plan is kept ({plan_id}). Finish with `codelab-planner complete {plan_id} edit`, \
+         then `codelab-planner retry {plan_id}`"
+    );
+    assert!(stderr.contains(&finish), "{stderr}");
+    assert!(!stderr.contains("planning/"), "no protocol names for terminal users: {stderr}");
+    let plan = show_json(dir.path(), &plan_id);
+    assert_eq!(plan["status"], "interrupted");
+    assert_eq!(statuses(&plan), ["waiting", "pending"]);
+
+    let completed = run(dir.path(), &["complete", &plan_id, "edit"]);
+    assert_eq!(completed.status.code(), Some(0), "{}", text(&completed.stderr));
+    let resumed = run(dir.path(), &["retry", &plan_id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(dir.path().join("checked.txt").exists());
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["done", "done"]);
 
     let json = run(dir.path(), &["--json", "run", "manual.plan.toml"]);
     assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
     let events = json_lines(&json);
-    assert!(events.iter().any(|event| event["event"]["kind"] == "subtaskWaiting"), "{events:#?}");
-    assert_eq!(events.last().unwrap()["event"]["status"], "failed", "{events:#?}");
-    assert!(!dir.path().join("checked.txt").exists());
+    let waiting = events.iter().find(|event| event["event"]["kind"] == "subtaskWaiting").expect("subtaskWaiting");
+    let instructions = waiting["event"]["instructions"].as_str().unwrap_or_default();
+    assert_eq!(instructions, "This step is yours: Edit the config by hand.", "{waiting}");
+    let plan_id = newest_plan_id(dir.path());
+    assert!(text(&json.stderr).contains(&format!("codelab-planner complete {plan_id} edit")), "{}", text(&json.stderr));
+    assert_eq!(statuses(&show_json(dir.path(), &plan_id)), ["waiting", "pending"]);
 }
 
 /// Runs `arguments` in a pseudo-terminal (`script`, util-linux) and types `typed` into it; stdin
@@ -499,6 +538,71 @@ fn in_a_terminal_the_person_is_asked_and_yes_lets_the_dependents_run() {
     let plan = show_json(dir.path(), &newest_plan_id(dir.path()));
     assert_eq!(statuses(&plan), ["failed", "skipped"]);
     assert_eq!(plan["subtasks"][0]["error"], "marked failed at the terminal", "{plan}");
+}
+
+/// A manual step beside a shell step that finishes while the person is being asked: the line
+/// about the finished step appears, the question itself is shown once (then only the keys).
+#[test]
+fn in_a_terminal_each_question_is_shown_once_while_other_steps_finish() {
+    use std::io::{Read, Write};
+    let dir = workspace();
+    let plan = r#"title = "Meanwhile"
+
+[[subtask]]
+id = "edit"
+title = "Edit the config by hand"
+agent = "manual"
+
+[[subtask]]
+id = "later"
+title = "Wait for the go file"
+agent = "shell"
+command = "while [ ! -f go ]; do sleep 0.05; done; echo went"
+"#;
+    write_plan(dir.path(), "meanwhile.plan.toml", plan);
+    let line = format!("{} run meanwhile.plan.toml", binary());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env("CODELAB_PLANNER_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, received) = channel();
+    std::thread::spawn(move || {
+        let mut chunk = [0_u8; 4096];
+        while let Ok(count @ 1..) = stdout.read(&mut chunk) {
+            if sender.send(chunk[..count].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let read_until = |needle: &str, shown: &mut String| {
+        while !shown.contains(needle) {
+            let chunk = received.recv_timeout(RUN_TIMEOUT).unwrap_or_else(|_| panic!("no {needle:?}: {shown}"));
+            shown.push_str(&text(&chunk));
+        }
+    };
+    read_until("[s]kip for now", &mut shown);
+    std::fs::write(dir.path().join("go"), "").unwrap();
+    read_until("✓ later  Wait for the go file", &mut shown);
+    read_until("edit: [y/f/s]", &mut shown);
+    stdin.write_all(b"y\n").unwrap();
+    stdin.flush().unwrap();
+    while let Ok(chunk) = received.recv_timeout(RUN_TIMEOUT) {
+        shown.push_str(&text(&chunk));
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert_eq!(shown.matches("yours: Edit the config by hand").count(), 1, "the question once: {shown}");
+    assert_eq!(shown.matches("[s]kip for now").count(), 1, "{shown}");
+    assert!(shown.contains("completed: 2/2 done in "), "{shown}");
 }
 
 #[test]

@@ -278,6 +278,17 @@ impl TestServer {
         }
     }
 
+    /// Whether the response to `id` has already arrived (and waits unconsumed).
+    #[allow(dead_code, reason = "used by tests/llm_e2e.rs")]
+    pub fn has_response_to(&self, id: i64) -> bool {
+        self.unconsumed.iter().any(|message| message.get("id") == Some(&json!(id)) && message.get("method").is_none())
+    }
+
+    /// Whether a message matching `predicate` has arrived and waits unconsumed.
+    pub fn has_unconsumed(&self, predicate: impl Fn(&Value) -> bool) -> bool {
+        self.unconsumed.iter().any(predicate)
+    }
+
     /// A request that must succeed.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
         match self.request(method, params) {

@@ -19,6 +19,7 @@ mod malformed;
 mod multi;
 mod next;
 mod no_model;
+mod outcomes;
 mod output_lines;
 mod plan_files;
 mod processes;

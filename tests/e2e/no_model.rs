@@ -88,12 +88,16 @@ fn complete_checklist(server: &mut TestServer, plan: &Value, run_id: &str) -> Va
     let plan_id = plan["id"].as_str().expect("plan id").to_owned();
     let baseline_id = plan["subtasks"]
         .as_array()
-        .and_then(|steps| steps.iter().find(|step| step["title"].as_str().unwrap_or("").starts_with("Baseline")))
+        .and_then(|steps| steps.iter().find(|step| step["role"] == "baseline"))
         .and_then(|step| step["id"].as_str())
         .expect("a baseline test step")
         .to_owned();
     let first_wait = next_event(server, run_id, |event| event["kind"] == "subtaskWaiting");
-    assert!(first_wait["message"].as_str().unwrap_or("").contains("planning/complete"), "{first_wait}");
+    for field in ["message", "instructions"] {
+        let text = first_wait[field].as_str().unwrap_or("");
+        assert!(text.starts_with("No language model is configured, so this step is yours: "), "{first_wait}");
+        assert!(!text.contains("planning/") && !text.contains("withoutModel"), "{first_wait}");
+    }
     let notice = server.wait_for_notification("window/showMessage", REQUEST_TIMEOUT, |_| true);
     assert_eq!(notice["type"], 3, "an info message");
     assert!(notice["message"].as_str().unwrap_or("").contains("no language model is configured"), "{notice}");
@@ -172,7 +176,7 @@ fn npm_and_python_venv_workspaces_run_their_own_commands() {
     let shell = shell_steps_done(&done);
     assert_eq!(
         shell.iter().map(|(command, _)| command.as_str()).collect::<Vec<_>>(),
-        ["npm run build", "npm test", "npm test"]
+        ["npm test", "npm run build", "npm test"]
     );
     assert!(npm.path().join("built.txt").exists(), "the build really ran");
     server.shutdown_and_exit();

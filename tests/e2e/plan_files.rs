@@ -5,6 +5,8 @@
 
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use crate::harness::{REQUEST_TIMEOUT, RUN_TIMEOUT, ServerSetup, TestServer, workspace};
 
 /// The LSP range of the `nth` (0-based) occurrence of `needle` (ASCII text).
@@ -426,5 +428,64 @@ fn a_waiting_step_is_completed_with_a_workspace_command() {
         stored["subtasks"].as_array().unwrap().iter().map(|step| step["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["failed", "skipped"]);
     server.discard(|message| matches!(message["method"].as_str(), Some("planning/progress" | "$/progress")));
+    server.shutdown_and_exit();
+}
+
+/// A 10 MB plan file whose 20,000 steps each depend on an id that does not exist.
+fn huge_broken_plan() -> String {
+    let padding = "x".repeat(380);
+    let mut text = String::from("title = \"Huge\"\n");
+    for index in 0..20_000 {
+        text.push_str(&format!(
+            "\n[[subtask]]\nid = \"s{index}\"\ntitle = \"Step {index}\"\nagent = \"shell\"\ncommand = \"true\"\n\
+             description = \"{padding}\"\ndepends_on = [\"missing-{index}\"]\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_huge_plan_file_is_checked_off_the_request_path_and_the_newest_text_wins() {
+    let dir = workspace();
+    let mut server = start(dir.path());
+    let uri = uri_of(&dir.path().join("huge.plan.toml"));
+    let text = huge_broken_plan();
+    assert!(text.len() > 9_500_000, "{} bytes", text.len());
+    open(&mut server, &uri, &text);
+    // Every other request answers while the file is being checked: before its diagnostics.
+    server.call("planning/list", json!({}));
+    let diagnosed = |message: &Value| message["method"] == "textDocument/publishDiagnostics";
+    assert!(!server.has_unconsumed(diagnosed), "the list answered before the file was checked");
+    let symbols =
+        server.call("textDocument/documentSymbol", json!({ "textDocument": { "uri": "file:///elsewhere.plan.toml" } }));
+    assert!(symbols.is_null(), "{symbols}");
+    // A change while the first check runs: only the newest text's diagnostics are published.
+    let edit = json!({ "range": { "start": { "line": 0, "character": 9 }, "end": { "line": 0, "character": 13 } }, "text": "Vast" });
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [edit] }),
+    );
+    server.call("planning/list", json!({}));
+    let uri_value = uri.clone();
+    let published =
+        server.wait_for_notification("textDocument/publishDiagnostics", Duration::from_secs(300), |params| {
+            params["uri"] == uri_value.as_str() && params["version"] == 2
+        });
+    let diagnostics = published["diagnostics"].as_array().cloned().unwrap_or_default();
+    let unknown = diagnostics
+        .iter()
+        .filter(|diagnostic| {
+            diagnostic["message"].as_str().is_some_and(|message| message.starts_with("unknown subtask \"missing-"))
+        })
+        .count();
+    assert_eq!(
+        unknown,
+        20_000,
+        "every unknown id is reported: {:?}",
+        diagnostics.iter().find(|d| !d["message"].as_str().unwrap_or("").starts_with("unknown subtask"))
+    );
+    let lenses = server.call("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lenses.as_array().map(Vec::len), Some(20_001), "one per step and one on the title");
+    server.discard(|message| message.get("method").is_some() || message.get("serverRequest").is_some());
     server.shutdown_and_exit();
 }

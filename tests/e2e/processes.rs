@@ -72,6 +72,40 @@ fn a_daemon_started_by_a_step_does_not_outlive_the_step() {
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
+/// A daemon that clears its environment and leaves its group and session: found as the step's
+/// orphan (the server and each step's shell are subreapers), not by a marker.
+const CLEAN_DAEMON: &str = "setsid env -i sh -c 'echo $$ > d.tmp && mv d.tmp daemon.pid; exec sleep 300' \
+                            >/dev/null 2>&1 </dev/null & until [ -f daemon.pid ]; do sleep 0.01; done";
+
+#[test]
+fn a_daemon_with_a_cleared_environment_dies_with_its_step_and_with_a_killed_server() {
+    let dir = workspace();
+    let (mut server, _) = TestServer::start(quiet_setup(dir.path()));
+    let (result, status) = run_one_step(&mut server, &format!("{CLEAN_DAEMON}; echo launched"));
+    assert_eq!((result.as_str(), status.as_str()), ("launched\n", "completed"));
+    let daemon = read_pid_file(&dir.path().join("daemon.pid"));
+    assert!(process_is_gone(daemon), "daemon {daemon} outlived its step");
+    std::fs::remove_file(dir.path().join("daemon.pid")).unwrap();
+
+    // The same daemon from a step that is still running when the server is killed.
+    let (_plan, _run) = create_and_execute(
+        &mut server,
+        "a daemon, then a long wait",
+        vec![shell("a", &format!("{CLEAN_DAEMON}; sleep 300"), &[])],
+        json!({}),
+    );
+    let daemon = read_pid_file(&dir.path().join("daemon.pid"));
+    let cgroup = std::fs::read_to_string(format!("/proc/{}/cgroup", server.process_id())).unwrap_or_default();
+    server.kill_hard();
+    if cgroup.contains("codelab-planner-") {
+        eventually("the daemon is gone after kill -9", GONE_TIMEOUT, || process_is_gone(daemon));
+    } else {
+        // Without a cgroup of its own, the watchdog finds steps by group and marker only.
+        eprintln!("no cgroup v2 for the server here: the kill -9 half is not checked ({cgroup:?})");
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
 #[test]
 fn the_api_key_variable_never_reaches_a_step() {
     let dir = workspace();

@@ -108,7 +108,8 @@ fn planning_cancel_stops_the_run_and_kills_its_processes() {
     let pid = read_pid_file(&pid_file);
 
     let outcome = server.call("planning/cancel", json!({ "planId": plan_id, "reason": "enough" }));
-    assert_eq!((outcome["cancelled"].as_bool(), outcome["status"].as_str()), (Some(true), Some("cancelled")));
+    // Answered at once; the end of the run arrives as events.
+    assert_eq!(outcome["cancelled"].as_bool(), Some(true), "{outcome}");
     let events = server.collect_run_events(&run_id);
     assert_eq!(check_run_order(&events, &HashMap::new()), "cancelled");
     eventually("the cancelled step's shell is gone", REQUEST_TIMEOUT, || process_is_gone(pid));

@@ -23,7 +23,10 @@ end
 --- Waits until `predicate()` is true, or fails naming `what`.
 function M.wait_for(what, predicate, timeout_ms)
   if not vim.wait(timeout_ms or M.timeout_ms, predicate, 10) then
-    M.fail("timed out waiting for " .. what)
+    local told = vim.tbl_map(function(notice)
+      return notice.message
+    end, M.notices)
+    M.fail("timed out waiting for " .. what .. "\nnotices so far: " .. vim.inspect(told))
   end
 end
 
@@ -58,11 +61,38 @@ function M.truthy(value, what)
   return value
 end
 
---- Every vim.notify message, for assertions.
+--- Every vim.notify message, for assertions. A notice at ERROR level fails the test at `ok`
+--- unless the test said it expects it (`expect_error`).
 M.notices = {}
 function M.capture_notifications()
   vim.notify = function(message, level)
     table.insert(M.notices, { message = message, level = level })
+  end
+  vim.notify_once = vim.notify
+end
+
+local expected_errors = {}
+--- The test provokes an error notice that contains `fragment` (a refused request, a bad command).
+function M.expect_error(fragment)
+  table.insert(expected_errors, fragment)
+end
+
+--- Fails when Neovim reported an error the test did not ask for: `v:errmsg` (an error in a
+--- callback, a failed command) or a vim.notify at ERROR level.
+function M.check_no_errors()
+  if vim.v.errmsg ~= "" then
+    M.fail("Neovim reported an error: " .. vim.v.errmsg)
+  end
+  for _, notice in ipairs(M.notices) do
+    if notice.level == vim.log.levels.ERROR then
+      local expected = false
+      for _, fragment in ipairs(expected_errors) do
+        expected = expected or notice.message:find(fragment, 1, true) ~= nil
+      end
+      if not expected then
+        M.fail("an error was shown: " .. notice.message)
+      end
+    end
   end
 end
 
@@ -76,6 +106,7 @@ function M.noticed(fragment)
 end
 
 function M.ok(name)
+  M.check_no_errors()
   io.stdout:write("nvim test " .. name .. ": ok\n")
   os.exit(0)
 end

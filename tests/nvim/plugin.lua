@@ -76,7 +76,7 @@ local function run_command(command)
   end
 end
 local keys_line =
-  "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close"
+  "keys: x execute · c cancel · r retry · a approve · R revise · e edit · o output · m done · M failed · gr refresh · q close"
 
 -- 1. The first command goes out the moment Neovim starts: the plugin waits for initialize
 --    (the old README example got -32002 here).
@@ -147,6 +147,7 @@ t.truthy(vim.tbl_contains(lines, "feedback: not this sprint"), "feedback shown")
 
 -- A refused request (executing a rejected plan) is reported with the server's message and error kind.
 local notices_before = #t.notices
+t.expect_error("planning/execute: ")
 run_command("CodelabPlanner execute " .. template_plan)
 t.wait_for("the refusal", function()
   return #t.notices > notices_before
@@ -204,7 +205,7 @@ t.lines_equal(normalized(buffer_lines()), {
   keys_line,
 }, "a completed run")
 t.truthy(
-  t.noticed("write a file and read it back completed (3/3 done"),
+  t.noticed("completed (3/3 done in ") and t.noticed("): write a file"),
   "a notice on finish: " .. vim.inspect(t.notices)
 )
 t.truthy(
@@ -219,7 +220,10 @@ t.wait_for("the log split", function()
 end)
 local log = buffer_lines()
 t.truthy(log[1]:find("^v1  .*  write a file and read it back  %(created%)"), "log v1: " .. log[1])
-t.truthy(table.concat(log, "\n"):find("\nv2  .*%(revise: add a step to run `echo checked`%)"), "log v2:\n" .. table.concat(log, "\n"))
+t.truthy(
+  table.concat(log, "\n"):find("\nv2  .*%(revise: add a step to run `echo checked`%)"),
+  "log v2:\n" .. table.concat(log, "\n")
+)
 vim.cmd("close")
 local offered = nil
 vim.ui.select = function(items, opts, on_choice)
@@ -358,8 +362,8 @@ if vim.tbl_contains(require("codelab-planner.lsp").advertised_methods(client), "
     end, after)
   end
   local waited = await_waiting("look", mark)
-  local waiting_row = line_starting("⏸ look    Look at it  manual  waiting: ")
-  t.truthy(t.noticed("Look at it waits for you"), "a notice for the waiting step")
+  local waiting_row = line_starting("⏸ look    Look at it  manual  waiting for you: press m when done")
+  t.truthy(t.noticed("waits for you (press m when done): Look at it"), "a waiting notice")
   -- The buffer key on the waiting step's line ends it as done.
   vim.api.nvim_win_set_cursor(0, { waiting_row, 0 })
   vim.api.nvim_feedkeys("m", "x", false)
@@ -401,7 +405,7 @@ end)
 t.equal(#require("codelab-planner.lsp").clients(), 1, "one client after vim.lsp.enable")
 
 -- 7. Health: every check passes with the server running.
-vim.cmd("checkhealth codelab-planner")
+vim.cmd("silent checkhealth codelab-planner")
 local report = table.concat(buffer_lines(), "\n")
 t.truthy(report:find("OK server running", 1, true), "health: server running\n" .. report)
 t.truthy(report:find("OK server: codelab-planner", 1, true), "health: binary version\n" .. report)

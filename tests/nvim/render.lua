@@ -64,9 +64,17 @@ t.lines_equal(lines(), {
 
 send({ kind = "planStarted", title = "Ship the CSV export", total = 4 })
 send({ kind = "subtaskStarted", subtaskId = "build", attempt = 1, title = "Build" })
-send({ kind = "subtaskOutput", subtaskId = "build", text = "Compiling app\nFinish" })
-send({ kind = "subtaskOutput", subtaskId = "build", text = "ed dev\n" })
-t.equal(view.output.build, { "Compiling app", "Finished dev" }, "output lines joined across chunks")
+-- Each subtaskOutput text is one line without its terminator; one that holds breaks anyway
+-- becomes several lines, and a trailing break adds no empty line.
+send({ kind = "subtaskOutput", subtaskId = "build", text = "Compiling app" })
+send({ kind = "subtaskOutput", subtaskId = "build", text = "" })
+send({ kind = "subtaskOutput", subtaskId = "build", text = "Finished dev" })
+send({ kind = "subtaskOutput", subtaskId = "build", text = "warning: one\r\nwarning: two\n" })
+t.equal(
+  view.output.build,
+  { "Compiling app", "", "Finished dev", "warning: one", "warning: two" },
+  "one output line per event, breaks inside a text kept"
+)
 t.lines_equal(lines(), {
   "Ship the CSV export",
   "status: running · v2 · planner: template",
@@ -94,7 +102,8 @@ t.lines_equal(lines(), {
   "",
   "✓ build  Build                     shell   5.3s",
   "▶ code   Write the exporter        coder   after build · thinking (1200 tokens)",
-  "⏸ check  Check the report by hand  manual  after build · waiting: open /reports and export a CSV",
+  "⏸ check  Check the report by hand  manual  after build · waiting for you: :CodelabPlanner complete when done",
+  "    │ open /reports and export a CSV",
   "· test   Run tests                 shell   after code, check",
 }, "a waiting step beside a thinking agent")
 
@@ -186,11 +195,11 @@ t.lines_equal(rendered.lines, {
   "",
   "✓ build  Build                     shell   5.3s",
   "✗ code   Write the exporter        coder   after build · 1m 05s",
-  "    error: tests do not compile",
+  "    error: tests do not compile … (o: the whole error)",
   "✓ check  Check the report by hand  manual  after build · 1m 30s",
   "↷ test   Run tests                 shell   after code, check",
   "",
-  "keys: x execute · c cancel · r retry · a approve · R revise · o output · m done · M failed · gr refresh · q close",
+  "keys: x execute · c cancel · r retry · a approve · R revise · e edit · o output · m done · M failed · gr refresh · q close",
 }, "a failed run")
 t.equal(rendered.rows[9], "code", "row of a subtask")
 local highlight_of_row = {}
@@ -223,6 +232,68 @@ t.lines_equal(
   },
   "a plan being planned"
 )
+
+-- Text of several lines anywhere (titles, goal, feedback, errors, what a step asks, retries,
+-- tool targets) never puts a line break into a buffer line; `instructions` win over `message`.
+local multi = view_module.new({
+  id = "01MULTI",
+  title = "Добавить проверку входных данных\nв функцию parse",
+  goal = "Добавить проверку\nвходных данных",
+  feedback = "убери шаг\r\nс документацией",
+  plannerNote = "the model's plan\nhad a cycle",
+  error = "1 of 3 subtasks failed\n",
+  status = "running",
+  version = 3,
+  subtasks = {
+    subtask("s1", "Изучить код\nфункции parse", "ask"),
+    subtask("s2", "Написать тесты", "coder", { "s1" }),
+    subtask("s3", "Run the tests", "shell", { "s2" }),
+  },
+})
+local function send_multi(event)
+  return view_module.apply(multi, { planId = "01MULTI", runId = "01RUN", event = event })
+end
+send_multi({ kind = "subtaskStarted", subtaskId = "s1", attempt = 1 })
+send_multi({
+  kind = "subtaskWaiting",
+  subtaskId = "s1",
+  message = "This step is yours: Изучить код — Task: …\nStep: read it. Mark it done with planning/complete.",
+  instructions = "Прочитайте функцию parse.\n\nЗапишите, что меняется.",
+})
+send_multi({ kind = "subtaskStarted", subtaskId = "s2", attempt = 1 })
+send_multi({ kind = "subtaskRetrying", subtaskId = "s2", attempt = 2, delayMs = 1000, error = "boom\nat line 2" })
+send_multi({ kind = "subtaskStarted", subtaskId = "s3", attempt = 1 })
+send_multi({ kind = "agentActivity", subtaskId = "s3", phase = "toolStarted", toolKind = "read", target = "a\nb" })
+local multi_rendered = view_module.render(multi, { keys = require("codelab-planner.config").defaults.keys })
+for index, line in ipairs(multi_rendered.lines) do
+  t.truthy(not line:find("[\r\n]"), string.format("line %d holds a line break: %q", index, line))
+end
+t.lines_equal(vim.list_slice(multi_rendered.lines, 1, 17), {
+  "Добавить проверку входных данных ⏎ в функцию parse",
+  "status: running · v3",
+  "progress: 0% · 2 running · 1 waiting of 3",
+  "goal: Добавить проверку",
+  "  входных данных",
+  "planner note: the model's plan",
+  "  had a cycle",
+  "feedback: убери шаг",
+  "  с документацией",
+  "error: 1 of 3 subtasks failed",
+  "id: 01MULTI",
+  "",
+  "⏸ s1  Изучить код ⏎ функции parse  ask    waiting for you: press m when done",
+  "    │ Прочитайте функцию parse.",
+  "    │ Запишите, что меняется.",
+  "▶ s2  Написать тесты               coder  after s1 · retry 2 in 1.0s: boom ⏎ at line 2",
+  "▶ s3  Run the tests                shell  after s2 · read a ⏎ b",
+}, "multi-line text")
+t.equal(multi_rendered.rows[15], "s1", "the lines of what a step asks belong to it")
+t.equal(
+  view_module.waiting_text({ message = "use planning/complete" }),
+  "use planning/complete",
+  "the message when there are no instructions"
+)
+t.equal(view_module.waiting_text({ message = "m", instructions = " " }), "m", "blank instructions do not count")
 
 t.equal(view_module.format_duration(59999), "60.0s", "just under a minute")
 t.equal(

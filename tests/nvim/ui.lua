@@ -91,6 +91,7 @@ t.truthy(
 -- Commands: completion of subcommands, an unknown subcommand is reported.
 t.equal(vim.fn.getcompletion("CodelabPlanner re", "cmdline"), { "reject", "retry", "revise" }, "subcommand completion")
 t.equal(vim.fn.getcompletion("CodelabPlanner complete f", "cmdline"), { "failed" }, "complete's argument")
+t.expect_error('unknown subcommand "frobnicate"')
 vim.cmd("CodelabPlanner frobnicate")
 t.truthy(
   t.noticed('unknown subcommand "frobnicate"; one of: approve, cancel'),
@@ -112,6 +113,9 @@ for _, tag in ipairs({
   "g:codelab_planner",
   "codelab-planner-keys",
   ":CodelabPlanner-complete",
+  ":CodelabPlanner-edit",
+  ":CodelabPlanner-run",
+  "codelab-planner-plan-files",
   "codelab-planner-health",
 }) do
   t.truthy(tags:find("\n" .. vim.pesc(tag) .. "\t") or tags:find("^" .. vim.pesc(tag) .. "\t"), "help tag " .. tag)
@@ -183,4 +187,104 @@ for _, method in ipairs(all) do
   seen[method] = true
 end
 t.truthy(seen["planning/complete"] and seen["planning/export"] and seen["planning/progress"], "second-wave names")
+-- Draft edits send back every field received (cwd, timeoutSecs, role and fields this plugin does
+-- not know), without the fields only the server writes; the plan's own fields are not sent.
+local edit = require("codelab-planner.edit")
+local received = {
+  id = "01EDIT",
+  title = "Проверить сборку",
+  status = "draft",
+  version = 4,
+  sourceFile = "ci/check.plan.toml",
+  subtasks = {
+    {
+      id = "build",
+      title = "Build",
+      description = "Build it",
+      agent = "shell",
+      command = "make",
+      cwd = "crates/core",
+      dependsOn = {},
+      timeoutSecs = 120,
+      maxAttempts = 2,
+      estimateSecs = 30,
+      role = "baseline",
+      somethingNew = { nested = { 1, 2 } },
+      status = "pending",
+      attempts = 0,
+    },
+    {
+      id = "test",
+      title = "Test",
+      description = "",
+      agent = "shell",
+      command = "make test",
+      dependsOn = { "build" },
+      status = "pending",
+      attempts = 0,
+      maxAttempts = 1,
+    },
+  },
+}
+local params = edit.retitle(received, "test", "Run the tests\nagain")
+t.equal(params, {
+  planId = "01EDIT",
+  version = 4,
+  subtasks = {
+    {
+      id = "build",
+      title = "Build",
+      description = "Build it",
+      agent = "shell",
+      command = "make",
+      cwd = "crates/core",
+      dependsOn = {},
+      timeoutSecs = 120,
+      maxAttempts = 2,
+      estimateSecs = 30,
+      role = "baseline",
+      somethingNew = { nested = { 1, 2 } },
+    },
+    {
+      id = "test",
+      title = "Run the tests again",
+      description = "",
+      agent = "shell",
+      command = "make test",
+      dependsOn = { "build" },
+      maxAttempts = 1,
+    },
+  },
+}, "a renamed step, every other field as received")
+t.equal(
+  edit.retitle(received, nil, "Новое имя"),
+  { planId = "01EDIT", version = 4, title = "Новое имя" },
+  "a renamed plan"
+)
+t.equal(select(2, edit.retitle(received, "nope", "x")), 'the plan has no subtask "nope"', "an unknown step")
+t.equal(select(2, edit.retitle(received, "test", "  ")), "a title cannot be empty", "an empty title")
+received.status = "approved"
+t.equal(
+  select(2, edit.retitle(received, "test", "x")),
+  "only a draft can be edited; this plan is approved",
+  "not a draft"
+)
+
+-- Text from the server made fit for buffer lines.
+local text = require("codelab-planner.text")
+t.equal(text.lines("a\r\nb\rc\n"), { "a", "b", "c" }, "lines")
+t.equal(text.lines(""), { "" }, "an empty text is one empty line")
+t.equal(text.one_line("  first\n\n second \n"), "first ⏎ second", "one line")
+t.equal(text.one_line("tab\there\27[31m"), "tab\there [31m", "control characters")
+t.equal(text.buffer_lines({ "a\nb", "c" }), { "a", "b", "c" }, "buffer lines")
+
+-- Plan files are recognised by name.
+local plan_files = require("codelab-planner.plan_files")
+local toml_buffer = vim.api.nvim_create_buf(true, false)
+vim.api.nvim_buf_set_name(toml_buffer, vim.fs.joinpath(vim.fn.tempname(), "check.plan.toml"))
+t.truthy(plan_files.is_plan_file(toml_buffer), "a *.plan.toml is a plan file")
+local other_buffer = vim.api.nvim_create_buf(true, false)
+vim.api.nvim_buf_set_name(other_buffer, vim.fs.joinpath(vim.fn.tempname(), "Cargo.toml"))
+t.truthy(not plan_files.is_plan_file(other_buffer), "Cargo.toml is not")
+
 t.ok("ui")

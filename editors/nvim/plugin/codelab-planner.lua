@@ -19,3 +19,19 @@ local user = vim.g.codelab_planner
 if type(user) == "table" and user.auto_start then
   require("codelab-planner.lsp").enable()
 end
+
+-- Plan files are checked as you type and run from their lenses (`plan_files = false` turns it off).
+vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+  group = vim.api.nvim_create_augroup("codelab_planner_plan_files", { clear = true }),
+  pattern = { "*.plan.toml" },
+  desc = "codelab-planner: check and run plan files",
+  callback = function(args)
+    require("codelab-planner.plan_files").attach(args.buf)
+  end,
+})
+-- Loaded lazily (a plugin manager's `ft = "toml"`), the plan file that triggered the load is open already.
+for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+  if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr):match("%.plan%.toml$") then
+    require("codelab-planner.plan_files").attach(bufnr)
+  end
+end

@@ -1,19 +1,25 @@
 // The connection to the codelab-planner language server: finds the binary, starts it over stdio
-// with a `LanguageClient`, hands it the settings and the API key, and restarts it with backoff
-// when it dies. It knows nothing about plans: `commands.ts` and the views send requests through
-// `request()` and listen to `onProgress`.
+// with a `LanguageClient` (plan files are its documents: diagnostics, lenses), hands it the
+// settings and the API key, and restarts it with backoff when it dies. A binary that is not there
+// is one error with "Open Settings" / "Locate…", never a restart loop; an untrusted workspace
+// runs no server (it would run the workspace's commands) until it is trusted. It knows nothing
+// about plans: `commands.ts` and the views send requests through `request()` and listen to
+// `onProgress`.
 
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
-import { planningProgress, type PlanningProgressParams } from "./lsp_ext";
+import { planningProgress, type ParamsOf, type PlanningProgressParams, type RequestMethod, type ResultOf } from "./lsp_ext";
+import { findExecutable, withoutClientKeys } from "./settings";
 
 export const SERVER_PATH_ENV = "CODELAB_PLANNER_SERVER_PATH";
+const SERVER_PATH_SETTING = "codelabPlanner.server.path";
+const OPEN_SETTINGS = "Open Settings";
+const LOCATE = "Locate…";
+export const UNTRUSTED = "the workspace is not trusted";
 export const API_KEY_SECRET = "codelabPlanner.apiKey";
-/** Settings only the extension reads; the server would report them as unknown keys. */
-const CLIENT_ONLY_KEYS = ["server", "trace"];
 const RESTART_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 /** A server that ran this long before dying starts the backoff from the beginning again. */
 const STABLE_RUN_MS = 60_000;
@@ -47,14 +53,6 @@ export function serverSettings(): Record<string, unknown> {
     return withoutClientKeys(section);
 }
 
-function withoutClientKeys(section: unknown): Record<string, unknown> {
-    const copy: Record<string, unknown> = { ...(section as Record<string, unknown>) };
-    for (const key of CLIENT_ONLY_KEYS) {
-        delete copy[key];
-    }
-    return copy;
-}
-
 export class ServerConnection implements vscode.Disposable {
     private client: lc.LanguageClient | undefined;
     private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
@@ -62,6 +60,8 @@ export class ServerConnection implements vscode.Disposable {
     private readonly subscriptions: vscode.Disposable[] = [];
     private restartTimer: NodeJS.Timeout | undefined;
     private crashesInARow = 0;
+    /** Which client is current: a stopped one's late "closed" is ignored. */
+    private generation = 0;
     private startedAt = 0;
     private disposed = false;
     private sandboxNoticeShown = false;
@@ -75,6 +75,7 @@ export class ServerConnection implements vscode.Disposable {
         readonly outputChannel: vscode.OutputChannel,
     ) {
         this.subscriptions.push(
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.start()),
             vscode.workspace.onDidChangeConfiguration((change) => void this.configurationChanged(change)),
             context.secrets.onDidChange((change) => {
                 if (change.key === API_KEY_SECRET) {
@@ -93,23 +94,33 @@ export class ServerConnection implements vscode.Disposable {
             return;
         }
         clearTimeout(this.restartTimer);
+        if (!vscode.workspace.isTrusted) {
+            this.outputChannel.appendLine("the workspace is not trusted: the server starts once it is");
+            this.setState({ kind: "stopped", reason: UNTRUSTED });
+            return;
+        }
         this.setState({ kind: "starting" });
         const { command, source } = resolveServerPath(this.context.extensionPath);
+        if (findExecutable(command) === undefined) {
+            this.serverMissing(command, source);
+            return;
+        }
         this.outputChannel.appendLine(`starting ${command} --stdio (from ${source})`);
         const client = new lc.LanguageClient(
             "codelabPlanner",
             "Codelab Planner",
             { command, args: ["--stdio"], options: { env: await this.serverEnvironment() } },
-            this.clientOptions(),
+            this.clientOptions(this.generation),
         );
         this.client = client;
-        client.onNotification(planningProgress, (params) => this.progressEmitter.fire(params));
+        client.onNotification(planningProgress, (params: PlanningProgressParams) => this.progressEmitter.fire(params));
         try {
             await client.start();
         } catch (error) {
             if (this.client === client) {
+                // A binary that cannot start now will not start in a second either: one error.
                 this.client = undefined;
-                this.scheduleRestart(`cannot start ${command}: ${messageOf(error)}`);
+                this.cannotStart(`cannot start ${command} (from ${source}): ${messageOf(error)}`);
             }
             return;
         }
@@ -125,13 +136,15 @@ export class ServerConnection implements vscode.Disposable {
         await this.start();
     }
 
-    /** Sends a request; fails with a clear message when the server is not running. */
-    async request<P, R>(type: lc.RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    /** Sends a request (typed by the schema); fails with a clear message when the server is not running. */
+    async request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>> {
         const client = this.client;
         if (client === undefined || !client.isRunning()) {
             throw new Error(`the Codelab Planner server is not running (${describeState(this.currentState)})`);
         }
-        return client.sendRequest(type, params, token);
+        // A RequestType sends the params as one object (a bare method name with a trailing
+        // `undefined` token would send them by position, as an array).
+        return client.sendRequest(new lc.RequestType<ParamsOf<M>, ResultOf<M>, void>(method), params, token);
     }
 
     /** Sends a notification; fails when the server is not running. */
@@ -177,7 +190,7 @@ export class ServerConnection implements vscode.Disposable {
         void vscode.window.showWarningMessage(`Codelab Planner: ${sandbox.note ?? "agents' commands are not sandboxed"}`);
     }
 
-    private clientOptions(): lc.LanguageClientOptions {
+    private clientOptions(generation: number): lc.LanguageClientOptions {
         return {
             // Every file is synchronised: agents read and edit open files through their buffers,
             // unsaved changes included (the server answers plan-file features only for plan files).
@@ -202,7 +215,10 @@ export class ServerConnection implements vscode.Disposable {
             errorHandler: {
                 error: () => ({ action: lc.ErrorAction.Continue }),
                 closed: () => {
-                    this.onServerClosed();
+                    // A client stopped on purpose (a restart, new settings) is not a crash.
+                    if (generation === this.generation) {
+                        this.onServerClosed();
+                    }
                     return { action: lc.CloseAction.DoNotRestart, handled: true };
                 },
             },
@@ -248,12 +264,57 @@ export class ServerConnection implements vscode.Disposable {
             this.outputChannel.show(true);
         } else if (choice === "Restart Server") {
             void this.restart("asked by the user");
+        } else if (choice === OPEN_SETTINGS) {
+            void vscode.commands.executeCommand("workbench.action.openSettings", SERVER_PATH_SETTING);
+        } else if (choice === LOCATE) {
+            void this.locateServer();
         }
+    }
+
+    /** The binary is not there: one error that says where it looked and how to fix it. */
+    private serverMissing(command: string, source: string): void {
+        const where = source === "PATH" ? "on PATH" : `(from ${source})`;
+        this.cannotStart(
+            `the server binary ${command} was not found ${where}. Set codelabPlanner.server.path to the codelab-planner binary`,
+        );
+    }
+
+    private cannotStart(reason: string): void {
+        this.outputChannel.appendLine(reason);
+        this.setState({ kind: "stopped", reason });
+        void vscode.window
+            .showErrorMessage(`Codelab Planner: ${reason}.`, OPEN_SETTINGS, LOCATE)
+            .then((choice) => this.afterChoice(choice));
+    }
+
+    /** "Locate…": the person picks the binary; it goes into the User settings (which restarts the server). */
+    private async locateServer(): Promise<void> {
+        const picked = await vscode.window.showOpenDialog({
+            canSelectFiles: true,
+            canSelectFolders: false,
+            canSelectMany: false,
+            openLabel: "Use this server",
+            title: "The codelab-planner binary",
+        });
+        const file = picked?.[0];
+        if (file === undefined) {
+            return;
+        }
+        if (findExecutable(file.fsPath) === undefined) {
+            void vscode.window
+                .showErrorMessage(`Codelab Planner: ${file.fsPath} is not an executable file.`, LOCATE)
+                .then((choice) => this.afterChoice(choice));
+            return;
+        }
+        await vscode.workspace
+            .getConfiguration("codelabPlanner")
+            .update("server.path", file.fsPath, vscode.ConfigurationTarget.Global);
     }
 
     private async stopClient(): Promise<void> {
         const client = this.client;
         this.client = undefined;
+        this.generation += 1;
         clearTimeout(this.restartTimer);
         if (client !== undefined) {
             try {

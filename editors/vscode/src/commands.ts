@@ -9,7 +9,8 @@ import { detailsUri } from "./details";
 import * as ext from "./lsp_ext";
 import type { PlanEntry } from "./model";
 import type { PlansController } from "./plans";
-import { planLook } from "./presentation";
+import { oneLine, planLook } from "./presentation";
+import { parsePlanFile } from "./plan_file";
 import { withRunProgress } from "./progress";
 import type { ReviewPanels } from "./review";
 
@@ -125,44 +126,27 @@ function newTask(ctx: Ctx): Cmd {
             () => ctx.connection.request(ext.createPlan, { task: task.trim() }),
         );
         const plan = ctx.plans.store(created.plan);
-        if (plan.classification?.isAtomic === true && plan.status !== "rejected") {
+        // Only a plan the server approved runs at once; a draft (a multi-step plan, an unsure
+        // verdict) waits on its review page for the person to approve it.
+        if (plan.status === "approved") {
             return startRun(ctx, plan.id);
         }
         return ctx.review.show(plan.id);
     };
 }
 
-/** A JSON plan file: `{ "task": "...", "title"?: "...", "subtasks": [SubtaskInput, ...] }`. */
-interface PlanFile {
-    task: string;
-    title?: string;
-    subtasks: ext.SubtaskInput[];
-}
-
-function parsePlanFile(text: string, name: string): PlanFile {
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch (error) {
-        throw new Error(`${name}: not JSON (${messageOf(error)})`);
-    }
-    const file = value as Partial<PlanFile>;
-    if (typeof file !== "object" || file === null || typeof file.task !== "string") {
-        throw new Error(`${name}: task: expected a string`);
-    }
-    if (!Array.isArray(file.subtasks) || file.subtasks.length === 0) {
-        throw new Error(`${name}: subtasks: expected a non-empty list`);
-    }
-    return { task: file.task, title: typeof file.title === "string" ? file.title : undefined, subtasks: file.subtasks };
-}
+/** The plan files "New Plan from File" offers: `*.plan.toml` (what Export writes), and the older `*.plan.json`. */
+const PLAN_FILE_GLOB = "**/*.{plan.toml,plan.json}";
 
 function newPlanFromFile(ctx: Ctx): Cmd {
     return async (argument) => {
         let uri = argument instanceof vscode.Uri ? argument : undefined;
         if (uri === undefined) {
-            const files = await vscode.workspace.findFiles("**/*.plan.json", "**/node_modules/**", 200);
+            const files = await vscode.workspace.findFiles(PLAN_FILE_GLOB, "**/node_modules/**", 200);
             if (files.length === 0) {
-                void vscode.window.showInformationMessage("Codelab Planner: no *.plan.json file in the workspace.");
+                void vscode.window.showInformationMessage(
+                    "Codelab Planner: no plan file (*.plan.toml) in the workspace. Export a plan to start one.",
+                );
                 return undefined;
             }
             const picked = await vscode.window.showQuickPick(
@@ -174,7 +158,9 @@ function newPlanFromFile(ctx: Ctx): Cmd {
         if (uri === undefined) {
             return undefined;
         }
-        const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+        // The editor's text when the file is open (saved or not), else the file on disk.
+        const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri!.toString());
+        const text = open?.getText() ?? new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
         const file = parsePlanFile(text, vscode.workspace.asRelativePath(uri));
         const created = await ctx.connection.request(ext.createPlan, {
             task: file.task,
@@ -187,9 +173,9 @@ function newPlanFromFile(ctx: Ctx): Cmd {
     };
 }
 
+/** Runs a plan; a draft is approved first (the person asked to execute it: that is the approval). */
 async function startRun(ctx: Ctx, planId: string): Promise<ext.RunStartedResult> {
-    const entry = ctx.plans.entry(planId);
-    if (entry?.status === "draft" && entry.plan?.classification?.isAtomic !== true) {
+    if (ctx.plans.entry(planId)?.status === "draft") {
         ctx.plans.store(await ctx.connection.request(ext.approvePlan, { planId }));
     }
     const title = ctx.plans.entry(planId)?.title ?? planId;
@@ -275,7 +261,17 @@ function revise(ctx: Ctx): Cmd {
         if (feedback === undefined || feedback.trim() === "") {
             return undefined;
         }
-        return ctx.plans.store(await ctx.connection.request(ext.revisePlan, { planId, feedback: feedback.trim() }));
+        const title = ctx.plans.entry(planId)?.title ?? planId;
+        const revised = await vscode.window.withProgress(
+            {
+                location: vscode.ProgressLocation.Notification,
+                title: `Codelab Planner: revising "${oneLine(title)}"…`,
+                cancellable: true,
+            },
+            (_progress, cancellation) =>
+                ctx.connection.request(ext.revisePlan, { planId, feedback: feedback.trim() }, cancellation),
+        );
+        return ctx.plans.store(revised);
     };
 }
 
@@ -336,27 +332,49 @@ function exportPlan(ctx: Ctx): Cmd {
     };
 }
 
+/** Every step that waits for a person, from fresh snapshots of the plans that have one. */
+async function waitingSteps(ctx: Ctx) {
+    await ctx.plans.refreshAll();
+    const withWaiting = ctx.plans.model.plans().filter((entry) => (entry.progress.waiting ?? 0) > 0);
+    await Promise.all(withWaiting.map((entry) => ctx.plans.refreshPlan(entry.id)));
+    return ctx.plans.model.plans().flatMap((entry) =>
+        (entry.plan?.subtasks ?? [])
+            .filter((subtask) => subtask.status === "waiting")
+            .map((subtask) => ({
+                label: oneLine(subtask.title),
+                description: oneLine(entry.title),
+                detail: oneLine(entry.waitingMessage.get(subtask.id) ?? ""),
+                target: { planId: entry.id, subtaskId: subtask.id },
+            })),
+    );
+}
+
 /** The waiting subtask named by the argument, else one the user picks. */
 async function targetWaitingSubtask(ctx: Ctx, argument: unknown): Promise<SubtaskTarget | undefined> {
     const given = subtaskOf(argument);
     if (given !== undefined) {
         return given;
     }
-    const waiting = ctx.plans.model.plans().flatMap((entry) =>
-        (entry.plan?.subtasks ?? [])
-            .filter((subtask) => subtask.status === "waiting")
-            .map((subtask) => ({
-                label: subtask.title,
-                description: entry.title,
-                detail: entry.waitingMessage.get(subtask.id),
-                target: { planId: entry.id, subtaskId: subtask.id },
-            })),
-    );
+    const waiting = await waitingSteps(ctx);
     if (waiting.length === 0) {
         void vscode.window.showInformationMessage("Codelab Planner: no step waits for you.");
         return undefined;
     }
-    return (await vscode.window.showQuickPick(waiting, { placeHolder: "Step", ignoreFocusOut: true }))?.target;
+    return (await vscode.window.showQuickPick(waiting, { placeHolder: "Step that waits for you", ignoreFocusOut: true }))
+        ?.target;
+}
+
+/** The step's status now (a fresh snapshot), and its title. */
+async function currentStatus(ctx: Ctx, target: SubtaskTarget) {
+    await ctx.plans.refreshPlan(target.planId);
+    const subtask = ctx.plans.entry(target.planId)?.plan?.subtasks.find((candidate) => candidate.id === target.subtaskId);
+    return { status: subtask?.status, title: oneLine(subtask?.title ?? target.subtaskId) };
+}
+
+/** A question about a step that has ended since it was asked (done elsewhere, its run cancelled) is dropped, and said so. */
+function noLongerWaiting(title: string, status: string | undefined): undefined {
+    vscode.window.setStatusBarMessage(`Codelab Planner: "${title}" no longer waits (${status ?? "gone"})`, 8000);
+    return undefined;
 }
 
 function completeSubtask(ctx: Ctx, status: "done" | "failed"): Cmd {
@@ -365,8 +383,13 @@ function completeSubtask(ctx: Ctx, status: "done" | "failed"): Cmd {
         if (target === undefined) {
             return undefined;
         }
+        const before = await currentStatus(ctx, target);
+        if (before.status !== "waiting") {
+            return noLongerWaiting(before.title, before.status);
+        }
         const result = await vscode.window.showInputBox({
-            prompt: status === "done" ? "What was done? (optional)" : "What went wrong? (optional)",
+            prompt: status === "done" ? `What was done in "${before.title}"? (optional)` : `What went wrong in "${before.title}"? (optional)`,
+            ignoreFocusOut: true,
         });
         if (result === undefined) {
             return undefined;
@@ -375,7 +398,16 @@ function completeSubtask(ctx: Ctx, status: "done" | "failed"): Cmd {
         if (result.trim() !== "") {
             params.result = result.trim();
         }
-        return ctx.plans.store(await ctx.connection.request(ext.completeSubtask, params));
+        try {
+            return ctx.plans.store(await ctx.connection.request(ext.completeSubtask, params));
+        } catch (error) {
+            // The step may have ended while the person typed: that is no error of theirs.
+            const after = await currentStatus(ctx, target);
+            if (after.status !== "waiting") {
+                return noLongerWaiting(after.title, after.status);
+            }
+            throw error;
+        }
     };
 }
 

@@ -40,7 +40,7 @@ export class SubtaskDetails implements vscode.TextDocumentContentProvider, vscod
         const output = entry.output.get(subtask.id);
         lines.push("── output of this session" + (output === undefined ? ": none yet" : ":"));
         if (output !== undefined) {
-            lines.push(output);
+            lines.push(output.replace(/\n$/, ""));
         }
         return lines.join("\n");
     }

@@ -31,11 +31,11 @@ export interface PlanEntry {
     runId?: string;
     /** Per subtask: what its agent is doing now ("editing src/lib.rs"). */
     activity: Map<string, string>;
-    /** Per subtask: what it waits for a person to do. */
+    /** Per subtask: what it waits for a person to do (`instructions`, else `message`). */
     waitingMessage: Map<string, string>;
     /** Per subtask: the last duration reported by `subtaskFinished`. */
     durationMs: Map<string, number>;
-    /** Per subtask: the tail of its output. */
+    /** Per subtask: the tail of its output, whole lines, each ending with `\n`. */
     output: Map<string, string>;
     usage?: Usage;
     /** Duration of the last finished run. */
@@ -49,8 +49,8 @@ export interface ApplyOutcome {
     needsRefresh: boolean;
     /** The event was from a run that already finished, and was dropped. */
     ignored: boolean;
-    /** Output text to append to the plan's output channel. */
-    output?: { subtaskId: string; title: string; text: string };
+    /** Output lines (without terminators) to append to the plan's output channel. */
+    output?: { subtaskId: string; title: string; lines: string[] };
     /** Set by `planFinished`. */
     finished?: { status: PlanStatus; durationMs: number; failed: number };
     /** Set by `subtaskWaiting`: a person is asked to do something. */
@@ -78,6 +78,30 @@ export function progressOf(subtasks: readonly Subtask[]): Progress {
     const finished = progress.done + progress.failed + progress.skipped + progress.cancelled;
     progress.percentage = progress.total === 0 ? 0 : Math.floor((finished * 100) / progress.total);
     return progress;
+}
+
+/**
+ * The lines of one `subtaskOutput` text: by the protocol one line without its terminator; a text
+ * that carries line breaks anyway is split at them (a trailing break adds no empty line).
+ */
+export function outputLines(text: string): string[] {
+    const lines = text.replace(/\r\n?/g, "\n").split("\n");
+    if (lines.length > 1 && lines[lines.length - 1] === "") {
+        lines.pop();
+    }
+    return lines;
+}
+
+/** The last `OUTPUT_TAIL_CHARS` of `text`, starting at a line. */
+function tailAtLine(text: string): string {
+    const tail = text.slice(-OUTPUT_TAIL_CHARS);
+    const firstBreak = tail.indexOf("\n");
+    return firstBreak >= 0 && firstBreak < tail.length - 1 ? tail.slice(firstBreak + 1) : tail;
+}
+
+/** What a waiting step asks of a person: plain `instructions` when the server sends them, else `message`. */
+export function waitingText(event: { message: string; instructions?: string }): string {
+    return event.instructions !== undefined && event.instructions.trim() !== "" ? event.instructions : event.message;
 }
 
 /** "editing src/lib.rs", "running cargo test", "thinking", ... */
@@ -262,9 +286,11 @@ export class PlanModel {
                 entry.durationMs.delete(subtask.id);
                 break;
             case "subtaskOutput": {
-                const kept = (entry.output.get(subtask.id) ?? "") + event.text;
-                entry.output.set(subtask.id, kept.length > OUTPUT_TAIL_CHARS ? kept.slice(-OUTPUT_TAIL_CHARS) : kept);
-                outcome.output = { subtaskId: subtask.id, title: subtask.title, text: event.text };
+                // A `subtaskOutput` text is one line without its terminator (docs/protocol.md).
+                const lines = outputLines(event.text);
+                const kept = (entry.output.get(subtask.id) ?? "") + lines.map((line) => `${line}\n`).join("");
+                entry.output.set(subtask.id, kept.length > OUTPUT_TAIL_CHARS ? tailAtLine(kept) : kept);
+                outcome.output = { subtaskId: subtask.id, title: subtask.title, lines };
                 break;
             }
             case "subtaskRetrying":
@@ -272,20 +298,19 @@ export class PlanModel {
                 subtask.error = event.error;
                 entry.activity.set(subtask.id, `retrying (attempt ${event.attempt}): ${event.error}`);
                 break;
-            case "subtaskWaiting":
+            case "subtaskWaiting": {
                 subtask.status = "waiting";
                 entry.activity.delete(subtask.id);
-                entry.waitingMessage.set(subtask.id, event.message);
-                outcome.waiting = { subtaskId: subtask.id, title: subtask.title, message: event.message };
+                const asked = waitingText(event);
+                entry.waitingMessage.set(subtask.id, asked);
+                outcome.waiting = { subtaskId: subtask.id, title: subtask.title, message: asked };
                 break;
+            }
             case "subtaskFinished":
                 subtask.status = event.status;
                 subtask.result = event.result;
                 subtask.error = event.error;
                 subtask.finishedAt = nowIso;
-                if (event.usage !== undefined) {
-                    subtask.usage = event.usage;
-                }
                 entry.durationMs.set(subtask.id, event.durationMs);
                 entry.activity.delete(subtask.id);
                 entry.waitingMessage.delete(subtask.id);

@@ -7,7 +7,8 @@ import * as vscode from "vscode";
 
 import { messageOf, type ServerConnection } from "./client";
 import * as ext from "./lsp_ext";
-import { PlanModel, type PlanEntry } from "./model";
+import { PlanModel, outputLines, waitingText, type PlanEntry } from "./model";
+import { oneLine } from "./presentation";
 
 /** How many plans the view lists. */
 const LIST_LIMIT = 100;
@@ -139,13 +140,19 @@ export class PlansController implements vscode.Disposable {
                 channel.appendLine(`── ${event.title ?? title(event.subtaskId)} (attempt ${event.attempt})`);
                 break;
             case "subtaskOutput":
-                channel.append(event.text);
+                // One line per event (docs/protocol.md); a text with breaks in it stays several lines.
+                for (const line of outputLines(event.text)) {
+                    channel.appendLine(line);
+                }
                 break;
             case "subtaskRetrying":
                 channel.appendLine(`── ${title(event.subtaskId)}: ${event.error}; retrying in ${event.delayMs} ms`);
                 break;
             case "subtaskWaiting":
-                channel.appendLine(`── ${title(event.subtaskId)} waits for you: ${event.message}`);
+                channel.appendLine(`── ${title(event.subtaskId)} waits for you (Mark Done when finished):`);
+                for (const line of outputLines(waitingText(event))) {
+                    channel.appendLine(`   ${line}`);
+                }
                 break;
             case "subtaskFinished":
                 channel.appendLine(`── ${title(event.subtaskId)}: ${event.status}${event.error ? ` (${event.error})` : ""}`);
@@ -163,7 +170,7 @@ export class PlansController implements vscode.Disposable {
         const actions = finished.failed > 0 || finished.status === "failed" ? ["Show", "Retry failed"] : ["Show"];
         const show =
             finished.status === "completed" ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
-        const choice = await show(`Plan "${title}" ${finished.status}.`, ...actions);
+        const choice = await show(`Plan "${oneLine(title)}" ${finished.status}.`, ...actions);
         if (choice === "Show") {
             await vscode.commands.executeCommand("codelabPlanner.showPlan", planId);
         } else if (choice === "Retry failed") {
@@ -171,9 +178,14 @@ export class PlansController implements vscode.Disposable {
         }
     }
 
+    /**
+     * Asks the person to do a step. A toast cannot be withdrawn; if the step ends before it is
+     * answered (done elsewhere, the run cancelled), Mark Done / Mark Failed find it no longer
+     * waiting and only say so (`commands.ts`).
+     */
     private async announceWaiting(planId: string, waiting: { subtaskId: string; title: string; message: string }) {
         const choice = await vscode.window.showInformationMessage(
-            `"${waiting.title}" waits for you: ${waiting.message}`,
+            `"${oneLine(waiting.title)}" waits for you: ${oneLine(waiting.message)} — Mark Done when you have finished.`,
             "Mark Done",
             "Mark Failed",
         );

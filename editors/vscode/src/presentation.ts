@@ -42,6 +42,15 @@ const SUBTASK_ICONS: Record<SubtaskStatus, [string, string | undefined]> = {
     cancelled: ["circle-slash", undefined],
 };
 
+/** Text on one line: its lines trimmed and joined with spaces (a tree row or a toast shows one line). */
+export function oneLine(text: string): string {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== "")
+        .join(" ");
+}
+
 /** `35ms`, `1.2s`, `42s`, `3m 05s`, `1h 02m`. */
 export function formatDuration(milliseconds: number): string {
     if (milliseconds < 1000) {
@@ -94,7 +103,7 @@ export function planLook(entry: PlanEntry): ItemLook {
         parts.push(usage);
     }
     const [icon, iconColor] = PLAN_ICONS[entry.status] ?? ["question", undefined];
-    const title = entry.title === "" ? entry.id : entry.title;
+    const title = entry.title === "" ? entry.id : oneLine(entry.title);
     const tooltipLines = [title, `status: ${entry.status}`, `progress: ${finished}/${progress.total}`];
     if (entry.plan?.error !== undefined) {
         tooltipLines.push(`error: ${entry.plan.error}`);
@@ -121,7 +130,7 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
     if (subtask.status === "running" && activity !== undefined) {
         parts.push(activity);
     } else if (subtask.status === "waiting") {
-        parts.push(waiting !== undefined ? `waiting: ${waiting}` : "waiting for you");
+        parts.push(waiting !== undefined ? `waiting: ${oneLine(waiting)}` : "waiting for you");
     } else if (subtask.status !== "pending" || subtask.attempts > 0) {
         parts.push(subtask.status);
     }
@@ -154,14 +163,14 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
         tooltipLines.push(`error: ${subtask.error}`);
     }
     return {
-        label: subtask.title,
+        label: oneLine(subtask.title),
         description: [...parts, subtask.agent].join(" · "),
         detail: parts.join(" · "),
         tooltip: tooltipLines.join("\n"),
         icon,
         iconColor,
         contextValue: `subtask:${subtask.status}`,
-        ariaLabel: [`subtask ${subtask.title}`, subtask.status, ...parts.filter((part) => part !== subtask.status), subtask.agent].join(", "),
+        ariaLabel: [`subtask ${oneLine(subtask.title)}`, subtask.status, ...parts.filter((part) => part !== subtask.status), subtask.agent].join(", "),
     };
 }
 

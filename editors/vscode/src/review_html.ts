@@ -5,6 +5,9 @@ import type { Plan, Subtask, SubtaskInput } from "./lsp_ext";
 import type { PlanEntry } from "./model";
 import { formatDuration, formatUsage, subtaskLook } from "./presentation";
 
+/** How many of a step's last output lines the page shows. */
+const OUTPUT_LINES_SHOWN = 20;
+
 export type ReviewCommand = "approve" | "reject" | "revise" | "execute" | "cancel" | "retry" | "delete" | "showOutput" | "exportPlan";
 
 export type ReviewMessage =
@@ -22,23 +25,29 @@ export function escapeHtml(text: string): string {
         .replace(/'/g, "&#39;");
 }
 
-/** The subtasks as `planning/update` takes them back. */
+/**
+ * Subtask fields only the server writes. Everything else a subtask carries — `cwd`, `timeoutSecs`,
+ * `role`, and fields this extension does not know yet — goes back to `planning/update` as received.
+ */
+export const SERVER_WRITTEN_FIELDS = [
+    "status",
+    "attempts",
+    "result",
+    "error",
+    "startedAt",
+    "finishedAt",
+    "usage",
+    "changes",
+    "pendingApproval",
+] as const;
+
+/** A received subtask as `planning/update` takes it back: a deep copy without the server-written fields. */
 export function toInput(subtask: Subtask): SubtaskInput {
-    const input: SubtaskInput = { id: subtask.id, title: subtask.title, agent: subtask.agent, dependsOn: [...subtask.dependsOn] };
-    if (subtask.description !== "") {
-        input.description = subtask.description;
+    const input: Record<string, unknown> = structuredClone(subtask) as unknown as Record<string, unknown>;
+    for (const field of SERVER_WRITTEN_FIELDS) {
+        delete input[field];
     }
-    if (subtask.command !== undefined) {
-        input.command = subtask.command;
-    }
-    if (subtask.timeoutSecs !== undefined) {
-        input.timeoutSecs = subtask.timeoutSecs;
-    }
-    input.maxAttempts = subtask.maxAttempts;
-    if (subtask.estimateSecs !== undefined) {
-        input.estimateSecs = subtask.estimateSecs;
-    }
-    return input;
+    return input as unknown as SubtaskInput;
 }
 
 /**
@@ -147,6 +156,15 @@ function subtaskRow(entry: PlanEntry, subtask: Subtask, editable: boolean): stri
     } else if (subtask.result !== undefined) {
         details.push(`<div class="result">${escapeHtml(subtask.result)}</div>`);
     }
+    // The tail of a finished step's output, one line per line (a running step's output goes to the
+    // Output channel: re-rendering the page for every line would reload it all the time).
+    const output = entry.output.get(subtask.id);
+    if (output !== undefined && subtask.status !== "running") {
+        const lines = output.replace(/\n$/, "").split("\n");
+        const shown = lines.slice(-OUTPUT_LINES_SHOWN);
+        const more = lines.length > shown.length ? `<div class="more">… ${lines.length - shown.length} earlier lines in the Output panel</div>` : "";
+        details.push(`<div class="output">${more}<pre>${escapeHtml(shown.join("\n"))}</pre></div>`);
+    }
     const edits = editable
         ? [
               button("↑", { type: "edit", action: "up", subtaskId: subtask.id }),
@@ -217,6 +235,8 @@ th, td { text-align: left; vertical-align: top; padding: .3em .5em; border-botto
 td code.command { display: block; margin: .2em 0; }
 .error { color: var(--vscode-errorForeground); white-space: pre-wrap; }
 .result { white-space: pre-wrap; opacity: .9; }
+.output pre { margin: .3em 0; padding: .3em .5em; background: var(--vscode-textCodeBlock-background); white-space: pre-wrap; }
+.output .more { opacity: .7; font-size: .9em; }
 button { margin: .2em; padding: .3em .8em; border: none; cursor: pointer; }
 button.primary { background: var(--vscode-button-background); color: var(--vscode-button-foreground); }
 button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }

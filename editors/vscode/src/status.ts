@@ -4,7 +4,7 @@
 
 import * as vscode from "vscode";
 
-import { describeState, type ServerConnection } from "./client";
+import { UNTRUSTED, describeState, type ServerConnection } from "./client";
 import type { PlansController } from "./plans";
 
 /** True when neither `llm.model` nor any role model is set, or no base URL is. */
@@ -54,7 +54,11 @@ export class StatusBar implements vscode.Disposable {
         const state = this.connection.state;
         const running = this.plans.model.plans().filter((entry) => entry.status === "running");
         const waiting = this.plans.model.plans().reduce((sum, entry) => sum + (entry.progress.waiting ?? 0), 0);
-        if (state.kind !== "running") {
+        if (state.kind === "stopped" && state.reason === UNTRUSTED) {
+            this.server.text = "$(shield) Planner: untrusted";
+            this.server.tooltip = "Codelab Planner runs no server in an untrusted workspace (plans run its commands). Click to manage trust.";
+            this.server.command = "workbench.trust.manage";
+        } else if (state.kind !== "running") {
             this.server.text = `$(${state.kind === "starting" ? "sync~spin" : "error"}) Planner: ${state.kind}`;
             this.server.tooltip = `Codelab Planner server: ${describeState(state)}`;
             this.server.command = "codelabPlanner.restartServer";

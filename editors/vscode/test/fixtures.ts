@@ -30,6 +30,7 @@ export function plan(id: string, subtasks: Subtask[], overrides: Partial<Plan> =
             total: subtasks.length,
             pending: subtasks.length,
             running: 0,
+            waiting: 0,
             done: 0,
             failed: 0,
             skipped: 0,

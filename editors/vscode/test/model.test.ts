@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { OUTPUT_TAIL_CHARS, PlanModel, describeActivity, progressOf } from "../src/model";
+import { OUTPUT_TAIL_CHARS, PlanModel, describeActivity, outputLines, progressOf } from "../src/model";
 import { planLook, subtaskLook } from "../src/presentation";
 import { NOW, event, plan, subtask } from "./fixtures";
 
-const FINISHED = { total: 2, pending: 0, running: 0, done: 2, failed: 0, skipped: 0, cancelled: 0, percentage: 100 };
+const FINISHED = { total: 2, pending: 0, running: 0, waiting: 0, done: 2, failed: 0, skipped: 0, cancelled: 0, percentage: 100 };
 
 function twoStepModel(): PlanModel {
     const model = new PlanModel();
@@ -23,12 +23,12 @@ describe("a run from start to finish", () => {
         assert.equal(started.needsRefresh, true, "a new run asks for a fresh snapshot");
         assert.equal(model.get("p1")?.status, "running");
 
-        model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "build", attempt: 1 }), NOW);
+        model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "build", attempt: 1, title: "Step build" }), NOW);
         assert.equal(model.get("p1")?.plan?.subtasks[0].status, "running");
         assert.equal(model.get("p1")?.progress.running, 1);
 
-        const output = model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: "Compiling\n" }), NOW);
-        assert.deepEqual(output.output, { subtaskId: "build", title: "Step build", text: "Compiling\n" });
+        const output = model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: "Compiling" }), NOW);
+        assert.deepEqual(output.output, { subtaskId: "build", title: "Step build", lines: ["Compiling"] });
 
         model.apply(
             event("p1", "r1", { kind: "subtaskFinished", subtaskId: "build", status: "done", result: "ok", durationMs: 1500 }),
@@ -38,7 +38,7 @@ describe("a run from start to finish", () => {
         assert.equal(model.get("p1")?.progress.percentage, 50);
         assert.match(planLook(model.get("p1")!).description, /^running · 1\/2 · 50%/);
 
-        model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "test", attempt: 1 }), NOW);
+        model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "test", attempt: 1, title: "Step test" }), NOW);
         model.apply(event("p1", "r1", { kind: "subtaskFinished", subtaskId: "test", status: "done", durationMs: 200 }), NOW);
         const finished = model.apply(
             event("p1", "r1", { kind: "planFinished", status: "completed", progress: FINISHED, durationMs: 1800 }),
@@ -59,9 +59,9 @@ describe("a run from start to finish", () => {
 
     it("drops late events of a finished run", () => {
         const model = twoStepModel();
-        model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
+        model.apply(event("p1", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
         model.apply(event("p1", "r1", { kind: "planFinished", status: "cancelled", progress: FINISHED, durationMs: 5 }), NOW);
-        const late = model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "build", attempt: 1 }), NOW);
+        const late = model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "build", attempt: 1, title: "Step build" }), NOW);
         assert.equal(late.ignored, true);
         assert.equal(model.get("p1")?.status, "cancelled");
         assert.equal(model.get("p1")?.plan?.subtasks[0].status, "pending");
@@ -69,10 +69,10 @@ describe("a run from start to finish", () => {
 
     it("follows a second run (a retry) after the first finished", () => {
         const model = twoStepModel();
-        model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
+        model.apply(event("p1", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
         model.apply(event("p1", "r1", { kind: "planFinished", status: "failed", progress: FINISHED, durationMs: 5 }), NOW);
-        model.apply(event("p1", "r2", { kind: "planStarted" }), NOW);
-        model.apply(event("p1", "r2", { kind: "subtaskStarted", subtaskId: "test", attempt: 2 }), NOW);
+        model.apply(event("p1", "r2", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
+        model.apply(event("p1", "r2", { kind: "subtaskStarted", subtaskId: "test", attempt: 2, title: "Step test" }), NOW);
         const entry = model.get("p1")!;
         assert.equal(entry.status, "running");
         assert.equal(entry.runId, "r2");
@@ -81,28 +81,42 @@ describe("a run from start to finish", () => {
 
     it("joins a run it did not see start and asks for a snapshot", () => {
         const model = twoStepModel();
-        const outcome = model.apply(event("p1", "r9", { kind: "subtaskStarted", subtaskId: "test", attempt: 1 }), NOW);
+        const outcome = model.apply(event("p1", "r9", { kind: "subtaskStarted", subtaskId: "test", attempt: 1, title: "Step test" }), NOW);
         assert.equal(outcome.needsRefresh, true);
         assert.equal(model.get("p1")?.status, "running");
     });
 
     it("asks for a snapshot for an unknown plan or subtask", () => {
         const model = twoStepModel();
-        assert.equal(model.apply(event("nope", "r1", { kind: "planStarted" }), NOW).needsRefresh, true);
-        model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
-        const unknown = model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "deploy", attempt: 1 }), NOW);
+        assert.equal(model.apply(event("nope", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW).needsRefresh, true);
+        model.apply(event("p1", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
+        const unknown = model.apply(event("p1", "r1", { kind: "subtaskStarted", subtaskId: "deploy", attempt: 1, title: "Step deploy" }), NOW);
         assert.equal(unknown.needsRefresh, true);
     });
 
-    it("keeps only the tail of a long output", () => {
+    it("keeps only the tail of a long output, from the start of a line", () => {
         const model = twoStepModel();
-        model.apply(event("p1", "r1", { kind: "planStarted" }), NOW);
-        const chunk = "x".repeat(40 * 1024);
-        model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: chunk }), NOW);
-        model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: `${chunk}END` }), NOW);
+        model.apply(event("p1", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
+        for (let index = 0; index < 3000; index += 1) {
+            model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text: `line ${index} ${"x".repeat(30)}` }), NOW);
+        }
         const kept = model.get("p1")!.output.get("build")!;
-        assert.equal(kept.length, OUTPUT_TAIL_CHARS);
-        assert.ok(kept.endsWith("END"));
+        assert.ok(kept.length <= OUTPUT_TAIL_CHARS, `${kept.length}`);
+        assert.match(kept, /^line \d+ x+\n/);
+        assert.ok(kept.endsWith(`line 2999 ${"x".repeat(30)}\n`));
+    });
+
+    it("shows every output text as its own line (a traceback keeps its lines)", () => {
+        const model = twoStepModel();
+        model.apply(event("p1", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
+        const texts = ["Traceback (most recent call last):", '  File "app.py", line 3', "", "ValueError: пусто", "a\r\nb\n"];
+        const outcomes = texts.map((text) => model.apply(event("p1", "r1", { kind: "subtaskOutput", subtaskId: "build", text }), NOW));
+        assert.deepEqual(outcomes.at(-1)?.output?.lines, ["a", "b"]);
+        assert.equal(
+            model.get("p1")!.output.get("build"),
+            'Traceback (most recent call last):\n  File "app.py", line 3\n\nValueError: пусто\na\nb\n',
+        );
+        assert.deepEqual(outputLines(""), [""]);
     });
 });
 
@@ -110,7 +124,7 @@ describe("manual steps", () => {
     it("shows a waiting step with its message until it is completed", () => {
         const model = new PlanModel();
         model.setPlan(plan("p2", [subtask("review", { agent: "manual", command: undefined }), subtask("build")]));
-        model.apply(event("p2", "r1", { kind: "planStarted" }), NOW);
+        model.apply(event("p2", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
         const waiting = model.apply(
             event("p2", "r1", { kind: "subtaskWaiting", subtaskId: "review", message: "Review the diff" }),
             NOW,
@@ -122,6 +136,21 @@ describe("manual steps", () => {
         assert.equal(look.contextValue, "subtask:waiting", "the Mark done / Mark failed menus match this");
         assert.equal(look.icon, "person");
         assert.equal(look.description, "waiting: Review the diff · manual");
+        const instructed = model.apply(
+            event("p2", "r1", {
+                kind: "subtaskWaiting",
+                subtaskId: "review",
+                message: "This step is yours: … planning/complete",
+                instructions: "Прочитайте изменения.\nОтметьте шаг выполненным.",
+            }),
+            NOW,
+        );
+        assert.equal(instructed.waiting?.message, "Прочитайте изменения.\nОтметьте шаг выполненным.", "instructions win");
+        assert.equal(
+            subtaskLook(entry, entry.plan!.subtasks[0]).description,
+            "waiting: Прочитайте изменения. Отметьте шаг выполненным. · manual",
+            "on one line in the tree",
+        );
         assert.match(planLook(entry).description, /1 waiting/);
 
         model.apply(event("p2", "r1", { kind: "subtaskFinished", subtaskId: "review", status: "done", durationMs: 9000 }), NOW);
@@ -144,8 +173,8 @@ describe("agent activity", () => {
     it("shows what the agent of a running step does, and forgets it when the step ends", () => {
         const model = new PlanModel();
         model.setPlan(plan("p4", [subtask("code", { agent: "coder", command: undefined })]));
-        model.apply(event("p4", "r1", { kind: "planStarted" }), NOW);
-        model.apply(event("p4", "r1", { kind: "subtaskStarted", subtaskId: "code", attempt: 1 }), NOW);
+        model.apply(event("p4", "r1", { kind: "planStarted", title: "Plan", total: 2 }), NOW);
+        model.apply(event("p4", "r1", { kind: "subtaskStarted", subtaskId: "code", attempt: 1, title: "Step code" }), NOW);
         model.apply(
             event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "toolStarted", tool: "edit_file", toolKind: "edit", target: "src/lib.rs" }),
             NOW,
@@ -158,17 +187,10 @@ describe("agent activity", () => {
 
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking", tokens: 120 }), NOW);
         assert.equal(entry.activity.get("code"), "thinking (120 tokens)");
-        model.apply(
-            event("p4", "r1", {
-                kind: "subtaskFinished",
-                subtaskId: "code",
-                status: "done",
-                durationMs: 4000,
-                usage: { promptTokens: 1000, completionTokens: 234, calls: 3 },
-            }),
-            NOW,
-        );
+        model.apply(event("p4", "r1", { kind: "subtaskFinished", subtaskId: "code", status: "done", durationMs: 4000 }), NOW);
         assert.equal(entry.activity.has("code"), false);
+        // Usage comes with the snapshot fetched after the event (subtaskFinished carries none).
+        entry.plan!.subtasks[0].usage = { promptTokens: 1000, completionTokens: 234, calls: 3 };
         assert.equal(subtaskLook(entry, entry.plan!.subtasks[0]).description, "done · 4.0s · 1,234 tokens · 3 calls · coder");
         model.apply(event("p4", "r1", { kind: "agentActivity", subtaskId: "code", phase: "thinking" }), NOW);
         assert.equal(entry.activity.has("code"), false, "activity after the end is stale");

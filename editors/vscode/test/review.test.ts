@@ -37,9 +37,37 @@ describe("draft edits", () => {
         assert.equal(await editedSubtasks(draft, { type: "edit", action: "add" }, never), undefined);
     });
 
-    it("keeps the fields planning/update needs and no status", async () => {
-        const inputs = await editedSubtasks(draft, { type: "edit", action: "down", subtaskId: "a" }, never);
-        assert.deepEqual(Object.keys(inputs![0]).sort(), ["agent", "command", "dependsOn", "id", "maxAttempts", "title"]);
+    it("sends back every field received but the server's own (cwd, limits, role, unknown fields)", async () => {
+        const rich = subtask("a", {
+            cwd: "crates/core",
+            timeoutSecs: 120,
+            estimateSecs: 30,
+            maxAttempts: 3,
+            description: "Собрать\nи проверить",
+            result: "ok",
+            attempts: 2,
+            startedAt: "2026-11-24T16:00:57.123Z",
+            usage: { promptTokens: 1, completionTokens: 2, calls: 1 },
+        });
+        const withUnknown = { ...rich, role: "baseline", somethingNew: { nested: [1, 2] } } as typeof rich;
+        const edited = plan("d2", [withUnknown, subtask("b", { dependsOn: ["a"] }), subtask("c")], { status: "draft" });
+        const inputs = await editedSubtasks(edited, { type: "edit", action: "remove", subtaskId: "c" }, never);
+        assert.deepEqual(inputs![0], {
+            id: "a",
+            title: "Step a",
+            description: "Собрать\nи проверить",
+            agent: "shell",
+            command: "echo a",
+            cwd: "crates/core",
+            dependsOn: [],
+            maxAttempts: 3,
+            timeoutSecs: 120,
+            estimateSecs: 30,
+            role: "baseline",
+            somethingNew: { nested: [1, 2] },
+        });
+        assert.deepEqual(Object.keys(inputs![1]).sort(), ["agent", "command", "dependsOn", "description", "id", "maxAttempts", "title"]);
+        assert.equal(edited.subtasks[0].status, "pending", "the plan itself is not changed");
     });
 });
 

@@ -40,7 +40,8 @@ pub(super) async fn execute_command(env: &ToolEnv, arguments: CommandArgs) -> Re
     let spec = ShellCommand {
         command: command.clone(),
         working_directory: directory.absolute.clone(),
-        extra_env: vec![("CODELAB_PLAN_ID".to_owned(), env.plan_id.to_string())],
+        extra_env: Vec::new(),
+        plan_id: Some(env.plan_id.to_string()),
         kill_grace: env.io.kill_grace,
         timeout: Some(timeout.max(Duration::from_secs(1))),
         launcher,

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::{Driver, StopReason};
 use crate::engine::events::RunEventKind;
-use crate::engine::manual::{CompleteError, Completion, RunControl, waiting_message};
+use crate::engine::manual::{CompleteError, Completion, RunControl, waiting_instructions, waiting_message};
 use crate::model::{FailurePolicy, SubtaskStatus};
 
 impl Driver {
@@ -30,6 +30,7 @@ impl Driver {
             title: subtask.title.clone(),
             agent: subtask.agent,
             message: message.clone(),
+            instructions: waiting_instructions(subtask),
         };
         self.shift(SubtaskStatus::Pending, SubtaskStatus::Waiting);
         self.mark_dirty(node);

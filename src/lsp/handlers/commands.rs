@@ -89,7 +89,8 @@ pub async fn handle_plan_import(server: &PlannerServer, params: Value) -> Result
         .serve_request::<ext::ImportPlan, _, _>(params, |params| async move {
             let path = std::path::PathBuf::from(params.path.to_string());
             let absolute = if path.is_absolute() { path.clone() } else { server.shared.workspace_root().join(&path) };
-            let text = server.shared.documents.get_by_path(&absolute).map(|(_, document)| document.text);
+            let absolute = absolute.canonicalize().unwrap_or(absolute);
+            let text = server.shared.documents.get_by_path(&absolute).map(|(_, document)| document.text.to_string());
             let request = ImportRequest { path, text, format: None, from_subtask: None };
             let orchestrator = server.orchestrator().await?;
             let created = orchestrator.import(request).await.map_err(orchestrator_error_to_jsonrpc)?;
@@ -166,7 +167,7 @@ async fn run_file(server: &PlannerServer, arguments: &[Value]) -> Result<ext::Ru
     };
     let request = ImportRequest {
         path,
-        text: server.shared.documents.get(&uri).map(|document| document.text),
+        text: server.shared.documents.get(&uri).map(|document| String::clone(&document.text)),
         format: None,
         from_subtask: arguments.get(1).and_then(Value::as_str).map(str::to_owned),
     };

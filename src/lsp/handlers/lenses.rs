@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::plan_files::{last_plan_of, open_plan_file};
-use crate::lsp::documents::{range_of, span_of_range};
+use crate::lsp::documents::{LineIndex, span_of_range};
 use crate::lsp::ext::command;
 use crate::lsp::server::PlannerServer;
 use crate::model::{Plan, PlanStatus, SubtaskStatus};
@@ -24,9 +24,15 @@ pub async fn handle_code_lens(server: &PlannerServer, params: CodeLensParams) ->
     let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
     let last = last_plan_of(server, &uri).await;
     let file = &open.checked.file;
-    let mut lenses = Vec::new();
+    let index = LineIndex::new(&open.text);
+    let last_subtasks: std::collections::HashMap<&str, &crate::model::Subtask> = last
+        .iter()
+        .filter(|plan| plan.started_at.is_some())
+        .flat_map(|plan| plan.subtasks.iter().map(|subtask| (subtask.id.as_str(), subtask)))
+        .collect();
+    let mut lenses = Vec::with_capacity(2 * file.subtasks.len() + 2);
     let title_span = file.title_span.clone().unwrap_or(0..0);
-    let title_range = range_of(&open.text, &title_span);
+    let title_range = index.range(&title_span);
     let task_list = open.format != Format::Toml;
     let mut run_all = run_command(&uri, None);
     if task_list {
@@ -37,21 +43,16 @@ pub async fn handle_code_lens(server: &PlannerServer, params: CodeLensParams) ->
         let title = format!("last run: {}", plan_outcome(plan));
         lenses.push(CodeLens { range: title_range, command: Some(status_command(plan, title)), data: None });
     }
-    for (index, entry) in file.subtasks.iter().enumerate() {
-        let range = range_of(&open.text, &entry.header_span);
-        let id = file.id_of(index);
+    for (position, entry) in file.subtasks.iter().enumerate() {
+        let range = index.range(&entry.header_span);
+        let id = file.id_of(position);
         lenses.push(CodeLens { range, command: Some(run_command(&uri, Some(&id))), data: None });
-        let outcome = last.as_ref().filter(|plan| plan.started_at.is_some()).and_then(|plan| {
-            let subtask = plan.subtasks.iter().find(|subtask| subtask.id.as_str() == id)?;
-            Some((plan, subtask_outcome(subtask)))
-        });
+        let outcome =
+            last.as_ref().zip(last_subtasks.get(id.as_str())).map(|(plan, subtask)| (plan, subtask_outcome(subtask)));
         if let Some((plan, title)) = outcome {
             lenses.push(CodeLens { range, command: Some(status_command(plan, title)), data: None });
         }
-        let stored = last.as_ref().and_then(|plan| {
-            let subtask = plan.subtasks.iter().find(|subtask| subtask.id.as_str() == id)?;
-            Some((plan, subtask))
-        });
+        let stored = last.as_ref().zip(last_subtasks.get(id.as_str()));
         if let (true, Some((plan, subtask))) = (task_list, stored) {
             lenses.extend(step_actions(plan, subtask).into_iter().map(|command| CodeLens {
                 range,

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 
 use super::lenses::{plan_outcome, subtask_outcome};
 use super::plan_files::{OpenPlanFile, last_plan_of, open_plan_file};
-use crate::lsp::documents::{offset_of, range_of};
+use crate::lsp::documents::{LineIndex, offset_of, range_of};
 use crate::lsp::server::PlannerServer;
 use crate::model::AgentKind;
 use crate::model::validate::is_valid_subtask_id;
@@ -216,14 +216,16 @@ pub async fn handle_document_symbol(
 ) -> Result<Option<DocumentSymbolResponse>> {
     let Some(open) = open_plan_file(server, &params.text_document.uri).await else { return Ok(None) };
     let file = &open.checked.file;
+    let index = LineIndex::new(&open.text);
     let mut symbols = Vec::new();
     if let (Some(title), Some(span)) = (&file.title, &file.title_span) {
-        symbols.push(symbol(title.clone(), Some("plan".to_owned()), SymbolKind::MODULE, &open, span, span));
+        symbols.push(symbol(title.clone(), Some("plan".to_owned()), SymbolKind::MODULE, &index, span, span));
     }
-    for (index, entry) in file.subtasks.iter().enumerate() {
+    for (position, entry) in file.subtasks.iter().enumerate() {
         let selection = entry.id_span.clone().unwrap_or_else(|| entry.header_span.clone());
         let detail = Some(format!("{} · {}", entry.draft.title, entry.draft.agent));
-        symbols.push(symbol(file.id_of(index), detail, SymbolKind::FUNCTION, &open, &entry.table_span, &selection));
+        let id = file.id_of(position);
+        symbols.push(symbol(id, detail, SymbolKind::FUNCTION, &index, &entry.table_span, &selection));
     }
     Ok(Some(DocumentSymbolResponse::Nested(symbols)))
 }
@@ -232,11 +234,11 @@ fn symbol(
     name: String,
     detail: Option<String>,
     kind: SymbolKind,
-    open: &OpenPlanFile,
+    index: &LineIndex<'_>,
     span: &Span,
     selection: &Span,
 ) -> DocumentSymbol {
-    let range = range_of(&open.text, &(span.start..span.end.max(selection.end)));
+    let range = index.range(&(span.start..span.end.max(selection.end)));
     #[allow(deprecated)]
     DocumentSymbol {
         name,
@@ -245,7 +247,7 @@ fn symbol(
         tags: None,
         deprecated: None,
         range,
-        selection_range: range_of(&open.text, selection),
+        selection_range: index.range(selection),
         children: None,
     }
 }

@@ -3,15 +3,24 @@
 //! handlers share (the open file, checked; the last plan run from it).
 //!
 //! Every open document is tracked (agents read and edit open files through the buffer); plan
-//! files get diagnostics: `*.plan.toml`, `*.plan.md`, and any task list (`*.md`, Taskmaster's
-//! `*.json`) a plan was imported from.
+//! files are checked and get diagnostics: `*.plan.toml`, `*.plan.md`, and any task list (`*.md`,
+//! Taskmaster's `*.json`) a plan was imported from.
+//!
+//! Checking a file is linear in its size but a large file still takes a while, so it never runs
+//! on the handlers' path: a change only records the text and starts a check on a blocking
+//! thread; its diagnostics are published if that version is still the open one (the newest text
+//! wins), and the check is kept for the requests that need it (lenses, hover, ...). At most one
+//! check per document runs at a time; changes that arrive meanwhile are checked next, newest only.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     NumberOrString, Uri,
 };
 
-use crate::lsp::documents::{Document, plan_file_format, range_of};
+use crate::lsp::documents::{LineIndex, plan_file_format};
 use crate::lsp::server::PlannerServer;
 use crate::model::Plan;
 use crate::planfile::{self, CheckedPlanFile, Format, ReadOptions, Severity};
@@ -21,17 +30,21 @@ pub const SOURCE: &str = "codelab-planner";
 
 pub async fn handle_document_open(server: &PlannerServer, params: DidOpenTextDocumentParams) {
     let document = params.text_document;
-    server.shared.documents.open(document.uri.clone(), document.text.clone(), document.version);
+    server.shared.documents.open(document.uri.clone(), document.text, document.version);
     let Some(format) = plan_format(server, &document.uri).await else { return };
-    publish(server, document.uri, format, &Document { text: document.text, version: document.version }).await;
+    let options = read_options(server, &document.uri).await;
+    spawn_check(server, document.uri, format, options);
 }
 
 pub async fn handle_document_change(server: &PlannerServer, params: DidChangeTextDocumentParams) {
     let uri = params.text_document.uri;
     let changed = server.shared.documents.change(&uri, params.text_document.version, params.content_changes);
-    let Some(document) = changed else { return };
+    if changed.is_none() {
+        return;
+    }
     let Some(format) = plan_format(server, &uri).await else { return };
-    publish(server, uri, format, &document).await;
+    let options = read_options(server, &uri).await;
+    spawn_check(server, uri, format, options);
 }
 
 pub async fn handle_document_close(server: &PlannerServer, params: DidCloseTextDocumentParams) {
@@ -43,19 +56,59 @@ pub async fn handle_document_close(server: &PlannerServer, params: DidCloseTextD
     server.client.publish_diagnostics(uri, Vec::new(), None).await;
 }
 
-async fn publish(server: &PlannerServer, uri: Uri, format: Format, document: &Document) {
-    let checked = planfile::check_as(&document.text, format, &read_options(server, &uri).await);
-    let diagnostics = diagnostics_of(&document.text, &checked);
-    server.client.publish_diagnostics(uri, diagnostics, Some(document.version)).await;
+/// Documents with a check running (one at a time per document).
+static CHECKING: LazyLock<Mutex<HashSet<Uri>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+fn checking() -> std::sync::MutexGuard<'static, HashSet<Uri>> {
+    CHECKING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Checks the newest text of `uri` off the handlers' path and publishes its diagnostics, then
+/// again for as long as the text moved on meanwhile.
+fn spawn_check(server: &PlannerServer, uri: Uri, format: Format, options: ReadOptions) {
+    if !checking().insert(uri.clone()) {
+        return; // The running check looks at the version again when it ends.
+    }
+    let (client, shared) = (server.client.clone(), server.shared.clone());
+    tokio::spawn(async move {
+        loop {
+            let checked_version = shared.documents.get(&uri).map(|document| document.version);
+            if let Some(document) = shared.documents.get(&uri) {
+                if shared.documents.checked(&uri, document.version).is_none() {
+                    let text = document.text.clone();
+                    let options = options.clone();
+                    let made = tokio::task::spawn_blocking(move || {
+                        let checked = planfile::check_as(&text, format, &options);
+                        let diagnostics = diagnostics_of(&text, &checked);
+                        (Arc::new(checked), diagnostics)
+                    })
+                    .await;
+                    if let Ok((checked, diagnostics)) = made {
+                        if shared.documents.keep_checked(&uri, document.version, checked) {
+                            client.publish_diagnostics(uri.clone(), diagnostics, Some(document.version)).await;
+                        }
+                    }
+                }
+            }
+            // Done unless the text moved on (or the file was closed or opened) meanwhile; under
+            // the lock a new change either sees this check running or starts its own.
+            let mut running = checking();
+            if shared.documents.version(&uri) == checked_version {
+                running.remove(&uri);
+                break;
+            }
+        }
+    });
 }
 
 /// Every problem of the file as an LSP diagnostic with its exact range.
 pub fn diagnostics_of(text: &str, checked: &CheckedPlanFile) -> Vec<Diagnostic> {
+    let index = LineIndex::new(text);
     checked
         .problems
         .iter()
         .map(|problem| Diagnostic {
-            range: range_of(text, &problem.span),
+            range: index.range(&problem.span),
             severity: Some(match problem.severity {
                 Severity::Error => DiagnosticSeverity::ERROR,
                 Severity::Warning => DiagnosticSeverity::WARNING,
@@ -70,16 +123,24 @@ pub fn diagnostics_of(text: &str, checked: &CheckedPlanFile) -> Vec<Diagnostic> 
 
 /// An open plan file, checked.
 pub struct OpenPlanFile {
-    pub text: String,
+    pub text: Arc<String>,
     pub format: Format,
-    pub checked: CheckedPlanFile,
+    pub checked: Arc<CheckedPlanFile>,
 }
 
-/// The open document at `uri`, checked; `None` when it is not an open plan file.
+/// The open document at `uri`, checked (the kept check of its version, else one made now on a
+/// blocking thread); `None` when it is not an open plan file.
 pub async fn open_plan_file(server: &PlannerServer, uri: &Uri) -> Option<OpenPlanFile> {
-    let document = server.shared.documents.get(uri)?;
     let format = plan_format(server, uri).await?;
-    let checked = planfile::check_as(&document.text, format, &read_options(server, uri).await);
+    let document = server.shared.documents.get(uri)?;
+    if let Some(checked) = server.shared.documents.checked(uri, document.version) {
+        return Some(OpenPlanFile { text: document.text, format, checked });
+    }
+    let text = document.text.clone();
+    let options = read_options(server, uri).await;
+    let checked =
+        Arc::new(tokio::task::spawn_blocking(move || planfile::check_as(&text, format, &options)).await.ok()?);
+    server.shared.documents.keep_checked(uri, document.version, checked.clone());
     Some(OpenPlanFile { text: document.text, format, checked })
 }
 

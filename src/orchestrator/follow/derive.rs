@@ -5,7 +5,7 @@
 //! Pure: no I/O, no clock.
 
 use crate::engine::RunEventKind;
-use crate::engine::manual::waiting_message;
+use crate::engine::manual::{waiting_instructions, waiting_message};
 use crate::model::{Plan, PlanStatus, Progress, SubtaskStatus};
 use crate::store::PlanEvent;
 
@@ -34,7 +34,7 @@ pub fn finished(plan: &Plan, status: PlanStatus) -> RunEventKind {
         (Some(started), Some(ended)) => ended.millis_since(started),
         _ => 0,
     };
-    RunEventKind::PlanFinished { status, duration_ms, usage: plan.usage() }
+    RunEventKind::PlanFinished { status, duration_ms, usage: plan.usage(), summary: plan.check_summary() }
 }
 
 /// The event a subtask row stands for; `None` for rows a client does not see (the run's start and
@@ -61,6 +61,7 @@ pub fn subtask_event(row: &PlanEvent, plan: &Plan) -> Option<RunEventKind> {
             title: subtask.title.clone(),
             agent: subtask.agent,
             message: detail.unwrap_or_else(|| waiting_message(subtask)),
+            instructions: waiting_instructions(subtask),
         },
         "subtaskFinished" | "subtaskCompleted" => {
             let status = row.to_status.as_deref().and_then(SubtaskStatus::parse).unwrap_or(subtask.status);

@@ -422,7 +422,7 @@ impl TailInner {
                     run.progress = plan.progress();
                     derive::finished(plan, status)
                 }
-                None => RunEventKind::PlanFinished { status, duration_ms: 0, usage: Default::default() },
+                None => RunEventKind::PlanFinished { status, duration_ms: 0, usage: Default::default(), summary: None },
             };
             run.emit(&run_id, Timestamp::now(), finished.clone());
             end(&mut state, &run_id, finished);

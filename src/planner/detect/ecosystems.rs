@@ -58,7 +58,7 @@ impl Tool {
     }
 }
 
-fn read_text(path: &Path) -> Option<String> {
+pub(super) fn read_text(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
@@ -82,7 +82,8 @@ pub(super) fn detect_project(directory: &Path, relative: Option<String>) -> Opti
         (Ecosystem::Gradle, gradle_commands(directory, cwd)),
         (Ecosystem::Maven, maven_commands(directory, cwd)),
     ];
-    for (ecosystem, candidates) in found {
+    let more = super::more::commands(directory, cwd);
+    for (ecosystem, candidates) in found.into_iter().chain(more) {
         if is_present(directory, ecosystem) {
             project.ecosystems.push(ecosystem);
         }
@@ -108,15 +109,22 @@ fn is_present(directory: &Path, ecosystem: Ecosystem) -> bool {
         Ecosystem::Node => any(&["package.json"]),
         Ecosystem::Python => {
             any(&["pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "tox.ini", "requirements.txt"])
-                || has_python_test_files(&directory.join("tests"))
+                || PythonTests::find(directory).is_some()
         }
         Ecosystem::Go => any(&["go.mod"]),
         Ecosystem::Gradle => any(&["gradlew", "build.gradle", "build.gradle.kts"]),
         Ecosystem::Maven => any(&["mvnw", "pom.xml"]),
+        other => super::more::is_present(directory, other),
     }
 }
 
-fn command(purpose: CommandPurpose, tool: &str, text: &str, cwd: Option<&str>, builds: bool) -> WorkspaceCommand {
+pub(super) fn command(
+    purpose: CommandPurpose,
+    tool: &str,
+    text: &str,
+    cwd: Option<&str>,
+    builds: bool,
+) -> WorkspaceCommand {
     WorkspaceCommand {
         title: command_title(purpose, tool, cwd),
         command: text.to_owned(),
@@ -253,8 +261,11 @@ fn python_runner(directory: &Path) -> Option<String> {
     Some("python3 -m".to_owned())
 }
 
-/// pytest when the project configures or depends on it (or its venv has it); unittest discovery
-/// when it only has `tests/test_*.py` files and no pytest.
+/// pytest when the project configures or depends on it, or its environment has it installed;
+/// else, when it has test files (`test_*.py` or `*_test.py` at its root, in `tests/` or in
+/// `test/`): unittest when its environment (a venv, uv, poetry) lacks pytest, and for a bare
+/// `python3` — whose packages are not known without running it — pytest if it is importable at
+/// run time, else unittest.
 fn python_commands(directory: &Path, cwd: Option<&str>, runner: Option<&str>) -> Vec<WorkspaceCommand> {
     let Some(runner) = runner else { return Vec::new() };
     let configured = directory.join("pytest.ini").is_file()
@@ -263,19 +274,25 @@ fn python_commands(directory: &Path, cwd: Option<&str>, runner: Option<&str>) ->
             .filter_map(|name| read_text(&directory.join(name)))
             .any(|text| text.contains("pytest"));
     let venv_has_pytest = [".venv", "venv"].iter().any(|venv| venv_has_package(&directory.join(venv), "pytest"));
-    let has_tests = has_python_test_files(&directory.join("tests"));
-    let test = if configured || venv_has_pytest {
-        format!("{runner} pytest")
-    } else if has_tests {
-        format!("{runner} unittest discover -s tests")
+    let pytest = format!("{runner} pytest");
+    let (tool, test) = if configured || venv_has_pytest {
+        ("pytest", pytest)
+    } else if let Some(tests) = PythonTests::find(directory) {
+        // `uv run pytest` and `poetry run pytest` take the tool name; unittest needs `python -m`.
+        let python_m = match runner {
+            "uv run" | "poetry run" => format!("{runner} python -m"),
+            other => other.to_owned(),
+        };
+        let unittest = format!("{python_m} unittest{}", tests.unittest_arguments());
+        if runner == "python3 -m" {
+            let either = format!("if python3 -c 'import pytest' 2>/dev/null; then {pytest}; else {unittest}; fi");
+            ("pytest or unittest", either)
+        } else {
+            ("unittest", unittest)
+        }
     } else {
         return Vec::new();
     };
-    // `uv run pytest` and `poetry run pytest` take the tool name; unittest needs `python -m`.
-    let test = test
-        .replace("uv run unittest", "uv run python -m unittest")
-        .replace("poetry run unittest", "poetry run python -m unittest");
-    let tool = if test.contains("pytest") { "pytest" } else { "unittest" };
     vec![command(CommandPurpose::Test, tool, &test, cwd, false)]
 }
 
@@ -284,13 +301,49 @@ fn venv_has_package(venv: &Path, package: &str) -> bool {
     versions.filter_map(Result::ok).any(|entry| entry.path().join("site-packages").join(package).is_dir())
 }
 
-fn has_python_test_files(tests_dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(tests_dir) else { return false };
-    entries.filter_map(Result::ok).any(|entry| {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        name.starts_with("test_") && name.ends_with(".py")
-    })
+/// Where a Python project keeps its test files and how they are named.
+struct PythonTests {
+    /// `tests` or `test` when the files are there and not at the project's root.
+    folder: Option<&'static str>,
+    /// Only `*_test.py` files (unittest's default pattern is `test*.py`).
+    suffix_named: bool,
+}
+
+impl PythonTests {
+    fn find(directory: &Path) -> Option<Self> {
+        let at = |folder: Option<&'static str>| {
+            let names = python_test_files(&folder.map_or_else(|| directory.to_path_buf(), |f| directory.join(f)));
+            (!names.is_empty())
+                .then(|| Self { folder, suffix_named: names.iter().all(|name| !name.starts_with("test_")) })
+        };
+        at(None).or_else(|| at(Some("tests"))).or_else(|| at(Some("test")))
+    }
+
+    /// `""` (discover from the root), ` discover -s tests`, ` discover -s test -p '*_test.py'`.
+    fn unittest_arguments(&self) -> String {
+        let mut arguments = String::new();
+        if self.folder.is_some() || self.suffix_named {
+            arguments.push_str(" discover");
+        }
+        if let Some(folder) = self.folder {
+            arguments.push_str(&format!(" -s {folder}"));
+        }
+        if self.suffix_named {
+            arguments.push_str(" -p '*_test.py'");
+        }
+        arguments
+    }
+}
+
+/// The `test_*.py` and `*_test.py` files directly in `folder`.
+fn python_test_files(folder: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".py") && (name.starts_with("test_") || name.ends_with("_test.py")))
+        .collect()
 }
 
 fn go_commands(directory: &Path, cwd: Option<&str>) -> Vec<WorkspaceCommand> {

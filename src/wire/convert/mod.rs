@@ -98,7 +98,7 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         started_at: optional_time(subtask.started_at),
         finished_at: optional_time(subtask.finished_at),
         usage: usage_to_wire(subtask.usage),
-        role: None,
+        role: subtask.is_baseline().then_some(ext::SubtaskRole::Baseline),
         changes: None,
         pending_approval: None,
     }
@@ -127,6 +127,7 @@ pub fn plan_to_wire(plan: &model::Plan) -> ext::Plan {
         planner: Some(plan.planner.into()),
         planner_note: plan.planner_note.clone(),
         usage: usage_to_wire(plan.usage()),
+        summary: plan.check_summary(),
     }
 }
 
@@ -156,6 +157,7 @@ pub fn subtask_draft_to_input(draft: &SubtaskDraft) -> Option<ext::SubtaskInput>
         timeout_secs: draft.timeout_secs.map(Some),
         max_attempts: draft.max_attempts.map(Some),
         estimate_secs: draft.estimate_secs.map(Some),
+        role: draft.role.as_deref().and_then(ext::SubtaskRole::parse).map(Some),
         ..ext::SubtaskInput::new(draft.title.as_str(), agent.into())
     })
 }
@@ -264,10 +266,10 @@ pub fn run_event_to_wire(event: &RunEvent) -> Vec<ext::PlanningProgressParams> {
             delay_ms: *delay_ms,
             error: error.clone(),
         },
-        RunEventKind::SubtaskWaiting { subtask_id, message, .. } => ext::RunEvent::SubtaskWaiting {
+        RunEventKind::SubtaskWaiting { subtask_id, message, instructions, .. } => ext::RunEvent::SubtaskWaiting {
             subtask_id: subtask_id.to_string(),
             message: message.clone(),
-            instructions: None,
+            instructions: Some(instructions.clone()),
         },
         RunEventKind::SubtaskFinished { subtask_id, status, result, error, duration_ms, .. } => {
             ext::RunEvent::SubtaskFinished {
@@ -286,11 +288,12 @@ pub fn run_event_to_wire(event: &RunEvent) -> Vec<ext::PlanningProgressParams> {
             target: activity.target.clone(),
             tokens: activity.tokens,
         },
-        RunEventKind::PlanFinished { status, duration_ms, usage } => ext::RunEvent::PlanFinished {
+        RunEventKind::PlanFinished { status, duration_ms, usage, summary } => ext::RunEvent::PlanFinished {
             status: (*status).into(),
             progress: progress_to_wire(event.progress),
             duration_ms: *duration_ms,
             usage: usage_to_wire(*usage),
+            summary: summary.clone(),
         },
         RunEventKind::StorageRetrying { .. } => return Vec::new(),
     };
@@ -312,10 +315,7 @@ pub fn complete_params_to_request(params: ext::CompleteSubtaskParams) -> Result<
 
 /// A subtask input as a draft (an absent and a `null` field are both `None` here; see
 /// [`omitted_fields`]). `path` names it in problems: `subtasks[2]`.
-pub fn subtask_input_to_draft(input: &ext::SubtaskInput, path: &str) -> Result<SubtaskDraft, Problem> {
-    if let Some(Some(role)) = input.role {
-        return Err(field_problem(&format!("{path}.role"), format!("\"{role}\" is not supported by this server yet")));
-    }
+pub fn subtask_input_to_draft(input: &ext::SubtaskInput, _path: &str) -> Result<SubtaskDraft, Problem> {
     Ok(SubtaskDraft {
         id: input.id.clone().map(String::from),
         title: input.title.to_string(),
@@ -331,6 +331,7 @@ pub fn subtask_input_to_draft(input: &ext::SubtaskInput, path: &str) -> Result<S
         timeout_secs: input.timeout_secs.flatten(),
         max_attempts: input.max_attempts.flatten(),
         estimate_secs: input.estimate_secs.flatten(),
+        role: input.role.flatten().map(|role| role.as_str().to_owned()),
     })
 }
 
@@ -344,6 +345,7 @@ pub fn omitted_fields(input: &ext::SubtaskInput) -> OmittedFields {
         timeout_secs: input.timeout_secs.is_none(),
         max_attempts: input.max_attempts.is_none(),
         estimate_secs: input.estimate_secs.is_none(),
+        role: input.role.is_none(),
     }
 }
 

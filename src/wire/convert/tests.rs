@@ -45,7 +45,7 @@ fn complete_defaults_to_done() {
 }
 
 #[test]
-fn create_maps_mode_and_subtasks_and_refuses_a_role_not_served_yet() {
+fn create_maps_mode_and_subtasks_and_their_role() {
     let params: ext::CreatePlanParams = parse(json!({
         "task": "do it", "mode": "plan",
         "subtasks": [{ "title": "build", "agent": "shell", "command": "make", "maxAttempts": -1, "cwd": null }]
@@ -54,11 +54,12 @@ fn create_maps_mode_and_subtasks_and_refuses_a_role_not_served_yet() {
     assert_eq!(request.mode, CreateMode::Plan);
     let drafts = request.subtasks.unwrap();
     assert_eq!((drafts[0].agent.as_str(), drafts[0].max_attempts, drafts[0].cwd.as_deref()), ("shell", Some(-1), None));
+    assert_eq!(drafts[0].role, None);
     let baseline: ext::CreatePlanParams = parse(json!({
-        "task": "t", "subtasks": [{ "title": "a", "agent": "ask" }, { "title": "b", "agent": "ask", "role": "baseline" }]
+        "task": "t", "subtasks": [{ "title": "a", "agent": "ask" }, { "title": "b", "agent": "shell", "command": "make test", "role": "baseline" }]
     }));
-    let problem = create_params_to_request(baseline).unwrap_err();
-    assert_eq!(problem.path, "subtasks[1].role");
+    let drafts = create_params_to_request(baseline).unwrap().subtasks.unwrap();
+    assert_eq!((drafts[0].role.as_deref(), drafts[1].role.as_deref()), (None, Some("baseline")));
 }
 
 #[test]
@@ -134,10 +135,12 @@ fn plan_finished_event_carries_final_progress() {
             status: PlanStatus::Completed,
             duration_ms: 5,
             usage: crate::llm::Usage::default(),
+            summary: Some("before: 1 failing · after: all passing".into()),
         },
     };
     let json = serde_json::to_value(&run_event_to_wire(&event)[0]).unwrap();
     assert_eq!(json["event"]["kind"], "planFinished");
+    assert_eq!(json["event"]["summary"], "before: 1 failing · after: all passing");
     assert_eq!(json["event"]["progress"]["percentage"], 100);
     assert_eq!(json["planId"], "p");
 }

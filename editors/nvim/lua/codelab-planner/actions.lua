@@ -10,6 +10,7 @@ local config = require("codelab-planner.config")
 local lsp = require("codelab-planner.lsp")
 local methods = require("codelab-planner.protocol").methods
 local state = require("codelab-planner.state")
+local text = require("codelab-planner.text")
 
 local M = {}
 
@@ -17,6 +18,11 @@ local M = {}
 
 local function notify(message, level)
   vim.notify("codelab-planner: " .. message, level or vim.log.levels.INFO)
+end
+
+--- A notice kept to one line of the command line (no hit-enter prompt in the middle of a flow).
+local function notify_line(message, level)
+  vim.notify(text.fit("codelab-planner: " .. message, math.max(40, vim.v.echospace)), level or vim.log.levels.INFO)
 end
 
 --- Fires `User <pattern>` with `data`, for statuslines, user autocommands and tests.
@@ -77,14 +83,18 @@ function M.take_plan(plan)
   M.emit("CodelabPlannerUpdated", { planId = plan.id })
 end
 
---- Sends `method` for a plan; a Plan result is taken into the view.
-local function plan_request(method, given, extra, callback, on_result)
+--- Sends `method` for a plan; a Plan result is taken into the view. `on_error(plan_id, error)`
+--- may take a refusal as handled (it returns true): then nobody is told of an error.
+local function plan_request(method, given, extra, callback, on_result, on_error)
   local plan_id, err = M.resolve(given)
   if not plan_id then
     return finish(callback, err)
   end
   local params = vim.tbl_extend("force", { planId = plan_id }, extra or {})
-  lsp.request(method, params, function(request_err, result)
+  lsp.request(method, params, function(request_err, result, response_error)
+    if request_err and on_error and on_error(plan_id, response_error) then
+      return finish(callback, nil, nil)
+    end
     if not request_err and on_result then
       on_result(plan_id, result)
     end
@@ -173,22 +183,87 @@ function M.reject(given, feedback, callback)
   plan_request(methods.reject, given, extra, callback, take_plan_result)
 end
 
---- Revises a draft with feedback (asked for when not given).
+--- Shows "revising: <feedback>…" in the plan's buffers until the reply (a model may take a while).
+local function set_pending(plan_id, pending)
+  local view = plan_id and state.views[plan_id]
+  if view then
+    view.pending = pending
+    buffer.refresh(plan_id)
+  end
+end
+
+local function send_revise(given, feedback, callback)
+  local plan_id = M.resolve(given)
+  set_pending(plan_id, "revising: " .. text.one_line(feedback) .. " …")
+  plan_request(methods.revise, given, { feedback = feedback }, function(err, result)
+    set_pending(plan_id, nil)
+    finish(callback, err, result)
+  end, take_plan_result)
+end
+
+--- Revises a draft with feedback (asked for when not given); the plan buffer shows that it is
+--- being revised until the new version arrives.
 ---@param given? string
 ---@param feedback? string
 ---@param callback? codelab_planner.Callback
 function M.revise(given, feedback, callback)
   if feedback and feedback ~= "" then
-    return plan_request(methods.revise, given, { feedback = feedback }, callback, take_plan_result)
+    return send_revise(given, feedback, callback)
   end
   vim.ui.input({ prompt = "Revise the plan: " }, function(input)
     if input and input ~= "" then
-      plan_request(methods.revise, given, { feedback = input }, callback, take_plan_result)
+      send_revise(given, input, callback)
     end
   end)
 end
 
-local function run_started(plan_id, _)
+--- Renames a step of a draft (`subtask_id`), or the plan itself (no `subtask_id`); asks for the
+--- title when none is given. The plan is fetched first and every field of every step is sent
+--- back as received (`codelab-planner.edit`), so nothing the plugin does not show is lost.
+---@param given? string
+---@param subtask_id? string
+---@param title? string
+---@param callback? codelab_planner.Callback
+function M.edit(given, subtask_id, title, callback)
+  plan_request(methods.get, given, nil, function(err, plan)
+    if err then
+      return finish(callback, err)
+    end
+    local function send(new_title)
+      local params, problem = require("codelab-planner.edit").retitle(plan, subtask_id, new_title)
+      if not params then
+        return finish(callback, problem)
+      end
+      lsp.request(methods.update, params, function(update_err, updated)
+        if not update_err then
+          M.take_plan(updated)
+        end
+        finish(callback, update_err, updated)
+      end)
+    end
+    if title then
+      return send(title)
+    end
+    local current = plan.title
+    for _, subtask in ipairs(plan.subtasks or {}) do
+      if subtask.id == subtask_id then
+        current = subtask.title
+      end
+    end
+    vim.ui.input(
+      { prompt = subtask_id and ("Title of " .. subtask_id .. ": ") or "Plan title: ", default = current },
+      function(input)
+        if input and vim.trim(input) ~= "" and input ~= current then
+          send(input)
+        end
+      end
+    )
+  end)
+end
+
+--- A run of `plan_id` started: its plan buffer opens (or its view reloads).
+---@param plan_id string
+function M.run_started(plan_id, _)
   state.last_plan_id = plan_id
   if config.get().open_on_execute and buffer.plan_id(0) ~= plan_id then
     M.show(plan_id)
@@ -200,7 +275,24 @@ end
 ---@param given? string
 ---@param callback? codelab_planner.Callback
 function M.execute(given, callback)
-  plan_request(methods.execute, given, nil, callback, run_started)
+  plan_request(methods.execute, given, nil, callback, M.run_started, function(plan_id, response_error)
+    -- A draft the server will not run unapproved: say what to do instead of reporting an error.
+    local view = state.views[plan_id]
+    local kind = type(response_error) == "table" and type(response_error.data) == "table" and response_error.data.kind
+    if kind ~= "invalidState" or not view or view.plan.status ~= "draft" or callback then
+      return false
+    end
+    local key = config.get().keys.approve
+    notify_line(
+      string.format(
+        "a draft runs once approved (%s): %s",
+        key and ("press " .. key .. " in its buffer") or ":CodelabPlanner approve",
+        text.one_line(view.plan.title)
+      ),
+      vim.log.levels.WARN
+    )
+    return true
+  end)
 end
 
 --- Retries the unfinished subtasks (or the named ones).
@@ -209,7 +301,7 @@ end
 ---@param callback? codelab_planner.Callback
 function M.retry(given, subtask_ids, callback)
   local extra = (subtask_ids and #subtask_ids > 0) and { subtaskIds = subtask_ids } or nil
-  plan_request(methods.retry, given, extra, callback, run_started)
+  plan_request(methods.retry, given, extra, callback, M.run_started)
 end
 
 ---@param given? string
@@ -265,12 +357,12 @@ local function choose_waiting(plan_id, subtask_id, on_chosen)
   elseif #waiting == 1 then
     return on_chosen(waiting[1].id)
   elseif #waiting == 0 then
-    return on_chosen(nil, "no subtask of this plan is waiting")
+    return on_chosen(nil, "nothing waits for you in this plan", vim.log.levels.WARN)
   end
   vim.ui.select(waiting, {
     prompt = "Which step is finished?",
     format_item = function(subtask)
-      return subtask.id .. "  " .. (subtask.title or "")
+      return subtask.id .. "  " .. text.one_line(subtask.title)
     end,
   }, function(choice)
     if choice then
@@ -279,7 +371,15 @@ local function choose_waiting(plan_id, subtask_id, on_chosen)
   end)
 end
 
---- Ends a waiting subtask (`planning/complete`) as `done` or `failed`.
+local function subtask_status(plan_id, subtask_id)
+  local view = state.views[plan_id]
+  local subtask = view and require("codelab-planner.view").subtask(view, subtask_id)
+  return subtask and subtask.status or nil, subtask and text.one_line(subtask.title) or subtask_id
+end
+
+--- Ends a waiting subtask (`planning/complete`) as `done` or `failed`. A step that stopped waiting
+--- meanwhile (completed elsewhere, its run cancelled) is left alone and the person is told so —
+--- a stale question never ends in an error.
 ---@param given? string
 ---@param subtask_id? string
 ---@param status "done"|"failed"
@@ -290,15 +390,39 @@ function M.complete(given, subtask_id, status, result, callback)
   if not plan_id then
     return finish(callback, err)
   end
-  choose_waiting(plan_id, subtask_id, function(chosen, choose_err)
-    if not chosen then
+  local function no_longer_waiting(chosen)
+    local current, title = subtask_status(plan_id, chosen)
+    notify_line(string.format("no longer waits (it is %s), nothing to do: %s", current or "gone", title))
+    finish(callback, nil, nil)
+  end
+  choose_waiting(plan_id, subtask_id, function(chosen, choose_err, level)
+    if not chosen and level and not callback then
+      -- Not an error: a key pressed on a plan with nothing to finish (any more).
+      return notify_line(choose_err, level)
+    elseif not chosen then
       return finish(callback, choose_err)
+    end
+    local current = subtask_status(plan_id, chosen)
+    if current and current ~= "waiting" then
+      return no_longer_waiting(chosen)
     end
     local extra = { subtaskId = chosen, status = status or "done" }
     if result and result ~= "" then
       extra.result = result
     end
-    plan_request(methods.complete, plan_id, extra, callback, take_plan_result)
+    plan_request(methods.complete, plan_id, extra, callback, take_plan_result, function(_, response_error)
+      local kind = type(response_error) == "table" and type(response_error.data) == "table" and response_error.data.kind
+      if kind ~= "invalidState" then
+        return false
+      end
+      -- The step ended between the question and the answer: reload, and say so if that is why.
+      M.reload(plan_id, function()
+        if subtask_status(plan_id, chosen) ~= "waiting" then
+          no_longer_waiting(chosen)
+        end
+      end)
+      return true
+    end)
   end)
 end
 
@@ -323,7 +447,7 @@ function M.list(callback)
       format_item = function(summary)
         return string.format(
           "%s  [%s %d%%]  %s",
-          summary.title,
+          text.one_line(summary.title),
           summary.status,
           summary.progress.percentage,
           summary.id
@@ -343,7 +467,7 @@ end
 function M.export(given, callback)
   plan_request(methods.export, given, nil, callback, function(plan_id, result)
     local bufnr = vim.api.nvim_create_buf(true, false)
-    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, vim.split(result.text or "", "\n", { plain = true }))
+    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, text.lines(result.text or ""))
     vim.bo[bufnr].filetype = "toml"
     vim.bo[bufnr].modified = false
     local known = state.known_plans[plan_id]
@@ -363,11 +487,20 @@ function M.log(given, callback)
     for _, version in ipairs(result.versions) do
       table.insert(
         lines,
-        string.format("v%d  %s  %s  (%s)", version.version, version.createdAt, version.title, version.reason)
+        string.format(
+          "v%d  %s  %s  (%s)",
+          version.version,
+          version.createdAt,
+          text.one_line(version.title),
+          text.one_line(version.reason)
+        )
       )
       for _, subtask in ipairs(version.subtasks) do
         local after = #(subtask.dependsOn or {}) > 0 and ("  after " .. table.concat(subtask.dependsOn, ", ")) or ""
-        table.insert(lines, string.format("    %s  %s  %s%s", subtask.id, subtask.title, subtask.agent, after))
+        table.insert(
+          lines,
+          string.format("    %s  %s  %s%s", subtask.id, text.one_line(subtask.title), subtask.agent, after)
+        )
       end
     end
     local bufnr = vim.api.nvim_create_buf(false, true)

@@ -7,6 +7,7 @@
 
 local config = require("codelab-planner.config")
 local state = require("codelab-planner.state")
+local text = require("codelab-planner.text")
 local view_module = require("codelab-planner.view")
 
 local M = {}
@@ -68,19 +69,25 @@ end
 ---@param subtask_id string
 ---@return integer?
 function M.row_of(bufnr, subtask_id)
+  local first = nil
   for row, id in pairs(rows_by_buffer[bufnr] or {}) do
-    if id == subtask_id then
-      return row
+    if id == subtask_id and (first == nil or row < first) then
+      first = row
     end
   end
-  return nil
+  return first
 end
 
 local function render_into(bufnr, view)
   local current = config.get()
   local rendered = view_module.render(view, { signs = current.signs, keys = current.keys })
+  -- view.render never yields a line break; should one slip through, the line is joined rather
+  -- than the whole render failing (the rows and highlights stay where they are).
+  local lines = vim.tbl_map(function(line)
+    return line:find("[\r\n]") and text.one_line(line) or line
+  end, rendered.lines)
   vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, rendered.lines)
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
   vim.bo[bufnr].modifiable = false
   vim.bo[bufnr].modified = false
   rows_by_buffer[bufnr] = rendered.rows
@@ -138,6 +145,12 @@ local function map_keys(bufnr)
       "revise the draft with feedback",
       function()
         actions.revise(plan())
+      end,
+    },
+    edit = {
+      "rename the step under the cursor (the plan on other lines) of a draft",
+      function()
+        actions.edit(plan(), M.subtask_at_cursor())
       end,
     },
     output = {
@@ -237,12 +250,12 @@ end
 function M.output_lines(view, subtask_id)
   local lines = vim.deepcopy(view.output[subtask_id] or {})
   local subtask = view_module.subtask(view, subtask_id) or {}
-  if #lines == 0 and subtask.result and subtask.result ~= "" then
-    lines = vim.split(subtask.result, "\n", { plain = true })
+  if #lines == 0 and type(subtask.result) == "string" and subtask.result ~= "" then
+    lines = text.lines(subtask.result)
   end
-  if subtask.error and subtask.error ~= "" then
+  if type(subtask.error) == "string" and subtask.error ~= "" then
     table.insert(lines, "")
-    vim.list_extend(lines, vim.split("error: " .. subtask.error, "\n", { plain = true }))
+    vim.list_extend(lines, text.lines("error: " .. subtask.error))
   end
   if #lines == 0 then
     lines = { "(no output yet)" }
@@ -256,7 +269,7 @@ end
 
 local function fill_output(bufnr, view, subtask_id)
   vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, M.output_lines(view, subtask_id))
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, text.buffer_lines(M.output_lines(view, subtask_id)))
   vim.bo[bufnr].modifiable = false
 end
 
@@ -307,17 +320,18 @@ function M.set_quickfix(plan_id)
   local items = {}
   for _, subtask in ipairs(view.plan.subtasks or {}) do
     if subtask.status == "failed" then
-      local text = string.format("%s: %s: %s", subtask.id, subtask.title or "", subtask.error or "failed")
+      local error = type(subtask.error) == "string" and subtask.error or "failed"
       table.insert(items, {
         bufnr = bufnr,
         lnum = bufnr and M.row_of(bufnr, subtask.id) or 0,
-        text = (text:gsub("\n", " ")),
+        text = string.format("%s: %s: %s", subtask.id, text.one_line(subtask.title), text.one_line(error)),
         type = "E",
       })
     end
   end
   if #items > 0 then
-    vim.fn.setqflist({}, " ", { title = "codelab-planner: " .. (view.plan.title or plan_id), items = items })
+    local title = text.one_line(view.plan.title)
+    vim.fn.setqflist({}, " ", { title = "codelab-planner: " .. (title ~= "" and title or plan_id), items = items })
   end
 end
 

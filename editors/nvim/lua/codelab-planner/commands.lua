@@ -140,6 +140,20 @@ M.subcommands = {
     end,
     complete = M.complete_plan_id,
   },
+  run = {
+    description = "run the plan file (*.plan.toml) in this buffer: run [from-subtask]",
+    impl = function(args)
+      require("codelab-planner.plan_files").run(0, args[1])
+    end,
+  },
+  edit = {
+    description = "rename the step under the cursor, or the plan, of a draft: edit [title]",
+    impl = function(args)
+      local buffer = require("codelab-planner.buffer")
+      local title = rest(args, 1)
+      actions.edit(nil, buffer.plan_id(0) and buffer.subtask_at_cursor() or nil, title ~= "" and title or nil)
+    end,
+  },
   delete = {
     description = "delete a plan: delete[!] [id]",
     impl = function(args, opts)

@@ -12,6 +12,7 @@ local M = {}
 ---@field retry string
 ---@field approve string
 ---@field revise string
+---@field edit string
 ---@field output string
 ---@field complete string
 ---@field complete_failed string
@@ -23,6 +24,7 @@ local M = {}
 ---@field root_markers string[] Files or folders that mark the workspace root (else the current directory).
 ---@field settings table The `codelabPlanner` settings (sent as initializationOptions and workspace/configuration).
 ---@field auto_start boolean Attach the server to every file buffer (`vim.lsp.enable`, Neovim 0.11+).
+---@field plan_files boolean Attach the server to plan files (`*.plan.toml`): diagnostics, lenses, runs.
 ---@field notify_on_finish boolean `vim.notify` when a run finishes.
 ---@field open_on_execute boolean Open the plan buffer when a run starts from a command.
 ---@field open_command? string Ex command run before showing a plan outside a plan window (e.g. "botright vsplit"); nil = the current window.
@@ -36,6 +38,7 @@ M.defaults = {
   root_markers = { ".codelab", ".git" },
   settings = {},
   auto_start = false,
+  plan_files = true,
   notify_on_finish = true,
   open_on_execute = true,
   open_command = nil,
@@ -45,6 +48,7 @@ M.defaults = {
     retry = "r",
     approve = "a",
     revise = "R",
+    edit = "e",
     output = "o",
     complete = "m",
     complete_failed = "M",
@@ -136,6 +140,7 @@ function M.validate()
     root_markers = { config.root_markers, "table" },
     settings = { config.settings, "table" },
     auto_start = { config.auto_start, "boolean" },
+    plan_files = { config.plan_files, "boolean" },
     notify_on_finish = { config.notify_on_finish, "boolean" },
     open_on_execute = { config.open_on_execute, "boolean" },
     open_command = { config.open_command, "string", true },

@@ -53,6 +53,14 @@ local function handlers()
       end
       return vim.lsp.handlers[protocol.lsp.progress](err, params, ctx)
     end,
+    [protocol.lsp.show_message] = function(_, params)
+      -- Through vim.notify (a notification plugin shows it; Neovim's own handler only echoes).
+      if type(params) == "table" and type(params.message) == "string" then
+        local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
+        local message = params.message:gsub("^codelab%-planner: ", "")
+        vim.notify("codelab-planner: " .. message, levels[params.type] or vim.log.levels.INFO)
+      end
+    end,
     [protocol.lsp.show_message_request] = function(err, params, ctx)
       return require("codelab-planner.approval").on_show_message_request(err, params, ctx)
     end,
@@ -195,10 +203,11 @@ function M.describe_error(method, err)
   return method .. ": " .. message
 end
 
---- Sends a request once the client is ready. `callback(err_message, result)`.
+--- Sends a request once the client is ready. `callback(err_message, result, response_error)`:
+--- the last is the server's error object (`{ code, message, data = { kind } }`) when it sent one.
 ---@param method string
 ---@param params table
----@param callback fun(err: string?, result: any)
+---@param callback fun(err: string?, result: any, response_error: table?)
 function M.request(method, params, callback)
   M.with_client(function(client, start_error)
     if not client then
@@ -206,13 +215,14 @@ function M.request(method, params, callback)
       return
     end
     local advertised = M.advertised_methods(client)
-    if #advertised > 0 and not vim.tbl_contains(advertised, method) then
+    local planning = vim.startswith(method, "planning/")
+    if planning and #advertised > 0 and not vim.tbl_contains(advertised, method) then
       callback(method .. ": not supported by this server (update codelab-planner)", nil)
       return
     end
     local function handler(err, result)
       if err then
-        callback(M.describe_error(method, err), nil)
+        callback(M.describe_error(method, err), nil, type(err) == "table" and err or nil)
       else
         callback(nil, result)
       end

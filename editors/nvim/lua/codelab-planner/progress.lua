@@ -11,37 +11,39 @@ local buffer = require("codelab-planner.buffer")
 local config = require("codelab-planner.config")
 local kinds = require("codelab-planner.protocol").event_kinds
 local state = require("codelab-planner.state")
+local text = require("codelab-planner.text")
 local view_module = require("codelab-planner.view")
 
 local M = {}
 
 local function title_of(view, subtask_id)
   local subtask = view_module.subtask(view, subtask_id)
-  return subtask and subtask.title or subtask_id
+  return text.one_line(subtask and subtask.title or subtask_id)
+end
+
+--- A notice on one line of the command line (no hit-enter prompt): the plan buffer has the rest.
+local function notice(message, level)
+  vim.notify(text.fit("codelab-planner: " .. message, math.max(40, vim.v.echospace)), level)
 end
 
 local function announce(view, event)
-  local plan_title = view.plan.title or view.plan.id
+  local plan_title = text.one_line(view.plan.title or view.plan.id)
   if event.kind == kinds.subtask_waiting then
-    vim.notify(
-      string.format(
-        "codelab-planner: %s waits for you: %s (then :CodelabPlanner complete)",
-        title_of(view, event.subtaskId),
-        event.message or ""
-      ),
-      vim.log.levels.WARN
-    )
+    -- What to do is under the step in the plan buffer; the notice says how to finish it.
+    local key = config.get().keys.complete
+    local how = key and string.format("press %s when done", key) or ":CodelabPlanner complete when done"
+    notice(string.format("waits for you (%s): %s", how, title_of(view, event.subtaskId)), vim.log.levels.WARN)
   elseif event.kind == kinds.plan_finished and config.get().notify_on_finish then
     local level = event.status == "completed" and vim.log.levels.INFO or vim.log.levels.WARN
     local progress = event.progress or {}
-    vim.notify(
+    notice(
       string.format(
-        "codelab-planner: %s %s (%d/%d done in %s)",
-        plan_title,
+        "%s (%d/%d done in %s): %s",
         event.status,
         progress.done or 0,
         progress.total or 0,
-        view_module.format_duration(event.durationMs or 0)
+        view_module.format_duration(event.durationMs or 0),
+        plan_title
       ),
       level
     )
@@ -94,6 +96,10 @@ function M.on_progress(params, _)
     return
   end
   local plan_id, event = params.planId, params.event
+  if event.kind == kinds.subtask_finished or event.kind == kinds.plan_finished then
+    -- The lenses of plan files show the last run's outcome.
+    require("codelab-planner.plan_files").refresh_lenses()
+  end
   local view = state.views[plan_id]
   if not view then
     -- A run this editor did not open (another window, a retry after a restart): load the plan;

@@ -1,9 +1,10 @@
 ---@mod codelab-planner.protocol The planning protocol's names, mirrored from the server.
 ---
---- The Lua mirror of `src/lsp/ext.rs` (ALL_METHODS) and of the shared contract's Additions. Every
---- method name the plugin sends or receives is spelled here and nowhere else; the drift test
---- (`tests/e2e/protocol_drift.rs`) fails when this file and the server disagree. This module holds
---- names only: no requests, no state.
+--- The Lua mirror of the protocol's closed sets: every method, event kind, status, agent, error
+--- kind, phase and tool kind of `docs/protocol.schema.json` (generated from the Rust wire types).
+--- Every method name the plugin sends or receives is spelled here and nowhere else;
+--- `tests/nvim/protocol.lua` compares this file with the schema, name by name, and
+--- `tests/e2e/protocol_drift.rs` with the server's methods. Names only: no requests, no state.
 
 local M = {}
 
@@ -30,7 +31,16 @@ M.methods = {
   export = "planning/export",
   -- Third wave: the steps a person or an outside agent can take now.
   next = "planning/next",
-  -- Third wave: a markdown task list or Taskmaster tasks.json as a draft plan.
+}
+
+--- Requests the protocol defines that the plugin does not send yet (third wave: transcripts,
+--- changes and their rollback, approvals from any client, imported task lists).
+--- `:checkhealth` does not ask the server for them.
+M.other_methods = {
+  transcript = "planning/transcript",
+  changes = "planning/changes",
+  rollback = "planning/rollback",
+  answer = "planning/answer",
   import = "planning/import",
 }
 
@@ -39,10 +49,17 @@ M.notifications = {
   progress = "planning/progress",
 }
 
---- Standard LSP methods the plugin handles.
+--- Standard LSP methods the plugin handles or sends.
 M.lsp = {
+  show_message = "window/showMessage",
   show_message_request = "window/showMessageRequest",
   progress = "$/progress",
+  execute_command = "workspace/executeCommand",
+}
+
+--- The server's `workspace/executeCommand` commands the plugin uses (`ext::command`).
+M.commands = {
+  run_file = "codelab-planner.runFile",
 }
 
 --- `planning/progress` event kinds (`event.kind`).
@@ -70,17 +87,38 @@ M.approval_options = {
   { title = "Deny", option = "reject_once" },
 }
 
+--- Subtask fields only the server writes (a Subtask's fields that a SubtaskInput does not have):
+--- an edit sends every other field back as received.
+M.subtask_server_fields = {
+  "status",
+  "attempts",
+  "result",
+  "error",
+  "startedAt",
+  "finishedAt",
+  "usage",
+  "changes",
+  "pendingApproval",
+}
+
 M.subtask_statuses = { "pending", "running", "waiting", "done", "failed", "skipped", "cancelled" }
 M.plan_statuses = { "draft", "approved", "running", "completed", "failed", "cancelled", "rejected", "interrupted" }
 M.agents = { "coder", "debug", "ask", "shell", "manual" }
 M.planners = { "llm", "template", "user" }
 M.error_kinds = { "planNotFound", "invalidState", "validation", "llm", "storage", "sessionNotFound", "staleVersion" }
+--- `planning/complete`'s `status`.
+M.completion_statuses = { "done", "failed" }
+--- `SubtaskInput.role`.
+M.subtask_roles = { "baseline" }
 
 --- Every method name of the protocol (requests and notifications), sorted.
 ---@return string[]
 function M.all_methods()
   local names = {}
   for _, name in pairs(M.methods) do
+    table.insert(names, name)
+  end
+  for _, name in pairs(M.other_methods) do
     table.insert(names, name)
   end
   for _, name in pairs(M.notifications) do

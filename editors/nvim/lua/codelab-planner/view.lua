@@ -6,6 +6,7 @@
 --- (`codelab-planner.buffer`) puts the lines on screen.
 
 local protocol = require("codelab-planner.protocol")
+local text = require("codelab-planner.text")
 
 local M = {}
 
@@ -17,11 +18,12 @@ local TITLE_WIDTH_MAX = 40
 ---@field plan table The last known Plan (wire object).
 ---@field run_id? string
 ---@field activity table<string, table> Last `agentActivity` event per running subtask.
----@field waiting table<string, string> What a person is asked to do, per waiting subtask.
+---@field waiting table<string, string> What a person is asked to do, per waiting subtask (the
+--- event's `instructions`, else its `message`).
 ---@field notes table<string, string> Retry notes per subtask.
 ---@field durations table<string, integer> Milliseconds per finished subtask (from events).
 ---@field output table<string, string[]> Output lines per subtask (from events, bounded).
----@field output_open table<string, boolean> Whether a subtask's last output line is still open.
+---@field pending? string A request under way that changes the plan ("revising: ..."), shown until its reply.
 ---@field duration_ms? integer The run's duration, from `planFinished`.
 ---@field event_status table<string, string> Statuses reported by events of the current run.
 
@@ -35,7 +37,6 @@ function M.new(plan)
     notes = {},
     durations = {},
     output = {},
-    output_open = {},
     event_status = {},
   }
 end
@@ -137,24 +138,28 @@ local function set_status(view, id, status)
   return subtask
 end
 
-local function append_output(view, id, text)
+--- Each `subtaskOutput.text` is one line without its terminator (docs/protocol.md); a text that
+--- holds line breaks anyway becomes several lines.
+local function append_output(view, id, output)
   local lines = view.output[id] or {}
-  local pieces = vim.split(text, "\n", { plain = true })
-  if #lines > 0 and #pieces > 0 and view.output_open[id] then
-    lines[#lines] = lines[#lines] .. table.remove(pieces, 1)
-  end
-  for _, piece in ipairs(pieces) do
-    table.insert(lines, piece)
-  end
-  -- An output chunk that ends with a newline leaves an empty last piece: the next chunk starts a line.
-  view.output_open[id] = lines[#lines] ~= ""
-  if lines[#lines] == "" then
-    table.remove(lines)
+  for _, line in ipairs(text.lines(output)) do
+    table.insert(lines, line)
   end
   while #lines > OUTPUT_LINES_KEPT do
     table.remove(lines, 1)
   end
   view.output[id] = lines
+end
+
+--- What a waiting step asks of a person: plain `instructions` when the server sends them, else
+--- its `message`.
+---@param event table A `subtaskWaiting` event.
+---@return string
+function M.waiting_text(event)
+  if type(event.instructions) == "string" and vim.trim(event.instructions) ~= "" then
+    return event.instructions
+  end
+  return type(event.message) == "string" and event.message or ""
 end
 
 local handlers = {}
@@ -188,8 +193,12 @@ handlers[kinds.subtask_output] = function(view, event)
 end
 
 handlers[kinds.subtask_retrying] = function(view, event)
-  view.notes[event.subtaskId] =
-    string.format("retry %d in %s: %s", event.attempt or 0, M.format_duration(event.delayMs or 0), event.error or "")
+  view.notes[event.subtaskId] = string.format(
+    "retry %d in %s: %s",
+    event.attempt or 0,
+    M.format_duration(event.delayMs or 0),
+    text.one_line(event.error)
+  )
   view.activity[event.subtaskId] = nil
 end
 
@@ -207,7 +216,7 @@ end
 
 handlers[kinds.subtask_waiting] = function(view, event)
   set_status(view, event.subtaskId, "waiting")
-  view.waiting[event.subtaskId] = event.message or ""
+  view.waiting[event.subtaskId] = M.waiting_text(event)
   view.activity[event.subtaskId] = nil
 end
 
@@ -306,7 +315,7 @@ end
 
 local function describe_activity(activity)
   local what = tool_kind(activity) or activity.tool or "tool"
-  local target = activity.target and (" " .. activity.target) or ""
+  local target = activity.target and (" " .. text.one_line(activity.target)) or ""
   if activity.phase == "thinking" then
     return activity.tokens and string.format("thinking (%d tokens)", activity.tokens) or "thinking"
   elseif activity.phase == "toolStarted" then
@@ -359,9 +368,21 @@ local function status_line(view)
   return table.concat(parts, " · ")
 end
 
+--- `label: value`, a value of several lines continuing on indented lines below.
+local function labelled(lines, label, value)
+  local value_lines = text.lines(value)
+  for index, line in ipairs(value_lines) do
+    table.insert(lines, index == 1 and (label .. ": " .. line) or ("  " .. line))
+  end
+end
+
 local function header_lines(view)
   local plan = view.plan
-  local lines = { plan.title or "(untitled plan)", status_line(view), progress_line(view) }
+  local title = text.one_line(plan.title)
+  local lines = { title ~= "" and title or "(untitled plan)", status_line(view), progress_line(view) }
+  if view.pending then
+    table.insert(lines, text.one_line(view.pending))
+  end
   local optional = {
     { "goal", plan.goal },
     { "planner note", plan.plannerNote },
@@ -369,11 +390,11 @@ local function header_lines(view)
     { "error", plan.error },
   }
   for _, pair in ipairs(optional) do
-    if pair[2] and pair[2] ~= "" then
-      table.insert(lines, pair[1] .. ": " .. pair[2])
+    if type(pair[2]) == "string" and vim.trim(pair[2]) ~= "" then
+      labelled(lines, pair[1], pair[2])
     end
   end
-  if plan.usage then
+  if type(plan.usage) == "table" then
     table.insert(
       lines,
       string.format(
@@ -388,7 +409,15 @@ local function header_lines(view)
   return lines
 end
 
-local function subtask_details(view, subtask)
+--- How the person ends a waiting step, in the plugin's own words (the buffer key when it has one).
+local function completion_hint(keys)
+  if keys and keys.complete then
+    return string.format("press %s when done", keys.complete)
+  end
+  return ":CodelabPlanner complete when done"
+end
+
+local function subtask_details(view, subtask, keys)
   local details = {}
   if #(subtask.dependsOn or {}) > 0 then
     table.insert(details, "after " .. table.concat(subtask.dependsOn, ", "))
@@ -401,15 +430,14 @@ local function subtask_details(view, subtask)
   if duration and has_run and vim.tbl_contains({ "done", "failed", "cancelled" }, subtask.status) then
     table.insert(details, M.format_duration(duration))
   end
-  if subtask.usage then
+  if type(subtask.usage) == "table" then
     table.insert(
       details,
       string.format("%d tokens", (subtask.usage.promptTokens or 0) + (subtask.usage.completionTokens or 0))
     )
   end
   if subtask.status == "waiting" then
-    local message = view.waiting[subtask.id]
-    table.insert(details, (message and message ~= "") and ("waiting: " .. message) or "waiting for you")
+    table.insert(details, "waiting for you: " .. completion_hint(keys))
   end
   if subtask.status == "running" and view.activity[subtask.id] then
     table.insert(details, describe_activity(view.activity[subtask.id]))
@@ -418,6 +446,28 @@ local function subtask_details(view, subtask)
     table.insert(details, view.notes[subtask.id])
   end
   return details
+end
+
+--- Lines shown under a subtask's row: what a waiting step asks, or a failed step's error.
+local function subtask_notes(view, subtask)
+  if subtask.status == "waiting" then
+    local asked = {}
+    for _, line in ipairs(text.lines(view.waiting[subtask.id])) do
+      if vim.trim(line) ~= "" then
+        table.insert(asked, "    │ " .. vim.trim(line))
+      end
+    end
+    return asked, "CodelabPlannerWaiting"
+  end
+  if subtask.status == "failed" and type(subtask.error) == "string" and subtask.error ~= "" then
+    local error_lines = text.lines(subtask.error)
+    local first = "    error: " .. vim.trim(error_lines[1] or "")
+    if #error_lines > 1 then
+      first = first .. " … (o: the whole error)"
+    end
+    return { first }, "CodelabPlannerError"
+  end
+  return {}, nil
 end
 
 ---@class codelab_planner.Rendered
@@ -458,17 +508,17 @@ function M.render(view, opts)
   local id_width, title_width, agent_width = 0, 0, 0
   for _, subtask in ipairs(subtasks) do
     id_width = math.max(id_width, display_width(subtask.id))
-    title_width = math.max(title_width, display_width(truncate(subtask.title or "", TITLE_WIDTH_MAX)))
+    title_width = math.max(title_width, display_width(truncate(text.one_line(subtask.title), TITLE_WIDTH_MAX)))
     agent_width = math.max(agent_width, display_width(subtask.agent or ""))
   end
   for _, subtask in ipairs(subtasks) do
     local sign = signs[subtask.status] or "?"
     local columns = {
       sign .. " " .. pad(subtask.id, id_width),
-      pad(truncate(subtask.title or "", TITLE_WIDTH_MAX), title_width),
+      pad(truncate(text.one_line(subtask.title), TITLE_WIDTH_MAX), title_width),
       pad(subtask.agent or "", agent_width),
     }
-    local details = subtask_details(view, subtask)
+    local details = subtask_details(view, subtask, opts.keys)
     local line = table.concat(columns, "  ")
     if #details > 0 then
       line = line .. "  " .. table.concat(details, " · ")
@@ -476,10 +526,11 @@ function M.render(view, opts)
     table.insert(lines, (line:gsub("%s+$", "")))
     rendered.rows[#lines] = subtask.id
     table.insert(rendered.highlights, { #lines, 0, #sign, status_group(subtask.status) })
-    if subtask.status == "failed" and subtask.error and subtask.error ~= "" then
-      table.insert(lines, "    error: " .. vim.split(subtask.error, "\n", { plain = true })[1])
+    local notes, group = subtask_notes(view, subtask)
+    for _, note in ipairs(notes) do
+      table.insert(lines, note)
       rendered.rows[#lines] = subtask.id
-      table.insert(rendered.highlights, { #lines, 4, #lines[#lines], "CodelabPlannerError" })
+      table.insert(rendered.highlights, { #lines, 4, #note, group })
     end
   end
   if #subtasks == 0 then
@@ -499,6 +550,7 @@ local key_order = {
   { "retry", "retry" },
   { "approve", "approve" },
   { "revise", "revise" },
+  { "edit", "edit" },
   { "output", "output" },
   { "complete", "done" },
   { "complete_failed", "failed" },

@@ -1,10 +1,14 @@
 // End-to-end test in real VS Code: code-server with the packaged .vsix installed, driven through
-// headless Chromium (puppeteer-core). Creates a plan of shell steps from a plan file, approves and
-// executes it and waits for the Plans view to say "completed"; starts a long plan and cancels it;
-// saves a screenshot of the Plans view. Run by `tests/vscode.rs`, which passes (environment):
-//   CODELAB_PLANNER_SERVER_PATH  the server binary      CODELAB_E2E_CODE_SERVER  code-server
-//   CODELAB_E2E_CHROMIUM         the browser             CODELAB_E2E_VSIX         the package
-//   CODELAB_E2E_ARTIFACTS        screenshots and logs    CODELAB_E2E_SCRATCH      a fresh folder
+// headless Chromium (puppeteer-core), one code-server for every flow (flows.mjs, flows_server.mjs):
+// the no-model flow a person drives, plan files, cancel and retry, a killed server, a missing
+// binary, and a scripted model with a tool approval. The server is found through the User setting
+// `codelabPlanner.server.path` (code-server windows are remote windows), never the environment.
+// Any error notification the test did not provoke, any restart-loop toast, and any error in the
+// extension host's logs fails it. A screenshot is kept after every step. Run by tests/vscode.rs:
+//   CODELAB_E2E_SERVER     the server binary       CODELAB_E2E_CODE_SERVER  code-server
+//   CODELAB_E2E_CHROMIUM   the browser             CODELAB_E2E_VSIX         the package
+//   CODELAB_E2E_ARTIFACTS  screenshots and logs    CODELAB_E2E_SCRATCH      a fresh folder
+//   CODELAB_E2E_OPENAI     the scripted OpenAI-compatible server's base URL
 // Every wait is for a DOM state or a process event, with a hard timeout and a message naming the step.
 
 import { spawn, execFileSync } from "node:child_process";
@@ -12,19 +16,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import puppeteer from "puppeteer-core";
 
-import {
-    STEP_TIMEOUT_MS,
-    answerInputBox,
-    clickProgressCancel,
-    clickToastButton,
-    pick,
-    runCommand,
-    statusBarShows,
-    treeRow,
-    webviewShows,
-    widenSideBar,
-} from "./workbench.mjs";
-
+import { noModelFlows } from "./flows.mjs";
+import { serverFlows } from "./flows_server.mjs";
+import { STEP_TIMEOUT_MS, widenSideBar } from "./workbench.mjs";
+import { Watch } from "./watch.mjs";
 
 function required(name) {
     const value = process.env[name];
@@ -35,67 +30,118 @@ function required(name) {
 }
 
 const env = {
-    server: required("CODELAB_PLANNER_SERVER_PATH"),
+    server: required("CODELAB_E2E_SERVER"),
     codeServer: required("CODELAB_E2E_CODE_SERVER"),
     chromium: required("CODELAB_E2E_CHROMIUM"),
     vsix: required("CODELAB_E2E_VSIX"),
     artifacts: required("CODELAB_E2E_ARTIFACTS"),
     scratch: required("CODELAB_E2E_SCRATCH"),
+    openai: required("CODELAB_E2E_OPENAI"),
 };
 
 const dirs = {
     workspace: path.join(env.scratch, "workspace"),
+    modelWorkspace: path.join(env.scratch, "with-model"),
     userData: path.join(env.scratch, "user-data"),
     extensions: path.join(env.scratch, "extensions"),
     browser: path.join(env.scratch, "browser"),
     xdg: path.join(env.scratch, "xdg"),
 };
+const userSettingsFile = path.join(dirs.userData, "User", "settings.json");
 
-function writeJson(file, value) {
+function writeFile(file, text) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+    fs.writeFileSync(file, text);
 }
 
+function writeJson(file, value) {
+    writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+const USER_SETTINGS = {
+    "security.workspace.trust.enabled": false,
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "chat.disableAIFeatures": true,
+    "window.restoreWindows": "none",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "files.simpleDialog.enable": true,
+};
+
+/** The User settings, with `codelabPlanner.server.path` set to `serverPath` (absent when undefined). */
+function writeUserSettings(serverPath) {
+    writeJson(userSettingsFile, serverPath === undefined ? USER_SETTINGS : { ...USER_SETTINGS, "codelabPlanner.server.path": serverPath });
+}
+
+/** A plan file with an unknown agent (a diagnostic), one that runs, and one that waits long. */
 function prepare() {
     for (const dir of Object.values(dirs)) {
         fs.mkdirSync(dir, { recursive: true });
     }
     fs.mkdirSync(env.artifacts, { recursive: true });
-    writeJson(path.join(dirs.workspace, "build.plan.json"), {
-        task: "build the demo and run its tests",
-        title: "Build and test",
-        subtasks: [
-            { id: "build", title: "Build", agent: "shell", command: "mkdir -p out && echo built > out/built.txt && echo build ok" },
-            { id: "test", title: "Run tests", agent: "shell", command: "test -f out/built.txt && echo tests passed", dependsOn: ["build"] },
-        ],
+    for (const old of fs.readdirSync(env.artifacts).filter((name) => name.endsWith(".png") || name === "vscode-logs")) {
+        fs.rmSync(path.join(env.artifacts, old), { recursive: true });
+    }
+    // A project one level down: the template plans run its `make test` there (`cwd = "service"`).
+    fs.mkdirSync(path.join(dirs.workspace, ".git"), { recursive: true });
+    writeFile(path.join(dirs.workspace, "service", "Makefile"), 'test:\n\t@echo "running 3 tests"\n\t@echo "all 3 passed"\n');
+    writeFile(
+        path.join(dirs.workspace, "service", "проверка.plan.toml"),
+        [
+            'title = "Проверить сервис"',
+            "",
+            "[[subtask]]",
+            'id = "test"',
+            'title = "Тесты"',
+            'agent = "shel"',
+            'command = "make test"',
+            "",
+        ].join("\n"),
+    );
+    writeFile(
+        path.join(dirs.workspace, "build.plan.toml"),
+        [
+            'title = "Собрать и проверить: сборка, тесты и отчёт о результатах в одном длинном плане"',
+            'goal = "build the demo and run its tests"',
+            "",
+            "[[subtask]]",
+            'id = "build"',
+            'title = "Build"',
+            'agent = "shell"',
+            "command = '''",
+            "mkdir -p out && echo built > out/built.txt",
+            "echo 'build step 1 of 2'",
+            "echo 'build step 2 of 2'",
+            "'''",
+            "",
+            "[[subtask]]",
+            'id = "test"',
+            'title = "Run tests"',
+            'agent = "shell"',
+            'command = "test -f out/built.txt && echo tests passed"',
+            'depends_on = ["build"]',
+            "",
+        ].join("\n"),
+    );
+    writeFile(
+        path.join(dirs.workspace, "slow.plan.toml"),
+        ['title = "Long wait"', "", "[[subtask]]", 'id = "wait"', 'title = "Wait ten minutes"', 'agent = "shell"', 'command = "sleep 600"', ""].join(
+            "\n",
+        ),
+    );
+    writeJson(path.join(dirs.modelWorkspace, ".vscode", "settings.json"), {
+        "codelabPlanner.llm.baseUrl": env.openai,
+        "codelabPlanner.llm.model": "scripted",
+        "codelabPlanner.llm.classify": "never",
     });
-    writeJson(path.join(dirs.workspace, "slow.plan.json"), {
-        task: "wait for a long time",
-        title: "Long wait",
-        subtasks: [{ id: "wait", title: "Wait ten minutes", agent: "shell", command: "sleep 600" }],
-    });
-    writeJson(path.join(dirs.workspace, "manual.plan.json"), {
-        task: "check the build by hand, then report",
-        title: "Manual check",
-        subtasks: [
-            { id: "look", title: "Look at the build", agent: "manual", description: "Open out/built.txt and check it" },
-            { id: "report", title: "Report", agent: "shell", command: "echo reported", dependsOn: ["look"] },
-        ],
-    });
-    writeJson(path.join(dirs.userData, "User", "settings.json"), {
-        "security.workspace.trust.enabled": false,
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": false,
-        "workbench.welcomePage.walkthroughs.openOnInstall": false,
-        "telemetry.telemetryLevel": "off",
-        "update.mode": "none",
-        "extensions.autoCheckUpdates": false,
-        "extensions.autoUpdate": false,
-        "chat.disableAIFeatures": true,
-        "window.restoreWindows": "none",
-        "workbench.secondarySideBar.defaultVisibility": "hidden",
-    });
-    fs.writeFileSync(path.join(env.scratch, "config.yaml"), "auth: none\ncert: false\n");
+    writeFile(path.join(dirs.modelWorkspace, "README.md"), "# demo\n");
+    writeUserSettings(env.server);
+    writeFile(path.join(env.scratch, "config.yaml"), "auth: none\ncert: false\n");
 }
 
 const childEnvironment = {
@@ -104,6 +150,8 @@ const childEnvironment = {
     XDG_DATA_HOME: path.join(dirs.xdg, "data"),
     XDG_CACHE_HOME: path.join(dirs.xdg, "cache"),
 };
+// The extension must find the server through the User setting, as in a remote window.
+delete childEnvironment.CODELAB_PLANNER_SERVER_PATH;
 
 function installExtension() {
     execFileSync(
@@ -166,86 +214,30 @@ function stopProcessGroup(child) {
     }
 }
 
-async function step(name, action) {
-    const started = Date.now();
-    try {
-        const result = await action();
-        console.log(`  ok  ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-        return result;
-    } catch (error) {
-        throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : error}`);
-    }
-}
-
-/** Pids of the language servers running under `rootPid` (code-server, started by this script). */
-function serverPidsUnder(rootPid) {
-    const serverPath = fs.realpathSync(env.server);
-    const parentOf = new Map();
-    const servers = [];
-    for (const name of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(name)) {
-            continue;
-        }
+/** Runs the test's steps; each is timed, checked by the watch, and leaves a screenshot. */
+function stepRunner(context) {
+    let number = 0;
+    return async function step(name, action) {
+        const started = Date.now();
+        number += 1;
+        const slug = `${String(number).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60)}`;
         try {
-            const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-            parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-            if (fs.readlinkSync(`/proc/${name}/exe`) === serverPath) {
-                servers.push(Number(name));
-            }
-        } catch {
-            // the process ended while we looked
+            const result = await action();
+            await context.watch.check(name);
+            await context.page.mouse.move(700, 790); // no hover tooltip over what the screenshot shows
+            await context.page.screenshot({ path: path.join(env.artifacts, `${slug}.png`) });
+            console.log(`  ok  ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+            return result;
+        } catch (error) {
+            await context.page.screenshot({ path: path.join(env.artifacts, `${slug}-FAILED.png`) }).catch(() => undefined);
+            throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : error}`);
         }
-    }
-    const descends = (pid) => {
-        for (let current = pid, depth = 0; current > 1 && depth < 64; current = parentOf.get(current) ?? 0, depth += 1) {
-            if (current === rootPid) {
-                return true;
-            }
-        }
-        return false;
     };
-    return servers.filter(descends);
 }
 
-/** The methods the server advertises (`capabilities.experimental.planning.methods`). */
-async function advertisedMethods() {
-    const probeDir = path.join(env.scratch, "probe");
-    fs.mkdirSync(probeDir, { recursive: true });
-    const child = spawn(env.server, ["--stdio", "--db", path.join(probeDir, "probe.db")], {
-        cwd: probeDir,
-        stdio: ["pipe", "pipe", "ignore"],
-    });
-    const send = (message) => {
-        const body = JSON.stringify({ jsonrpc: "2.0", ...message });
-        child.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    };
-    const reply = new Promise((resolve, reject) => {
-        let buffer = Buffer.alloc(0);
-        const timer = setTimeout(() => reject(new Error("the server did not answer initialize")), STEP_TIMEOUT_MS);
-        child.stdout.on("data", (chunk) => {
-            buffer = Buffer.concat([buffer, chunk]);
-            const text = buffer.toString("utf8");
-            const headerEnd = text.indexOf("\r\n\r\n");
-            const length = Number(/Content-Length: (\d+)/i.exec(text)?.[1]);
-            if (headerEnd >= 0 && buffer.length >= headerEnd + 4 + length) {
-                clearTimeout(timer);
-                resolve(JSON.parse(buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString("utf8")));
-            }
-        });
-        child.on("exit", (code) => reject(new Error(`the server exited with ${code} before answering initialize`)));
-    });
-    send({ id: 1, method: "initialize", params: { processId: process.pid, rootUri: null, capabilities: {} } });
-    const answer = await reply;
-    send({ id: 2, method: "shutdown", params: null });
-    send({ method: "exit", params: null });
-    child.stdin.end();
-    return answer.result?.capabilities?.experimental?.planning?.methods ?? [];
-}
-
-async function planFromFile(page, file, title) {
-    await runCommand(page, "Codelab Planner: New Plan from File");
-    await pick(page, "Plan file", file);
-    await treeRow(page, `plan ${title}, draft`);
+/** The `codelab-planner` command line on a workspace's database (read-only commands). */
+function cli(workspace, ...args) {
+    return execFileSync(env.server, [...args, "--json"], { cwd: workspace, encoding: "utf8", timeout: 30_000 });
 }
 
 /** The tail of the extension's "Codelab Planner" output channel, as VS Code logged it. */
@@ -256,197 +248,81 @@ function extensionLog() {
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) {
                 walk(full);
-            } else if (/-Codelab Planner\.log$/.test(entry.name)) {
+            } else if (/-Codelab Planner\.log$/.test(entry.name) || entry.name === "exthost.log") {
                 found.push(full);
             }
         }
     };
     try {
         walk(path.join(dirs.userData, "logs"));
-        return found.map((file) => fs.readFileSync(file, "utf8").split("\n").slice(-40).join("\n")).join("\n");
+        return found.map((file) => `--- ${file}\n${fs.readFileSync(file, "utf8").split("\n").slice(-40).join("\n")}`).join("\n");
     } catch (error) {
         return `(no log: ${error.message})`;
     }
 }
 
 async function main() {
+    const started = Date.now();
     prepare();
     const log = fs.createWriteStream(path.join(env.artifacts, "code-server.log"));
-    await step("install the .vsix", async () => installExtension());
+    installExtension();
     const server = startCodeServer(log);
     let browser;
-    let page;
+    const context = { env, dirs, cli };
     try {
-        const url = await step("start code-server", () => server.url);
-        browser = await step("start chromium", () =>
-            puppeteer.launch({
-                executablePath: env.chromium,
-                headless: true,
-                userDataDir: dirs.browser,
-                defaultViewport: { width: 1280, height: 800 },
-                args: [
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-dev-shm-usage",
-                ],
-            }),
-        );
-        page = await browser.newPage();
+        const url = await server.url;
+        browser = await puppeteer.launch({
+            executablePath: env.chromium,
+            headless: true,
+            userDataDir: dirs.browser,
+            defaultViewport: { width: 1280, height: 800 },
+            args: [
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        });
+        const page = await browser.newPage();
         const consoleLog = fs.createWriteStream(path.join(env.artifacts, "browser-console.log"));
         page.on("console", (message) => consoleLog.write(`${message.type()}: ${message.text()}\n`));
-        await step("open the workspace", async () => {
-            await page.goto(`${url}/?folder=${encodeURIComponent(dirs.workspace)}`, { timeout: STEP_TIMEOUT_MS });
-            await page.waitForSelector(".monaco-workbench .part.activitybar", { timeout: STEP_TIMEOUT_MS });
-            await page.waitForSelector(".part.statusbar", { timeout: STEP_TIMEOUT_MS });
-        });
-        await step("show the Plans view (activates the extension)", async () => {
-            // The extension's contributions arrive from the extension host after the workbench.
-            const container = '.part.activitybar [aria-label="Codelab Planner"]';
-            await page.waitForSelector(container, { timeout: STEP_TIMEOUT_MS });
-            await page.click(container);
-            await page.waitForFunction(
-                () => [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
-                    /Planner/.test(item.textContent ?? "") && !/starting/.test(item.textContent ?? "")),
-                { timeout: STEP_TIMEOUT_MS },
-            );
-        });
-        await step("no-model warning in the status bar", () =>
-            page.waitForFunction(
-                () => [...document.querySelectorAll(".part.statusbar .statusbar-item")].some((item) =>
-                    (item.textContent ?? "").includes("no model")),
-                { timeout: STEP_TIMEOUT_MS },
-            ),
-        );
-        await step("New Task: a complex task opens for review; reject it with feedback", async () => {
-            const task = "Implement user login, then write tests and update the docs";
-            await runCommand(page, "Codelab Planner: New Task");
-            await answerInputBox(page, "Describe the task", task);
-            await treeRow(page, `plan ${task}, draft`);
-            await webviewShows(page, [task, "Classification", "complex", "Approve"]);
-            await runCommand(page, "Codelab Planner: Reject");
-            await pick(page, "Plan to reject", task);
-            await answerInputBox(page, "Why reject it?", "not this sprint");
-            await treeRow(page, `plan ${task}, rejected`);
-        });
-        await step("create a plan of shell steps from build.plan.json", () => planFromFile(page, "build.plan.json", "Build and test"));
-        await step("its review page shows the steps and the draft's actions", () =>
-            webviewShows(page, ["Build and test", "Run tests", "$ mkdir -p out", "Approve", "Revise…", "draft · version 1"]),
-        );
-        await step("approve it", async () => {
-            await runCommand(page, "Codelab Planner: Approve");
-            await pick(page, "Plan to approve", "Build and test");
-            await treeRow(page, "plan Build and test, approved");
-        });
-        await step("execute it and see it complete", async () => {
-            await runCommand(page, "Codelab Planner: Execute");
-            await pick(page, "Plan to execute", "Build and test");
-            await treeRow(page, "plan Build and test, completed");
-            await treeRow(page, "subtask Run tests, done");
-        });
-        await step("the steps really ran", async () => {
-            const built = path.join(dirs.workspace, "out", "built.txt");
-            if (!fs.existsSync(built)) {
-                throw new Error(`${built} does not exist`);
-            }
-        });
-        await step("selecting a subtask shows its result and output", async () => {
-            const row = await page.waitForSelector('.part.sidebar .monaco-list-row[aria-label^="subtask Run tests, done"]', {
-                timeout: STEP_TIMEOUT_MS,
-            });
-            await row.click();
-            await page.waitForFunction(
-                () => [...document.querySelectorAll(".editor-instance .view-lines")].some((lines) => {
-                    // The editor renders spaces as non-breaking ones.
-                    const text = (lines.textContent ?? "").replace(/\u00a0/g, " ");
-                    return text.includes("Run tests (test)") && text.includes("tests passed");
-                }),
-                { timeout: STEP_TIMEOUT_MS },
-            );
-        });
-        if ((await advertisedMethods()).includes("planning/complete")) {
-            await step("a manual step waits; Mark Done on its notification completes the plan", async () => {
-                await planFromFile(page, "manual.plan.json", "Manual check");
-                await runCommand(page, "Codelab Planner: Execute");
-                await pick(page, "Plan to execute", "Manual check");
-                await treeRow(page, "subtask Look at the build, waiting");
-                await clickToastButton(page, "waits for you", "Mark Done");
-                await answerInputBox(page, "What was done?", "looked fine");
-                await treeRow(page, "plan Manual check, completed");
-                await treeRow(page, "subtask Report, done");
-            });
-        } else {
-            console.log("  --  NOTE: the server does not advertise planning/complete yet: manual steps not tested end to end");
-        }
-        await step("start a long plan", async () => {
-            await planFromFile(page, "slow.plan.json", "Long wait");
-            await runCommand(page, "Codelab Planner: Execute");
-            await pick(page, "Plan to execute", "Long wait");
-            await treeRow(page, "plan Long wait, running");
-            await treeRow(page, "subtask Wait ten minutes, running");
-        });
-        await step("cancel it", async () => {
-            await runCommand(page, "Codelab Planner: Cancel");
-            await pick(page, "Plan to cancel", "Long wait");
-            await treeRow(page, "plan Long wait, cancelled");
-            await treeRow(page, "subtask Wait ten minutes, cancelled");
-            await webviewShows(page, ["Long wait", "cancelled · version", "Retry"]);
-        });
-        await step("retry it, and cancel it from the progress notification's Cancel button", async () => {
-            await runCommand(page, "Codelab Planner: Retry");
-            await pick(page, "Plan to retry", "Long wait");
-            await treeRow(page, "plan Long wait, running");
-            await clickProgressCancel(page, "Long wait");
-            await treeRow(page, "plan Long wait, cancelled");
-        });
-        await step("the server is killed: the extension says so, restarts it and lists the plans again", async () => {
-            const [before, ...others] = serverPidsUnder(server.child.pid);
-            if (before === undefined || others.length > 0) {
-                throw new Error(`expected one server under code-server, found ${JSON.stringify([before, ...others])}`);
-            }
-            process.kill(before, "SIGKILL");
-            await page.waitForFunction(
-                () => [...document.querySelectorAll(".notifications-toasts .notification-toast")].some((toast) =>
-                    /server stopped unexpectedly; restarting in/.test(toast.textContent ?? "")),
-                { timeout: STEP_TIMEOUT_MS },
-            );
-            await statusBarShows(page, /^\s*Planner\s*$/);
-            const after = serverPidsUnder(server.child.pid);
-            if (after.length !== 1 || after[0] === before) {
-                throw new Error(`expected a new server, found ${JSON.stringify(after)} (the killed one was ${before})`);
-            }
-            await runCommand(page, "Codelab Planner: Refresh Plans");
-            await treeRow(page, "plan Build and test, completed");
-            await treeRow(page, "plan Long wait, cancelled");
-            await page.keyboard.press("Escape");
-        });
-        await step("screenshot of the Plans view", async () => {
+        context.page = page;
+        context.url = url;
+        context.codeServer = server.child;
+        context.watch = await Watch.install(page, path.join(dirs.userData, "logs"));
+        context.step = stepRunner(context);
+        /** A screenshot of a moment inside a step (a notification before it is answered). */
+        context.shot = (name) => page.screenshot({ path: path.join(env.artifacts, `${name}.png`) });
+        await noModelFlows(context);
+        await serverFlows(context);
+        await context.step("screenshot of the Plans view", async () => {
             await page.keyboard.press("Escape");
             if (!(await widenSideBar(page, 200))) {
                 console.log("  --  note: the side bar could not be widened for the screenshot");
             }
-            await webviewShows(page, ["Long wait", "cancelled · version"]);
             const sidebar = await page.$(".part.sidebar");
             await sidebar.screenshot({ path: path.join(env.artifacts, "plans-view.png") });
             await page.screenshot({ path: path.join(env.artifacts, "workbench.png") });
         });
-        console.log("vscode e2e: ok");
-    } catch (error) {
-        if (page !== undefined) {
-            await page.screenshot({ path: path.join(env.artifacts, "failure.png") }).catch(() => undefined);
+        const hostErrors = context.watch.extensionHostErrors();
+        if (hostErrors.length > 0) {
+            throw new Error(`the extension host logged errors:\n${hostErrors.join("\n")}`);
         }
+        console.log(`vscode e2e: ok in ${((Date.now() - started) / 1000).toFixed(0)}s; screenshots in ${env.artifacts}`);
+    } catch (error) {
         console.error(`${error instanceof Error ? error.message : error}`);
         console.error(`screenshots and logs: ${env.artifacts}; VS Code logs: ${path.join(dirs.userData, "logs")}`);
-        console.error(`the extension's log:\n${extensionLog()}`);
+        console.error(`the extension's logs:\n${extensionLog()}`);
         process.exitCode = 1;
     } finally {
         await browser?.close().catch(() => undefined);
         stopProcessGroup(server.child);
         log.end();
+        fs.cpSync(path.join(dirs.userData, "logs"), path.join(env.artifacts, "vscode-logs"), { recursive: true, force: true });
     }
 }
 

@@ -83,7 +83,7 @@ export async function webviewShows(page, needles) {
         const frames = page.frames().filter((frame) => frame !== page.mainFrame());
         try {
             await Promise.any(
-                frames.map((frame) =>
+                frames.map(async (frame) =>
                     frame.waitForFunction(
                         (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
                         { timeout: 5_000 },
@@ -104,7 +104,10 @@ export async function clickToastButton(page, text, label) {
     const button = await page
         .waitForFunction(
             (wanted, buttonLabel) => {
-                const toasts = [...document.querySelectorAll(".notifications-toasts .notification-toast")];
+                // A toast, or the same notification in the notification center once its toast hid.
+                const toasts = [
+                    ...document.querySelectorAll(".notifications-toasts .notification-toast, .notifications-center .notification-list-item"),
+                ];
                 const toast = toasts.find((candidate) => (candidate.textContent ?? "").includes(wanted));
                 return [...(toast?.querySelectorAll(".monaco-button") ?? [])].find(
                     (candidate) => (candidate.textContent ?? "").trim() === buttonLabel,
@@ -218,4 +221,195 @@ async function acceptRow(page, text, timeout = STEP_TIMEOUT_MS) {
         throw new Error(`no focused row with "${text}" in the quick input (rows: ${JSON.stringify(rows)}): ${error.message}`);
     }
     await page.keyboard.press("Enter");
+}
+
+/**
+ * What `action` answers, or false when the frame it uses went away meanwhile (a webview that
+ * re-renders replaces its frame; puppeteer may throw that before returning a promise).
+ */
+async function settle(action) {
+    try {
+        return await action();
+    } catch {
+        return false;
+    }
+}
+
+/** The webview frame whose page shows every one of `needles`. */
+async function webviewFrame(page, needles) {
+    for (let attempt = 1; attempt <= 12; attempt += 1) {
+        for (const frame of page.frames().filter((candidate) => candidate !== page.mainFrame())) {
+            const found = await settle(() =>
+                frame.evaluate((wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)), needles),
+            );
+            if (found) {
+                return frame;
+            }
+        }
+        await webviewShows(page, needles).catch(() => undefined);
+    }
+    throw new Error(`no webview shows ${JSON.stringify(needles)}`);
+}
+
+/**
+ * Clicks the button `label` on the webview page that shows `needles` (the review page); `near`
+ * picks the button in the table row of the subtask with that id.
+ */
+export async function clickWebviewButton(page, needles, label, near) {
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+        const frame = await webviewFrame(page, needles);
+        const clicked = await settle(() =>
+            frame.evaluate(
+                (wanted, rowId) => {
+                    const scope =
+                        rowId === undefined
+                            ? [document]
+                            : [...document.querySelectorAll("tr")].filter((row) => row.querySelector("td code")?.textContent === rowId);
+                    for (const root of scope) {
+                        const button = [...root.querySelectorAll("button")].find((candidate) => candidate.textContent.trim() === wanted);
+                        if (button) {
+                            button.click();
+                            return true;
+                        }
+                    }
+                    return false;
+                },
+                label,
+                near,
+            ),
+        ); // false when the page was replaced while we looked: look again
+        if (clicked) {
+            return;
+        }
+    }
+    throw new Error(`no "${label}" button${near === undefined ? "" : ` in the row of ${near}`} on the page showing ${JSON.stringify(needles)}`);
+}
+
+/** Opens a workspace file with Quick Open. */
+export async function openFile(page, relativePath) {
+    await page.click(".part.sidebar .composite.title");
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyP");
+    await page.keyboard.up("Control");
+    await quickInputOpen(page, 10_000);
+    // A row shows the file's name, and its folder apart: type the name (names are unique here).
+    await acceptRow(page, relativePath.split("/").at(-1));
+    await page.waitForFunction(
+        (name) => [...document.querySelectorAll(".tabs-container .tab.active")].some((tab) => (tab.textContent ?? "").includes(name)),
+        { timeout: STEP_TIMEOUT_MS },
+        relativePath.split("/").at(-1),
+    );
+}
+
+/** The lines of the active text editor, as rendered (spaces normalised). */
+export async function editorLines(page) {
+    return page.$$eval(".editor-group-container.active .editor-instance .view-lines .view-line", (lines) =>
+        lines
+            .map((line) => ({ top: parseFloat(line.style.top || "0"), text: (line.textContent ?? "").replace(/\u00a0/g, " ") }))
+            .sort((left, right) => left.top - right.top)
+            .map((line) => line.text),
+    );
+}
+
+/** Waits until the active editor shows every one of `wanted` as a line of its own. */
+export async function editorShowsLines(page, wanted) {
+    try {
+        await page.waitForFunction(
+            (needles) => {
+                const lines = [...document.querySelectorAll(".editor-group-container.active .editor-instance .view-lines .view-line")].map(
+                    (line) => (line.textContent ?? "").replace(/\u00a0/g, " ").trim(),
+                );
+                return needles.every((needle) => lines.includes(needle));
+            },
+            { timeout: STEP_TIMEOUT_MS },
+            wanted,
+        );
+    } catch (error) {
+        throw new Error(`the editor does not show the lines ${JSON.stringify(wanted)} (it shows ${JSON.stringify(await editorLines(page))}): ${error.message}`);
+    }
+}
+
+/** Answers the workbench's own file dialog (a quick input in a remote window) with a path. */
+export async function answerFileDialog(page, file) {
+    await quickInputOpen(page);
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyA");
+    await page.keyboard.up("Control");
+    await page.keyboard.type(file);
+    await page.waitForFunction(
+        (selector, wanted) => document.querySelector(`${selector} .quick-input-box input`)?.value === wanted,
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        file,
+    );
+    await page.keyboard.press("Enter");
+}
+
+/** Waits for a quick pick whose placeholder contains `placeholder`; answers its rows' texts. */
+export async function quickPickRows(page, placeholder) {
+    await page.waitForFunction(
+        (selector, wanted) => {
+            const widget = document.querySelector(selector);
+            return widget?.style.display !== "none" && (widget?.querySelector("input")?.getAttribute("placeholder") ?? "").includes(wanted);
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+        placeholder,
+    );
+    return page.$$eval(`${QUICK_INPUT} .monaco-list-row`, (rows) => rows.map((row) => row.textContent ?? ""));
+}
+
+/** Waits for the quick pick whose placeholder contains `placeholder`, accepts its first row, answers its label. */
+export async function pickFirst(page, placeholder) {
+    await quickPickRows(page, placeholder);
+    const label = await page.waitForFunction(
+        (selector) => {
+            const row = document.querySelector(`${selector} .monaco-list-row.focused`);
+            return row === null ? undefined : (row.querySelector(".label-name")?.textContent ?? row.textContent ?? "").trim();
+        },
+        { timeout: STEP_TIMEOUT_MS },
+        QUICK_INPUT,
+    );
+    const text = await label.jsonValue();
+    // A webview that re-renders may take the focus: give it back to the quick input first.
+    await page.click(`${QUICK_INPUT} .quick-input-box input`);
+    await page.keyboard.press("Enter");
+    return text;
+}
+
+/** Waits until a subtask row under the plan whose title starts with `planTitle` starts with `label`. */
+export async function treeRowUnder(page, planTitle, label) {
+    try {
+        await page.waitForFunction(
+            (plan, wanted) => {
+                let inPlan = false;
+                for (const row of document.querySelectorAll(".part.sidebar .monaco-list-row")) {
+                    const aria = row.getAttribute("aria-label") ?? "";
+                    if (aria.startsWith("plan ")) {
+                        inPlan = aria.startsWith(`plan ${plan}`);
+                    } else if (inPlan && aria.startsWith(wanted)) {
+                        return true;
+                    }
+                }
+                return false;
+            },
+            { timeout: STEP_TIMEOUT_MS },
+            planTitle,
+            label,
+        );
+    } catch (error) {
+        const rows = await page.$$eval(".part.sidebar .monaco-list-row", (found) => found.map((row) => row.getAttribute("aria-label")));
+        throw new Error(`no row "${label}…" under plan "${planTitle}…" (rows: ${JSON.stringify(rows)}): ${error.message}`);
+    }
+}
+
+/** Clicks the inline action `title` (e.g. "Mark Done") of the Plans view's row whose label starts with `label`. */
+export async function clickRowAction(page, label, title) {
+    const row = await page.waitForSelector(`.part.sidebar .monaco-list-row[aria-label^="${label.replace(/"/g, '\\"')}"]`, {
+        timeout: STEP_TIMEOUT_MS,
+    });
+    await row.hover();
+    const action = await row.waitForSelector(`.actions .action-label[aria-label="${title}"]`, { visible: true, timeout: STEP_TIMEOUT_MS });
+    await action.click();
 }
