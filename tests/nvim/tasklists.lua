@@ -17,6 +17,15 @@ if not binary or not workspace then
   fail("set CODELAB_PLANNER_BIN and CODELAB_WORKSPACE")
 end
 
+-- Neovim prints each workspace edit's label ("Workspace edit codelab-planner: s1 done"); in a
+-- headless run that goes to stderr, which the runner reads as an error: keep it on stdout.
+local applied = {}
+print = function(...)
+  local line = table.concat(vim.tbl_map(tostring, { ... }), " ")
+  table.insert(applied, line)
+  io.stdout:write(line .. "\n")
+end
+
 local path = workspace .. "/tasks.md"
 local lines = { "# Ship it", "", "- [ ] Run `echo one`", "- [ ] Run `echo two`" }
 vim.fn.writefile(lines, path)
@@ -79,6 +88,10 @@ local ticked = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
 local wanted = { "# Ship it", "", "- [x] Run `echo one`", "- [x] Run `echo two`" }
 if not vim.deep_equal(ticked, wanted) then
   fail("the buffer is not ticked: " .. vim.inspect(ticked))
+end
+
+if #applied ~= 2 then
+  fail("expected one workspace edit per step, got " .. vim.inspect(applied))
 end
 
 local lenses = request("textDocument/codeLens", { textDocument = { uri = vim.uri_from_bufnr(bufnr) } })
