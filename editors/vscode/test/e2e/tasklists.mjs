@@ -47,16 +47,28 @@ async function waitForLenses(page, wanted) {
     }
 }
 
-/** Clicks the lens `title` with the mouse, as a person does (Monaco listens for the mouse, not `click()`). */
+/**
+ * Clicks the lens `title` with the mouse, as a person does (Monaco listens for the mouse, not
+ * `click()`). Lenses are drawn again whenever the server's answer changes, so a lens found a moment
+ * ago may be gone: it is looked up again, a few times.
+ */
 async function clickLens(page, title) {
-    for (const anchor of await page.$$(".editor-instance .codelens-decoration a")) {
-        const text = await anchor.evaluate((item) => (item.textContent ?? "").replace(/\u00a0/g, " ").trim());
-        if (text === title) {
-            await anchor.click();
-            return;
+    let lastError = new Error(`no lens "${title}"`);
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+        for (const anchor of await page.$$(".editor-instance .codelens-decoration a")) {
+            try {
+                const text = await anchor.evaluate((item) => (item.textContent ?? "").replace(/\u00a0/g, " ").trim());
+                if (text === title) {
+                    await anchor.click();
+                    return;
+                }
+            } catch (error) {
+                lastError = error; // redrawn meanwhile
+            }
         }
+        await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    throw new Error(`no lens "${title}"; the editor shows ${JSON.stringify(await lensTitles(page))}`);
+    throw new Error(`${lastError instanceof Error ? lastError.message : lastError}; the editor shows ${JSON.stringify(await lensTitles(page))}`);
 }
 
 async function diskBecomes(expected) {
