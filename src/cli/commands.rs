@@ -107,6 +107,9 @@ pub(crate) async fn list(cli: &Cli, status: Option<String>, limit: usize) -> Res
 pub(crate) async fn import(cli: &Cli, file: &std::path::Path) -> Result<i32, CliError> {
     let request = crate::orchestrator::ImportRequest { path: file.to_path_buf(), ..Default::default() };
     let created = cli.orchestrator.import(request).await.map_err(super::run::plan_file_error)?;
+    for warning in &created.warnings {
+        eprintln!("{}: warning: {}", warning.path, warning.message);
+    }
     print_plan(cli, &created.plan)?;
     Ok(EXIT_OK)
 }

@@ -49,8 +49,10 @@ impl Orchestrator {
         let format = request.format.or_else(|| PlanFormat::of_path(&path)).unwrap_or(PlanFormat::Toml);
         let source_file = planfile::source_key(&workspace_root, &path);
         let options = self.read_options(&path);
-        let create = plan_file_request(&shown, &text, format, &options, source_file, request.from_subtask.as_deref())?;
-        self.create(create).await
+        let (create, warnings) =
+            plan_file_request(&shown, &text, format, &options, source_file, request.from_subtask.as_deref())?;
+        let created = self.create(create).await?;
+        Ok(Created { warnings, ..created })
     }
 
     /// How task lists are read here: with a model or not, and the file's name as a title.
@@ -92,20 +94,25 @@ fn plan_file_request(
     options: &ReadOptions,
     source_file: String,
     from_subtask: Option<&str>,
-) -> Result<CreateRequest, OrchestratorError> {
+) -> Result<(CreateRequest, Vec<Problem>), OrchestratorError> {
     let checked = planfile::check_as(text, format, options);
+    let placed = |severity: planfile::Severity| -> Vec<Problem> {
+        let found = checked.problems.iter().filter(|problem| problem.severity == severity);
+        found
+            .map(|problem| {
+                let (line, column) = line_and_column(text, problem.span.start);
+                Problem {
+                    kind: ProblemKind::Field,
+                    path: format!("{shown}:{line}:{column}"),
+                    message: problem.message.clone(),
+                }
+            })
+            .collect()
+    };
     if checked.has_errors() {
-        let errors = checked.problems.iter().filter(|problem| problem.severity == planfile::Severity::Error);
-        let problems = errors.map(|problem| {
-            let (line, column) = line_and_column(text, problem.span.start);
-            Problem {
-                kind: ProblemKind::Field,
-                path: format!("{shown}:{line}:{column}"),
-                message: problem.message.clone(),
-            }
-        });
-        return Err(OrchestratorError::Validation(ValidationErrors(problems.collect())));
+        return Err(OrchestratorError::Validation(ValidationErrors(placed(planfile::Severity::Error))));
     }
+    let warnings = placed(planfile::Severity::Warning);
     let subtasks = match from_subtask {
         Some(id) => Some(
             planfile::run_from(&checked.file, id)
@@ -113,8 +120,9 @@ fn plan_file_request(
         ),
         None => None,
     };
-    create_request(&checked.file, source_file, subtasks)
-        .ok_or_else(|| super::invalid_param(shown, "the plan file has no title"))
+    let request = create_request(&checked.file, source_file, subtasks)
+        .ok_or_else(|| super::invalid_param(shown, "the plan file has no title"))?;
+    Ok((request, warnings))
 }
 
 /// The `create` request for a plan file: its subtasks (or the ones given, for "run from

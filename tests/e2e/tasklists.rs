@@ -174,6 +174,19 @@ fn the_command_line_imports_a_taskmaster_file_and_exports_markdown() {
     };
     assert_eq!(shape(&again), shape(&plan), "the markdown export imports to the same steps");
 
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tasklists/spec-kit-template.md");
+    std::fs::create_dir_all(directory.path().join("specs")).unwrap();
+    std::fs::copy(&template, directory.path().join("specs/tasks.md")).unwrap();
+    let (code, stdout, stderr) = cli(directory.path(), &["import", "specs/tasks.md"]);
+    assert_eq!(code, 0, "warnings do not stop an import: {stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains(": warning: ")).collect();
+    assert_eq!(warnings.len(), 6, "{stderr}");
+    assert!(
+        warnings[0].starts_with("specs/tasks.md:147:7: warning: `TXXX` is a placeholder: this step is numbered T029"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("T034"), "{stdout}");
+
     let (code, _, stderr) = cli(directory.path(), &["import", "nothing-here.md"]);
     assert_ne!(code, 0, "a missing file is refused");
     assert!(stderr.contains("nothing-here.md"), "the file is named: {stderr}");
