@@ -61,6 +61,7 @@ fn agents(server: &FakeOpenAi, max_tool_calls: u32) -> AgentSet {
         max_tool_calls,
         approval: ToolApproval::Auto,
         api_key_env: "CODELAB_BENCH_NO_SUCH_KEY".to_owned(),
+        api_key_file: None,
         default_command_timeout: Duration::from_secs(60),
         temperature: None,
         max_reply_tokens: None,

@@ -22,4 +22,5 @@ pub mod panics;
 pub mod planfile;
 pub mod planner;
 pub mod store;
+pub mod textfile;
 pub mod wire;

@@ -68,6 +68,7 @@ impl Setup {
             max_tool_calls,
             approval: ToolApproval::Auto,
             api_key_env: KEY_VARIABLE.to_owned(),
+            api_key_file: None,
             default_command_timeout: Duration::from_secs(60),
             temperature: None,
             max_reply_tokens: None,

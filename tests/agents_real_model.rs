@@ -55,6 +55,7 @@ async fn a_one_subtask_ask_plan_ends_within_its_limits_against_smollm2() {
         max_tool_calls: 4,
         approval: ToolApproval::Auto,
         api_key_env: "OPENAI_API_KEY".to_owned(),
+        api_key_file: None,
         default_command_timeout: Duration::from_secs(60),
         temperature: Some(0.0),
         max_reply_tokens: Some(200),

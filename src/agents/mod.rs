@@ -55,6 +55,8 @@ pub struct AgentsConfig {
     pub approval: ToolApproval,
     /// The variable holding the API key: never passed to a command.
     pub api_key_env: String,
+    /// The file holding the API key, if one does (`llm.apiKeyFile`).
+    pub api_key_file: Option<std::path::PathBuf>,
     pub default_command_timeout: Duration,
     pub temperature: Option<f32>,
     /// `max_tokens` of each reply (`None` = the endpoint's default).
@@ -72,6 +74,7 @@ impl AgentsConfig {
             max_tool_calls: llm.max_tool_calls,
             approval: settings.tool_approval,
             api_key_env: llm.api_key_env.clone(),
+            api_key_file: llm.api_key_file.clone(),
             default_command_timeout: DEFAULT_COMMAND_TIMEOUT,
             temperature: Some(0.2),
             max_reply_tokens: None,
@@ -116,7 +119,15 @@ impl LlmAgent {
             Workspace::new(&request.workspace_root).map_err(|error| AgentError::Unavailable(error.to_string()))?;
         let role = Role::of(request.subtask.agent);
         // The key's value is read only to keep it out of results and output, never stored.
-        let secret = std::env::var(&self.config.api_key_env).ok().filter(|value| value.len() >= 8);
+        let from_file = self
+            .config
+            .api_key_file
+            .as_deref()
+            .and_then(|path| crate::textfile::read_text_blocking(path, 16 * 1024).ok());
+        let secret = from_file
+            .and_then(|key| key.lines().next().map(|line| line.trim().to_owned()))
+            .or_else(|| std::env::var(&self.config.api_key_env).ok())
+            .filter(|value| value.len() >= 8);
         let origin = ChangeOrigin {
             plan_id: request.plan_id.clone(),
             subtask_id: request.subtask.id.clone(),

@@ -25,7 +25,12 @@ pub(crate) async fn new_task(
     new: NewOptions,
     mut interrupts: Interrupts,
 ) -> Result<i32, CliError> {
-    let created = cli.orchestrator.create(CreateRequest { task, ..CreateRequest::default() }).await?;
+    let planning = cli.orchestrator.create(CreateRequest { task, ..CreateRequest::default() });
+    let Some(created) = interrupts.or_interrupted(planning).await else {
+        eprintln!("interrupted while planning");
+        return Ok(EXIT_INTERRUPTED);
+    };
+    let created = created?;
     print_plan(cli, &created.plan)?;
     if !new.run {
         return Ok(EXIT_OK);

@@ -7,6 +7,8 @@
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
 //! - `commands`: the short commands.
 //! - `prompt`: steps that wait for a person, asked on the terminal during a run.
+//! - `settings`: the settings files every command runs with (`config::load`), and `config`, which
+//!   prints them with where each came from.
 //!
 //! Exit codes: 0 only when every subtask of the plan is done (or the command succeeded),
 //! 1 when a run did not complete or an operation was refused, 2 for bad input (a plan file with
@@ -17,10 +19,10 @@ mod commands;
 mod display;
 mod prompt;
 mod run;
+mod settings;
 
 use std::path::PathBuf;
 
-use crate::config::Settings;
 use crate::orchestrator::{Orchestrator, OrchestratorConfig, OrchestratorError};
 
 /// Everything went as asked.
@@ -101,6 +103,9 @@ pub enum CliCommand {
     /// List the steps that can be taken now, by a person or an outside agent: of plan ID, or of the
     /// newest plan that has some (claimed steps are shown with who holds them).
     Next { plan_id: Option<String> },
+    /// Print the settings in force and where each came from (defaults, the user's
+    /// `~/.config/codelab-planner/config.toml`, the workspace's `codelab-planner.toml`).
+    Config,
     /// Finish a step by hand: one that waits for a person (`waiting`), or a ready step of an
     /// approved plan nothing runs (see `next`); done, or failed with `--failed`.
     Complete {
@@ -177,12 +182,15 @@ pub enum CliError {
     PlanFile(String),
     #[error("{0}")]
     Usage(String),
+    /// Refused settings files or keys, one `file:line:column: key: message` a line.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Settings(Vec<crate::config::FileProblem>),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::PlanFile(_) | Self::Usage(_) => EXIT_USAGE,
+            Self::PlanFile(_) | Self::Usage(_) | Self::Settings(_) => EXIT_USAGE,
             Self::Orchestrator(OrchestratorError::InvalidParams(_) | OrchestratorError::Validation(_)) => EXIT_USAGE,
             Self::Orchestrator(_) | Self::Io { .. } => EXIT_FAILED,
         }
@@ -193,6 +201,8 @@ impl CliError {
 pub(crate) struct Cli {
     pub orchestrator: Orchestrator,
     pub json: bool,
+    /// `--db`.
+    pub database: Option<PathBuf>,
 }
 
 /// Runs one subcommand to the end; returns the process exit code. Errors are printed to stderr.
@@ -206,6 +216,9 @@ pub async fn main(command: CliCommand, options: CliOptions) -> i32 {
             return EXIT_FAILED;
         }
     };
+    if let CliCommand::Config = command {
+        return settings::show(&options).await;
+    }
     let cli = match start(&options).await {
         Ok(cli) => cli,
         Err(failure) => {
@@ -240,18 +253,15 @@ pub(crate) fn print_text(text: &str) {
 async fn start(options: &CliOptions) -> Result<Cli, CliError> {
     let workspace_root =
         std::env::current_dir().map_err(|cause| CliError::Io { path: "current folder".to_owned(), cause })?;
-    let config = OrchestratorConfig {
-        workspace_root: workspace_root.clone(),
-        database: options.database.clone().map(|path| workspace_root.join(path)),
-        settings: Settings::default(),
-        editor: None,
-    };
+    let settings = settings::load(&workspace_root).await?;
+    let database = settings::database(&workspace_root, options.database.as_deref(), &settings)?;
+    let config = OrchestratorConfig { workspace_root, database, settings: settings.settings, editor: None };
     let (orchestrator, report) = Orchestrator::start(config).await?;
     if !report.interrupted.is_empty() {
         let ids: Vec<String> = report.interrupted.iter().map(ToString::to_string).collect();
         eprintln!("codelab-planner: {} plan(s) were interrupted: {}", ids.len(), ids.join(", "));
     }
-    Ok(Cli { orchestrator, json: options.json })
+    Ok(Cli { orchestrator, json: options.json, database: options.database.clone() })
 }
 
 async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -> Result<i32, CliError> {
@@ -270,6 +280,8 @@ async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -
         CliCommand::Import { file } => commands::import(cli, &file).await,
         CliCommand::Export { plan_id, format } => commands::export(cli, plan_id, format).await,
         CliCommand::Next { plan_id } => commands::next(cli, plan_id).await,
+        // Shown before the planner starts (see `main`); the same printout here.
+        CliCommand::Config => Ok(settings::show(&CliOptions { database: cli.database.clone(), json: cli.json }).await),
         CliCommand::Complete { plan_id, subtask, failed, result } => {
             commands::complete(cli, plan_id, subtask, !failed, result).await
         }

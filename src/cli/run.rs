@@ -34,17 +34,29 @@ impl Interrupts {
             _ = self.terminate.recv() => {}
         }
     }
+
+    /// The result of `work`, or `None` when Ctrl-C or SIGTERM comes first (`work` is dropped:
+    /// a planning call's connection closes, a file read is abandoned).
+    pub async fn or_interrupted<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            result = work => Some(result),
+            () = self.next() => None,
+        }
+    }
 }
 
 pub(crate) async fn run_file(
     cli: &Cli,
     file: &Path,
     options: &RunOptions,
-    interrupts: Interrupts,
+    mut interrupts: Interrupts,
 ) -> Result<i32, CliError> {
     let request = ImportRequest { path: file.to_path_buf(), ..ImportRequest::default() };
-    let run = cli.orchestrator.run_file(request, options.start()).await.map_err(plan_file_error)?;
-    watch(cli, run, options, interrupts).await
+    let Some(started) = interrupts.or_interrupted(cli.orchestrator.run_file(request, options.start())).await else {
+        eprintln!("interrupted before the run started");
+        return Ok(EXIT_INTERRUPTED);
+    };
+    watch(cli, started.map_err(plan_file_error)?, options, interrupts).await
 }
 
 /// Approves a draft, executes it and shows the run.

@@ -38,14 +38,15 @@ impl ApiKey {
     }
 
     /// The first line of the file at `path` (`llm.apiKeyFile`); `None`, logged without any of its
-    /// content, when it cannot be read or is blank.
+    /// content, when it cannot be read or is blank. Read as every named file is (`textfile`: a
+    /// regular file, at most 16 KiB, never a FIFO).
     pub fn from_file(path: &std::path::Path) -> Option<Self> {
-        match std::fs::read_to_string(path) {
+        match crate::textfile::read_text_blocking(path, 16 * 1024) {
             Ok(text) => {
                 text.lines().next().map(str::trim).filter(|key| !key.is_empty()).map(|key| Self(key.to_owned()))
             }
             Err(error) => {
-                tracing::warn!(path = %path.display(), kind = ?error.kind(), "cannot read llm.apiKeyFile");
+                tracing::warn!(path = %path.display(), %error, "cannot read llm.apiKeyFile");
                 None
             }
         }

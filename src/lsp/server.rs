@@ -41,12 +41,13 @@ use crate::orchestrator::{Orchestrator, OrchestratorConfig};
 use crate::panics::panic_message;
 
 use super::bridge::{EditorCapabilities, LspEditorBridge};
-use super::config::{SECTION, database_change_notice, parse_settings, parse_settings_over, resolve_database};
+use super::config::{SECTION, parse_settings, parse_settings_over};
 use super::documents::Documents;
 use super::errors::{
     handler_panicked, method_not_served, orchestrator_unavailable, parse_params, too_many_slow_requests,
 };
 use super::{ext, handlers};
+use crate::config::{LoadedSettings, database_change_notice, resolve_database};
 
 /// How long `exit` waits for the orchestrator to stop runs before the process ends anyway.
 const ORCHESTRATOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,6 +81,8 @@ pub struct ServerOptions {
 #[derive(Debug, Default)]
 struct Setup {
     workspace_root: Option<PathBuf>,
+    /// What the settings files give (`config::load`): the layer under the editor's settings.
+    files: LoadedSettings,
     settings: Settings,
     /// What `initializationOptions` gave: the base that `workspace/configuration` answers apply on.
     initial_settings: Settings,
@@ -89,6 +92,8 @@ struct Setup {
     editor_capabilities: EditorCapabilities,
     /// Messages for the client that could not be sent before `initialized`.
     deferred_messages: Vec<(MessageType, String)>,
+    /// The settings files' problems, shown once after `initialized` (their keys were ignored).
+    settings_file_problems: Vec<String>,
 }
 
 /// State shared by the server, its handlers and its spawned tasks.
@@ -212,7 +217,8 @@ impl SharedState {
         let setup = lock(&self.setup);
         let workspace_root = root_of(&setup);
         let database_override = self.options.database_override.as_deref();
-        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings);
+        let users_own = setup.files.database_is_the_users(&setup.settings);
+        let (database, refused) = resolve_database(database_override, &workspace_root, &setup.settings, users_own);
         (OrchestratorConfig { workspace_root, database, settings: setup.settings.clone(), editor: None }, refused)
     }
 
@@ -221,7 +227,8 @@ impl SharedState {
     fn database_change_notice(&self, previous: &Settings, settings: &Settings) -> Option<String> {
         let in_use = lock(&self.database_in_use).clone()?;
         let database_override = self.options.database_override.as_deref();
-        database_change_notice(database_override, &self.workspace_root(), previous, settings, &in_use)
+        let users_own = lock(&self.setup).files.database_is_the_users(settings);
+        database_change_notice(database_override, &self.workspace_root(), previous, settings, users_own, &in_use)
     }
 }
 
@@ -316,11 +323,11 @@ impl PlannerServer {
     }
 
     async fn apply_settings_value(&self, value: &Value, origin: &str) {
-        let (previous, base) = {
+        let (previous, base, files) = {
             let setup = lock(&self.shared.setup);
-            (setup.settings.clone(), setup.initial_settings.clone())
+            (setup.settings.clone(), setup.initial_settings.clone(), setup.files.settings.clone())
         };
-        let Some(parsed) = parse_settings_over(value, &base, &previous) else { return };
+        let Some(parsed) = parse_settings_over(value, &base, &previous, &files) else { return };
         for message in parsed.warnings.iter().chain(&parsed.errors) {
             tracing::warn!("{origin}: {message}");
             self.client.log_message(MessageType::WARNING, format!("codelab-planner: {message}")).await;
@@ -472,9 +479,19 @@ impl LanguageServer for PlannerServer {
         let lens_refresh = params.capabilities.workspace.as_ref().and_then(|workspace| workspace.code_lens.as_ref());
         let lens_refresh = lens_refresh.and_then(|lens| lens.refresh_support).unwrap_or(false);
         self.shared.code_lens_refresh.store(lens_refresh, Ordering::SeqCst);
+        // The settings files first: the editor's settings go on top of them.
+        let files = crate::config::load(&root.clone().unwrap_or_else(|| root_of(&Setup::default()))).await;
+        for problem in &files.problems {
+            tracing::warn!("settings file: {problem}");
+            deferred.push((MessageType::WARNING, format!("codelab-planner: {problem} (ignored)")));
+        }
         let parsed =
-            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &Settings::default()));
+            params.initialization_options.as_ref().and_then(|options| parse_settings(options, &files.settings));
         let mut setup = lock(&self.shared.setup);
+        setup.settings_file_problems = files.problems.iter().map(ToString::to_string).collect();
+        setup.settings = files.settings.clone();
+        setup.initial_settings = files.settings.clone();
+        setup.files = files;
         if let Some(parsed) = parsed {
             for message in parsed.warnings.iter().chain(&parsed.errors) {
                 tracing::warn!("initializationOptions: {message}");
@@ -507,12 +524,18 @@ impl LanguageServer for PlannerServer {
     async fn initialized(&self, _: InitializedParams) {
         self.spawn_background(|server| {
             async move {
-                let (messages, fetch_configuration) = {
+                let (messages, file_problems, fetch_configuration) = {
                     let mut setup = lock(&server.shared.setup);
-                    (std::mem::take(&mut setup.deferred_messages), setup.client_supports_configuration)
+                    let messages = std::mem::take(&mut setup.deferred_messages);
+                    let file_problems = std::mem::take(&mut setup.settings_file_problems);
+                    (messages, file_problems, setup.client_supports_configuration)
                 };
                 for (kind, message) in messages {
                     server.client.log_message(kind, message).await;
+                }
+                if !file_problems.is_empty() {
+                    let shown = format!("codelab-planner: settings ignored: {}", file_problems.join("; "));
+                    server.client.show_message(MessageType::WARNING, shown).await;
                 }
                 // The editor's settings first: the planner reads `database` when it starts.
                 if fetch_configuration {

@@ -42,15 +42,14 @@ impl Orchestrator {
         let shown = request.path.display().to_string();
         let text = match request.text {
             Some(text) => text,
-            None => tokio::fs::read_to_string(&path)
-                .await
-                .map_err(|cause| super::invalid_param(&shown, format!("cannot read the plan file: {cause}")))?,
+            None => super::source::read_plan_text(&shown, &path).await?,
         };
         let format = request.format.or_else(|| PlanFormat::of_path(&path)).unwrap_or(PlanFormat::Toml);
         let source_file = planfile::source_key(&workspace_root, &path);
         let options = self.read_options(&path);
         let (create, warnings) =
             plan_file_request(&shown, &text, format, &options, source_file, request.from_subtask.as_deref())?;
+        super::source::refuse_empty(&shown, &create)?;
         let created = self.create(create).await?;
         Ok(Created { warnings, ..created })
     }

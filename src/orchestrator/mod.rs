@@ -25,6 +25,7 @@ mod plans;
 mod prepare;
 mod runs;
 mod session;
+mod source;
 mod start;
 mod ticks;
 

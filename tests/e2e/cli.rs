@@ -19,6 +19,8 @@ use crate::harness::{
 fn command(dir: &Path, arguments: &[&str]) -> Command {
     let mut command = Command::new(binary());
     command.args(arguments).current_dir(dir).env("CODELAB_PLANNER_LOG", "warn").stdin(Stdio::null());
+    // No user settings file (the developer's own is never read).
+    command.env("XDG_CONFIG_HOME", dir.join(".test-user-config"));
     command
 }
 

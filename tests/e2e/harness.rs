@@ -122,6 +122,8 @@ impl TestServer {
         let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
         let mut command = Command::new(binary());
         command.args(extra_arguments).current_dir(&setup.workspace).env("CODELAB_PLANNER_LOG", "debug");
+        // No user settings file unless a test writes one (the developer's own is never read).
+        command.env("XDG_CONFIG_HOME", setup.workspace.join(".test-user-config"));
         for (name, value) in &setup.env {
             if value.is_empty() {
                 command.env_remove(name);

@@ -6,6 +6,7 @@ mod fake_openai;
 
 mod agents;
 mod architecture;
+mod bad_files;
 mod bounds;
 mod cli;
 mod contract;
@@ -28,6 +29,7 @@ mod protocol_schema;
 mod runs;
 mod safe_edits;
 mod sandbox;
+mod settings_files;
 mod storage;
 mod tasklists;
 mod update;

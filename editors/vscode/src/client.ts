@@ -12,7 +12,7 @@ import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
 import { planningProgress, type ParamsOf, type PlanningProgressParams, type RequestMethod, type ResultOf } from "./lsp_ext";
-import { findExecutable, withoutClientKeys } from "./settings";
+import { SERVER_KEYS, explicitSettings, findExecutable, withoutClientKeys } from "./settings";
 
 export const SERVER_PATH_ENV = "CODELAB_PLANNER_SERVER_PATH";
 const SERVER_PATH_SETTING = "codelabPlanner.server.path";
@@ -47,10 +47,10 @@ export function resolveServerPath(extensionPath: string): { command: string; sou
     return { command: "codelab-planner", source: "PATH" };
 }
 
-/** The `codelabPlanner` section as the server reads it: nested objects, no client-only keys. */
+/** The `codelabPlanner` keys the person set, as the server reads them (see `settings.ts`). */
 export function serverSettings(): Record<string, unknown> {
-    const section = vscode.workspace.getConfiguration().get<Record<string, unknown>>("codelabPlanner") ?? {};
-    return withoutClientKeys(section);
+    const section = vscode.workspace.getConfiguration("codelabPlanner");
+    return withoutClientKeys(explicitSettings(SERVER_KEYS, (key) => section.inspect(key)));
 }
 
 export class ServerConnection implements vscode.Disposable {
@@ -206,7 +206,7 @@ export class ServerConnection implements vscode.Disposable {
                         }
                         return result.map((section, index) =>
                             params.items[index]?.section === "codelabPlanner" && section !== null
-                                ? withoutClientKeys(section)
+                                ? serverSettings()
                                 : section,
                         );
                     },

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
-import { findExecutable, withoutClientKeys } from "../src/settings";
+import { SERVER_KEYS, explicitSettings, findExecutable, withoutClientKeys, type SetLevels } from "../src/settings";
 
 describe("settings for the server", () => {
     it("drops the extension's own keys and every unset value (empty strings, maxParallel 0)", () => {
@@ -23,6 +23,25 @@ describe("settings for the server", () => {
             llm: { model: "qwen", roles: { agent: "big" }, timeoutSecs: 120 },
         });
         assert.deepEqual(withoutClientKeys({ maxParallel: 4 }), { maxParallel: 4 });
+    });
+});
+
+describe("only what the person set", () => {
+    it("leaves defaults out and lets the most specific level win", () => {
+        const levels: Record<string, SetLevels> = {
+            "llm.model": { globalValue: "mine", workspaceValue: "the team's" },
+            maxParallel: { globalValue: 4 },
+            "approval.tools": { workspaceFolderValue: "auto", globalValue: "ask" },
+            failurePolicy: {},
+        };
+        const settings = explicitSettings(SERVER_KEYS, (key) => levels[key]);
+        assert.deepEqual(settings, { "llm.model": "the team's", maxParallel: 4, "approval.tools": "auto" });
+    });
+
+    it("sends nothing when nothing is set, and a set but empty value is still unset", () => {
+        assert.deepEqual(explicitSettings(SERVER_KEYS, () => undefined), {});
+        const cleared = explicitSettings(SERVER_KEYS, (key) => (key === "llm.baseUrl" ? { globalValue: "" } : undefined));
+        assert.deepEqual(withoutClientKeys(cleared), {});
     });
 });
 

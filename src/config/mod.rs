@@ -1,5 +1,15 @@
-//! Runtime settings of the server, in domain terms. The LSP layer parses and validates the
-//! client's JSON (`crate::lsp::config`) into this; the orchestrator and engine read it.
+//! Runtime settings, in domain terms, and where they come from: `keys` (every key, checked and
+//! applied the same way from any source), `files` (the workspace's `codelab-planner.toml` and
+//! the user's `config.toml`: [`load`] is the one loading every face calls), `database` (where
+//! the `database` setting may lead). The language server puts an editor's settings on top
+//! (`crate::lsp::config`); the orchestrator and engine read [`Settings`].
+
+pub mod database;
+pub mod files;
+pub mod keys;
+
+pub use database::{checked_database, database_change_notice, resolve_database};
+pub use files::{FileProblem, LoadedSettings, Origin, load};
 
 use std::path::PathBuf;
 
@@ -52,7 +62,7 @@ pub struct LlmSettings {
     /// A file holding the API key (its first line), read when a model client is made; wins
     /// over `api_key_env`. Keeps the key out of the server's environment, which any process of
     /// the same user can read in `/proc/<pid>/environ`.
-    pub api_key_file: Option<std::path::PathBuf>,
+    pub api_key_file: Option<PathBuf>,
     pub timeout_secs: u64,
     pub roles: LlmRoles,
     /// The context window an agent's conversation must stay inside, in tokens.
