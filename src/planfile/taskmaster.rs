@@ -54,6 +54,7 @@ pub fn parse(text: &str, options: &ReadOptions) -> (PlanFile, Vec<FileProblem>) 
         .filter(|read| read.parent.is_none())
         .filter_map(|read| Some((read.entry.draft.id.clone()?, read.written.clone())))
         .collect();
+    let ids: std::collections::HashSet<&str> = reads.iter().filter_map(|read| read.entry.draft.id.as_deref()).collect();
     let mut subtasks = Vec::with_capacity(reads.len());
     for read in &reads {
         if read.parent.is_none() && read.entry.draft.id.as_deref().is_some_and(|id| members.contains_key(id)) {
@@ -62,7 +63,7 @@ pub fn parse(text: &str, options: &ReadOptions) -> (PlanFile, Vec<FileProblem>) 
         let mut entry = read.entry.clone();
         for (written, span) in &read.written {
             let id = match &read.parent {
-                Some(parent) if !written.contains('.') && has_step(&format!("{parent}.{written}"), &reads) => {
+                Some(parent) if !written.contains('.') && ids.contains(format!("{parent}.{written}").as_str()) => {
                     format!("{parent}.{written}")
                 }
                 _ => written.clone(),
@@ -257,10 +258,6 @@ fn read_one(
 fn member_span(object: &Spanned, key: &str) -> Option<Span> {
     let Json::Object(members) = &object.value else { return None };
     members.iter().find(|(name, _, _)| name == key).map(|(_, key_span, value)| key_span.start..value.span.end)
-}
-
-fn has_step(id: &str, reads: &[Read]) -> bool {
-    reads.iter().any(|read| read.entry.draft.id.as_deref() == Some(id))
 }
 
 fn expand(id: &str, groups: &HashMap<&str, &[String]>) -> Vec<String> {

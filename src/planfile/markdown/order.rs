@@ -50,12 +50,11 @@ impl Frontier {
     }
 }
 
-/// The steps of a phase that no other step of it depends on, in order.
-fn phase_end(steps: &[Placed], dependencies: &[Vec<String>], phase: usize) -> Vec<String> {
-    let in_phase: Vec<usize> = (0..dependencies.len()).filter(|index| steps[*index].phase == phase).collect();
-    let needed: HashSet<&str> =
-        in_phase.iter().flat_map(|index| dependencies[*index].iter().map(String::as_str)).collect();
-    in_phase.iter().map(|index| steps[*index].id.clone()).filter(|id| !needed.contains(id.as_str())).collect()
+/// The steps of a phase (`steps[range]`, with their dependencies) that no other step of it
+/// depends on, in order.
+fn phase_end(steps: &[Placed], dependencies: &[Vec<String>], range: std::ops::Range<usize>) -> Vec<String> {
+    let needed: HashSet<&str> = dependencies[range.clone()].iter().flatten().map(String::as_str).collect();
+    steps[range].iter().map(|step| step.id.clone()).filter(|id| !needed.contains(id.as_str())).collect()
 }
 
 /// The implied dependencies of every step, in the order given.
@@ -63,13 +62,16 @@ pub(super) fn dependencies(steps: &[Placed], story_phases: &HashSet<usize>) -> V
     let mut result: Vec<Vec<String>> = Vec::with_capacity(steps.len());
     let mut frontier = Frontier::default();
     let mut phase: Option<usize> = None;
+    let mut phase_start = 0;
     // While in a group of consecutive story phases: where each of them starts, and the ends of
     // the ones already finished.
     let mut story_start: Option<Vec<String>> = None;
     let mut story_ends: Vec<String> = Vec::new();
     for step in steps {
+        // The steps of a phase are contiguous: a phase is what lies under its heading.
         if phase != Some(step.phase) {
-            let ended = phase.map(|phase| phase_end(steps, &result, phase)).unwrap_or_default();
+            let ended = phase_end(steps, &result, phase_start..result.len());
+            phase_start = result.len();
             let was_story = phase.is_some_and(|phase| story_phases.contains(&phase));
             let is_story = story_phases.contains(&step.phase);
             if was_story {
