@@ -11,6 +11,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod confine;
+pub mod diff;
 pub mod engine;
 pub mod fsm;
 pub mod graph;

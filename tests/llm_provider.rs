@@ -99,9 +99,24 @@ async fn rate_limit_and_server_errors_are_retried_honouring_retry_after() {
     server.push(Reply::rate_limited("0.05"));
     server.push(Reply::status(503, "overloaded"));
     server.push(Reply::text("finally"));
-    let (result, _) = call(&model(&server), request()).await;
+    let (result, deltas) = call(&model(&server), request()).await;
     assert_eq!(result.unwrap().message.content, "finally");
     assert_eq!(server.requests().len(), 3);
+    let retries: Vec<(u32, String)> = deltas
+        .iter()
+        .filter_map(|delta| match delta {
+            ChatDelta::Retrying { retry, error, .. } => Some((*retry, error.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        retries,
+        [
+            (1, "language model rate limited, retry after 0 s".to_owned()),
+            (2, "language model server error 503: overloaded".to_owned())
+        ],
+        "each retry is told to the caller"
+    );
 }
 
 #[tokio::test]

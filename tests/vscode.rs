@@ -151,7 +151,9 @@ fn tools() -> Tools {
 }
 
 /// What the scripted model answers, in order: the plan, the revised plan (slowly, so the revise's
-/// progress shows), the coder's file write (asked about first), its completion.
+/// progress shows), the coder's file write (asked about first), its completion; then the record
+/// flow's coder (`flows_record.mjs`): an edit of README.md (asked about), a new docs/usage.md
+/// (covered by "Allow for this plan"), its completion.
 fn script_the_model(model: &FakeOpenAi) {
     let coder = json!({
         "id": "s1",
@@ -177,6 +179,13 @@ fn script_the_model(model: &FakeOpenAi) {
     model.push(Reply::tool_calls(&[("write_file", &write.to_string())]).with_usage(100, 10));
     let done = json!({ "result": "NOTES.md documents --verbose" });
     model.push(Reply::tool_calls(&[("attempt_completion", &done.to_string())]).with_usage(100, 10));
+    let readme = json!({ "path": "README.md", "edits": [{ "search": "Run it.",
+        "replace": "Run it with `cargo run`.\nПо-русски: запустите её." }] });
+    model.push(Reply::tool_calls(&[("edit_file", &readme.to_string())]));
+    let usage = json!({ "path": "docs/usage.md", "content": "Run `cargo run`.\n" });
+    model.push(Reply::tool_calls(&[("write_file", &usage.to_string())]));
+    let documented = json!({ "result": "documented how to run it" });
+    model.push(Reply::tool_calls(&[("attempt_completion", &documented.to_string())]));
 }
 
 #[test]
@@ -216,8 +225,12 @@ fn vscode_whole_flows_without_and_with_a_model_fail_on_any_error() {
     );
     assert!(finished.status.success(), "the VS Code end-to-end test failed ({})\n{report}", finished.status);
     assert!(finished.stdout.contains("vscode e2e: ok"), "{report}");
-    let screenshot = artifacts.join("plans-view.png");
-    assert!(screenshot.is_file(), "no screenshot at {}\n{report}", screenshot.display());
+    for name in
+        ["plans-view", "moment-record-question-toast", "moment-record-transcript-start", "moment-record-reverted"]
+    {
+        let screenshot = artifacts.join(format!("{name}.png"));
+        assert!(screenshot.is_file(), "no screenshot at {}\n{report}", screenshot.display());
+    }
     assert_eq!(model.pending(), 0, "the model was asked less than scripted\n{report}");
     eprintln!("{}", finished.stdout);
 }

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use super::reach::Reach;
 use crate::config::ToolApproval;
+use crate::model::ToolKind;
 
 /// What a mutating tool is about to do (read-only tools never reach the policy).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,7 +36,17 @@ impl Action {
         }
     }
 
-    /// What "Allow for this plan" remembers: the exact command, or the file.
+    /// The Agent Client Protocol's kind of the tool call: what "Allow for this plan" covers.
+    pub fn kind(&self) -> ToolKind {
+        match self {
+            Action::Write { .. } | Action::CreateDirectory { .. } => ToolKind::Edit,
+            Action::Delete { .. } => ToolKind::Delete,
+            Action::Move { .. } => ToolKind::Move,
+            Action::Execute { .. } => ToolKind::Execute,
+        }
+    }
+
+    /// The exact command or file: what alone covers a command that is always asked about.
     pub fn remembered_as(&self) -> Remembered {
         match self {
             Action::Execute { command } => Remembered::Command(command.trim().to_owned()),
@@ -47,11 +58,15 @@ impl Action {
     }
 }
 
-/// A choice the person made for the rest of the plan.
+/// A choice the person made for the rest of the plan. "Allow for this plan" remembers the
+/// tool kind (every edit, or every command, as ACP's `allow_always`) and the exact command or
+/// file; a command that is always asked about (risky, or leaving the workspace unsandboxed) is
+/// covered only by its exact text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Remembered {
     Command(String),
     Path(String),
+    Kind(ToolKind),
 }
 
 /// The policy's answer.
@@ -68,15 +83,12 @@ pub const ALLOW: &str = "Allow";
 pub const ALLOW_FOR_PLAN: &str = "Allow for this plan";
 pub const DENY: &str = "Deny";
 
-/// The person's answer, parsed. A dismissed question is a denial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    AllowOnce,
-    AllowForPlan,
-    Deny,
-}
+/// The person's answer (the domain's; its ACP names are there).
+pub use crate::model::Answer;
 
 impl Answer {
+    /// The answer an action title of the editor's message stands for. A dismissed question (or
+    /// any other title) is a denial.
     pub fn parse(chosen: Option<&str>) -> Self {
         match chosen {
             Some(ALLOW) => Answer::AllowOnce,
@@ -85,12 +97,12 @@ impl Answer {
         }
     }
 
-    /// The Agent Client Protocol's permission option kind.
-    pub fn acp_kind(self) -> &'static str {
+    /// The action title the editor's message shows for it.
+    pub fn title(self) -> &'static str {
         match self {
-            Answer::AllowOnce => "allow_once",
-            Answer::AllowForPlan => "allow_always",
-            Answer::Deny => "reject_once",
+            Answer::AllowOnce => ALLOW,
+            Answer::AllowForPlan => ALLOW_FOR_PLAN,
+            Answer::Deny => DENY,
         }
     }
 }
@@ -122,6 +134,7 @@ pub fn decide(
     command: Option<&CommandFacts>,
 ) -> Decision {
     let remembered_allow = remembered.contains(&action.remembered_as());
+    let kind_allow = remembered.contains(&Remembered::Kind(action.kind()));
     if let (Action::Execute { command: text }, Some(facts)) = (action, command) {
         match &facts.reach {
             Reach::Refused(reason) => return Decision::Deny(format!("refused: `{text}` {reason}")),
@@ -132,7 +145,7 @@ pub fn decide(
             Reach::Outside(_) | Reach::Inside => {}
         }
     }
-    if remembered_allow {
+    if remembered_allow || kind_allow {
         return Decision::Allow;
     }
     match setting {
@@ -208,6 +221,26 @@ mod tests {
         assert_eq!(decide(&write, ToolApproval::Ask, &remembered, None), Decision::Allow);
         let other = Action::Write { path: "src/main.rs".to_owned() };
         assert_eq!(decide(&other, ToolApproval::Ask, &remembered, None), Decision::Confirm);
+    }
+
+    #[test]
+    fn allow_for_this_plan_covers_the_tool_kind_but_not_a_risky_command() {
+        let mut remembered = HashSet::new();
+        remembered.insert(Remembered::Kind(ToolKind::Edit));
+        let other_file = Action::Write { path: "docs/guide.md".to_owned() };
+        assert_eq!(decide(&other_file, ToolApproval::Ask, &remembered, None), Decision::Allow);
+        let folder = Action::CreateDirectory { path: "docs".to_owned() };
+        assert_eq!(decide(&folder, ToolApproval::Ask, &remembered, None), Decision::Allow);
+        let delete = Action::Delete { path: "docs/guide.md".to_owned() };
+        assert_eq!(
+            decide(&delete, ToolApproval::Ask, &remembered, None),
+            Decision::Confirm,
+            "a deletion is its own kind"
+        );
+        assert_eq!(decide_command("cargo test", ToolApproval::Ask, &remembered, true), Decision::Confirm);
+        remembered.insert(Remembered::Kind(ToolKind::Execute));
+        assert_eq!(decide_command("cargo test", ToolApproval::Ask, &remembered, true), Decision::Allow);
+        assert_eq!(decide_command("git push --force", ToolApproval::Ask, &remembered, true), Decision::Confirm);
     }
 
     #[test]

@@ -12,11 +12,13 @@
 //! (`crate::llm`), JSON-RPC (the editor bridge is `crate::lsp::bridge`), the store.
 
 pub mod approval;
+mod ask;
 pub mod context;
 pub mod edit;
 pub mod hunks;
 pub mod prompt;
 pub mod reach;
+pub mod record;
 pub mod sandbox;
 mod session;
 pub mod tools;
@@ -83,17 +85,28 @@ impl AgentsConfig {
     }
 }
 
-/// State shared by every LLM agent of a server: the workspace writer (per-path locks) and the
-/// "Allow for this plan" choices.
-#[derive(Clone, Default)]
+/// State shared by every LLM agent of a server: the workspace writer (per-path locks), the
+/// "Allow for this plan" choices, and the router that puts each applied change on the record of
+/// the attempt that made it.
+#[derive(Clone)]
 pub struct SharedAgentState {
     writer: WorkspaceWriter,
     approvals: Arc<PlanApprovals>,
+    changes: Arc<record::ChangeRouter>,
+}
+
+impl Default for SharedAgentState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SharedAgentState {
     pub fn new() -> Self {
-        Self::default()
+        let writer = WorkspaceWriter::new();
+        let changes = Arc::new(record::ChangeRouter::default());
+        writer.observe(changes.clone());
+        Self { writer, approvals: Arc::default(), changes }
     }
 
     /// The one workspace writer (attach a `writer::ChangeObserver` to it to see every change).
@@ -134,6 +147,8 @@ impl LlmAgent {
             attempt: request.attempt,
             agent: request.subtask.agent,
         };
+        // Every change the writer applies for this attempt goes on its record until it returns.
+        let _route = self.shared.changes.route(&origin, io.signals.clone(), secret.iter().cloned().collect());
         let env = ToolEnv {
             workspace,
             writer: self.shared.writer.clone(),

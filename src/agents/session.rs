@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::context::{MODEL_VIEW_BYTES, fit_to_budget, repair_history, truncate_for_model};
 use super::prompt::NUDGE;
-use super::tools::{ToolEnv, ToolState, ToolStep, run_tool};
+use super::record;
+use super::tools::{ToolEnv, ToolState, ToolStep, kind_of, run_tool, target_of};
 use crate::engine::{ActivityPhase, AgentActivity, AgentError, AgentSignal};
-use crate::llm::{ChatDelta, ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, ToolSpec};
+use crate::llm::{ChatDelta, ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Role, ToolSpec};
 
 /// How often `thinking` activity is sent at most while a reply streams.
 const THINKING_EVERY: Duration = Duration::from_millis(250);
@@ -76,16 +77,37 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Runs the loop to its end: the subtask's result, or why it failed.
+    /// Runs the loop to its end: the subtask's result, or why it failed. Everything it does goes
+    /// into the attempt's transcript.
     pub async fn run(mut self) -> Result<String, AgentError> {
+        for message in self.messages.iter().filter(|message| message.role == Role::User) {
+            record::message(self.env, "user", &message.content);
+        }
+        let outcome = self.run_turns().await;
+        match &outcome {
+            Err(AgentError::Cancelled) => record::note(self.env, "cancelled"),
+            Err(error) => record::note(self.env, format!("the attempt failed: {error}")),
+            Ok(_) => {}
+        }
+        outcome
+    }
+
+    async fn run_turns(&mut self) -> Result<String, AgentError> {
         let mut nudged = false;
         loop {
             let reply = self.ask_model().await?;
             let message = reply.message;
             self.messages.push(message.clone());
+            if !message.content.trim().is_empty() {
+                record::message(self.env, "assistant", &message.content);
+            }
             if message.tool_calls.is_empty() {
                 if !nudged {
                     nudged = true;
+                    record::note(
+                        self.env,
+                        "the model answered without calling a tool; it was asked once to finish with attempt_completion",
+                    );
                     self.messages.push(ChatMessage::user(NUDGE));
                     continue;
                 }
@@ -93,6 +115,7 @@ impl<'a> Session<'a> {
                 if answer.is_empty() {
                     return Err(failed("the model stopped without calling attempt_completion and gave no answer"));
                 }
+                record::note(self.env, "the model stopped without attempt_completion; its last answer is the result");
                 return Ok(bounded_result(self.env.redact(answer.to_owned())));
             }
             if let Some(result) = self.run_calls(&message.tool_calls).await? {
@@ -106,8 +129,13 @@ impl<'a> Session<'a> {
         let mut completed = None;
         let mut failure = None;
         for call in calls {
+            let (kind, target) = (kind_of(&call.name), target_of(&call.arguments));
+            let env = self.env;
+            record::tool_call(env, &call.name, kind, target.clone(), &call.arguments);
+            let not_run = |text: &str| record::tool_result(env, &call.name, kind, target.clone(), text, "notRun");
             if completed.is_some() || failure.is_some() {
                 self.messages.push(ChatMessage::tool(call.id.clone(), NOT_RUN));
+                not_run(NOT_RUN);
                 continue;
             }
             if call.name != "attempt_completion" {
@@ -115,26 +143,36 @@ impl<'a> Session<'a> {
                 if self.tool_calls > self.limits.max_tool_calls {
                     self.messages.push(ChatMessage::tool(call.id.clone(), NOT_RUN));
                     let limit = self.limits.max_tool_calls;
-                    failure = Some(failed(format!("reached the limit of {limit} tool calls (llm.maxToolCalls)")));
+                    let cap = format!("reached the limit of {limit} tool calls (llm.maxToolCalls)");
+                    not_run(&cap);
+                    record::note(env, cap.clone());
+                    failure = Some(failed(cap));
                     continue;
                 }
             }
             if let Some(refusal) = self.repeated(call) {
+                not_run(&refusal);
                 self.messages.push(ChatMessage::tool(call.id.clone(), refusal));
                 if self.repeat_refusals > REPEAT_REFUSALS_BEFORE_FAILING {
                     failure = Some(failed(format!("the model kept repeating the same `{}` call", call.name)));
                 }
                 continue;
             }
-            match run_tool(self.env, &mut self.state, call).await {
+            match run_tool(env, &mut self.state, call).await {
                 ToolStep::Result(text) => {
+                    let outcome = record::outcome_of(&call.name, &text);
+                    record::tool_result(env, &call.name, kind, target, &text, outcome);
                     self.messages.push(ChatMessage::tool(call.id.clone(), truncate_for_model(&text, MODEL_VIEW_BYTES)))
                 }
                 ToolStep::Complete(result) => {
+                    record::tool_result(env, &call.name, kind, target, &result, "ok");
                     self.messages.push(ChatMessage::tool(call.id.clone(), "completed"));
                     completed = Some(result);
                 }
-                ToolStep::Cancelled => return Err(AgentError::Cancelled),
+                ToolStep::Cancelled => {
+                    record::tool_result(env, &call.name, kind, target, "cancelled", "cancelled");
+                    return Err(AgentError::Cancelled);
+                }
             }
         }
         match failure {
@@ -172,18 +210,34 @@ impl<'a> Session<'a> {
                 self.tools.iter().map(|tool| super::context::estimate_tokens(&tool.parameters.to_string()) + 20).sum();
             let reply_reserve = (self.limits.context_tokens / 8).clamp(256, 4096);
             let budget = self.limits.context_tokens.saturating_sub(tools_tokens + reply_reserve);
-            fit_to_budget(&mut self.messages, if shrunk { budget / 2 } else { budget });
+            let elided = fit_to_budget(&mut self.messages, if shrunk { budget / 2 } else { budget });
+            if elided > 0 {
+                record::note(
+                    self.env,
+                    format!(
+                        "{elided} earlier messages were cut from what the model sees, to stay inside its context budget"
+                    ),
+                );
+            }
             match self.call_model().await {
                 Ok(reply) => return Ok(reply),
                 Err(LlmError::Cancelled) => return Err(AgentError::Cancelled),
                 Err(error @ (LlmError::Authentication(_) | LlmError::BadRequest(_))) => {
                     return Err(AgentError::Unavailable(self.env.redact(error.to_string())));
                 }
-                Err(LlmError::ContextTooLong(_)) if !shrunk => shrunk = true,
+                Err(LlmError::ContextTooLong(_)) if !shrunk => {
+                    record::note(
+                        self.env,
+                        "the conversation was too long for the model; it is sent again cut to half the budget",
+                    );
+                    shrunk = true;
+                }
                 Err(error @ LlmError::RateLimited { .. }) if waits < RATE_LIMIT_WAITS => {
                     waits += 1;
                     let delay = error.retry_after().unwrap_or(DEFAULT_RATE_LIMIT_WAIT);
-                    self.env.io.output.line(format!("rate limited by the model; waiting {} s", delay.as_secs()));
+                    let waiting = format!("rate limited by the model; waiting {} s", delay.as_secs());
+                    record::note(self.env, waiting.clone());
+                    self.env.io.output.line(waiting);
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
                         () = self.env.io.cancel.cancelled() => return Err(AgentError::Cancelled),
@@ -202,10 +256,16 @@ impl<'a> Session<'a> {
         let signals = self.env.io.signals.clone();
         let agent = self.env.agent;
         let meter: Mutex<(Option<Instant>, u64)> = Mutex::new((None, 0));
+        let env = self.env;
         let on_delta = move |delta: ChatDelta| {
             let bytes = match &delta {
                 ChatDelta::Content(text) => text.len(),
                 ChatDelta::ToolCall { arguments, .. } => arguments.len(),
+                ChatDelta::Retrying { retry, delay, error } => {
+                    let wait = format!("{:.1} s", delay.as_secs_f64());
+                    record::note(env, format!("the model call is tried again (retry {retry}, after {wait}): {error}"));
+                    return;
+                }
             };
             let mut meter = meter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             meter.1 += bytes as u64;

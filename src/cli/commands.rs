@@ -267,11 +267,26 @@ fn print_plan(cli: &Cli, plan: &Plan) -> Result<(), CliError> {
         if let Some(error) = &subtask.error {
             super::print_line(&format!("      {}", error.lines().next().unwrap_or("")));
         }
+        if let Some(changes) = subtask.changes {
+            super::print_line(&format!(
+                "      changed {} file{} (+{} \u{2212}{}): codelab-planner changes {} {}",
+                changes.files,
+                if changes.files == 1 { "" } else { "s" },
+                changes.added,
+                changes.removed,
+                plan.id,
+                subtask.id
+            ));
+        }
+        if let Some(pending) = &subtask.pending_approval {
+            let summary = pending.summary.as_deref().map(|line| format!(" ({line})")).unwrap_or_default();
+            super::print_line(&format!("      waiting for an answer: {}{summary}", pending.question));
+        }
     }
     Ok(())
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(super) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let line = serde_json::to_string(value)
         .map_err(|failure| CliError::Usage(format!("cannot encode the answer as json: {failure}")))?;
     super::print_line(&line);

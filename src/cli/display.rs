@@ -118,6 +118,13 @@ impl Display {
                 None if self.verbose => self.note(&format!("  {subtask_id} · {}", activity.describe())),
                 None => {}
             },
+            RunEventKind::ApprovalRequested { subtask_id, approval } => {
+                let summary = approval.summary.as_deref().map(|line| format!(" ({line})")).unwrap_or_default();
+                self.note(&format!("? {subtask_id}  {}{summary}", approval.question));
+            }
+            RunEventKind::ApprovalAnswered { subtask_id, answer, by, .. } => {
+                self.note(&format!("  {subtask_id}  answered {} ({by})", answer.acp_kind()));
+            }
             RunEventKind::StorageRetrying { error } => {
                 self.note(&format!("! cannot record progress ({error}); retrying — free disk space if it is full"));
             }

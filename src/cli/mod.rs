@@ -1,5 +1,5 @@
 //! The command line: `codelab-planner run FILE`, `new`, `list`, `show`, `approve`, `cancel`,
-//! `retry`, `export`, `complete`, `next` — the same orchestrator the language server uses, on the same workspace
+//! `retry`, `export`, `complete`, `next`, `changes`, `rollback`, `transcript` — the same orchestrator the language server uses, on the same workspace
 //! database (`.codelab/planner.db` under the current folder, or `--db`), safe while an editor's
 //! server has it open (runs are claimed in the database).
 //!
@@ -7,6 +7,7 @@
 //! - `display`: the live terminal display (`indicatif`), plain lines, or JSON lines.
 //! - `commands`: the short commands.
 //! - `prompt`: steps that wait for a person, asked on the terminal during a run.
+//! - `record`: agent work on the record (changes as diffs, rollback, transcripts).
 //! - `settings`: the settings files every command runs with (`config::load`), and `config`, which
 //!   prints them with where each came from.
 //!
@@ -18,6 +19,7 @@
 mod commands;
 mod display;
 mod prompt;
+mod record;
 mod run;
 mod settings;
 
@@ -118,6 +120,27 @@ pub enum CliCommand {
         /// What was done, or why it failed.
         #[arg(long, value_name = "TEXT")]
         result: Option<String>,
+    },
+    /// Show the files the plan's agents changed (one step's with STEP), as unified diffs.
+    Changes {
+        plan_id: String,
+        /// Only this step.
+        step: Option<String>,
+    },
+    /// Revert the files one step's agents changed (and every later change to them), or every
+    /// file of the plan; a file changed since is left as it is and named.
+    Rollback {
+        plan_id: String,
+        /// Only this step (and what came after it on the same files).
+        step: Option<String>,
+    },
+    /// Show what a step's agent did: the model's messages, tool calls and results, questions.
+    Transcript {
+        plan_id: String,
+        step: String,
+        /// This attempt (default: the last).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        attempt: Option<u32>,
     },
 }
 
@@ -285,5 +308,8 @@ async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -
         CliCommand::Complete { plan_id, subtask, failed, result } => {
             commands::complete(cli, plan_id, subtask, !failed, result).await
         }
+        CliCommand::Changes { plan_id, step } => record::changes(cli, plan_id, step).await,
+        CliCommand::Rollback { plan_id, step } => record::rollback(cli, plan_id, step).await,
+        CliCommand::Transcript { plan_id, step, attempt } => record::transcript(cli, plan_id, step, attempt).await,
     }
 }

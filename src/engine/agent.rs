@@ -12,8 +12,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::questions::QuestionDesk;
 use super::shell::ShellAgent;
-use crate::model::{AgentKind, PlanId, RunId, Subtask, SubtaskId};
+use crate::model::record::{FileChangeRecord, TranscriptEntry};
+use crate::model::{AgentKind, Answer, PendingApproval, PlanId, RunId, Subtask, SubtaskId};
 
 /// The result of a completed dependency, passed to its dependents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +137,8 @@ pub struct AgentIo {
     pub signals: SignalSink,
     /// The attempt's timeout clock: paused while the agent waits for the person.
     pub clock: AttemptClock,
+    /// Where the agent's questions are open, so that `planning/answer` can answer them too.
+    pub questions: QuestionDesk,
 }
 
 impl AgentIo {
@@ -147,6 +151,7 @@ impl AgentIo {
             kill_grace: DEFAULT_KILL_GRACE,
             signals: SignalSink::discard(),
             clock: AttemptClock::default(),
+            questions: QuestionDesk::new(),
         }
     }
 }
@@ -160,19 +165,7 @@ pub enum ActivityPhase {
     WaitingForApproval,
 }
 
-/// The Agent Client Protocol's tool kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolKind {
-    Read,
-    Edit,
-    Delete,
-    Move,
-    Search,
-    Execute,
-    Think,
-    Fetch,
-    Other,
-}
+pub use crate::model::ToolKind;
 
 /// One sign of life of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,10 +187,29 @@ pub enum AgentSignal {
     Activity(AgentActivity),
     /// Tokens spent by one model call (summed into the subtask's usage, failed attempts too).
     Usage(crate::model::Usage),
-    /// The person answered an approval question (kept in the plan's event log).
+    /// The agent asks the person and waits (kept with the subtask until it is answered; the
+    /// question is open on the run's [`QuestionDesk`] under the same request id).
+    ApprovalAsked(PendingApproval),
+    /// The question was answered, by `by` (the editor's message, or `planning/answer`): the
+    /// subtask no longer waits; kept in the plan's event log as `question -> answer_text`.
     ApprovalAnswered {
+        request_id: String,
         question: String,
-        answer: String,
+        answer: Answer,
+        answer_text: String,
+        by: String,
+    },
+    /// One entry of the attempt's transcript (bounded and without secrets already).
+    Transcript {
+        attempt: u32,
+        entry: TranscriptEntry,
+    },
+    /// The attempt's record of a file, after a change the workspace writer applied: content
+    /// before the attempt's first change of it and after this one. `replaces`: the attempt's
+    /// record of the path the file was moved from (now superseded).
+    FileChanged {
+        record: Box<FileChangeRecord>,
+        replaces: Option<String>,
     },
 }
 

@@ -8,6 +8,7 @@
 //! plan may run (the caller claimed it).
 
 mod baseline;
+mod record;
 mod waiting;
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +25,7 @@ use super::attempt::{SharedProgress, TaskReport, output_sink, run_attempt, signa
 use super::commit::commit_with_retry;
 use super::events::{EventSender, RunEvent, RunEventKind};
 use super::manual::{CompleteError, RunControl};
+use super::questions::AnswerRefused;
 use super::queue::ReadyQueue;
 use super::{ExecutionSummary, RunConfig, RunStopper};
 use crate::model::{FailurePolicy, Plan, PlanStatus, Progress, SubtaskStatus, Timestamp};
@@ -66,6 +68,10 @@ struct Batch {
     launches: Vec<usize>,
     /// Answers to `planning/complete`, sent once the batch is committed.
     replies: Vec<oneshot::Sender<Result<(), CompleteError>>>,
+    /// Agent work on the record (transcripts, file changes), committed with the rest.
+    record_ops: Vec<WriteOp>,
+    /// Answers to `planning/answer`, sent once the batch is committed.
+    answer_replies: Vec<oneshot::Sender<Result<(), AnswerRefused>>>,
 }
 
 pub(super) struct Driver {
@@ -97,6 +103,8 @@ pub(super) struct Driver {
     /// Usage and approval answers from running agents, by node.
     signal_sender: mpsc::UnboundedSender<(usize, AgentSignal)>,
     signal_receiver: mpsc::UnboundedReceiver<(usize, AgentSignal)>,
+    /// Questions, transcripts and file changes of the run's agents (`driver/record.rs`).
+    record: record::RunRecord,
 }
 
 impl Driver {
@@ -142,10 +150,12 @@ impl Driver {
             run_started: Instant::now(),
             controls,
             waiting: BTreeSet::new(),
+            record: record::RunRecord::new(size),
         }
     }
 
     pub(super) async fn run(mut self) -> ExecutionSummary {
+        self.record.load(&self.repository, &self.plan.id).await;
         let total = u32::try_from(self.plan.subtasks.len()).unwrap_or(u32::MAX);
         self.push_plan_event("runStarted", None, None, Some(PlanStatus::Running.as_str().to_owned()), None);
         self.push_run_event(RunEventKind::PlanStarted { title: self.plan.title.clone(), total });
@@ -282,7 +292,9 @@ impl Driver {
                 node,
             ),
             clock: AttemptClock::default(),
+            questions: self.record.questions.clone(),
         };
+        self.record.begin_attempt(node);
         let timeout = subtask.timeout_secs.map(std::time::Duration::from_secs);
         let executor = self.config.agents.get(subtask.agent);
         let request = AgentRequest {
@@ -304,11 +316,8 @@ impl Driver {
                 self.plan.subtasks[node].usage.add(usage);
                 self.mark_dirty(node);
             }
-            AgentSignal::ApprovalAnswered { question, answer } => {
-                let detail = format!("{question} -> {answer}");
-                self.push_plan_event("toolApproval", Some(node), None, None, Some(detail));
-            }
             AgentSignal::Activity(_) => {}
+            other => self.on_record_signal(node, other),
         }
     }
 
@@ -343,11 +352,12 @@ impl Driver {
     fn on_attempt_finished(&mut self, node: usize, outcome: Result<super::AgentOutcome, AgentError>) {
         let token = self.attempt_tokens.remove(&node);
         let stopped_by_us = self.stop.is_some() && token.is_some_and(|token| token.is_cancelled());
+        self.forget_question(node);
         if self.plan.subtasks[node].is_baseline() && !stopped_by_us && !matches!(outcome, Err(AgentError::Cancelled)) {
             return self.finish_baseline(node, outcome);
         }
         match outcome {
-            Ok(outcome) => self.complete(node, outcome.result),
+            Ok(outcome) => self.complete(node, self.honest_result(node, outcome.result)),
             // Left `running`: `finish` puts it back to `pending` with the plan `interrupted`.
             Err(_) if stopped_by_us && self.stop == Some(StopReason::Interrupted) => {}
             Err(_) if stopped_by_us => self.cancel_running(node),
@@ -536,6 +546,8 @@ impl Driver {
             && self.batch.plan_events.is_empty()
             && self.batch.launches.is_empty()
             && self.batch.replies.is_empty()
+            && self.batch.record_ops.is_empty()
+            && self.batch.answer_replies.is_empty()
         {
             return;
         }
@@ -550,9 +562,14 @@ impl Driver {
             ops.push(WriteOp::UpdateSubtasks { plan_id: self.plan.id.clone(), subtasks });
         }
         ops.extend(batch.plan_events.into_iter().map(WriteOp::AppendEvent));
+        ops.extend(batch.record_ops);
         let committed = self.commit(ops).await;
         for reply in batch.replies {
             let answer = if committed { Ok(()) } else { Err(CompleteError::Storage("not recorded".to_owned())) };
+            let _ = reply.send(answer);
+        }
+        for reply in batch.answer_replies {
+            let answer = if committed { Ok(()) } else { Err(AnswerRefused::Storage("not recorded".to_owned())) };
             let _ = reply.send(answer);
         }
         *self.shared_progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = self.progress;

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::agent::AgentActivity;
-use crate::model::{AgentKind, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp, Usage};
+use crate::model::{
+    AgentKind, Answer, PendingApproval, PlanId, PlanStatus, Progress, RunId, SubtaskId, SubtaskStatus, Timestamp, Usage,
+};
 
 /// One thing that happened in a run, with the plan's progress after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +70,20 @@ pub enum RunEventKind {
     AgentActivity {
         subtask_id: SubtaskId,
         activity: AgentActivity,
+    },
+    /// An agent asks the person and waits; the subtask carries the question
+    /// (`pendingApproval`) until it is answered.
+    ApprovalRequested {
+        subtask_id: SubtaskId,
+        approval: PendingApproval,
+    },
+    /// The question was answered (the first answer wins; every other way of answering it is
+    /// withdrawn). `by`: `editor` (its message) or `planning/answer`.
+    ApprovalAnswered {
+        subtask_id: SubtaskId,
+        request_id: String,
+        answer: Answer,
+        by: String,
     },
     /// Exactly one per run, always last.
     PlanFinished {

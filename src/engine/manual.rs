@@ -6,7 +6,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::model::{Subtask, SubtaskId, SubtaskStatus};
+use super::questions::AnswerRefused;
+use crate::model::{Answer, Subtask, SubtaskId, SubtaskStatus};
 
 /// The person's answer to a waiting step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,16 @@ pub enum CompleteError {
 /// What the orchestrator can tell a live run besides cancel.
 pub(crate) enum RunControl {
     Complete(Completion, oneshot::Sender<Result<(), CompleteError>>),
+    /// `planning/answer`: an answer to a question an agent of the run waits on.
+    Answer(ApprovalReply, oneshot::Sender<Result<(), AnswerRefused>>),
+}
+
+/// An answer to an agent's question, from any client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalReply {
+    pub subtask_id: SubtaskId,
+    pub request_id: String,
+    pub answer: Answer,
 }
 
 /// The orchestrator's end of a run's control channel. Cheap to clone.
@@ -46,6 +57,14 @@ impl RunControls {
     pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<RunControl>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         (Self { sender }, receiver)
+    }
+
+    /// Answers an agent's question; resolves once the subtask no longer waits (committed). The
+    /// first answer wins: a question already answered is refused.
+    pub async fn answer(&self, reply: ApprovalReply) -> Result<(), AnswerRefused> {
+        let (sender, answer) = oneshot::channel();
+        self.sender.send(RunControl::Answer(reply, sender)).map_err(|_| AnswerRefused::RunStopping)?;
+        answer.await.map_err(|_| AnswerRefused::RunStopping)?
     }
 
     /// Applies the person's answer; resolves once it is committed.

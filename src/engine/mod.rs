@@ -20,6 +20,7 @@ pub mod events;
 pub mod manual;
 mod output;
 pub mod process;
+pub mod questions;
 pub mod queue;
 pub mod reaper;
 mod shell;
@@ -41,7 +42,8 @@ pub use agent::{
     TextHunk, ToolKind,
 };
 pub use events::{EventReceiver, RunEvent, RunEventKind};
-pub use manual::{CompleteError, Completion, RunControls};
+pub use manual::{ApprovalReply, CompleteError, Completion, RunControls};
+pub use questions::{AnswerRefused, OpenQuestion, QuestionDesk};
 pub use shell::ShellAgent;
 
 /// Exponential backoff with full jitter between attempts.

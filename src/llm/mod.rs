@@ -160,6 +160,9 @@ pub enum ChatDelta {
     Content(String),
     /// More of tool call `index` (its name the first time it is known).
     ToolCall { index: usize, name: Option<String>, arguments: String },
+    /// The call failed before any reply reached the sink and is tried again (`retry`, from 1)
+    /// after `delay`; `error` says why (never with the key).
+    Retrying { retry: u32, delay: std::time::Duration, error: String },
 }
 
 /// Where streamed deltas go.

@@ -225,6 +225,7 @@ impl OpenAiCompatible {
             let Some(delay) = delay else { return Err(error) };
             retry += 1;
             tracing::warn!(endpoint = %self.endpoint, %error, retry, delay_ms = delay.as_millis() as u64, "retrying the language model");
+            on_delta(super::ChatDelta::Retrying { retry, delay, error: error.to_string() });
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(LlmError::Cancelled),

@@ -2,7 +2,8 @@
 //! (read from `documents.rs`, unsaved changes included), agents' changes to them as
 //! `workspace/applyEdit` requests — the changed ranges only, against the document version the
 //! agent read, so an editor whose buffer moved on refuses them — and agents' questions as
-//! `window/showMessageRequest`s. Called from run tasks only, never from a request handler, so
+//! `window/showMessageRequest`s — withdrawn with `$/cancelRequest` when answered elsewhere first
+//! (`planning/answer`). Called from run tasks only, never from a request handler, so
 //! waiting for the person never holds a handler open.
 //!
 //! Files the editor does not have open are not its business: the workspace writer writes them to
@@ -16,13 +17,15 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::request::ApplyWorkspaceEdit;
+use tower_lsp_server::ls_types::notification::Cancel;
+use tower_lsp_server::ls_types::request::{ApplyWorkspaceEdit, Request as _, ShowMessageRequest};
 use tower_lsp_server::ls_types::{
-    ApplyWorkspaceEditParams, ClientCapabilities, DocumentChangeOperation, DocumentChanges, MessageActionItem,
-    MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ResourceOperationKind, TextDocumentEdit, TextEdit,
-    WorkspaceEdit,
+    ApplyWorkspaceEditParams, CancelParams, ClientCapabilities, DocumentChangeOperation, DocumentChanges,
+    MessageActionItem, MessageType, NumberOrString, OneOf, OptionalVersionedTextDocumentIdentifier,
+    ResourceOperationKind, ShowMessageRequestParams, TextDocumentEdit, TextEdit, WorkspaceEdit,
 };
+use tower_lsp_server::{Client, jsonrpc};
+use tower_service::Service as _;
 
 use super::documents::{Documents, range_of};
 use crate::engine::{DocumentEdit, EditorBridge, OpenDocument};
@@ -113,11 +116,49 @@ impl LspEditorBridge {
         }
     }
 
+    /// `window/showMessageRequest`, sent with an id of our own: when the question is answered
+    /// elsewhere first (`planning/answer`), this future is dropped and [`Withdrawal`] tells the
+    /// editor with `$/cancelRequest`; a late answer is then ignored.
     async fn question(&self, message: String, actions: Vec<String>) -> Result<Option<String>, String> {
         let items = actions.into_iter().map(|title| MessageActionItem { title, properties: Default::default() });
-        match self.client.show_message_request(MessageType::INFO, message, Some(items.collect())).await {
-            Ok(chosen) => Ok(chosen.map(|item| item.title)),
-            Err(error) => Err(error.message.to_string()),
+        let params = ShowMessageRequestParams { typ: MessageType::INFO, message, actions: Some(items.collect()) };
+        let params = serde_json::to_value(params).map_err(|error| error.to_string())?;
+        let id = self.client.next_request_id();
+        let request = jsonrpc::Request::build(ShowMessageRequest::METHOD).id(id.clone()).params(params).finish();
+        let mut client = self.client.clone();
+        futures::future::poll_fn(|context| client.poll_ready(context))
+            .await
+            .map_err(|_| "the editor has gone".to_owned())?;
+        let mut withdrawal = Withdrawal { client: self.client.clone(), id: Some(id) };
+        let response = client.call(request).await;
+        withdrawal.id = None;
+        let response = response.map_err(|_| "the editor has gone".to_owned())?;
+        let Some(response) = response else { return Err("the editor sent no answer".to_owned()) };
+        let (_, result) = response.into_parts();
+        let value = result.map_err(|error| error.message.to_string())?;
+        let chosen: Option<MessageActionItem> = serde_json::from_value(value).map_err(|error| error.to_string())?;
+        Ok(chosen.map(|item| item.title))
+    }
+}
+
+/// Withdraws a `window/showMessageRequest` nobody waits for any more: `$/cancelRequest` with its
+/// id, unless it was answered (then `id` is `None`).
+struct Withdrawal {
+    client: Client,
+    id: Option<jsonrpc::Id>,
+}
+
+impl Drop for Withdrawal {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let id = match id {
+            jsonrpc::Id::Number(number) => NumberOrString::Number(i32::try_from(number).unwrap_or(i32::MAX)),
+            jsonrpc::Id::String(text) => NumberOrString::String(text),
+            jsonrpc::Id::Null => return,
+        };
+        let client = self.client.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { client.send_notification::<Cancel>(CancelParams { id }).await });
         }
     }
 }

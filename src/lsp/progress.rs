@@ -228,6 +228,10 @@ impl RunProgressText {
             RunEventKind::SubtaskWaiting { title, .. } => {
                 Some(WorkDoneUpdate::Report(format!("{} · waiting for you: {title}", self.report(&counts))))
             }
+            RunEventKind::ApprovalRequested { approval, .. } => {
+                Some(WorkDoneUpdate::Report(format!("{counts} · waiting for you: {}", approval.question)))
+            }
+            RunEventKind::ApprovalAnswered { .. } => Some(WorkDoneUpdate::Report(self.report(&counts))),
             RunEventKind::AgentActivity { activity, .. } => match activity.phase {
                 ActivityPhase::ToolFinished => None,
                 _ => Some(WorkDoneUpdate::Report(format!("{counts} · {}", activity.describe()))),

@@ -7,6 +7,7 @@ pub mod check;
 mod hand;
 mod ids;
 mod plan;
+pub mod record;
 mod status;
 mod usage;
 pub mod validate;
@@ -14,6 +15,7 @@ pub mod validate;
 pub use hand::Claim;
 pub use ids::{PlanId, RunId, SessionId, SubtaskId, Timestamp};
 pub use plan::{GuardError, Plan, Progress, Subtask};
+pub use record::{Answer, ChangeSummary, PendingApproval, ToolKind};
 pub use status::{
     AgentKind, Classification, ClassifyMethod, Confidence, FailurePolicy, PlanStatus, PlannerKind, RouteAgent,
     SubtaskRole, SubtaskStatus,

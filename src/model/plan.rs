@@ -52,6 +52,11 @@ pub struct Subtask {
     pub finished_at: Option<Timestamp>,
     /// Language-model tokens spent on this subtask, over every attempt (zero for shell steps).
     pub usage: Usage,
+    /// The question its agent waits on, while it waits (kept with the subtask, so every client
+    /// sees it).
+    pub pending_approval: Option<super::PendingApproval>,
+    /// The files its agents changed (filled when read from the store; never written with it).
+    pub changes: Option<super::ChangeSummary>,
 }
 
 impl Subtask {
@@ -76,6 +81,8 @@ impl Subtask {
             started_at: None,
             finished_at: None,
             usage: Usage::default(),
+            pending_approval: None,
+            changes: None,
         }
     }
 
@@ -526,6 +533,8 @@ impl Plan {
                 if subtask.status == SubtaskStatus::Running {
                     subtask.status = SubtaskStatus::Pending;
                     subtask.started_at = None;
+                    // Its agent is gone: nobody waits for an answer any more.
+                    subtask.pending_approval = None;
                     reset.push(subtask.id.clone());
                 }
             }

@@ -37,6 +37,12 @@ pub(super) enum Command {
     Complete(CompleteRequest, Option<String>, Reply<CompleteRoute>),
     /// A new follower of the plan's run in this process; `None` when it has none here.
     Follow(PlanId, Reply<Option<RunStarted>>),
+    /// The controls of the plan's run in this process, if it runs here (`planning/answer`).
+    LiveRun(PlanId, Reply<Option<crate::engine::RunControls>>),
+    /// Marks the plan as being rolled back (no run starts meanwhile) and hands out the writer;
+    /// refused while it runs.
+    BeginRollback(PlanId, Reply<super::rollback::RollbackTools>),
+    EndRollback(PlanId),
     /// Ends whatever the session is doing and returns it to `idle`; replies with the session and
     /// one receiver per run of the session that was cancelled.
     ResetSession(SessionId, Reply<(SessionView, Vec<oneshot::Receiver<PlanStatus>>)>),
@@ -63,6 +69,8 @@ pub(super) struct Actor {
     pub agent_state: crate::agents::SharedAgentState,
     /// What planning off the actor uses; replaced on every settings change.
     pub planning: watch::Sender<Arc<PlanningSetup>>,
+    /// Plans whose changes are being rolled back: none of them may start a run meanwhile.
+    pub rolling_back: std::collections::HashSet<PlanId>,
     /// Ids of this process's runs, added before a claim is committed (read by the tail).
     pub local_runs: super::follow::LocalRuns,
 }
@@ -84,6 +92,7 @@ impl Actor {
             planning,
             editor: None,
             agent_state: crate::agents::SharedAgentState::new(),
+            rolling_back: std::collections::HashSet::new(),
             local_runs: Default::default(),
         }
     }
@@ -137,6 +146,13 @@ impl Actor {
             Command::Follow(plan_id, reply) => {
                 let _ = reply.send(self.follow(&plan_id).await);
             }
+            Command::LiveRun(plan_id, reply) => {
+                let _ = reply.send(Ok(self.live_run(&plan_id)));
+            }
+            Command::BeginRollback(plan_id, reply) => {
+                let _ = reply.send(self.begin_rollback(plan_id).await);
+            }
+            Command::EndRollback(plan_id) => self.end_rollback(&plan_id),
             Command::ResetSession(session_id, reply) => {
                 let _ = reply.send(self.reset_session(session_id).await);
             }

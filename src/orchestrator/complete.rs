@@ -201,35 +201,6 @@ fn refuse_other_claimant(plan: &Plan, claim: &Claim, claimant: Option<&str>) -> 
     }
 }
 
-/// An answer to a question an agent asked (`planning/answer`): a tool call waiting for approval.
-#[derive(Debug, Clone)]
-pub struct AnswerRequest {
-    pub plan_id: PlanId,
-    pub subtask_id: crate::model::SubtaskId,
-    /// Which question (a step's agent may ask several in turn).
-    pub request_id: String,
-    pub answer: crate::agents::approval::Answer,
-}
-
-impl super::Orchestrator {
-    /// Answers an agent's pending approval from any face. The seam for questions recorded with the
-    /// plan: today an agent asks only through the editor that runs it (`window/showMessageRequest`),
-    /// so no question is ever pending here and the answer is refused, naming what was asked.
-    pub async fn answer(&self, request: AnswerRequest) -> Result<(), OrchestratorError> {
-        let plan = self.get(request.plan_id.clone()).await?;
-        if plan.subtask(&request.subtask_id).is_none() {
-            return Err(invalid_param("subtaskId", format!("unknown subtask \"{}\"", request.subtask_id)));
-        }
-        Err(invalid_state(
-            &plan,
-            format!(
-                "subtask {} of plan {} has no question waiting for an answer (requestId {})",
-                request.subtask_id, plan.id, request.request_id
-            ),
-        ))
-    }
-}
-
 /// A live run's refusal as the orchestrator's error, for `plan` as it is stored now.
 pub(super) fn complete_error(plan: &Plan, error: CompleteError) -> OrchestratorError {
     match error {

@@ -23,6 +23,8 @@ mod next;
 mod owner;
 mod plans;
 mod prepare;
+mod record;
+mod rollback;
 mod runs;
 mod session;
 mod source;
@@ -48,11 +50,13 @@ use crate::store::{ListQuery, PlanPage, PlanRepository, PlanVersion, StoreError}
 pub use prepare::{PlanningHooks, PlanningSetup};
 
 use actor::Command;
-pub use complete::{AnswerRequest, CompleteRequest};
+pub use complete::CompleteRequest;
 pub use import::{ImportRequest, PlanFormat};
 pub use keep::OmittedFields;
 pub use next::{ClaimRequest, DEFAULT_LEASE, MAX_CLAIM_LIMIT, MAX_LEASE, NextOutcome, NextRequest, ReadyStep};
 pub use owner::RunOwner;
+pub use record::{AnswerRequest, FileDiff, MAX_DIFF_LINES};
+pub use rollback::RollbackReport;
 pub use start::StartOptions;
 
 /// A typed failure of one operation.

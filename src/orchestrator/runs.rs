@@ -330,6 +330,9 @@ impl Actor {
         if self.runs.contains_key(&plan.id) || plan.status == PlanStatus::Running {
             return Err(invalid_state(plan, format!("plan {} is already running", plan.id)));
         }
+        if self.rolling_back.contains(&plan.id) {
+            return Err(invalid_state(plan, format!("plan {} is being reverted; run it when that is done", plan.id)));
+        }
         Ok(())
     }
 

@@ -183,6 +183,8 @@ fn subtask_from_value(value: &Value) -> Result<Subtask, &'static str> {
             completion_tokens: optional_number("completionTokens")?.unwrap_or(0),
             calls: optional_number("llmCalls")?.map(u32::try_from).transpose().map_err(|_| "llmCalls")?.unwrap_or(0),
         },
+        pending_approval: None,
+        changes: None,
     })
 }
 

@@ -12,6 +12,7 @@ mod codec;
 mod owner;
 mod planning;
 mod read;
+mod record;
 mod schema;
 mod tail;
 mod thread;
@@ -20,6 +21,7 @@ mod write;
 use std::path::{Path, PathBuf};
 
 use crate::fsm::{SessionEvent, SessionState};
+use crate::model::record::{FileChangeRecord, Transcript, TranscriptEntry};
 use crate::model::{
     Claim, Classification, Plan, PlanId, PlanStatus, Progress, RunId, SessionId, Subtask, SubtaskId, Timestamp,
 };
@@ -142,6 +144,27 @@ pub enum WriteOp {
     DeletePlan(PlanId),
     /// Remembers what the language model said about a task (replacing an older entry).
     CacheClassification(CachedClassification),
+    /// Appends entries to one attempt's transcript, dropping the oldest beyond `limits`.
+    AppendTranscript {
+        plan_id: PlanId,
+        subtask_id: SubtaskId,
+        attempt: u32,
+        entries: Vec<TranscriptEntry>,
+        limits: TranscriptLimits,
+    },
+    /// Writes an attempt's record of one file; `replaces` is the attempt's record of the path the
+    /// file was moved from (removed).
+    RecordFileChange {
+        plan_id: PlanId,
+        record: Box<FileChangeRecord>,
+        replaces: Option<String>,
+    },
+    /// Marks file change records (subtask, attempt, path) rolled back.
+    MarkRolledBack {
+        plan_id: PlanId,
+        records: Vec<(SubtaskId, u32, String)>,
+        at: Timestamp,
+    },
     /// Hands a step to a claimant (replacing any claim the step had).
     PutClaim {
         plan_id: PlanId,
@@ -301,6 +324,30 @@ impl Store {
         planning::cached_classification(&self.connection, &self.path, task_key, model)
     }
 
+    /// One attempt's transcript (`attempt`, or the last one that has a transcript).
+    pub fn transcript(
+        &self,
+        plan_id: &PlanId,
+        subtask_id: &SubtaskId,
+        attempt: Option<u32>,
+    ) -> Result<Transcript, StoreError> {
+        record::transcript(&self.connection, &self.path, plan_id, subtask_id, attempt)
+    }
+
+    /// A plan's file change records (one subtask's when given), oldest first.
+    pub fn file_changes(
+        &self,
+        plan_id: &PlanId,
+        subtask_id: Option<&SubtaskId>,
+    ) -> Result<Vec<FileChangeRecord>, StoreError> {
+        record::file_changes(&self.connection, &self.path, plan_id, subtask_id)
+    }
+
+    /// Bytes of file content a plan's change records keep.
+    pub fn recorded_change_bytes(&self, plan_id: &PlanId) -> Result<u64, StoreError> {
+        record::recorded_change_bytes(&self.connection, &self.path, plan_id)
+    }
+
     /// Number of plans stored.
     pub fn count_plans(&self) -> Result<u64, StoreError> {
         read::count_plans(&self.connection, &self.path)
@@ -374,5 +421,6 @@ impl Store {
 }
 
 pub use planning::CachedClassification;
+pub use record::TranscriptLimits;
 pub use tail::LoggedEvent;
 pub use thread::PlanRepository;

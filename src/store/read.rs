@@ -68,6 +68,7 @@ pub(crate) fn get_plan(connection: &Connection, path: &Path, id: &PlanId) -> Res
     let (seq, mut plan) = plan_from_row(row, path)?;
     plan.subtasks = subtasks_of(connection, path, seq)?;
     super::planning::read_planning(connection, path, &mut plan)?;
+    super::record::fill_plan(connection, path, seq, &mut plan)?;
     Ok(Some(plan))
 }
 
@@ -85,6 +86,7 @@ pub(crate) fn latest_plan_of_file(
     };
     let (seq, mut plan) = plan_from_row(row, path)?;
     plan.subtasks = subtasks_of(connection, path, seq)?;
+    super::record::fill_plan(connection, path, seq, &mut plan)?;
     Ok(Some(plan))
 }
 
@@ -186,6 +188,8 @@ fn subtask_from_row(row: &Row<'_>, path: &Path) -> Result<Subtask, StoreError> {
             completion_tokens: optional_u64(17, "completion_tokens")?.unwrap_or(0),
             calls: to_u32(path, "subtasks", "llm_calls", column(row, 18, path)?)?,
         },
+        pending_approval: None,
+        changes: None,
     })
 }
 

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this server writes; `MIGRATIONS[n]` moves a database from `n` to `n + 1`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_6_SUBTASK_USAGE,
     super::claims::MIGRATION_7_CLAIMS,
     MIGRATION_8_SUBTASK_ROLE,
+    super::record::MIGRATION_RECORD,
 ];
 
 /// What a subtask is for: `baseline` (a check run before the change) or `NULL` (a step).

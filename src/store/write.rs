@@ -48,6 +48,15 @@ fn apply(transaction: &Transaction<'_>, path: &Path, op: &WriteOp) -> Result<(),
         WriteOp::AppendEvent(event) => append_event(transaction, path, event),
         WriteOp::Session(transition) => record_session_transition(transaction, path, transition),
         WriteOp::DeletePlan(id) => delete_plan(transaction, path, id),
+        WriteOp::AppendTranscript { plan_id, subtask_id, attempt, entries, limits } => {
+            super::record::append_transcript(transaction, path, plan_id, (subtask_id, *attempt), entries, *limits)
+        }
+        WriteOp::RecordFileChange { plan_id, record, replaces } => {
+            super::record::record_file_change(transaction, path, plan_id, record, replaces.as_deref())
+        }
+        WriteOp::MarkRolledBack { plan_id, records, at } => {
+            super::record::mark_rolled_back(transaction, path, plan_id, records, *at)
+        }
         WriteOp::PutClaim { plan_id, claim } => super::claims::put_claim(transaction, path, plan_id, claim),
         WriteOp::ReleaseClaims { plan_id, subtask_ids } => {
             super::claims::release_claims(transaction, path, plan_id, subtask_ids)
@@ -310,7 +319,7 @@ fn update_subtask_run_fields(
             write_subtask_usage(transaction, path, seq, subtask)?;
         }
     }
-    Ok(())
+    super::record::write_pending_approvals(transaction, path, seq, subtasks)
 }
 
 /// A versioned edit: the plan row and its subtasks updated in place by id.

@@ -263,6 +263,8 @@ wire_enum!(
         SubtaskWaiting => "subtaskWaiting",
         SubtaskFinished => "subtaskFinished",
         AgentActivity => "agentActivity",
+        ApprovalRequested => "approvalRequested",
+        ApprovalAnswered => "approvalAnswered",
         PlanFinished => "planFinished",
     }
 );

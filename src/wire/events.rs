@@ -4,7 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ActivityPhase, EventKind, PlanStatus, Progress, SubtaskStatus, ToolKind, Usage};
+use super::{
+    ActivityPhase, EventKind, PendingApproval, PermissionOption, PlanStatus, Progress, SubtaskStatus, ToolKind, Usage,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -70,6 +72,21 @@ pub enum RunEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tokens: Option<u64>,
     },
+    /// Addition: an agent asks the person and waits; its subtask carries the question as
+    /// `pendingApproval` until it is answered (`planning/answer` from any client, or the
+    /// editor's `window/showMessageRequest`).
+    ApprovalRequested {
+        subtask_id: String,
+        approval: PendingApproval,
+    },
+    /// Addition: the question was answered — the first answer wins and every other way of
+    /// answering it is withdrawn. `by`: `editor` or `planning/answer`.
+    ApprovalAnswered {
+        subtask_id: String,
+        request_id: String,
+        option: PermissionOption,
+        by: String,
+    },
     PlanFinished {
         status: PlanStatus,
         progress: Progress,
@@ -94,6 +111,8 @@ impl RunEvent {
             Self::SubtaskWaiting { .. } => EventKind::SubtaskWaiting,
             Self::SubtaskFinished { .. } => EventKind::SubtaskFinished,
             Self::AgentActivity { .. } => EventKind::AgentActivity,
+            Self::ApprovalRequested { .. } => EventKind::ApprovalRequested,
+            Self::ApprovalAnswered { .. } => EventKind::ApprovalAnswered,
             Self::PlanFinished { .. } => EventKind::PlanFinished,
         }
     }
@@ -142,6 +161,26 @@ mod tests {
                 tool_kind: None,
                 target: None,
                 tokens: None,
+            },
+            RunEvent::ApprovalRequested {
+                subtask_id: String::new(),
+                approval: PendingApproval {
+                    request_id: String::new(),
+                    question: String::new(),
+                    tool_kind: ToolKind::Edit,
+                    target: String::new(),
+                    diff: None,
+                    options: Vec::new(),
+                    summary: None,
+                    scope: None,
+                    asked_at: None,
+                },
+            },
+            RunEvent::ApprovalAnswered {
+                subtask_id: String::new(),
+                request_id: String::new(),
+                option: PermissionOption::AllowOnce,
+                by: String::new(),
             },
             RunEvent::PlanFinished {
                 status: PlanStatus::Completed,

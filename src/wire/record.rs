@@ -20,12 +20,15 @@ pub struct TranscriptParams {
     pub attempt: Option<i64>,
 }
 
-/// A bounded transcript: `dropped` entries were left out (the oldest tool results first).
+/// A bounded transcript: `dropped` entries were left out (the oldest first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TranscriptResult {
     pub entries: Vec<TranscriptEntry>,
     pub dropped: u64,
+    /// Extension: the attempt these entries are of (0: the subtask has no transcript).
+    #[serde(default)]
+    pub attempt: u32,
 }
 
 /// One entry of an agent's transcript (never the API key).
@@ -34,6 +37,9 @@ pub struct TranscriptResult {
 pub struct TranscriptEntry {
     pub at: String,
     pub kind: TranscriptEntryKind,
+    /// Extension: `user` (the task given to the agent) or `assistant` (the model), for messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,7 +51,9 @@ pub struct TranscriptEntry {
     /// The tool call's arguments, as the model wrote them (JSON text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
-    /// How a tool call or a question ended.
+    /// How a tool call or a question ended: `ok`, `error`, `failed` (a command that exited with
+    /// an error), `denied`, `cancelled`, `notRun`; for a question: `asked`, or the answer
+    /// (`allow_once`, `allow_always`, `reject_once`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
 }
@@ -76,8 +84,16 @@ pub struct FileChange {
     /// The old path of a moved file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// A unified diff.
+    /// A unified diff (or why there is none: the content was not kept).
     pub diff: String,
+    /// Extension: lines added and removed.
+    #[serde(default)]
+    pub added: u64,
+    #[serde(default)]
+    pub removed: u64,
+    /// Extension: `planning/rollback` restored the content before this change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rolled_back: bool,
 }
 
 /// `Subtask.changes`: the files a subtask's agent changed, summed up.
@@ -115,6 +131,16 @@ pub struct PendingApproval {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
     pub options: Vec<PermissionOption>,
+    /// Extension: the change in one line, `+3 −1 README.md` (file changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Extension: what `allow_always` ("Allow for this plan") covers, in words: "every file edit
+    /// of this plan".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Extension: when the agent asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_at: Option<String>,
 }
 
 /// `planning/answer`: answers a pending approval from any client (the first answer wins).

@@ -1,7 +1,7 @@
 //! LLM agents over stdio, against the scripted OpenAI-compatible server: a coder subtask that
 //! lists, reads, edits and writes files the editor does not have open (to the disk, no
 //! `workspace/applyEdit`: open buffers are `safe_edits.rs`'s), asked for
-//! approval with `window/showMessageRequest` ("Allow for this plan" remembered per file), with
+//! approval with `window/showMessageRequest` ("Allow for this plan" covers every edit), with
 //! usage on the plan and the key kept out of the log and the database; and a denied approval
 //! that goes back to the model as the tool's result, with the answer in the plan's event log.
 
@@ -64,13 +64,10 @@ fn a_coder_edits_files_not_open_on_the_disk_after_approval() {
 
     let (plan_id, run_id) = run_coder(&mut server, "Make the answer 42");
     let question = server.take_server_request("window/showMessageRequest");
-    assert_eq!(question["message"], "Allow coder to edit `src/lib.rs`?");
+    assert_eq!(question["message"], "Allow coder to edit `src/lib.rs`? (+1 −1 src/lib.rs)");
     let titles: Vec<&str> =
         question["actions"].as_array().unwrap().iter().filter_map(|a| a["title"].as_str()).collect();
     assert_eq!(titles, ["Allow", "Allow for this plan", "Deny"]);
-    // "Allow for this plan" covers the second edit of the same file: no question.
-    let notes_question = server.take_server_request("window/showMessageRequest");
-    assert_eq!(notes_question["message"], "Allow coder to edit `NOTES.md`?");
 
     let events = server.collect_run_events(&run_id);
     let finished = events.last().unwrap();
@@ -94,6 +91,8 @@ fn a_coder_edits_files_not_open_on_the_disk_after_approval() {
         .collect();
     assert!(reports.iter().any(|message| message.ends_with("coder: editing src/lib.rs")), "{reports:#?}");
 
+    // "Allow for this plan" covers every edit of the plan: the second edit and NOTES.md unasked.
+    assert_eq!(server.discard_count(|message| message["serverRequest"] == "window/showMessageRequest"), 0);
     let plan = server.call("planning/get", json!({ "planId": plan_id }));
     assert_eq!(plan["subtasks"][0]["result"], "answer is 43");
     assert_eq!(plan["subtasks"][0]["usage"]["calls"], 6);
@@ -133,7 +132,10 @@ fn a_denied_tool_goes_back_to_the_model_and_into_the_event_log() {
     let detail: String = connection
         .query_row("SELECT detail FROM plan_events WHERE kind = 'toolApproval'", [], |row| row.get(0))
         .expect("the answer is in the event log");
-    assert!(detail.contains("Allow coder to run `touch created-by-command`? -> Deny (reject_once)"), "{detail}");
+    assert!(
+        detail.contains("Allow coder to run `touch created-by-command`? -> Deny (reject_once) from editor"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -147,8 +149,10 @@ fn cancel_withdraws_a_question_nobody_answers() {
     let (mut server, _) = TestServer::start(setup);
     server.take_server_request("workspace/configuration");
     let (plan_id, run_id) = run_coder(&mut server, "Write a file nobody approves");
-    server.take_server_request("window/showMessageRequest");
+    let (question_id, _) = server.take_unanswered_request("window/showMessageRequest");
     let cancelled = server.call("planning/cancel", json!({ "planId": plan_id }));
+    let withdrawn = server.wait_for_notification("$/cancelRequest", REQUEST_TIMEOUT, |_| true);
+    assert_eq!(withdrawn["id"], question_id, "the question nobody answered is withdrawn");
     assert_eq!(cancelled["cancelled"], true);
     let events = server.collect_run_events(&run_id);
     assert_eq!(events.last().unwrap()["status"], "cancelled");

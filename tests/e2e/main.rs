@@ -26,6 +26,7 @@ mod plan_files;
 mod processes;
 mod protocol_drift;
 mod protocol_schema;
+mod record;
 mod runs;
 mod safe_edits;
 mod sandbox;

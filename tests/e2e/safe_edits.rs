@@ -34,7 +34,8 @@ fn setup(workspace: &std::path::Path, model: &FakeOpenAi, approval: &str) -> Ser
     setup
 }
 
-/// A document the test client has open, as an editor keeps it.
+/// A document the test client has open, as an editor keeps it (also used by `record.rs` and
+/// `tasklists.rs`).
 pub(crate) struct Buffer {
     pub(crate) uri: String,
     pub(crate) text: String,
@@ -229,7 +230,7 @@ fn a_folder_swapped_for_a_link_while_the_question_is_open_writes_nothing_outside
 
     let (_, run_id) = run_coder(&mut server, "Write the plan notes");
     let (id, question) = server.take_unanswered_request("window/showMessageRequest");
-    assert_eq!(question["message"], "Allow coder to edit `docs/notes/plan.md`?");
+    assert_eq!(question["message"], "Allow coder to edit `docs/notes/plan.md`? (+1 −0 docs/notes/plan.md)");
     // While the person reads the question, the folder becomes a link to outside the workspace.
     std::fs::remove_dir(directory.path().join("docs/notes")).unwrap();
     std::os::unix::fs::symlink(outside.path(), directory.path().join("docs/notes")).unwrap();

@@ -77,6 +77,7 @@ local function run_command(command)
 end
 local keys_line =
   "keys: x execute · c cancel · r retry · a approve · R revise · e edit · o output · m done · M failed · gr refresh · q close"
+local agent_keys_line = "agents: y allow · Y allow for plan · n deny · d diff · u revert step · U revert plan"
 
 -- 1. The first command goes out the moment Neovim starts: the plugin waits for initialize
 --    (the old README example got -32002 here).
@@ -203,6 +204,7 @@ t.lines_equal(normalized(buffer_lines()), {
   "✓ s3     Run echo checked  shell  after read · <t>",
   "",
   keys_line,
+  agent_keys_line,
 }, "a completed run")
 t.truthy(
   t.noticed("completed (3/3 done in ") and t.noticed("): write a file"),
@@ -290,6 +292,7 @@ t.lines_equal(normalized(buffer_lines()), {
   "↷ after  After the flag  shell  after flag",
   "",
   keys_line,
+  agent_keys_line,
 }, "a failed run")
 local quickfix = vim.fn.getqflist({ title = 1, items = 1 })
 t.equal(quickfix.title, "codelab-planner: wait for a flag", "quickfix title")

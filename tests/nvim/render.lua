@@ -200,6 +200,7 @@ t.lines_equal(rendered.lines, {
   "↷ test   Run tests                 shell   after code, check",
   "",
   "keys: x execute · c cancel · r retry · a approve · R revise · e edit · o output · m done · M failed · gr refresh · q close",
+  "agents: y allow · Y allow for plan · n deny · d diff · u revert step · U revert plan",
 }, "a failed run")
 t.equal(rendered.rows[9], "code", "row of a subtask")
 local highlight_of_row = {}

@@ -1,5 +1,6 @@
 -- The plugin's pieces that need no server: the plugin file loads nothing else, approvals go
--- through vim.ui.select (and a dismissed question answers null), settings are validated with the
+-- through vim.ui.select (a dismissed approval stays open in the plan buffer, any other dismissed
+-- question answers null), settings are validated with the
 -- key named, commands complete and report unknown subcommands, the help file's tags build, and the
 -- protocol mirror names every method once.
 -- Run: CODELAB_PLUGIN_DIR=editors/nvim nvim --headless -u NONE -l tests/nvim/ui.lua
@@ -46,10 +47,20 @@ answer = nil
 coroutine.wrap(function()
   answer = approval.on_show_message_request(nil, question, {})
 end)()
+t.wait_for("the notice that the dismissed approval stays open", function()
+  return vim.iter(t.notices):any(function(notice)
+    return notice.message:find("stays open in the plan buffer", 1, true) ~= nil
+  end)
+end, 5000)
+t.equal(answer, nil, "a dismissed approval is no denial: it waits in the plan buffer, unanswered here")
+local followup = { type = 3, message = "Which database?", actions = { { title = "SQLite" }, { title = "Postgres" } } }
+coroutine.wrap(function()
+  answer = approval.on_show_message_request(nil, followup, {})
+end)()
 t.wait_for("the dismissed answer", function()
   return answer ~= nil
 end, 5000)
-t.equal(answer, vim.NIL, "a dismissed question answers null (deny)")
+t.equal(answer, vim.NIL, "any other dismissed question answers null")
 local protocol = require("codelab-planner.protocol")
 t.equal(
   vim.tbl_map(function(option)
@@ -94,7 +105,7 @@ t.equal(vim.fn.getcompletion("CodelabPlanner complete f", "cmdline"), { "failed"
 t.expect_error('unknown subcommand "frobnicate"')
 vim.cmd("CodelabPlanner frobnicate")
 t.truthy(
-  t.noticed('unknown subcommand "frobnicate"; one of: approve, cancel'),
+  t.noticed('unknown subcommand "frobnicate"; one of: answer, approve, cancel'),
   "unknown subcommand: " .. vim.inspect(t.notices)
 )
 

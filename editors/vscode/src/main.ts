@@ -8,6 +8,7 @@ import { allCommands, reported } from "./commands";
 import { DETAILS_SCHEME, SubtaskDetails } from "./details";
 import { PlansController } from "./plans";
 import { PlansView } from "./plans_view";
+import { AgentRecord, RECORD_SCHEME } from "./record";
 import { ReviewPanels } from "./review";
 import { StatusBar } from "./status";
 
@@ -20,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const view = new PlansView(plans);
     const review = new ReviewPanels(plans);
     const details = new SubtaskDetails(plans);
+    const record = new AgentRecord(plans);
     context.subscriptions.push(
         outputChannel,
         plans,
@@ -29,9 +31,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         new StatusBar(connection, plans),
         vscode.window.createTreeView("codelabPlanner.plans", { treeDataProvider: view, showCollapseAll: true }),
         vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
+        record,
+        vscode.workspace.registerTextDocumentContentProvider(RECORD_SCHEME, record),
     );
     const ctx = { extension: context, connection, plans, review };
-    for (const [name, command] of Object.entries(allCommands(ctx))) {
+    for (const [name, command] of Object.entries({ ...allCommands(ctx), ...record.commands() })) {
         context.subscriptions.push(vscode.commands.registerCommand(`codelabPlanner.${name}`, reported(name, command, outputChannel)));
     }
     await connection.start();

@@ -7,6 +7,7 @@
 
 import type {
     AgentActivityEvent,
+    PendingApproval,
     Plan,
     PlanStatus,
     PlanSummary,
@@ -55,6 +56,17 @@ export interface ApplyOutcome {
     finished?: { status: PlanStatus; durationMs: number; failed: number };
     /** Set by `subtaskWaiting`: a person is asked to do something. */
     waiting?: { subtaskId: string; title: string; message: string };
+    /** Set by `approvalRequested` and `approvalAnswered`: the plan's pending questions changed. */
+    approvalsChanged?: boolean;
+}
+
+/** A question an agent waits on, with where it is. */
+export interface PendingQuestion {
+    planId: string;
+    planTitle: string;
+    subtaskId: string;
+    subtaskTitle: string;
+    approval: PendingApproval;
 }
 
 /** The kept tail of one subtask's output, in characters. */
@@ -149,6 +161,25 @@ export class PlanModel {
 
     get(planId: string): PlanEntry | undefined {
         return this.entries.get(planId);
+    }
+
+    /** Every question an agent waits on, in the plans the model has in full, newest plan first. */
+    pendingApprovals(): PendingQuestion[] {
+        return this.plans().flatMap((entry) =>
+            (entry.plan?.subtasks ?? []).flatMap((subtask) =>
+                subtask.pendingApproval === undefined
+                    ? []
+                    : [
+                          {
+                              planId: entry.id,
+                              planTitle: entry.title,
+                              subtaskId: subtask.id,
+                              subtaskTitle: subtask.title,
+                              approval: subtask.pendingApproval,
+                          },
+                      ],
+            ),
+        );
     }
 
     /** Replaces the list with `summaries` (a `planning/list` page): plans not in it are dropped. */
@@ -306,7 +337,18 @@ export class PlanModel {
                 outcome.waiting = { subtaskId: subtask.id, title: subtask.title, message: asked };
                 break;
             }
+            case "approvalRequested":
+                subtask.pendingApproval = event.approval;
+                outcome.approvalsChanged = true;
+                break;
+            case "approvalAnswered":
+                if (subtask.pendingApproval?.requestId === event.requestId) {
+                    subtask.pendingApproval = undefined;
+                }
+                outcome.approvalsChanged = true;
+                break;
             case "subtaskFinished":
+                subtask.pendingApproval = undefined;
                 subtask.status = event.status;
                 subtask.result = event.result;
                 subtask.error = event.error;

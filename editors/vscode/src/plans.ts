@@ -9,6 +9,7 @@ import { messageOf, type ServerConnection } from "./client";
 import * as ext from "./lsp_ext";
 import { PlanModel, outputLines, waitingText, type PlanEntry } from "./model";
 import { oneLine } from "./presentation";
+import { approvalLine } from "./record_text";
 
 /** How many plans the view lists. */
 const LIST_LIMIT = 100;
@@ -159,6 +160,12 @@ export class PlansController implements vscode.Disposable {
                 break;
             case "planFinished":
                 channel.appendLine(`── run finished: ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`);
+                break;
+            case "approvalRequested":
+                channel.appendLine(`── ${title(event.subtaskId)} asks: ${approvalLine(event.approval)} (answer in the Plans view)`);
+                break;
+            case "approvalAnswered":
+                channel.appendLine(`── ${title(event.subtaskId)}: answered ${event.option} (${event.by})`);
                 break;
             case "agentActivity":
                 break;

@@ -2,8 +2,9 @@
 // the accessible labels the end-to-end test reads. Pure functions of the model (no `vscode`
 // import), unit-tested in `test/presentation.test.ts`; `plans_view.ts` turns them into TreeItems.
 
-import type { PlanStatus, Subtask, SubtaskStatus, Usage } from "./lsp_ext";
+import type { ChangeSummary, PlanStatus, Subtask, SubtaskStatus, Usage } from "./lsp_ext";
 import type { PlanEntry } from "./model";
+import { approvalLine } from "./record_text";
 
 export interface ItemLook {
     label: string;
@@ -15,7 +16,11 @@ export interface ItemLook {
     icon: string;
     /** A theme color id for the icon, if any. */
     iconColor?: string;
-    /** `plan:<status>` or `subtask:<status>`; the menus of `package.json` match on it. */
+    /**
+     * `plan:<status>` or `subtask:<status>`, then tags the menus of `package.json` also match on:
+     * ` approval` (an agent waits for an answer), ` agent` (a model worked on it: a transcript),
+     * ` changes` (its agents changed files), ` revertible` (a plan with changes, not running).
+     */
     contextValue: string;
     /** What a screen reader (and the end-to-end test) reads. */
     ariaLabel: string;
@@ -70,6 +75,16 @@ export function formatDuration(milliseconds: number): string {
     return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+/** `3 files +4 −2`. */
+export function formatChanges(changes: ChangeSummary | undefined): string | undefined {
+    if (changes === undefined || changes.files === 0) {
+        return undefined;
+    }
+    return `${changes.files} ${changes.files === 1 ? "file" : "files"} +${changes.added} \u2212${changes.removed}`;
+}
+
+const MODEL_AGENTS = new Set(["coder", "debug", "ask"]);
+
 /** `1,234 tokens · 3 calls`. */
 export function formatUsage(usage: Usage | undefined): string | undefined {
     if (usage === undefined || (usage.calls === 0 && usage.promptTokens + usage.completionTokens === 0)) {
@@ -104,6 +119,12 @@ export function planLook(entry: PlanEntry): ItemLook {
     }
     const [icon, iconColor] = PLAN_ICONS[entry.status] ?? ["question", undefined];
     const title = entry.title === "" ? entry.id : oneLine(entry.title);
+    const subtasks = entry.plan?.subtasks ?? [];
+    const asking = subtasks.filter((subtask) => subtask.pendingApproval !== undefined).length;
+    if (asking > 0) {
+        parts.unshift(`${asking} ${asking === 1 ? "question" : "questions"} for you`);
+    }
+    const revertible = entry.status !== "running" && subtasks.some((subtask) => subtask.changes !== undefined);
     const tooltipLines = [title, `status: ${entry.status}`, `progress: ${finished}/${progress.total}`];
     if (entry.plan?.error !== undefined) {
         tooltipLines.push(`error: ${entry.plan.error}`);
@@ -117,7 +138,7 @@ export function planLook(entry: PlanEntry): ItemLook {
         tooltip: tooltipLines.join("\n"),
         icon,
         iconColor,
-        contextValue: `plan:${entry.status}`,
+        contextValue: `plan:${entry.status}${revertible ? " revertible" : ""}`,
         ariaLabel: `plan ${title}, ${parts.join(", ")}`,
     };
 }
@@ -127,7 +148,10 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
     const parts: string[] = [];
     const activity = entry.activity.get(subtask.id);
     const waiting = entry.waitingMessage.get(subtask.id);
-    if (subtask.status === "running" && activity !== undefined) {
+    const approval = subtask.pendingApproval;
+    if (approval !== undefined) {
+        parts.push(`asks: ${oneLine(approvalLine(approval))}`);
+    } else if (subtask.status === "running" && activity !== undefined) {
         parts.push(activity);
     } else if (subtask.status === "waiting") {
         parts.push(waiting !== undefined ? `waiting: ${oneLine(waiting)}` : "waiting for you");
@@ -141,11 +165,16 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
     if (duration !== undefined && subtask.status !== "running") {
         parts.push(formatDuration(duration));
     }
+    const changed = formatChanges(subtask.changes);
+    if (changed !== undefined) {
+        parts.push(`changed ${changed}`);
+    }
     const usage = formatUsage(subtask.usage);
     if (usage !== undefined) {
         parts.push(usage);
     }
-    const [icon, iconColor] = SUBTASK_ICONS[subtask.status] ?? ["question", undefined];
+    const [statusIcon, statusColor] = SUBTASK_ICONS[subtask.status] ?? ["question", undefined];
+    const [icon, iconColor] = approval !== undefined ? ["question", "list.warningForeground"] : [statusIcon, statusColor];
     const tooltipLines = [`${subtask.title} (${subtask.id})`, `status: ${subtask.status}`];
     if (subtask.command !== undefined) {
         tooltipLines.push(`$ ${subtask.command}`);
@@ -155,6 +184,9 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
     }
     if (waiting !== undefined) {
         tooltipLines.push(`asks: ${waiting}`);
+    }
+    if (approval !== undefined) {
+        tooltipLines.push(`asks: ${approvalLine(approval)}`);
     }
     if (subtask.result !== undefined) {
         tooltipLines.push(`result: ${subtask.result}`);
@@ -169,7 +201,12 @@ export function subtaskLook(entry: PlanEntry, subtask: Subtask): ItemLook {
         tooltip: tooltipLines.join("\n"),
         icon,
         iconColor,
-        contextValue: `subtask:${subtask.status}`,
+        contextValue: [
+            `subtask:${subtask.status}`,
+            approval !== undefined ? " approval" : "",
+            MODEL_AGENTS.has(subtask.agent) && subtask.attempts > 0 ? " agent" : "",
+            subtask.changes !== undefined ? " changes" : "",
+        ].join(""),
         ariaLabel: [`subtask ${oneLine(subtask.title)}`, subtask.status, ...parts.filter((part) => part !== subtask.status), subtask.agent].join(", "),
     };
 }

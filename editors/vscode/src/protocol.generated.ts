@@ -132,7 +132,7 @@ export type ErrorData =
 export type ErrorKind = "planNotFound" | "sessionNotFound" | "invalidState" | "validation" | "staleVersion" | "llm" | "storage";
 
 /** The kind of a `planning/progress` event (its `kind` tag). */
-export type EventKind = "planStarted" | "subtaskStarted" | "subtaskOutput" | "subtaskRetrying" | "subtaskWaiting" | "subtaskFinished" | "agentActivity" | "planFinished";
+export type EventKind = "planStarted" | "subtaskStarted" | "subtaskOutput" | "subtaskRetrying" | "subtaskWaiting" | "subtaskFinished" | "agentActivity" | "approvalRequested" | "approvalAnswered" | "planFinished";
 
 export interface ExecutePlanParams {
     failurePolicy?: FailurePolicy;
@@ -156,13 +156,18 @@ export type FailurePolicy = "continue" | "failFast";
 
 /** One file an agent changed in one attempt. */
 export interface FileChange {
+    /** Extension: lines added and removed. */
+    added?: number;
     attempt: number;
     change: FileChangeKind;
-    /** A unified diff. */
+    /** A unified diff (or why there is none: the content was not kept). */
     diff: string;
     /** The old path of a moved file. */
     from?: string;
     path: string;
+    removed?: number;
+    /** Extension: `planning/rollback` restored the content before this change. */
+    rolledBack?: boolean;
     subtaskId: string;
 }
 
@@ -223,10 +228,19 @@ export interface PartialSubtasks {
 
 /** `Subtask.pendingApproval`: the question an agent waits on. */
 export interface PendingApproval {
+    /** Extension: when the agent asked. */
+    askedAt?: string;
     diff?: string;
     options: PermissionOption[];
     question: string;
     requestId: string;
+    /**
+     * Extension: what `allow_always` ("Allow for this plan") covers, in words: "every file edit
+     * of this plan".
+     */
+    scope?: string;
+    /** Extension: the change in one line, `+3 −1 README.md` (file changes). */
+    summary?: string;
     target: string;
     toolKind: ToolKind;
 }
@@ -426,6 +440,18 @@ export type RunEvent =
         toolKind?: ToolKind;
     }
     | {
+        approval: PendingApproval;
+        kind: "approvalRequested";
+        subtaskId: string;
+    }
+    | {
+        by: string;
+        kind: "approvalAnswered";
+        option: PermissionOption;
+        requestId: string;
+        subtaskId: string;
+    }
+    | {
         durationMs: number;
         kind: "planFinished";
         progress: Progress;
@@ -547,8 +573,14 @@ export interface TranscriptEntry {
     arguments?: string;
     at: string;
     kind: TranscriptEntryKind;
-    /** How a tool call or a question ended. */
+    /**
+     * How a tool call or a question ended: `ok`, `error`, `failed` (a command that exited with
+     * an error), `denied`, `cancelled`, `notRun`; for a question: `asked`, or the answer
+     * (`allow_once`, `allow_always`, `reject_once`).
+     */
     outcome?: string;
+    /** Extension: `user` (the task given to the agent) or `assistant` (the model), for messages. */
+    role?: string;
     target?: string;
     text?: string;
     tool?: string;
@@ -568,8 +600,10 @@ export interface TranscriptParams {
     subtaskId: string;
 }
 
-/** A bounded transcript: `dropped` entries were left out (the oldest tool results first). */
+/** A bounded transcript: `dropped` entries were left out (the oldest first). */
 export interface TranscriptResult {
+    /** Extension: the attempt these entries are of (0: the subtask has no transcript). */
+    attempt?: number;
     dropped: number;
     entries: TranscriptEntry[];
 }
@@ -594,10 +628,10 @@ export interface Usage {
 
 /** Every request of the protocol: its params, its result, and whether this server answers it. */
 export interface RequestMethods {
-    "planning/answer": { params: AnswerParams; result: AnswerResult; served: false };
+    "planning/answer": { params: AnswerParams; result: AnswerResult; served: true };
     "planning/approve": { params: PlanIdParams; result: Plan; served: true };
     "planning/cancel": { params: CancelPlanParams; result: CancelPlanResult; served: true };
-    "planning/changes": { params: SubtaskScopeParams; result: ChangesResult; served: false };
+    "planning/changes": { params: SubtaskScopeParams; result: ChangesResult; served: true };
     "planning/classify": { params: ClassifyParams; result: Classification; served: true };
     "planning/complete": { params: CompleteSubtaskParams; result: Plan; served: true };
     "planning/create": { params: CreatePlanParams; result: CreatePlanResult; served: true };
@@ -613,10 +647,10 @@ export interface RequestMethods {
     "planning/resetSession": { params: SessionParams; result: Session; served: true };
     "planning/retry": { params: RetryPlanParams; result: RunStartedResult; served: true };
     "planning/revise": { params: RevisePlanParams; result: Plan; served: true };
-    "planning/rollback": { params: SubtaskScopeParams; result: RollbackResult; served: false };
+    "planning/rollback": { params: SubtaskScopeParams; result: RollbackResult; served: true };
     "planning/session": { params: SessionParams; result: Session; served: true };
     "planning/status": { params: PlanIdParams; result: PlanStatusResult; served: true };
-    "planning/transcript": { params: TranscriptParams; result: TranscriptResult; served: false };
+    "planning/transcript": { params: TranscriptParams; result: TranscriptResult; served: true };
     "planning/update": { params: UpdatePlanParams; result: Plan; served: true };
 }
 
@@ -632,7 +666,7 @@ export const REQUEST_METHODS = ["planning/answer","planning/approve","planning/c
 export const NOTIFICATION_METHODS = ["planning/progress"] as const;
 
 /** Every `planning/progress` event kind. */
-export const EVENT_KINDS = ["agentActivity","planFinished","planStarted","subtaskFinished","subtaskOutput","subtaskRetrying","subtaskStarted","subtaskWaiting"] as const;
+export const EVENT_KINDS = ["agentActivity","approvalAnswered","approvalRequested","planFinished","planStarted","subtaskFinished","subtaskOutput","subtaskRetrying","subtaskStarted","subtaskWaiting"] as const;
 
 /** Every `workspace/executeCommand` command of the server. */
 export const COMMANDS = ["codelab-planner.runFile","codelab-planner.newTask","codelab-planner.execute","codelab-planner.approve","codelab-planner.reject","codelab-planner.revise","codelab-planner.cancel","codelab-planner.retry","codelab-planner.status","codelab-planner.export","codelab-planner.complete"] as const;

@@ -82,6 +82,14 @@ export class ReviewPanels implements vscode.Disposable {
                 case "command":
                     await vscode.commands.executeCommand(`codelabPlanner.${message.command}`, planId);
                     return;
+                case "answer": {
+                    const command = { allow_once: "allowOnce", allow_always: "allowForPlan", reject_once: "deny" }[message.option];
+                    await vscode.commands.executeCommand(`codelabPlanner.${command}`, { planId, subtaskId: message.subtaskId });
+                    return;
+                }
+                case "record":
+                    await vscode.commands.executeCommand(`codelabPlanner.${message.command}`, { planId, subtaskId: message.subtaskId });
+                    return;
                 case "rename": {
                     const title = await vscode.window.showInputBox({ prompt: "Plan title", value: entry?.title });
                     if (title !== undefined && title.trim() !== "" && entry?.version !== undefined) {

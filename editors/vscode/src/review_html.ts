@@ -1,20 +1,39 @@
 // The plan review page (HTML for the webview of `review.ts`) and the draft edits it asks for, as
 // pure functions (no `vscode` import) so that `test/review.test.ts` checks them directly.
 
-import type { Plan, Subtask, SubtaskInput } from "./lsp_ext";
+import type { PendingApproval, PermissionOption, Plan, Subtask, SubtaskInput } from "./lsp_ext";
 import type { PlanEntry } from "./model";
-import { formatDuration, formatUsage, subtaskLook } from "./presentation";
+import { formatChanges, formatDuration, formatUsage, subtaskLook } from "./presentation";
+import { ANSWER_LABELS, allowAlwaysLabel } from "./record_text";
 
 /** How many of a step's last output lines the page shows. */
 const OUTPUT_LINES_SHOWN = 20;
+/** How many lines of a pending change's diff the page shows (Show Diff has it all). */
+const DIFF_LINES_SHOWN = 80;
 
-export type ReviewCommand = "approve" | "reject" | "revise" | "execute" | "cancel" | "retry" | "delete" | "showOutput" | "exportPlan";
+export type ReviewCommand =
+    | "approve"
+    | "reject"
+    | "revise"
+    | "execute"
+    | "cancel"
+    | "retry"
+    | "delete"
+    | "showOutput"
+    | "exportPlan"
+    | "showChanges"
+    | "revertPlan";
+
+/** What a step's row asks of the record (`record.ts`'s commands). */
+export type RecordCommand = "reviewApproval" | "showTranscript" | "showChanges" | "revertStep";
 
 export type ReviewMessage =
     | { type: "command"; command: ReviewCommand }
     | { type: "rename" }
     | { type: "edit"; action: "remove" | "up" | "down"; subtaskId: string }
-    | { type: "edit"; action: "add" };
+    | { type: "edit"; action: "add" }
+    | { type: "answer"; subtaskId: string; option: PermissionOption }
+    | { type: "record"; command: RecordCommand; subtaskId: string };
 
 export function escapeHtml(text: string): string {
     return text
@@ -134,6 +153,13 @@ function actionButtons(plan: Plan): string {
         default:
             break;
     }
+    const changed = plan.subtasks.some((subtask) => subtask.changes !== undefined);
+    if (changed) {
+        buttons.push(button("Changes", { type: "command", command: "showChanges" }));
+    }
+    if (changed && plan.status !== "running") {
+        buttons.push(button("Revert plan", { type: "command", command: "revertPlan" }));
+    }
     buttons.push(button("Output", { type: "command", command: "showOutput" }));
     buttons.push(button("Export", { type: "command", command: "exportPlan" }));
     if (plan.status !== "running") {
@@ -142,9 +168,55 @@ function actionButtons(plan: Plan): string {
     return buttons.join("\n");
 }
 
+/** A diff with its added and removed lines marked, at most `DIFF_LINES_SHOWN` lines. */
+function diffHtml(diff: string): string {
+    const lines = diff.replace(/\n$/, "").split("\n");
+    const shown = lines.slice(0, DIFF_LINES_SHOWN).map((line) => {
+        const kind = line.startsWith("@@") ? "hunk" : line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "ctx";
+        return `<span class="${kind}">${escapeHtml(line)}</span>`;
+    });
+    const more = lines.length > shown.length ? `\n<span class="more">… ${lines.length - shown.length} more lines: Show Diff</span>` : "";
+    return `<pre class="diff">${shown.join("\n")}${more}</pre>`;
+}
+
+/** The question an agent waits on, its diff, and the answers. */
+function approvalBlock(subtask: Subtask, approval: PendingApproval): string {
+    const answer = (label: string, option: PermissionOption, primary = false) =>
+        button(label, { type: "answer", subtaskId: subtask.id, option }, primary);
+    const summary = approval.summary !== undefined ? ` <code>${escapeHtml(approval.summary)}</code>` : "";
+    const buttons = [
+        answer(ANSWER_LABELS.allow_once, "allow_once", true),
+        answer(allowAlwaysLabel(approval), "allow_always"),
+        answer(ANSWER_LABELS.reject_once, "reject_once"),
+    ];
+    if (approval.diff !== undefined) {
+        buttons.push(button("Show Diff", { type: "record", command: "reviewApproval", subtaskId: subtask.id }));
+    }
+    const diff = approval.diff !== undefined ? diffHtml(approval.diff) : "";
+    return `<div class="approval"><div><strong>Asks you:</strong> ${escapeHtml(approval.question)}${summary}</div>${diff}<div class="answers">${buttons.join("")}</div></div>`;
+}
+
+/** What the record offers for a step: its transcript, its changes, reverting them. */
+function recordButtons(subtask: Subtask): string {
+    const buttons: string[] = [];
+    if (["coder", "debug", "ask"].includes(subtask.agent) && subtask.attempts > 0) {
+        buttons.push(button("Transcript", { type: "record", command: "showTranscript", subtaskId: subtask.id }));
+    }
+    if (subtask.changes !== undefined) {
+        buttons.push(button("Changes", { type: "record", command: "showChanges", subtaskId: subtask.id }));
+        if (!["running", "waiting"].includes(subtask.status)) {
+            buttons.push(button("Revert this step", { type: "record", command: "revertStep", subtaskId: subtask.id }));
+        }
+    }
+    return buttons.length === 0 ? "" : `<div class="record">${buttons.join("")}</div>`;
+}
+
 function subtaskRow(entry: PlanEntry, subtask: Subtask, editable: boolean): string {
     const look = subtaskLook(entry, subtask);
     const details: string[] = [];
+    if (subtask.pendingApproval !== undefined) {
+        details.push(approvalBlock(subtask, subtask.pendingApproval));
+    }
     if (subtask.command !== undefined) {
         details.push(`<code class="command">$ ${escapeHtml(subtask.command)}</code>`);
     }
@@ -165,6 +237,11 @@ function subtaskRow(entry: PlanEntry, subtask: Subtask, editable: boolean): stri
         const more = lines.length > shown.length ? `<div class="more">… ${lines.length - shown.length} earlier lines in the Output panel</div>` : "";
         details.push(`<div class="output">${more}<pre>${escapeHtml(shown.join("\n"))}</pre></div>`);
     }
+    const changed = formatChanges(subtask.changes);
+    if (changed !== undefined) {
+        details.push(`<div class="changes">changed ${escapeHtml(changed)}</div>`);
+    }
+    details.push(recordButtons(subtask));
     const edits = editable
         ? [
               button("↑", { type: "edit", action: "up", subtaskId: subtask.id }),
@@ -241,6 +318,12 @@ button { margin: .2em; padding: .3em .8em; border: none; cursor: pointer; }
 button.primary { background: var(--vscode-button-background); color: var(--vscode-button-foreground); }
 button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
 .edits button { padding: .1em .4em; }
+.approval { margin: .4em 0; padding: .4em .6em; border-left: 3px solid var(--vscode-editorWarning-foreground); background: var(--vscode-inputValidation-warningBackground); }
+pre.diff { margin: .3em 0; padding: .3em .5em; background: var(--vscode-textCodeBlock-background); white-space: pre-wrap; }
+pre.diff .add { color: var(--vscode-gitDecoration-addedResourceForeground); }
+pre.diff .del { color: var(--vscode-gitDecoration-deletedResourceForeground); }
+pre.diff .hunk, pre.diff .more { opacity: .7; }
+.changes { opacity: .85; }
 </style></head>
 <body>
 <h1>${escapeHtml(plan.title)}</h1>

@@ -20,6 +20,8 @@ export function modelConfigured(section: vscode.WorkspaceConfiguration): boolean
 export class StatusBar implements vscode.Disposable {
     private readonly server = vscode.window.createStatusBarItem("codelabPlanner.server", vscode.StatusBarAlignment.Left, 10);
     private readonly noModel = vscode.window.createStatusBarItem("codelabPlanner.noModel", vscode.StatusBarAlignment.Left, 9);
+    /** How many questions agents wait on: a click answers one (never only a toast that hides). */
+    private readonly questions = vscode.window.createStatusBarItem("codelabPlanner.questions", vscode.StatusBarAlignment.Left, 11);
     private readonly subscriptions: vscode.Disposable[];
 
     constructor(
@@ -37,6 +39,9 @@ export class StatusBar implements vscode.Disposable {
             arguments: ["codelabPlanner.llm"],
         };
         this.noModel.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
+        this.questions.name = "Codelab Planner: questions";
+        this.questions.command = "codelabPlanner.reviewApproval";
+        this.questions.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
         this.subscriptions = [
             connection.onDidChangeState(() => this.update()),
             plans.onDidChange(() => this.update()),
@@ -77,6 +82,14 @@ export class StatusBar implements vscode.Disposable {
         if (waiting > 0 && state.kind === "running") {
             this.server.text += running.length > 0 ? ` · ${waiting} waiting` : "";
         }
+        const questions = this.plans.model.pendingApprovals();
+        if (questions.length > 0 && state.kind === "running") {
+            this.questions.text = `$(question) ${questions.length} ${questions.length === 1 ? "question" : "questions"} for you`;
+            this.questions.tooltip = questions.map((question) => `${question.subtaskTitle}: ${question.approval.question}`).join("\n");
+            this.questions.show();
+        } else {
+            this.questions.hide();
+        }
         if (modelConfigured(vscode.workspace.getConfiguration("codelabPlanner"))) {
             this.noModel.hide();
         } else {
@@ -90,5 +103,6 @@ export class StatusBar implements vscode.Disposable {
         }
         this.server.dispose();
         this.noModel.dispose();
+        this.questions.dispose();
     }
 }

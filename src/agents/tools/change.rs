@@ -7,6 +7,7 @@
 use super::specs::{EditArgs, MoveArgs, PathArgs, WriteArgs};
 use super::{Stop, ToolEnv, ToolState, approve, unless_cancelled};
 use crate::agents::approval::Action;
+use crate::agents::ask::approve_change;
 use crate::agents::edit::{Replacement, apply_replacements};
 use crate::agents::writer::{ChangeTarget, Current, Modified};
 use crate::confine::InsidePath;
@@ -32,8 +33,9 @@ pub(super) async fn write_file(env: &ToolEnv, state: &mut ToolState, arguments: 
     if path.absolute.is_dir() {
         return Err(Stop::Tool(format!("{} is a directory", path.relative)));
     }
-    approve(env, Action::Write { path: path.relative.clone() }).await?;
     let content = arguments.content;
+    let action = Action::Write { path: path.relative.clone() };
+    approve_change(env, action, &path, |_| Ok(Some(content.clone()))).await?;
     let seen = state.seen.get(&path.relative).cloned();
     let relative = path.relative.clone();
     // Replacing a buffer with unsaved changes the agent has not read would discard them.
@@ -61,9 +63,15 @@ pub(super) async fn edit_file(env: &ToolEnv, state: &mut ToolState, arguments: E
     if arguments.edits.is_empty() {
         return Err(Stop::Tool("edits is empty".to_owned()));
     }
-    approve(env, Action::Write { path: path.relative.clone() }).await?;
     let replacements: Vec<Replacement> =
         arguments.edits.into_iter().map(|block| Replacement { search: block.search, replace: block.replace }).collect();
+    // The question shows the edit as it would apply now; an edit that cannot apply is not asked.
+    let propose = |current: Option<&str>| {
+        let text = current
+            .ok_or_else(|| Stop::Tool(format!("{} does not exist; create it with write_file", path.relative)))?;
+        apply_replacements(text, &replacements).map(Some).map_err(|error| Stop::Tool(error.to_string()))
+    };
+    approve_change(env, Action::Write { path: path.relative.clone() }, &path, propose).await?;
     let seen = state.seen.get(&path.relative).cloned();
     let relative = path.relative.clone();
     let transform = |current: Current<'_>| -> Result<String, Stop> {
@@ -120,7 +128,11 @@ pub(super) async fn delete_file(env: &ToolEnv, arguments: PathArgs) -> Result<St
     if path.absolute.symlink_metadata().is_err() {
         return Err(Stop::Tool(format!("{} does not exist", path.relative)));
     }
-    approve(env, Action::Delete { path: path.relative.clone() }).await?;
+    if path.absolute.is_dir() {
+        approve(env, Action::Delete { path: path.relative.clone() }).await?;
+    } else {
+        approve_change(env, Action::Delete { path: path.relative.clone() }, &path, |_| Ok(None)).await?;
+    }
     let label = label(env, "delete", &path);
     env.writer.delete(env.write_context(&label), &path).await?;
     Ok(format!("deleted {}", path.relative))

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::approval::{ALLOW, ALLOW_FOR_PLAN, Action, Answer, CommandFacts, DENY, Decision, Remembered, decide};
+use super::approval::{Action, Answer, CommandFacts, Decision, Remembered, decide};
 use super::sandbox::CommandSandbox;
 use super::writer::{ChangeOrigin, WorkspaceWriter, WriteContext};
 use crate::config::ToolApproval;
@@ -30,7 +30,7 @@ use crate::engine::{ActivityPhase, AgentActivity, AgentIo, AgentSignal, ToolKind
 use crate::llm::ToolCall;
 use crate::model::{AgentKind, PlanId};
 
-pub use specs::tool_specs;
+pub use specs::{kind_of, target_of, tool_specs};
 
 /// What an agent may do. `Architect` is the planner's role: it writes only Markdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,52 +249,38 @@ pub(crate) async fn approve(env: &ToolEnv, action: Action) -> Result<(), Stop> {
 /// [`approve`] with what is known about a command: what it reaches and whether it is sandboxed
 /// (the question says so when it is not).
 pub(crate) async fn approve_with(env: &ToolEnv, action: Action, command: Option<CommandFacts>) -> Result<(), Stop> {
-    let remembered = env.approvals.remembered(&env.plan_id);
-    match decide(&action, env.approval, &remembered, command.as_ref()) {
-        Decision::Allow => return Ok(()),
-        Decision::Deny(reason) => return Err(Stop::Tool(format!("denied: {reason}"))),
-        Decision::Confirm => {}
+    match policy(env, &action, command.as_ref()) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(reason) => Err(Stop::Tool(format!("denied: {reason}"))),
+        Decision::Confirm => confirm(env, action, command.as_ref(), None).await,
     }
-    let Some(editor) = env.io.editor.clone() else {
-        return Err(Stop::Tool(
-            "denied: this needs the person's approval and no editor can ask (set approval.tools to \"auto\")"
-                .to_owned(),
-        ));
-    };
+}
+
+/// What the policy says about `action` for this plan, before anyone is asked.
+pub(crate) fn policy(env: &ToolEnv, action: &Action, command: Option<&CommandFacts>) -> Decision {
+    let remembered = env.approvals.remembered(&env.plan_id);
+    decide(action, env.approval, &remembered, command)
+}
+
+/// Asks the person (`ask::ask_person`); "Allow for this plan" is remembered for the action's
+/// tool kind (and its exact command or file). `Err` is the denial text for the model.
+pub(crate) async fn confirm(
+    env: &ToolEnv,
+    action: Action,
+    command: Option<&CommandFacts>,
+    preview: Option<super::ask::ChangePreview>,
+) -> Result<(), Stop> {
     let mut question = action.question(env.agent.as_str());
-    if let Some(note) = command.as_ref().and_then(CommandFacts::note) {
+    if let Some(note) = command.and_then(CommandFacts::note) {
         question = format!("{question} {note}");
     }
     if let (Action::Execute { .. }, Some(reason)) = (&action, env.command_sandbox.unsandboxed_reason()) {
         question = format!("{question} ({reason})");
     }
-    let target = match &action {
-        Action::Execute { command } => command.clone(),
-        Action::Write { path } | Action::Delete { path } | Action::CreateDirectory { path } => path.clone(),
-        Action::Move { from, .. } => from.clone(),
-    };
-    env.activity(ActivityPhase::WaitingForApproval, "approval", ToolKind::Other, Some(target));
-    let answer = {
-        let _pause = env.io.clock.pause();
-        let actions = vec![ALLOW.to_owned(), ALLOW_FOR_PLAN.to_owned(), DENY.to_owned()];
-        tokio::select! {
-            chosen = editor.ask(question.clone(), actions) => Answer::parse(chosen.ok().flatten().as_deref()),
-            () = env.io.cancel.cancelled() => return Err(Stop::Cancelled),
-        }
-    };
-    let answer_text = format!(
-        "{} ({})",
-        match answer {
-            Answer::AllowOnce => ALLOW,
-            Answer::AllowForPlan => ALLOW_FOR_PLAN,
-            Answer::Deny => DENY,
-        },
-        answer.acp_kind()
-    );
-    env.io.signals.send(AgentSignal::ApprovalAnswered { question, answer: answer_text });
-    match answer {
+    match super::ask::ask_person(env, &action, question, preview).await? {
         Answer::AllowOnce => Ok(()),
         Answer::AllowForPlan => {
+            env.approvals.remember(&env.plan_id, Remembered::Kind(action.kind()));
             env.approvals.remember(&env.plan_id, action.remembered_as());
             Ok(())
         }

@@ -42,6 +42,7 @@ impl Driver {
     pub(super) fn on_control(&mut self, control: RunControl) {
         match control {
             RunControl::Complete(completion, reply) => self.on_completion(completion, reply),
+            RunControl::Answer(answer, reply) => self.on_answer(answer, reply),
         }
     }
 
@@ -91,8 +92,15 @@ impl Driver {
     /// `waiting` in the store, so `planning/complete` and `planning/retry` work on the stored plan.
     /// Completions that arrived meanwhile are refused (the run is stopping).
     pub(super) fn release_waiting(&mut self) {
-        while let Ok(RunControl::Complete(_, reply)) = self.controls.try_recv() {
-            let _ = reply.send(Err(CompleteError::RunStopping));
+        while let Ok(control) = self.controls.try_recv() {
+            match control {
+                RunControl::Complete(_, reply) => {
+                    let _ = reply.send(Err(CompleteError::RunStopping));
+                }
+                RunControl::Answer(_, reply) => {
+                    let _ = reply.send(Err(crate::engine::questions::AnswerRefused::RunStopping));
+                }
+            }
         }
         for node in std::mem::take(&mut self.waiting) {
             self.queue.mark_failed(node);

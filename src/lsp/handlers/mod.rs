@@ -9,6 +9,7 @@ pub mod lenses;
 pub mod navigation;
 pub mod plan_files;
 pub mod plans;
+pub mod record;
 pub mod review;
 pub mod runs;
 
@@ -41,4 +42,8 @@ pub fn register(builder: LspServiceBuilder<PlannerServer>) -> LspServiceBuilder<
         .custom_method(<ext::NextSubtasks as Request>::METHOD, runs::handle_subtasks_next)
         .custom_method(<ext::ExportPlan as Request>::METHOD, commands::handle_plan_export)
         .custom_method(<ext::ImportPlan as Request>::METHOD, commands::handle_plan_import)
+        .custom_method(<ext::PlanTranscript as Request>::METHOD, record::handle_plan_transcript)
+        .custom_method(<ext::PlanChanges as Request>::METHOD, record::handle_plan_changes)
+        .custom_method(<ext::PlanRollback as Request>::METHOD, record::handle_plan_rollback)
+        .custom_method(<ext::AnswerApproval as Request>::METHOD, record::handle_approval_answer)
 }

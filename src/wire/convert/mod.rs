@@ -9,6 +9,9 @@
 //! orchestrator's and `model::validate`'s.
 
 mod names;
+mod record;
+
+pub use record::*;
 
 use crate::engine::{Completion, RunEvent, RunEventKind};
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft};
@@ -99,8 +102,8 @@ pub fn subtask_to_wire(subtask: &model::Subtask) -> ext::Subtask {
         finished_at: optional_time(subtask.finished_at),
         usage: usage_to_wire(subtask.usage),
         role: subtask.is_baseline().then_some(ext::SubtaskRole::Baseline),
-        changes: None,
-        pending_approval: None,
+        changes: subtask.changes.map(change_summary_to_wire),
+        pending_approval: subtask.pending_approval.as_ref().map(pending_approval_to_wire),
     }
 }
 
@@ -287,6 +290,16 @@ pub fn run_event_to_wire(event: &RunEvent) -> Vec<ext::PlanningProgressParams> {
             tool_kind: activity.kind.map(Into::into),
             target: activity.target.clone(),
             tokens: activity.tokens,
+        },
+        RunEventKind::ApprovalRequested { subtask_id, approval } => ext::RunEvent::ApprovalRequested {
+            subtask_id: subtask_id.to_string(),
+            approval: pending_approval_to_wire(approval),
+        },
+        RunEventKind::ApprovalAnswered { subtask_id, request_id, answer, by } => ext::RunEvent::ApprovalAnswered {
+            subtask_id: subtask_id.to_string(),
+            request_id: request_id.clone(),
+            option: answer_to_wire(*answer),
+            by: by.clone(),
         },
         RunEventKind::PlanFinished { status, duration_ms, usage, summary } => ext::RunEvent::PlanFinished {
             status: (*status).into(),

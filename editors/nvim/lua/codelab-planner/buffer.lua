@@ -154,9 +154,49 @@ local function map_keys(bufnr)
       end,
     },
     output = {
-      "open the subtask's output",
+      "open the step's transcript (a model's step) or output",
       function()
-        M.open_output(plan(), M.subtask_at_cursor())
+        require("codelab-planner.record").open(plan(), M.subtask_at_cursor())
+      end,
+    },
+    allow = {
+      "allow the change the step's agent asks about",
+      function()
+        require("codelab-planner.record").answer(plan(), M.subtask_at_cursor(), "allow_once")
+      end,
+    },
+    allow_for_plan = {
+      "allow it and every call of its kind for the rest of the plan",
+      function()
+        require("codelab-planner.record").answer(plan(), M.subtask_at_cursor(), "allow_always")
+      end,
+    },
+    deny = {
+      "deny the change the step's agent asks about",
+      function()
+        require("codelab-planner.record").answer(plan(), M.subtask_at_cursor(), "reject_once")
+      end,
+    },
+    diff = {
+      "the question's diff, or the step's changes, in a split",
+      function()
+        require("codelab-planner.record").diff(plan(), M.subtask_at_cursor())
+      end,
+    },
+    revert = {
+      "revert the files the step under the cursor changed",
+      function()
+        local subtask_id = M.subtask_at_cursor()
+        if not subtask_id then
+          return vim.notify("codelab-planner: put the cursor on a step", vim.log.levels.WARN)
+        end
+        require("codelab-planner.record").rollback(plan(), subtask_id)
+      end,
+    },
+    revert_plan = {
+      "revert every file the plan's agents changed",
+      function()
+        require("codelab-planner.record").rollback(plan(), nil)
       end,
     },
     complete = {

@@ -175,6 +175,57 @@ M.subcommands = {
     end,
     complete = M.complete_plan_id,
   },
+  answer = {
+    description = "answer the question an agent waits on: answer allow|always|deny",
+    impl = function(args)
+      local options = { allow = "allow_once", always = "allow_always", deny = "reject_once" }
+      local option = options[args[1] or ""]
+      if not option then
+        return vim.notify("codelab-planner: answer allow, always or deny", vim.log.levels.ERROR)
+      end
+      local buffer = require("codelab-planner.buffer")
+      local plan_id, err = actions.resolve(nil)
+      if not plan_id then
+        return vim.notify("codelab-planner: " .. err, vim.log.levels.ERROR)
+      end
+      require("codelab-planner.record").answer(plan_id, buffer.plan_id(0) and buffer.subtask_at_cursor() or nil, option)
+    end,
+    complete = function(arg_lead)
+      return vim.tbl_filter(function(word)
+        return vim.startswith(word, arg_lead)
+      end, { "allow", "always", "deny" })
+    end,
+  },
+  transcript = {
+    description = "what the step's agent did: transcript [step] (in a plan buffer)",
+    impl = function(args)
+      local plan_id, err = actions.resolve(nil)
+      if not plan_id then
+        return vim.notify("codelab-planner: " .. err, vim.log.levels.ERROR)
+      end
+      require("codelab-planner.record").transcript(plan_id, args[1] or require("codelab-planner.buffer").subtask_at_cursor())
+    end,
+  },
+  changes = {
+    description = "the files agents changed, as diffs: changes [step]",
+    impl = function(args)
+      local plan_id, err = actions.resolve(nil)
+      if not plan_id then
+        return vim.notify("codelab-planner: " .. err, vim.log.levels.ERROR)
+      end
+      require("codelab-planner.record").diff(plan_id, args[1])
+    end,
+  },
+  rollback = {
+    description = "revert the files a step (or the whole plan) changed: rollback [step]",
+    impl = function(args)
+      local plan_id, err = actions.resolve(nil)
+      if not plan_id then
+        return vim.notify("codelab-planner: " .. err, vim.log.levels.ERROR)
+      end
+      require("codelab-planner.record").rollback(plan_id, args[1])
+    end,
+  },
   complete = {
     description = "finish the waiting step: complete [failed] [result]",
     impl = function(args)

@@ -18,6 +18,12 @@ local M = {}
 ---@field complete_failed string
 ---@field refresh string
 ---@field close string
+---@field allow string Allow the change the agent of the step under the cursor asks about.
+---@field allow_for_plan string Allow it and every call of its kind for the rest of the plan.
+---@field deny string
+---@field diff string The question's diff, or the step's changes, in a split.
+---@field revert string Revert the files the step under the cursor changed.
+---@field revert_plan string Revert every file the plan's agents changed.
 
 ---@class codelab_planner.Config
 ---@field cmd? string[] The server command; default `{ $CODELAB_PLANNER_BIN or "codelab-planner", "--stdio" }`.
@@ -54,6 +60,12 @@ M.defaults = {
     complete_failed = "M",
     refresh = "gr",
     close = "q",
+    allow = "y",
+    allow_for_plan = "Y",
+    deny = "n",
+    diff = "d",
+    revert = "u",
+    revert_plan = "U",
   },
   signs = {
     pending = "·",

@@ -29,18 +29,18 @@ M.methods = {
   -- Second wave (shared contract, Additions): manual steps and plan files.
   complete = "planning/complete",
   export = "planning/export",
-  -- Third wave: the steps a person or an outside agent can take now.
+  -- Third wave: the steps a person or an outside agent can take now, and agent work on the record
+  -- (transcripts, changes and their rollback, questions answered from any client).
   next = "planning/next",
-}
-
---- Requests the protocol defines that the plugin does not send yet (third wave: transcripts,
---- changes and their rollback, approvals from any client, imported task lists).
---- `:checkhealth` does not ask the server for them.
-M.other_methods = {
   transcript = "planning/transcript",
   changes = "planning/changes",
   rollback = "planning/rollback",
   answer = "planning/answer",
+}
+
+--- Requests the protocol defines that the plugin does not send yet (imported task lists).
+--- `:checkhealth` does not ask the server for them.
+M.other_methods = {
   import = "planning/import",
 }
 
@@ -71,6 +71,8 @@ M.event_kinds = {
   subtask_finished = "subtaskFinished",
   subtask_waiting = "subtaskWaiting",
   agent_activity = "agentActivity",
+  approval_requested = "approvalRequested",
+  approval_answered = "approvalAnswered",
   plan_finished = "planFinished",
 }
 

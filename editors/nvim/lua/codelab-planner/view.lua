@@ -207,6 +207,7 @@ handlers[kinds.subtask_finished] = function(view, event)
   if subtask then
     subtask.result = event.result
     subtask.error = event.error
+    subtask.pendingApproval = nil
   end
   view.durations[event.subtaskId] = event.durationMs
   view.waiting[event.subtaskId] = nil
@@ -222,6 +223,31 @@ end
 
 handlers[kinds.agent_activity] = function(view, event)
   view.activity[event.subtaskId] = event
+end
+
+handlers[kinds.approval_requested] = function(view, event)
+  local subtask = M.subtask(view, event.subtaskId)
+  if subtask then
+    subtask.pendingApproval = vim.deepcopy(event.approval)
+  end
+end
+
+handlers[kinds.approval_answered] = function(view, event)
+  local subtask = M.subtask(view, event.subtaskId)
+  if subtask and type(subtask.pendingApproval) == "table" and subtask.pendingApproval.requestId == event.requestId then
+    subtask.pendingApproval = nil
+  end
+end
+
+--- The question on one line with the change: "Allow coder to edit `README.md`? (+2 −1 README.md)".
+---@param approval table A PendingApproval.
+---@return string
+function M.approval_line(approval)
+  local question = text.one_line(approval.question or "")
+  if type(approval.summary) == "string" and approval.summary ~= "" then
+    return question .. " (" .. approval.summary .. ")"
+  end
+  return question
 end
 
 handlers[kinds.plan_finished] = function(view, event)
@@ -439,8 +465,23 @@ local function subtask_details(view, subtask, keys)
   if subtask.status == "waiting" then
     table.insert(details, "waiting for you: " .. completion_hint(keys))
   end
-  if subtask.status == "running" and view.activity[subtask.id] then
+  if type(subtask.pendingApproval) == "table" then
+    table.insert(details, "asks you (below)")
+  elseif subtask.status == "running" and view.activity[subtask.id] then
     table.insert(details, describe_activity(view.activity[subtask.id]))
+  end
+  local changes = subtask.changes
+  if type(changes) == "table" and (changes.files or 0) > 0 then
+    table.insert(
+      details,
+      string.format(
+        "changed %d file%s +%d −%d",
+        changes.files,
+        changes.files == 1 and "" or "s",
+        changes.added or 0,
+        changes.removed or 0
+      )
+    )
   end
   if view.notes[subtask.id] then
     table.insert(details, view.notes[subtask.id])
@@ -448,8 +489,36 @@ local function subtask_details(view, subtask, keys)
   return details
 end
 
---- Lines shown under a subtask's row: what a waiting step asks, or a failed step's error.
-local function subtask_notes(view, subtask)
+--- `y allow · Y allow for this plan (every file edit of this plan) · n deny · d diff`, the keys
+--- that answer a question (the command when a key is disabled).
+local function answer_keys(approval, keys)
+  local parts = {}
+  local scope = type(approval.scope) == "string" and (" (" .. approval.scope .. ")") or ""
+  for _, entry in ipairs({
+    { "allow", "allow" },
+    { "allow_for_plan", "allow for this plan" .. scope },
+    { "deny", "deny" },
+    { "diff", "diff" },
+  }) do
+    if keys and keys[entry[1]] then
+      table.insert(parts, keys[entry[1]] .. " " .. entry[2])
+    end
+  end
+  if #parts == 0 then
+    return ":CodelabPlanner answer allow|always|deny"
+  end
+  return table.concat(parts, " · ")
+end
+
+--- Lines shown under a subtask's row: the question its agent waits on, what a waiting step asks,
+--- or a failed step's error.
+local function subtask_notes(view, subtask, keys)
+  if type(subtask.pendingApproval) == "table" then
+    return {
+      "    ? " .. M.approval_line(subtask.pendingApproval),
+      "    │ " .. answer_keys(subtask.pendingApproval, keys),
+    }, "CodelabPlannerWaiting"
+  end
   if subtask.status == "waiting" then
     local asked = {}
     for _, line in ipairs(text.lines(view.waiting[subtask.id])) do
@@ -526,7 +595,7 @@ function M.render(view, opts)
     table.insert(lines, (line:gsub("%s+$", "")))
     rendered.rows[#lines] = subtask.id
     table.insert(rendered.highlights, { #lines, 0, #sign, status_group(subtask.status) })
-    local notes, group = subtask_notes(view, subtask)
+    local notes, group = subtask_notes(view, subtask, opts.keys)
     for _, note in ipairs(notes) do
       table.insert(lines, note)
       rendered.rows[#lines] = subtask.id
@@ -540,6 +609,11 @@ function M.render(view, opts)
     table.insert(lines, "")
     table.insert(lines, M.keys_line(opts.keys))
     table.insert(rendered.highlights, { #lines, 0, #lines[#lines], "CodelabPlannerKeys" })
+    local agent_keys = M.agent_keys_line(opts.keys)
+    if agent_keys then
+      table.insert(lines, agent_keys)
+      table.insert(rendered.highlights, { #lines, 0, #lines[#lines], "CodelabPlannerKeys" })
+    end
   end
   return rendered
 end
@@ -557,6 +631,29 @@ local key_order = {
   { "refresh", "refresh" },
   { "close", "close" },
 }
+
+local agent_key_order = {
+  { "allow", "allow" },
+  { "allow_for_plan", "allow for plan" },
+  { "deny", "deny" },
+  { "diff", "diff" },
+  { "revert", "revert step" },
+  { "revert_plan", "revert plan" },
+}
+
+--- `agents: y allow · Y allow for plan · n deny · d diff · u revert step · U revert plan` (what
+--- agents ask and changed; `o` opens a model's step's transcript), nil when every one is disabled.
+---@param keys table<string, string|false>
+---@return string?
+function M.agent_keys_line(keys)
+  local parts = {}
+  for _, pair in ipairs(agent_key_order) do
+    if keys[pair[1]] then
+      table.insert(parts, keys[pair[1]] .. " " .. pair[2])
+    end
+  end
+  return #parts > 0 and ("agents: " .. table.concat(parts, " · ")) or nil
+end
 
 --- `keys: x execute · c cancel · ...` for the enabled keys.
 ---@param keys table<string, string|false>

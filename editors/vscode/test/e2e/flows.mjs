@@ -191,12 +191,12 @@ export async function noModelFlows(context) {
     });
 
     await step("a stale notification: its step is marked done in the tree, then its Mark Done is clicked", async () => {
-        const toastText = await page.evaluate(() =>
-            [...document.querySelectorAll(".notifications-toasts .notification-toast")]
-                .map((toast) => toast.textContent ?? "")
-                .find((text) => /waits for you/.test(text)),
-        );
-        const stepTitle = /"([^"]+)" waits for you/.exec(toastText)?.[1];
+        // The notification seen in the last step (it may have hidden since, on a slow machine).
+        const told = await context.watch.toastsMatching(/"[^"]+" waits for you/);
+        const stepTitle = /"([^"]+)" waits for you/.exec(told.at(-1)?.message ?? "")?.[1];
+        if (stepTitle === undefined) {
+            throw new Error(`no notification said a step waits: ${JSON.stringify(told)}`);
+        }
         await clickRowAction(page, `subtask ${stepTitle}, waiting`, "Mark Done");
         await answerInputBox(page, "What was done", "прочитал код");
         await treeRowUnder(page, RUSSIAN_TITLE_START, `subtask ${stepTitle}, done`);

@@ -1,7 +1,9 @@
 // End-to-end test in real VS Code: code-server with the packaged .vsix installed, driven through
 // headless Chromium (puppeteer-core), one code-server for every flow (flows.mjs, flows_server.mjs):
 // the no-model flow a person drives, plan files, cancel and retry, a killed server, a missing
-// binary, and a scripted model with a tool approval. The server is found through the User setting
+// binary, a scripted model with a tool approval, and agent work on the record (a question answered
+// from the plan page after its toast went, its diff view, a transcript, Revert this step; see
+// flows_record.mjs). The server is found through the User setting
 // `codelabPlanner.server.path` (code-server windows are remote windows), never the environment.
 // Any error notification the test did not provoke, any restart-loop toast, and any error in the
 // extension host's logs fails it. A screenshot is kept after every step. Run by tests/vscode.rs:
@@ -17,6 +19,7 @@ import * as path from "node:path";
 import puppeteer from "puppeteer-core";
 
 import { noModelFlows } from "./flows.mjs";
+import { recordFlows } from "./flows_record.mjs";
 import { serverFlows } from "./flows_server.mjs";
 import { STEP_TIMEOUT_MS, widenSideBar } from "./workbench.mjs";
 import { Watch } from "./watch.mjs";
@@ -296,9 +299,13 @@ async function main() {
         context.watch = await Watch.install(page, path.join(dirs.userData, "logs"));
         context.step = stepRunner(context);
         /** A screenshot of a moment inside a step (a notification before it is answered). */
-        context.shot = (name) => page.screenshot({ path: path.join(env.artifacts, `${name}.png`) });
+        context.shot = async (name) => {
+            await page.mouse.move(700, 790); // no hover tooltip over what the screenshot shows
+            await page.screenshot({ path: path.join(env.artifacts, `${name}.png`) });
+        };
         await noModelFlows(context);
         await serverFlows(context);
+        await recordFlows(context);
         await context.step("screenshot of the Plans view", async () => {
             await page.keyboard.press("Escape");
             if (!(await widenSideBar(page, 200))) {

@@ -74,10 +74,11 @@ export async function treeRow(page, label) {
 }
 
 /**
- * Waits until a webview frame's text contains every one of `needles` (webviews are nested
- * iframes, and a re-rendered page replaces its frame, so the search starts over a few times).
+ * Waits until a webview frame's text contains every one of `needles` and none of `absent`
+ * (webviews are nested iframes, and a re-rendered page replaces its frame, so the search starts
+ * over a few times).
  */
-export async function webviewShows(page, needles) {
+export async function webviewShows(page, needles, absent = []) {
     let lastError;
     for (let attempt = 1; attempt <= 12; attempt += 1) {
         const frames = page.frames().filter((frame) => frame !== page.mainFrame());
@@ -85,9 +86,13 @@ export async function webviewShows(page, needles) {
             await Promise.any(
                 frames.map(async (frame) =>
                     frame.waitForFunction(
-                        (wanted) => wanted.every((needle) => (document.body?.innerText ?? "").includes(needle)),
+                        (wanted, unwanted) => {
+                            const text = document.body?.innerText ?? "";
+                            return wanted.every((needle) => text.includes(needle)) && !unwanted.some((needle) => text.includes(needle));
+                        },
                         { timeout: 5_000 },
                         needles,
+                        absent,
                     ),
                 ),
             );
@@ -96,7 +101,8 @@ export async function webviewShows(page, needles) {
             lastError = error;
         }
     }
-    throw new Error(`no webview shows ${JSON.stringify(needles)}: ${lastError?.message ?? lastError}`);
+    const without = absent.length > 0 ? ` without ${JSON.stringify(absent)}` : "";
+    throw new Error(`no webview shows ${JSON.stringify(needles)}${without}: ${lastError?.message ?? lastError}`);
 }
 
 /** Clicks the button `label` of the notification whose text contains `text`. */
@@ -343,7 +349,18 @@ export async function answerFileDialog(page, file) {
         QUICK_INPUT,
         file,
     );
-    await page.keyboard.press("Enter");
+    // The simple dialog lists the typed path's folder while the person types; an Enter that comes
+    // before it has looked at the file is answered "Please select a file." and the dialog stays.
+    for (let attempt = 1; attempt <= 10; attempt += 1) {
+        await page.keyboard.press("Enter");
+        const closed = await page
+            .waitForFunction((selector) => document.querySelector(selector)?.style.display === "none", { timeout: 2_000 }, QUICK_INPUT)
+            .then(() => true, () => false);
+        if (closed) {
+            return;
+        }
+    }
+    throw new Error(`the file dialog did not take ${file}`);
 }
 
 /** Waits for a quick pick whose placeholder contains `placeholder`; answers its rows' texts. */
