@@ -138,6 +138,11 @@ fn the_plugin_protocol_mirror_matches_the_schema_name_by_name() {
 }
 
 #[test]
+fn a_task_list_open_in_neovim_ticks_in_its_buffer_and_shows_its_lenses() {
+    run_script("tasklists.lua", "nvim tasklists: ok");
+}
+
+#[test]
 fn the_plan_buffer_renders_each_event_sequence_as_expected() {
     run_script("render.lua", "nvim test render: ok");
 }

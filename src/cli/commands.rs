@@ -108,6 +108,17 @@ pub(crate) async fn list(cli: &Cli, status: Option<String>, limit: usize) -> Res
     Ok(EXIT_OK)
 }
 
+/// `import FILE`: the file as a draft plan, printed.
+pub(crate) async fn import(cli: &Cli, file: &std::path::Path) -> Result<i32, CliError> {
+    let request = crate::orchestrator::ImportRequest { path: file.to_path_buf(), ..Default::default() };
+    let created = cli.orchestrator.import(request).await.map_err(super::run::plan_file_error)?;
+    for warning in &created.warnings {
+        eprintln!("{}: warning: {}", warning.path, warning.message);
+    }
+    print_plan(cli, &created.plan)?;
+    Ok(EXIT_OK)
+}
+
 pub(crate) async fn show(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
     let plan = cli.orchestrator.get(PlanId::from_raw(plan_id)).await?;
     print_plan(cli, &plan)?;
@@ -215,8 +226,8 @@ pub(crate) async fn next(cli: &Cli, plan_id: Option<String>) -> Result<i32, CliE
     Ok(EXIT_OK)
 }
 
-pub(crate) async fn export(cli: &Cli, plan_id: String) -> Result<i32, CliError> {
-    let text = cli.orchestrator.export(PlanId::from_raw(plan_id), PlanFormat::PlanToml).await?;
+pub(crate) async fn export(cli: &Cli, plan_id: String, format: PlanFormat) -> Result<i32, CliError> {
+    let text = cli.orchestrator.export(PlanId::from_raw(plan_id), format).await?;
     super::print_text(&text);
     Ok(EXIT_OK)
 }

@@ -39,7 +39,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// The subcommands. No subcommand (or `--stdio`) serves LSP instead.
 #[derive(Debug, clap::Subcommand)]
 pub enum CliCommand {
-    /// Run a plan file (`*.plan.toml`) with a live display.
+    /// Run a plan file (`*.plan.toml`, a markdown task list, a Taskmaster `tasks.json`) with a live
+    /// display; a task list's checkboxes tick as steps finish.
     Run {
         /// The plan file.
         file: PathBuf,
@@ -87,8 +88,20 @@ pub enum CliCommand {
         #[command(flatten)]
         options: RunOptions,
     },
+    /// Read a task list (spec-kit or Kiro `tasks.md`, a markdown checklist, Taskmaster
+    /// `tasks.json`) or a `*.plan.toml` into a draft plan that remembers the file; its checkboxes
+    /// tick as steps finish. Prints the draft.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
     /// Print a plan as plan-file text.
-    Export { plan_id: String },
+    Export {
+        plan_id: String,
+        /// `toml` (a `*.plan.toml`) or `md` (a markdown task list).
+        #[arg(long, default_value = "toml", value_parser = export_format)]
+        format: crate::planfile::Format,
+    },
     /// List the steps that can be taken now, by a person or an outside agent: of plan ID, or of the
     /// newest plan that has some (claimed steps are shown with who holds them).
     Next { plan_id: Option<String> },
@@ -153,6 +166,14 @@ impl RunOptions {
             failure_policy: self.fail_fast.then_some(crate::model::FailurePolicy::FailFast),
             agents_by_hand: false,
         }
+    }
+}
+
+/// `toml` or `md` (`markdown`).
+fn export_format(text: &str) -> Result<crate::planfile::Format, String> {
+    match crate::planfile::Format::parse_name(text) {
+        Some(format @ (crate::planfile::Format::Toml | crate::planfile::Format::Markdown)) => Ok(format),
+        _ => Err(format!("unknown format \"{text}\" (expected \"toml\" or \"md\")")),
     }
 }
 
@@ -280,7 +301,8 @@ async fn dispatch(cli: &Cli, command: CliCommand, interrupts: run::Interrupts) -
         CliCommand::Retry { plan_id, subtasks, options } => {
             commands::retry(cli, plan_id, subtasks, &options, interrupts).await
         }
-        CliCommand::Export { plan_id } => commands::export(cli, plan_id).await,
+        CliCommand::Import { file } => commands::import(cli, &file).await,
+        CliCommand::Export { plan_id, format } => commands::export(cli, plan_id, format).await,
         CliCommand::Next { plan_id } => commands::next(cli, plan_id).await,
         // Shown before the planner starts (see `main`); the same printout here.
         CliCommand::Config => Ok(settings::show(&CliOptions { database: cli.database.clone(), json: cli.json }).await),

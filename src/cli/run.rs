@@ -162,7 +162,7 @@ fn left_waiting_line(plan_id: &PlanId, steps: &[SubtaskId]) -> String {
 }
 
 /// A plan file's problems as `file:line:column: error: message` lines (exit 2).
-fn plan_file_error(failure: OrchestratorError) -> CliError {
+pub(crate) fn plan_file_error(failure: OrchestratorError) -> CliError {
     match failure {
         OrchestratorError::Validation(problems) => {
             let lines: Vec<String> =

@@ -43,9 +43,21 @@ fn file_path_of(uri: &Uri) -> Option<PathBuf> {
     Some(path.canonicalize().unwrap_or(path))
 }
 
-/// True for the documents this server looks after.
+/// True for `*.plan.toml` files (the TOML-only features: completion, rename).
 pub fn is_plan_file(uri: &Uri) -> bool {
     uri.path().as_str().ends_with(".plan.toml")
+}
+
+/// The format of a plan file by its name alone: `*.plan.toml`, `*.plan.md`.
+pub fn plan_file_format(uri: &Uri) -> Option<crate::planfile::Format> {
+    let path = uri.path().as_str().to_lowercase();
+    if path.ends_with(".plan.toml") {
+        Some(crate::planfile::Format::Toml)
+    } else if path.ends_with(".plan.md") {
+        Some(crate::planfile::Format::Markdown)
+    } else {
+        None
+    }
 }
 
 impl Documents {

@@ -77,7 +77,7 @@ pub const METHODS: &[MethodSchema] = &[
     request::<PlanRollback>(SERVED),
     request::<AnswerApproval>(SERVED),
     request::<NextSubtasks>(SERVED),
-    request::<ImportPlan>(NOT_YET),
+    request::<ImportPlan>(SERVED),
     notification::<PlanningProgress>(),
 ];
 
@@ -219,8 +219,8 @@ planning_request!(
     CompleteSubtask = "planning/complete", CompleteSubtaskParams => Plan
 );
 planning_request!(
-    /// Extension: the plan as plan-file (`*.plan.toml`) text.
-    ExportPlan = "planning/export", PlanIdParams => ExportPlanResult
+    /// Extension: the plan as plan-file text (`*.plan.toml`, or a markdown task list with `format: "md"`).
+    ExportPlan = "planning/export", ExportPlanParams => ExportPlanResult
 );
 planning_request!(
     /// Third wave: what an agent did in one attempt of a subtask.
@@ -279,6 +279,6 @@ mod tests {
         }
         assert_eq!(ALL_METHODS.len(), METHODS.len());
         assert_eq!(request_methods().len() + unserved_methods().len(), ALL_METHODS.len() - 1);
-        assert!(!request_methods().contains(&"planning/import"), "not served yet, not advertised");
+        assert!(request_methods().contains(&"planning/import"));
     }
 }

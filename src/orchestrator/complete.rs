@@ -20,6 +20,7 @@ use super::errors::{invalid_state, refused};
 use super::invalid_param;
 use super::next::live_claim;
 use super::plans::event;
+use super::ticks::Ticker;
 use crate::engine::{CompleteError, Completion, RunControls};
 use crate::model::{Claim, Plan, PlanId, PlanStatus, SubtaskStatus, Timestamp};
 use crate::store::{PlanEvent, PlanHeader, WriteOp};
@@ -92,13 +93,28 @@ impl Actor {
         let now = Timestamp::now();
         let plan_id = request.plan_id.clone();
         let completion = request.completion;
+        let completed = completion.subtask_id.clone();
         let finished = self
             .repository
             .call(move |store| {
                 store.modify_plan(&plan_id, |plan, claims| finish_stored(plan, claims, &completion, claimant, now))
             })
             .await??;
+        self.tick_in_source(&finished, completed);
         Ok(CompleteRoute::Stored(Box::new(finished)))
+    }
+
+    /// A step finished by hand on a plan nobody runs ticks in its task list too (in the
+    /// background: the actor does no file I/O).
+    fn tick_in_source(&self, plan: &Plan, completed: crate::model::SubtaskId) {
+        let done = plan.subtasks.iter().any(|subtask| subtask.id == completed && subtask.status == SubtaskStatus::Done);
+        if !done {
+            return;
+        }
+        let editor = self.editor.as_ref().map(|editor| editor.0.clone());
+        if let Some(ticker) = Ticker::for_plan(plan, &self.workspace_root, self.agent_state.writer().clone(), editor) {
+            tokio::spawn(async move { ticker.tick(&completed).await });
+        }
     }
 }
 

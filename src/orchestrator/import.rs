@@ -3,41 +3,21 @@
 //! → file text). Every face reads and writes plan files through these, so "run a plan file" exists
 //! once.
 //!
-//! The format is a seam: [`PlanFormat`] names it (today `*.plan.toml`; markdown task lists come
-//! next), and `import` dispatches on it. Problems in a file are a `Validation` error whose paths
-//! are `file:line:column`. Nothing is stored for a file that fails its check.
+//! The format is a seam: [`PlanFormat`] names it (`*.plan.toml`, a markdown task list, a
+//! Taskmaster `tasks.json`), from the file's name unless the caller says. Problems in a file are
+//! a `Validation` error whose paths are `file:line:column`; warnings do not stop it. Nothing is
+//! stored for a file that fails its check. A task list's steps become agent steps when a model
+//! is configured, steps for a person when not.
 
 use std::path::{Path, PathBuf};
 
 use super::{CreateMode, CreateRequest, Created, Orchestrator, OrchestratorError, RunStarted};
 use crate::model::PlanId;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, ValidationErrors};
-use crate::planfile::{self, PlanFile, line_and_column};
+use crate::planfile::{self, PlanFile, ReadOptions, line_and_column};
 
-/// A plan file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlanFormat {
-    /// `*.plan.toml` (`docs/plan-files.md`).
-    PlanToml,
-}
-
-impl PlanFormat {
-    /// Every format, for messages.
-    pub const ALL: &'static [PlanFormat] = &[PlanFormat::PlanToml];
-
-    /// The format a file's name says, if any.
-    pub fn of_path(path: &Path) -> Option<PlanFormat> {
-        let name = path.file_name()?.to_string_lossy().to_lowercase();
-        name.ends_with(".plan.toml").then_some(PlanFormat::PlanToml)
-    }
-
-    /// How a file of this format is named (for messages).
-    pub fn pattern(self) -> &'static str {
-        match self {
-            PlanFormat::PlanToml => "*.plan.toml",
-        }
-    }
-}
+/// A plan file format: `*.plan.toml`, a markdown task list, Taskmaster's `tasks.json`.
+pub use crate::planfile::Format as PlanFormat;
 
 /// What `import` reads.
 #[derive(Debug, Clone, Default)]
@@ -64,13 +44,21 @@ impl Orchestrator {
             Some(text) => text,
             None => super::source::read_plan_text(&shown, &path).await?,
         };
-        let format = request.format.or_else(|| PlanFormat::of_path(&path)).unwrap_or(PlanFormat::PlanToml);
+        let format = request.format.or_else(|| PlanFormat::of_path(&path)).unwrap_or(PlanFormat::Toml);
         let source_file = planfile::source_key(&workspace_root, &path);
-        let create = match format {
-            PlanFormat::PlanToml => plan_toml_request(&shown, &text, source_file, request.from_subtask.as_deref())?,
-        };
+        let options = self.read_options(&path);
+        let (create, warnings) =
+            plan_file_request(&shown, &text, format, &options, source_file, request.from_subtask.as_deref())?;
         super::source::refuse_empty(&shown, &create)?;
-        self.create(create).await
+        let created = self.create(create).await?;
+        Ok(Created { warnings, ..created })
+    }
+
+    /// How task lists are read here: with a model or not, and the file's name as a title.
+    pub fn read_options(&self, path: &Path) -> ReadOptions {
+        let setup = self.planning_setup();
+        let with_model = setup.model.is_some() && setup.llm.model_for(setup.llm.roles.agent.as_ref()).is_some();
+        ReadOptions { with_model, file_name: path.file_name().map(|name| name.to_string_lossy().into_owned()) }
     }
 
     /// "Run this file": imports it, approves the draft (running one's own plan file is the
@@ -88,30 +76,42 @@ impl Orchestrator {
     pub async fn export(&self, plan_id: PlanId, format: PlanFormat) -> Result<String, OrchestratorError> {
         let plan = self.get(plan_id).await?;
         Ok(match format {
-            PlanFormat::PlanToml => planfile::export_plan(&plan),
+            PlanFormat::Toml => planfile::export_plan(&plan),
+            PlanFormat::Markdown => planfile::export_markdown(&plan),
+            PlanFormat::Taskmaster => {
+                return Err(super::invalid_param("format", "export writes `toml` or `md`, not Taskmaster's format"));
+            }
         })
     }
 }
 
-/// The `create` request for a `*.plan.toml` text, or its problems at `shown:line:column`.
-fn plan_toml_request(
+/// The `create` request for a plan file's text, or its problems at `shown:line:column`.
+fn plan_file_request(
     shown: &str,
     text: &str,
+    format: PlanFormat,
+    options: &ReadOptions,
     source_file: String,
     from_subtask: Option<&str>,
-) -> Result<CreateRequest, OrchestratorError> {
-    let checked = planfile::check(text);
+) -> Result<(CreateRequest, Vec<Problem>), OrchestratorError> {
+    let checked = planfile::check_as(text, format, options);
+    let placed = |severity: planfile::Severity| -> Vec<Problem> {
+        let found = checked.problems.iter().filter(|problem| problem.severity == severity);
+        found
+            .map(|problem| {
+                let (line, column) = line_and_column(text, problem.span.start);
+                Problem {
+                    kind: ProblemKind::Field,
+                    path: format!("{shown}:{line}:{column}"),
+                    message: problem.message.clone(),
+                }
+            })
+            .collect()
+    };
     if checked.has_errors() {
-        let problems = checked.problems.iter().map(|problem| {
-            let (line, column) = line_and_column(text, problem.span.start);
-            Problem {
-                kind: ProblemKind::Field,
-                path: format!("{shown}:{line}:{column}"),
-                message: problem.message.clone(),
-            }
-        });
-        return Err(OrchestratorError::Validation(ValidationErrors(problems.collect())));
+        return Err(OrchestratorError::Validation(ValidationErrors(placed(planfile::Severity::Error))));
     }
+    let warnings = placed(planfile::Severity::Warning);
     let subtasks = match from_subtask {
         Some(id) => Some(
             planfile::run_from(&checked.file, id)
@@ -119,8 +119,9 @@ fn plan_toml_request(
         ),
         None => None,
     };
-    create_request(&checked.file, source_file, subtasks)
-        .ok_or_else(|| super::invalid_param(shown, "the plan file has no title"))
+    let request = create_request(&checked.file, source_file, subtasks)
+        .ok_or_else(|| super::invalid_param(shown, "the plan file has no title"))?;
+    Ok((request, warnings))
 }
 
 /// The `create` request for a plan file: its subtasks (or the ones given, for "run from

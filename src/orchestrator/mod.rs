@@ -29,6 +29,7 @@ mod runs;
 mod session;
 mod source;
 mod start;
+mod ticks;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,6 +136,9 @@ pub struct SessionView {
 pub struct Created {
     pub plan: Plan,
     pub session: SessionView,
+    /// What an imported file said that was read anyway (`file:line:column` paths), for the
+    /// face to show; empty for every other way a plan is made.
+    pub warnings: Vec<Problem>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -62,7 +62,7 @@ impl Actor {
         let view = SessionView { id: session.id.clone(), state: session.state };
         ops.extend(session.into_ops());
         self.repository.commit(ops).await?;
-        Ok(Created { plan, session: view })
+        Ok(Created { plan, session: view, warnings: Vec::new() })
     }
 
     /// The session's stored state, or a new `idle` session.

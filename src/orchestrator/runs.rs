@@ -17,6 +17,7 @@ use crate::config::PlanApproval;
 use std::sync::{Arc, Mutex};
 
 use super::follow::lock;
+use super::ticks::Ticker;
 use crate::engine::events::{DEFAULT_OUTPUT_EVENT_CAP, EventSender, event_queue};
 use crate::engine::{
     Backoff, EventReceiver, ExecutionSummary, RunConfig, RunControls, RunEvent, RunEventKind, RunStopper, spawn_run,
@@ -50,8 +51,13 @@ type Followers = Arc<Mutex<Option<Vec<EventSender>>>>;
 
 /// Passes every event of the run to each follower that is still there; their queues end after
 /// the run's `planFinished`, the last event.
-async fn fan_out(mut events: EventReceiver, followers: Followers) {
+async fn fan_out(mut events: EventReceiver, followers: Followers, ticker: Option<Ticker>) {
     while let Some(event) = events.recv().await {
+        if let (Some(ticker), RunEventKind::SubtaskFinished { subtask_id, status: SubtaskStatus::Done, .. }) =
+            (&ticker, &event.kind)
+        {
+            ticker.tick(subtask_id).await;
+        }
         let mut followers = lock(&followers);
         let Some(followers) = followers.as_mut() else { return };
         followers.retain(|follower| !follower.is_closed());
@@ -383,11 +389,13 @@ impl Actor {
         let plan_id = plan.id.clone();
         let session_id = plan.session_id.clone();
         let title = plan.title.clone();
+        let editor = self.editor.as_ref().map(|editor| editor.0.clone());
+        let ticker = Ticker::for_plan(&plan, &self.workspace_root, self.agent_state.writer().clone(), editor);
         let (handle, engine_events) = spawn_run(self.repository.clone(), plan, config);
         let run_id = handle.run_id.clone();
         let (first, events) = event_queue(DEFAULT_OUTPUT_EVENT_CAP);
         let followers = Arc::new(Mutex::new(Some(vec![first])));
-        tokio::spawn(fan_out(engine_events, followers.clone()));
+        tokio::spawn(fan_out(engine_events, followers.clone(), ticker));
         let cancel = handle.cancel_token();
         let controls = handle.controls.clone();
         let stopper = handle.stopper();

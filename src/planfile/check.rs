@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{CheckedPlanFile, FileProblem, PlanFile, Span, parse};
+use super::{CheckedPlanFile, FileProblem, Format, PlanFile, ReadOptions, Span, parse_as};
 use crate::graph::{DependencyGraph, GraphError};
 use crate::model::AgentKind;
 use crate::model::validate::{Problem, ProblemKind, SubtaskDraft, build_subtasks, validate_title};
@@ -15,9 +15,21 @@ use crate::model::{SubtaskId, validate::validate_goal};
 /// The list path used for problems; it matches the file's `[[subtask]]`.
 const LIST_PATH: &str = "subtask";
 
-/// Parses and checks a plan file: every problem, sorted by position.
+/// Parses and checks a `*.plan.toml` file: every problem, sorted by position.
 pub fn check(text: &str) -> CheckedPlanFile {
-    let (file, mut problems) = parse(text);
+    check_as(text, Format::Toml, &ReadOptions::default())
+}
+
+/// Parses and checks a plan file of any format: every problem, sorted by position.
+pub fn check_as(text: &str, format: Format, options: &ReadOptions) -> CheckedPlanFile {
+    let (file, mut problems) = parse_as(text, format, options);
+    if format != Format::Toml && file.subtasks.is_empty() && !problems.iter().any(|problem| problem.span == (0..0)) {
+        let what = match format {
+            Format::Taskmaster => "no task found: a Taskmaster tasks.json lists them under `tasks`",
+            _ => "no task found: a step is a list item with a checkbox, `- [ ] …`",
+        };
+        problems.push(FileProblem::error(0..0, what));
+    }
     if let (Some(title), Some(span)) = (&file.title, &file.title_span)
         && let Err(problem) = validate_title(title, "title")
     {

@@ -1,29 +1,124 @@
-//! Plan files (`*.plan.toml`): a plan kept in the repository as text. The format is documented
-//! in `docs/plan-files.md`: `title`, optional `goal`, and `[[subtask]]` tables with the
-//! `SubtaskInput` fields in snake_case plus an optional `cwd` for shell steps.
+//! Plan files: a plan kept in the repository as text, in one of three formats ([`Format`],
+//! documented in `docs/plan-files.md`):
 //!
-//! - `parse`: TOML → [`PlanFile`], keeping the byte range of every key and value, reporting
-//!   syntax errors, unknown fields and wrong types as [`FileProblem`]s with exact ranges.
-//! - `check`: the plan-level rules (the same `build_subtasks` the server applies to
-//!   `planning/create`) mapped back onto those ranges: unknown and duplicate ids, cycles (on each
-//!   id of the cycle), unknown agents, a shell step without `command`.
-//! - `export`: a stored plan → plan-file text that parses back to the same subtasks.
+//! - `*.plan.toml`: `title`, optional `goal`, and `[[subtask]]` tables with the `SubtaskInput`
+//!   fields in snake_case plus an optional `cwd` for shell steps (`parse`, `export`);
+//! - markdown task lists — `*.plan.md`, spec-kit's and Kiro's `tasks.md`, a plain checklist —
+//!   where each `- [ ]` line is a step, headings are phases and `[P]` marks steps that run
+//!   together (`markdown/`);
+//! - Taskmaster's `tasks.json`, its format only (`taskmaster`, over the span-keeping `json`).
+//!
+//! Every format parses into the same [`PlanFile`], keeping the byte range of every value, and
+//! reports what it cannot read as [`FileProblem`]s at their place — nothing is dropped silently.
+//! `check` applies the plan-level rules (the same `build_subtasks` the server applies to
+//! `planning/create`) mapped back onto those ranges: unknown and duplicate ids, cycles (on each
+//! id of the cycle), unknown agents, a shell step without `command`, a plan with no step.
+//! `ticks` computes the text of a task list with finished steps ticked (`[x]`, `"done"`).
 //!
 //! Shared by the command line and the language server; it knows neither. Ranges are byte
 //! offsets into the text; converting them to editor positions is the caller's business. No I/O.
 
 mod check;
 mod export;
+mod json;
+pub mod markdown;
 mod parse;
+pub mod taskmaster;
+mod ticks;
 
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::validate::SubtaskDraft;
 
-pub use check::{check, run_from};
+pub use check::{check, check_as, run_from};
 pub use export::export_plan;
+pub use markdown::export_markdown;
 pub use parse::parse;
+pub use ticks::tick;
+
+/// The syntax of a plan file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `*.plan.toml`.
+    #[default]
+    Toml,
+    /// A markdown task list: `*.plan.md`, spec-kit's or Kiro's `tasks.md`, any checklist.
+    Markdown,
+    /// Taskmaster's `tasks.json`.
+    Taskmaster,
+}
+
+impl Format {
+    /// Every format, for messages.
+    pub const ALL: &'static [Format] = &[Format::Toml, Format::Markdown, Format::Taskmaster];
+
+    /// The format a file's name says: `*.plan.toml`, `*.md` / `*.markdown`, `*.json`.
+    pub fn of_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_string_lossy().to_lowercase();
+        if name.ends_with(".plan.toml") {
+            Some(Format::Toml)
+        } else if name.ends_with(".md") || name.ends_with(".markdown") {
+            Some(Format::Markdown)
+        } else if name.ends_with(".json") {
+            Some(Format::Taskmaster)
+        } else {
+            None
+        }
+    }
+
+    /// How a file of this format is named (for messages).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Format::Toml => "*.plan.toml",
+            Format::Markdown => "*.md (*.plan.md, tasks.md, a checklist)",
+            Format::Taskmaster => "tasks.json (Taskmaster)",
+        }
+    }
+
+    /// The name `--format` and `planning/export` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Toml => "toml",
+            Format::Markdown => "md",
+            Format::Taskmaster => "taskmaster",
+        }
+    }
+
+    /// A `--format` name: `toml`, `md` / `markdown`, `taskmaster` / `json`.
+    pub fn parse_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "toml" | "plan.toml" => Some(Format::Toml),
+            "md" | "markdown" | "plan.md" => Some(Format::Markdown),
+            "taskmaster" | "json" | "tasks.json" => Some(Format::Taskmaster),
+            _ => None,
+        }
+    }
+
+    /// Whether steps of this format have a checkbox (or status) that ticks as they finish.
+    pub fn ticks(self) -> bool {
+        matches!(self, Format::Markdown | Format::Taskmaster)
+    }
+}
+
+/// What reading a task list needs besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// A language model is configured: a step that states no command becomes an agent step
+    /// (the keyword classifier picks coder, debug or ask); without one it is a step for a person.
+    pub with_model: bool,
+    /// The file's name, for a task list with no `# Title` (its title then).
+    pub file_name: Option<String>,
+}
+
+/// Parses a plan file of any format (see [`parse`] for `*.plan.toml`).
+pub fn parse_as(text: &str, format: Format, options: &ReadOptions) -> (PlanFile, Vec<FileProblem>) {
+    match format {
+        Format::Toml => parse(text),
+        Format::Markdown => markdown::parse(text, options),
+        Format::Taskmaster => taskmaster::parse(text, options),
+    }
+}
 
 /// A byte range in the plan file's text.
 pub type Span = Range<usize>;
@@ -52,11 +147,35 @@ impl FileProblem {
 /// A parsed plan file: what it says, and where it says it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanFile {
+    pub format: Format,
     pub title: Option<String>,
-    /// The `title` value (quotes included).
+    /// The `title` value (quotes included), or the `# Title` heading's text.
     pub title_span: Option<Span>,
     pub goal: Option<String>,
     pub subtasks: Vec<SubtaskEntry>,
+    /// Task-list lines that stand for several steps (a Kiro task with sub-tasks, a Taskmaster
+    /// task with subtasks): not steps themselves, ticked once all of theirs are done.
+    pub groups: Vec<GroupEntry>,
+}
+
+/// A step's checkbox (`[ ]`, `[x]`) or a Taskmaster `"status"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// What a tick replaces: the character between the brackets, or the status value with its quotes.
+    pub span: Span,
+    /// Ticked (`[x]`, `[X]`, `"done"`).
+    pub checked: bool,
+}
+
+/// A line that stands for several steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupEntry {
+    pub id: Option<String>,
+    pub title: String,
+    pub header_span: Span,
+    pub mark: Option<Mark>,
+    /// The ids of its steps, in file order.
+    pub members: Vec<String>,
 }
 
 /// One `[[subtask]]` table.
@@ -75,6 +194,8 @@ pub struct SubtaskEntry {
     pub depends_on_array_span: Option<Span>,
     /// Field name (snake_case) → its value.
     pub value_spans: Vec<(&'static str, Span)>,
+    /// A task list's checkbox or status (none in `*.plan.toml`).
+    pub mark: Option<Mark>,
 }
 
 impl SubtaskEntry {
@@ -106,6 +227,14 @@ impl PlanFile {
     /// The drafts, in file order.
     pub fn drafts(&self) -> Vec<SubtaskDraft> {
         self.subtasks.iter().map(|entry| entry.draft.clone()).collect()
+    }
+
+    /// The ids of the steps already ticked in the file (`[x]`, `"done"`), in file order.
+    pub fn ticked(&self) -> Vec<String> {
+        (0..self.subtasks.len())
+            .filter(|index| self.subtasks[*index].mark.as_ref().is_some_and(|mark| mark.checked))
+            .map(|index| self.id_of(index))
+            .collect()
     }
 
     /// The plan's title: `title`, else the file's `goal`.

@@ -145,6 +145,14 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// The text `planning/export` writes: `*.plan.toml` or a markdown task list (`*.plan.md`).
+    PlanFileFormat ("plan file format") {
+        Toml => "toml",
+        Md => "md",
+    }
+);
+
+wire_enum!(
     /// How sure the classifier is.
     Confidence ("confidence") {
         High => "high",

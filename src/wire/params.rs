@@ -239,6 +239,15 @@ pub struct CompleteSubtaskParams {
     pub result: Option<ResultText>,
 }
 
+/// `planning/export`: the plan, and the text to write (`toml` unless said).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportPlanParams {
+    pub plan_id: IdText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<super::enums::PlanFileFormat>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportPlanResult {

@@ -183,7 +183,9 @@ pub struct StepClaim {
 }
 
 /// `planning/import`: a markdown task list (spec-kit, Kiro, a plain checklist) or Taskmaster
-/// `tasks.json` becomes a draft with `sourceFile`.
+/// `tasks.json` (or a `*.plan.toml`) becomes a draft with `sourceFile`. The format comes from
+/// the file's name (`*.json`: Taskmaster; `*.md`: a task list); the editor's buffer is read when
+/// the file is open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportParams {

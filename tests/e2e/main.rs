@@ -35,4 +35,5 @@ mod sandbox;
 mod sdk_client;
 mod settings_files;
 mod storage;
+mod tasklists;
 mod update;

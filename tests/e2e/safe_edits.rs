@@ -34,9 +34,10 @@ fn setup(workspace: &std::path::Path, model: &FakeOpenAi, approval: &str) -> Ser
     setup
 }
 
-/// A document the test client has open, as an editor keeps it (also used by `record.rs`).
+/// A document the test client has open, as an editor keeps it (also used by `record.rs` and
+/// `tasklists.rs`).
 pub(crate) struct Buffer {
-    uri: String,
+    pub(crate) uri: String,
     pub(crate) text: String,
     version: i64,
 }

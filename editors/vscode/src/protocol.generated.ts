@@ -141,6 +141,12 @@ export interface ExecutePlanParams {
     workDoneToken?: ProgressToken;
 }
 
+/** `planning/export`: the plan, and the text to write (`toml` unless said). */
+export interface ExportPlanParams {
+    planId: string;
+    format?: PlanFileFormat;
+}
+
 export interface ExportPlanResult {
     text: string;
 }
@@ -170,7 +176,9 @@ export type FileChangeKind = "added" | "modified" | "deleted" | "moved";
 
 /**
  * `planning/import`: a markdown task list (spec-kit, Kiro, a plain checklist) or Taskmaster
- * `tasks.json` becomes a draft with `sourceFile`.
+ * `tasks.json` (or a `*.plan.toml`) becomes a draft with `sourceFile`. The format comes from
+ * the file's name (`*.json`: Taskmaster; `*.md`: a task list); the editor's buffer is read when
+ * the file is open.
  */
 export interface ImportParams {
     path: string;
@@ -280,6 +288,9 @@ export interface Plan {
 
 /** A user action on a plan (`invalidState`'s `data.allowed`). */
 export type PlanAction = "approve" | "reject" | "revise" | "update" | "delete" | "execute" | "cancel" | "status" | "retry";
+
+/** The text `planning/export` writes: `*.plan.toml` or a markdown task list (`*.plan.md`). */
+export type PlanFileFormat = "toml" | "md";
 
 export interface PlanHistoryResult {
     planId: string;
@@ -626,10 +637,10 @@ export interface RequestMethods {
     "planning/create": { params: CreatePlanParams; result: CreatePlanResult; served: true };
     "planning/delete": { params: PlanIdParams; result: DeletePlanResult; served: true };
     "planning/execute": { params: ExecutePlanParams; result: RunStartedResult; served: true };
-    "planning/export": { params: PlanIdParams; result: ExportPlanResult; served: true };
+    "planning/export": { params: ExportPlanParams; result: ExportPlanResult; served: true };
     "planning/get": { params: PlanIdParams; result: Plan; served: true };
     "planning/history": { params: PlanIdParams; result: PlanHistoryResult; served: true };
-    "planning/import": { params: ImportParams; result: Plan; served: false };
+    "planning/import": { params: ImportParams; result: Plan; served: true };
     "planning/list": { params: ListPlansParams; result: ListPlansResult; served: true };
     "planning/next": { params: PlanIdParams; result: NextResult; served: true };
     "planning/reject": { params: RejectPlanParams; result: Plan; served: true };

@@ -69,11 +69,32 @@ pub async fn handle_plan_export(server: &PlannerServer, params: Value) -> Result
     server
         .serve_request::<ext::ExportPlan, _, _>(params, |params| async move {
             let orchestrator = server.orchestrator().await?;
+            let format = match params.format {
+                Some(ext::PlanFileFormat::Md) => PlanFormat::Markdown,
+                Some(ext::PlanFileFormat::Toml) | None => PlanFormat::Toml,
+            };
             let text = orchestrator
-                .export(PlanId::from_raw(params.plan_id), PlanFormat::PlanToml)
+                .export(PlanId::from_raw(params.plan_id), format)
                 .await
                 .map_err(orchestrator_error_to_jsonrpc)?;
             Ok(ext::ExportPlanResult { text })
+        })
+        .await
+}
+
+/// `planning/import { path }`: the file (the editor's buffer when it is open) as a draft that
+/// remembers it.
+pub async fn handle_plan_import(server: &PlannerServer, params: Value) -> Result<ext::Plan> {
+    server
+        .serve_request::<ext::ImportPlan, _, _>(params, |params| async move {
+            let path = std::path::PathBuf::from(params.path.to_string());
+            let absolute = if path.is_absolute() { path.clone() } else { server.shared.workspace_root().join(&path) };
+            let absolute = absolute.canonicalize().unwrap_or(absolute);
+            let text = server.shared.documents.get_by_path(&absolute).map(|(_, document)| document.text.to_string());
+            let request = ImportRequest { path, text, format: None, from_subtask: None };
+            let orchestrator = server.orchestrator().await?;
+            let created = orchestrator.import(request).await.map_err(orchestrator_error_to_jsonrpc)?;
+            Ok(crate::wire::convert::plan_to_wire(&created.plan))
         })
         .await
 }

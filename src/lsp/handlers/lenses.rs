@@ -1,6 +1,7 @@
-//! Code lenses and code actions on plan files. Lenses: "▶ Run plan" on the title, "▶ Run from
-//! here" on each `[[subtask]]`, and the last run's outcome on each subtask ("✓ done 1.2s",
-//! "✗ failed", "⊘ skipped"); the server asks for them again (`workspace/codeLens/refresh`) as a
+//! Code lenses and code actions on plan files. Lenses: "▶ Run plan" on the title ("▶ Run all" in
+//! a task list), "▶ Run from here" on each step (`[[subtask]]`, a task line), and the last run's
+//! outcome on each step ("✓ done 1.2s", "✗ failed", "⊘ skipped"); in a task list also "↻ Retry"
+//! on a step that failed and "✓ Mark done" on one that waits for a person; the server asks for them again (`workspace/codeLens/refresh`) as a
 //! run it started progresses. Code actions offer the same runs, for editors without lenses.
 //! Every one is a `workspace/executeCommand` command (`ext::command`).
 
@@ -16,7 +17,7 @@ use crate::lsp::documents::{LineIndex, span_of_range};
 use crate::lsp::ext::command;
 use crate::lsp::server::PlannerServer;
 use crate::model::{Plan, PlanStatus, SubtaskStatus};
-use crate::planfile::{PlanFile, duration};
+use crate::planfile::{Format, PlanFile, duration};
 
 pub async fn handle_code_lens(server: &PlannerServer, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
     let uri = params.text_document.uri;
@@ -32,7 +33,12 @@ pub async fn handle_code_lens(server: &PlannerServer, params: CodeLensParams) ->
     let mut lenses = Vec::with_capacity(2 * file.subtasks.len() + 2);
     let title_span = file.title_span.clone().unwrap_or(0..0);
     let title_range = index.range(&title_span);
-    lenses.push(CodeLens { range: title_range, command: Some(run_command(&uri, None)), data: None });
+    let task_list = open.format != Format::Toml;
+    let mut run_all = run_command(&uri, None);
+    if task_list {
+        run_all.title = "▶ Run all".to_owned();
+    }
+    lenses.push(CodeLens { range: title_range, command: Some(run_all), data: None });
     if let Some(plan) = last.as_ref().filter(|plan| plan.started_at.is_some()) {
         let title = format!("last run: {}", plan_outcome(plan));
         lenses.push(CodeLens { range: title_range, command: Some(status_command(plan, title)), data: None });
@@ -45,6 +51,14 @@ pub async fn handle_code_lens(server: &PlannerServer, params: CodeLensParams) ->
             last.as_ref().zip(last_subtasks.get(id.as_str())).map(|(plan, subtask)| (plan, subtask_outcome(subtask)));
         if let Some((plan, title)) = outcome {
             lenses.push(CodeLens { range, command: Some(status_command(plan, title)), data: None });
+        }
+        let stored = last.as_ref().zip(last_subtasks.get(id.as_str()));
+        if let (true, Some((plan, subtask))) = (task_list, stored) {
+            lenses.extend(step_actions(plan, subtask).into_iter().map(|command| CodeLens {
+                range,
+                command: Some(command),
+                data: None,
+            }));
         }
     }
     Ok(Some(lenses))
@@ -64,6 +78,30 @@ pub async fn handle_code_action(
         actions.push(action(&format!("Run from here ({id})"), run_command(&uri, Some(&id))));
     }
     Ok(Some(actions))
+}
+
+/// What a person can do about a step of a task list's last run: retry it when it failed (or was
+/// skipped or cancelled), mark it done when it waits for them.
+fn step_actions(plan: &Plan, subtask: &crate::model::Subtask) -> Vec<Command> {
+    let plan_id = json!(plan.id.as_str());
+    let id = json!(subtask.id.as_str());
+    match subtask.status {
+        SubtaskStatus::Failed | SubtaskStatus::Skipped | SubtaskStatus::Cancelled
+            if plan.status != PlanStatus::Running =>
+        {
+            vec![Command {
+                title: "↻ Retry".to_owned(),
+                command: command::RETRY.to_owned(),
+                arguments: Some(vec![json!({ "planId": plan_id, "subtaskIds": [id] })]),
+            }]
+        }
+        SubtaskStatus::Waiting => vec![Command {
+            title: "✓ Mark done".to_owned(),
+            command: command::COMPLETE.to_owned(),
+            arguments: Some(vec![plan_id, id]),
+        }],
+        _ => Vec::new(),
+    }
 }
 
 fn action(title: &str, command: Command) -> CodeActionOrCommand {

@@ -41,6 +41,7 @@ pub fn register(builder: LspServiceBuilder<PlannerServer>) -> LspServiceBuilder<
         .custom_method(<ext::CompleteSubtask as Request>::METHOD, runs::handle_subtask_complete)
         .custom_method(<ext::NextSubtasks as Request>::METHOD, runs::handle_subtasks_next)
         .custom_method(<ext::ExportPlan as Request>::METHOD, commands::handle_plan_export)
+        .custom_method(<ext::ImportPlan as Request>::METHOD, commands::handle_plan_import)
         .custom_method(<ext::PlanTranscript as Request>::METHOD, record::handle_plan_transcript)
         .custom_method(<ext::PlanChanges as Request>::METHOD, record::handle_plan_changes)
         .custom_method(<ext::PlanRollback as Request>::METHOD, record::handle_plan_rollback)

@@ -255,6 +255,9 @@ fn symbol(
 pub async fn handle_rename(server: &PlannerServer, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
     let uri = params.text_document_position.text_document.uri;
     let Some(open) = open_plan_file(server, &uri).await else { return Ok(None) };
+    if open.format != crate::planfile::Format::Toml {
+        return Ok(None); // ids in a task list are its own numbering
+    }
     let offset = offset_of(&open.text, params.text_document_position.position);
     let file = &open.checked.file;
     let on_id = file.subtasks.iter().find_map(|entry| {

@@ -2,8 +2,9 @@
 //! and the diagnostics published after each change, plus the helpers the other plan-file
 //! handlers share (the open file, checked; the last plan run from it).
 //!
-//! Every open document is tracked (agents read and edit open files through the buffer); only
-//! documents whose path ends in `.plan.toml` are checked and get diagnostics.
+//! Every open document is tracked (agents read and edit open files through the buffer); plan
+//! files are checked and get diagnostics: `*.plan.toml`, `*.plan.md`, and any task list (`*.md`,
+//! Taskmaster's `*.json`) a plan was imported from.
 //!
 //! Checking a file is linear in its size but a large file still takes a while, so it never runs
 //! on the handlers' path: a change only records the text and starts a check on a blocking
@@ -19,10 +20,10 @@ use tower_lsp_server::ls_types::{
     NumberOrString, Uri,
 };
 
-use crate::lsp::documents::{LineIndex, is_plan_file};
+use crate::lsp::documents::{LineIndex, plan_file_format};
 use crate::lsp::server::PlannerServer;
 use crate::model::Plan;
-use crate::planfile::{self, CheckedPlanFile, Severity};
+use crate::planfile::{self, CheckedPlanFile, Format, ReadOptions, Severity};
 
 /// What diagnostics say they come from.
 pub const SOURCE: &str = "codelab-planner";
@@ -30,27 +31,26 @@ pub const SOURCE: &str = "codelab-planner";
 pub async fn handle_document_open(server: &PlannerServer, params: DidOpenTextDocumentParams) {
     let document = params.text_document;
     server.shared.documents.open(document.uri.clone(), document.text, document.version);
-    if !is_plan_file(&document.uri) {
-        return;
-    }
-    spawn_check(server, document.uri);
+    let Some(format) = plan_format(server, &document.uri).await else { return };
+    let options = read_options(server, &document.uri).await;
+    spawn_check(server, document.uri, format, options);
 }
 
 pub async fn handle_document_change(server: &PlannerServer, params: DidChangeTextDocumentParams) {
     let uri = params.text_document.uri;
     let changed = server.shared.documents.change(&uri, params.text_document.version, params.content_changes);
-    if !is_plan_file(&uri) {
+    if changed.is_none() {
         return;
     }
-    if changed.is_some() {
-        spawn_check(server, uri);
-    }
+    let Some(format) = plan_format(server, &uri).await else { return };
+    let options = read_options(server, &uri).await;
+    spawn_check(server, uri, format, options);
 }
 
 pub async fn handle_document_close(server: &PlannerServer, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
     server.shared.documents.close(&uri);
-    if !is_plan_file(&uri) {
+    if plan_format(server, &uri).await.is_none() {
         return;
     }
     server.client.publish_diagnostics(uri, Vec::new(), None).await;
@@ -65,7 +65,7 @@ fn checking() -> std::sync::MutexGuard<'static, HashSet<Uri>> {
 
 /// Checks the newest text of `uri` off the handlers' path and publishes its diagnostics, then
 /// again for as long as the text moved on meanwhile.
-fn spawn_check(server: &PlannerServer, uri: Uri) {
+fn spawn_check(server: &PlannerServer, uri: Uri, format: Format, options: ReadOptions) {
     if !checking().insert(uri.clone()) {
         return; // The running check looks at the version again when it ends.
     }
@@ -77,8 +77,9 @@ fn spawn_check(server: &PlannerServer, uri: Uri) {
                 && shared.documents.checked(&uri, document.version).is_none()
             {
                 let text = document.text.clone();
+                let options = options.clone();
                 let made = tokio::task::spawn_blocking(move || {
-                    let checked = planfile::check(&text);
+                    let checked = planfile::check_as(&text, format, &options);
                     let diagnostics = diagnostics_of(&text, &checked);
                     (Arc::new(checked), diagnostics)
                 })
@@ -123,23 +124,43 @@ pub fn diagnostics_of(text: &str, checked: &CheckedPlanFile) -> Vec<Diagnostic> 
 /// An open plan file, checked.
 pub struct OpenPlanFile {
     pub text: Arc<String>,
+    pub format: Format,
     pub checked: Arc<CheckedPlanFile>,
 }
 
 /// The open document at `uri`, checked (the kept check of its version, else one made now on a
 /// blocking thread); `None` when it is not an open plan file.
 pub async fn open_plan_file(server: &PlannerServer, uri: &Uri) -> Option<OpenPlanFile> {
-    if !is_plan_file(uri) {
-        return None;
-    }
+    let format = plan_format(server, uri).await?;
     let document = server.shared.documents.get(uri)?;
     if let Some(checked) = server.shared.documents.checked(uri, document.version) {
-        return Some(OpenPlanFile { text: document.text, checked });
+        return Some(OpenPlanFile { text: document.text, format, checked });
     }
     let text = document.text.clone();
-    let checked = Arc::new(tokio::task::spawn_blocking(move || planfile::check(&text)).await.ok()?);
+    let options = read_options(server, uri).await;
+    let checked =
+        Arc::new(tokio::task::spawn_blocking(move || planfile::check_as(&text, format, &options)).await.ok()?);
     server.shared.documents.keep_checked(uri, document.version, checked.clone());
-    Some(OpenPlanFile { text: document.text, checked })
+    Some(OpenPlanFile { text: document.text, format, checked })
+}
+
+/// The format of the plan file at `uri`: a `*.plan.toml` or `*.plan.md` by its name, a task list
+/// (`*.md`, `*.json`) once a plan was imported from it; `None` for other files.
+pub async fn plan_format(server: &PlannerServer, uri: &Uri) -> Option<Format> {
+    if let Some(format) = plan_file_format(uri) {
+        return Some(format);
+    }
+    let format = Format::of_path(&uri.to_file_path()?).filter(|format| format.ticks())?;
+    last_plan_of(server, uri).await.map(|_| format)
+}
+
+/// How the server reads task lists: as the orchestrator imports them (with a model or not).
+async fn read_options(server: &PlannerServer, uri: &Uri) -> ReadOptions {
+    let path = uri.to_file_path().map(|path| path.into_owned()).unwrap_or_default();
+    match server.orchestrator().await {
+        Ok(orchestrator) => orchestrator.read_options(&path),
+        Err(_) => ReadOptions::default(),
+    }
 }
 
 /// The key a plan made from `uri` is stored under (workspace-relative path when inside).
