@@ -351,8 +351,15 @@ export async function answerFileDialog(page, file) {
     );
     // The simple dialog lists the typed path's folder while the person types; an Enter that comes
     // before it has looked at the file is answered "Please select a file." and the dialog stays.
+    // Enter, and every other time the dialog's own OK button ("Use this server"), as a person
+    // would when Enter seems not to take.
     for (let attempt = 1; attempt <= 10; attempt += 1) {
-        await page.keyboard.press("Enter");
+        const button = attempt % 2 === 0 ? await page.$(`${QUICK_INPUT} .quick-input-action .monaco-button`) : null;
+        if (button !== null) {
+            await button.click();
+        } else {
+            await page.keyboard.press("Enter");
+        }
         const closed = await page
             .waitForFunction((selector) => document.querySelector(selector)?.style.display === "none", { timeout: 2_000 }, QUICK_INPUT)
             .then(() => true, () => false);
