@@ -91,3 +91,25 @@ fn log_file_creates_missing_folders_like_db() {
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
     assert!(dir.path().join("logs/deep/server.log").is_file());
 }
+
+/// The README's first command, the main job on embedded defaults: the repository's own quick
+/// checks pass on the repository as it is (a file without its `//!` header, say, fails it).
+#[test]
+#[allow(clippy::disallowed_methods)] // The test starts the binary itself, as a person would.
+fn the_readmes_main_job_passes_on_this_repository() {
+    let database = tempfile::tempdir().expect("temporary folder");
+    let output = std::process::Command::new(crate::harness::binary())
+        .args(["run", "examples/check.plan.toml", "--db"])
+        .arg(database.path().join("planner.db"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the main job failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("6/6 done"), "every check ran and passed:\n{stdout}");
+}

@@ -1,3 +1,5 @@
+//! Task lists read into plan files: spec-kit, Kiro and plain checklists, their steps, dependencies and problems.
+
 use super::*;
 
 fn read(text: &str, with_model: bool) -> (PlanFile, Vec<FileProblem>) {
