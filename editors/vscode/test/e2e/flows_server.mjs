@@ -96,14 +96,20 @@ export async function serverFlows(context) {
         );
         await context.shot("moment-missing-binary-error");
         await clickToastButton(page, "was not found", "Locate…");
-        await answerFileDialog(page, env.server);
+        // Where a person installs it: a bin folder of its own (the build folder's `codelab-planner.d`
+        // beside the binary makes the workbench's dialog complete the typed name to another file).
+        const installed = path.join(path.dirname(dirs.workspace), "installed-bin", "codelab-planner");
+        fs.mkdirSync(path.dirname(installed), { recursive: true });
+        fs.rmSync(installed, { force: true });
+        fs.symlinkSync(env.server, installed);
+        await answerFileDialog(page, installed);
         await statusBarShows(page, /^\s*Planner\s*$/);
         const errors = (await watch.toastsMatching(/./)).slice(watch.checked).filter((toast) => toast.severity === "error");
         if (errors.length !== 1 || !/Open Settings/.test(errors[0].buttons.join()) || !/Locate…/.test(errors[0].buttons.join())) {
             throw new Error(`expected one error with Open Settings and Locate…, got ${JSON.stringify(errors)}`);
         }
         const settings = JSON.parse(fs.readFileSync(path.join(dirs.userData, "User", "settings.json"), "utf8"));
-        if (settings["codelabPlanner.server.path"] !== env.server) {
+        if (settings["codelabPlanner.server.path"] !== installed) {
             throw new Error(`Locate… did not write the User setting: ${settings["codelabPlanner.server.path"]}`);
         }
         await page.keyboard.down("Control");
