@@ -13,108 +13,16 @@
 
 #[path = "support/fake_openai.rs"]
 mod fake_openai;
+#[path = "support/vscode_e2e.rs"]
+mod vscode_e2e;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fake_openai::{FakeOpenAi, Reply};
 use serde_json::json;
-
-const SETUP_HINT: &str =
-    "run `bash tests/setup/vscode.sh` first (or set CODELAB_SKIP_VSCODE=1 to skip the VS Code tests)";
-
-fn extension_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("editors/vscode")
-}
-
-/// Where the end-to-end test leaves its screenshots and logs.
-fn artifacts_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/vscode-e2e")
-}
-
-fn skipped(what: &str) -> bool {
-    if std::env::var("CODELAB_SKIP_VSCODE").as_deref() == Ok("1") {
-        eprintln!("\n!!!!!!!! SKIPPED: {what} (CODELAB_SKIP_VSCODE=1) !!!!!!!!\n");
-        return true;
-    }
-    false
-}
-
-struct Finished {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `command` to its end, or kills it after `timeout`; output is drained on threads so a
-/// chatty child never blocks on a full pipe.
-fn run(mut command: Command, timeout: Duration, what: &str) -> Finished {
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap_or_else(|error| panic!("{what}: cannot start: {error}; {SETUP_HINT}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{what} timed out after {timeout:?}\nstdout:\n{}\nstderr:\n{}",
-                stdout.join().unwrap_or_default(),
-                stderr.join().unwrap_or_default()
-            );
-        }
-        // Polls the exit status of the child (there is no event to wait on).
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Finished { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
-}
-
-fn npm(script: &str, timeout: Duration) -> Finished {
-    let mut command = Command::new("npm");
-    command.args(["run", "--silent", script]).current_dir(extension_dir());
-    let finished = run(command, timeout, &format!("npm run {script}"));
-    assert!(
-        finished.status.success(),
-        "npm run {script} failed ({})\nstdout:\n{}\nstderr:\n{}",
-        finished.status,
-        finished.stdout,
-        finished.stderr
-    );
-    finished
-}
-
-/// Type-checks, bundles and packages the extension once per test binary; the `.vsix` path.
-fn packaged_vsix() -> PathBuf {
-    static PACKAGED: OnceLock<Mutex<Option<PathBuf>>> = OnceLock::new();
-    let mut packaged = PACKAGED.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|poison| poison.into_inner());
-    if let Some(path) = packaged.as_ref() {
-        return path.clone();
-    }
-    assert!(
-        extension_dir().join("node_modules/.bin/vsce").exists(),
-        "editors/vscode/node_modules is missing: {SETUP_HINT}"
-    );
-    npm("typecheck", Duration::from_secs(180));
-    npm("package", Duration::from_secs(180));
-    let vsix = extension_dir().join("out/codelab-planner.vsix");
-    assert!(vsix.is_file(), "npm run package did not write {}", vsix.display());
-    *packaged = Some(vsix.clone());
-    vsix
-}
+use vscode_e2e::{artifacts_dir, extension_dir, npm, packaged_vsix, path_with, run, skipped, tools};
 
 #[test]
 fn extension_unit_tests_pass_and_it_packages_as_a_vsix() {
@@ -129,25 +37,6 @@ fn extension_unit_tests_pass_and_it_packages_as_a_vsix() {
     assert!(report.contains("# fail 0"), "the unit tests did not all pass:\n{report}");
     let passed = report.lines().find(|line| line.starts_with("# pass")).unwrap_or("# pass ?");
     eprintln!("extension unit tests: {passed}");
-}
-
-#[derive(Debug)]
-struct Tools {
-    node: PathBuf,
-    code_server: PathBuf,
-    chromium: PathBuf,
-}
-
-fn tools() -> Tools {
-    let path = extension_dir().join(".e2e-tools.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing: {SETUP_HINT}", path.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).expect("tools json");
-    let tool = |name: &str| {
-        let tool_path = PathBuf::from(json[name].as_str().unwrap_or_default());
-        assert!(tool_path.is_file(), "{name} ({}) is missing: {SETUP_HINT}", tool_path.display());
-        tool_path
-    };
-    Tools { node: tool("node"), code_server: tool("codeServer"), chromium: tool("chromium") }
 }
 
 /// What the scripted model answers, in order: the plan, the revised plan (slowly, so the revise's
@@ -233,10 +122,4 @@ fn vscode_whole_flows_without_and_with_a_model_fail_on_any_error() {
     }
     assert_eq!(model.pending(), 0, "the model was asked less than scripted\n{report}");
     eprintln!("{}", finished.stdout);
-}
-
-fn path_with(first: &Path) -> std::ffi::OsString {
-    let mut paths = vec![first.to_path_buf()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-    std::env::join_paths(paths).expect("PATH")
 }

@@ -72,7 +72,7 @@ pub fn run(mut command: Command, timeout: Duration, what: &str) -> Finished {
     Finished { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
-fn npm(script: &str, timeout: Duration) -> Finished {
+pub fn npm(script: &str, timeout: Duration) -> Finished {
     let mut command = Command::new("npm");
     command.args(["run", "--silent", script]).current_dir(extension_dir());
     let finished = run(command, timeout, &format!("npm run {script}"));
@@ -150,7 +150,8 @@ pub fn node_e2e_command(script: &str, scratch: &Path, extra: &[(&str, &str)]) ->
     command
 }
 
-fn path_with(first: &Path) -> std::ffi::OsString {
+/// `PATH` with `first` in front.
+pub fn path_with(first: &Path) -> std::ffi::OsString {
     let mut paths = vec![first.to_path_buf()];
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(paths).expect("PATH")
