@@ -14,6 +14,8 @@
 //!   bound max(critical path, work / 4) (target ≤ 1.04).
 //!
 //! Prints the median and the min/max over repeated samples. Not a test: nothing here asserts.
+//! Sections can be picked by name: `cargo bench --bench engine -- trivial shell-makespan`
+//! (overhead, makespan, cancel, trivial, shell-makespan); the ratios stay within one run.
 
 #![allow(clippy::disallowed_methods)] // It runs xargs and make as the baselines.
 
@@ -230,15 +232,27 @@ fn shell_subtasks(dag: &[Vec<usize>], command: impl Fn(usize) -> String) -> Vec<
     subtasks
 }
 
-/// The engine's wall time for `dag` of `sh -c true` steps, `TRIVIAL_PARALLEL` at a time.
-async fn trivial_engine_sample(root: &Path, repository: &PlanRepository, dag: &[Vec<usize>]) -> f64 {
+/// CPU time (user + system) of this process so far: the engine's own work, not its children's.
+fn server_cpu() -> Duration {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).expect("getrusage");
+    let time = |value: nix::sys::time::TimeVal| {
+        Duration::from_secs(value.tv_sec().unsigned_abs()) + Duration::from_micros(value.tv_usec().unsigned_abs())
+    };
+    time(usage.user_time()) + time(usage.system_time())
+}
+
+/// The engine's wall time (ms) for `dag` of `sh -c true` steps, `TRIVIAL_PARALLEL` at a time,
+/// and its own CPU time per step (µs).
+async fn trivial_engine_sample(root: &Path, repository: &PlanRepository, dag: &[Vec<usize>]) -> (f64, f64) {
     let plan = claimed(repository, shell_subtasks(dag, |_| TRIVIAL_COMMAND.to_owned())).await;
+    let cpu_before = server_cpu();
     let started = Instant::now();
     let (handle, _events) =
         spawn_run(repository.clone(), plan, config(root, TRIVIAL_PARALLEL, AgentSet::without_llm()));
     let summary = handle.finished.await.expect("run");
     assert_eq!(summary.status, PlanStatus::Completed, "{:?}", summary.errors.first());
-    started.elapsed().as_secs_f64() * 1e3
+    let wall = started.elapsed().as_secs_f64() * 1e3;
+    (wall, (server_cpu() - cpu_before).as_secs_f64() * 1e6 / dag.len() as f64)
 }
 
 /// One round of the same 400 trivial steps: raw spawning, make, ninja (if any), the engine (ms).
@@ -247,6 +261,8 @@ struct TrivialRound {
     make: f64,
     ninja: Option<f64>,
     engine: f64,
+    /// The engine's own CPU time per step (µs).
+    engine_cpu: f64,
 }
 
 async fn trivial_round(root: &Path, repository: &PlanRepository, dag: &[Vec<usize>]) -> TrivialRound {
@@ -256,18 +272,56 @@ async fn trivial_round(root: &Path, repository: &PlanRepository, dag: &[Vec<usiz
     let xargs = milliseconds(baselines::xargs(dag.len(), TRIVIAL_COMMAND, TRIVIAL_PARALLEL));
     let make = milliseconds(baselines::make(&makefile, TRIVIAL_PARALLEL));
     let ninja = baselines::ninja(&ninja_file, TRIVIAL_PARALLEL).map(milliseconds);
-    let engine = trivial_engine_sample(root, repository, dag).await;
-    TrivialRound { xargs, make, ninja, engine }
+    let (engine, engine_cpu) = trivial_engine_sample(root, repository, dag).await;
+    TrivialRound { xargs, make, ninja, engine, engine_cpu }
 }
 
 /// Makespan of 40 sleeping shell steps (100–300 ms, seeded DAG), maxParallel 4, over the bound.
-async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u64) -> f64 {
+/// The makespan (ms) a list scheduler would reach with no cost at all: `parallel` slots, a ready
+/// step started the moment a slot frees, the lowest position first (as the engine's queue
+/// picks). What the engine loses beyond it is its own overhead; below the bound is the policy's.
+fn list_schedule_ms(dag: &[Vec<usize>], durations: &[u64], parallel: usize) -> u64 {
+    let mut finish: Vec<Option<u64>> = vec![None; dag.len()];
+    let mut running: Vec<(u64, usize)> = Vec::new();
+    let mut started = vec![false; dag.len()];
+    let mut now = 0;
+    loop {
+        for node in 0..dag.len() {
+            if running.len() < parallel
+                && !started[node]
+                && dag[node].iter().all(|&dependency| finish[dependency].is_some_and(|at| at <= now))
+            {
+                started[node] = true;
+                running.push((now + durations[node], node));
+            }
+        }
+        let Some(&(next, _)) = running.iter().min() else { break };
+        now = next;
+        running.retain(|&(at, node)| {
+            if at == now {
+                finish[node] = Some(at);
+            }
+            at != now
+        });
+    }
+    now
+}
+
+struct ShellMakespan {
+    /// Measured makespan over the bound.
+    ratio: f64,
+    /// A cost-free list scheduler's makespan over the same bound.
+    policy_ratio: f64,
+}
+
+async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u64) -> ShellMakespan {
     const SIZE: usize = 40;
     const PARALLEL: usize = 4;
     let dag = random_dag(SIZE, 1, seed);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x51ee9);
     let durations: Vec<u64> = (0..SIZE).map(|_| rng.gen_range(100..=300)).collect();
     let bound_ms = critical_path(&dag, &durations).max(durations.iter().sum::<u64>() / PARALLEL as u64) as f64;
+    let policy_ratio = list_schedule_ms(&dag, &durations, PARALLEL) as f64 / bound_ms;
     let subtasks =
         shell_subtasks(&dag, |node| format!("sleep {}.{:03}", durations[node] / 1000, durations[node] % 1000));
     let plan = claimed(repository, subtasks).await;
@@ -275,16 +329,29 @@ async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u
     let (handle, _events) = spawn_run(repository.clone(), plan, config(root, PARALLEL, AgentSet::without_llm()));
     let summary = handle.finished.await.expect("run");
     assert_eq!(summary.status, PlanStatus::Completed);
-    started.elapsed().as_secs_f64() * 1e3 / bound_ms
+    ShellMakespan { ratio: started.elapsed().as_secs_f64() * 1e3 / bound_ms, policy_ratio }
 }
 
 fn row(name: &str, unit: &str, target: &str, samples: Vec<f64>) {
     let count = samples.len();
+    if count == 0 {
+        return;
+    }
     let (median, min, max) = spread(samples);
     println!("{name:<40} {median:>10.3} {min:>10.3} {max:>10.3}  {unit:<6} {count:>3}  {target}");
 }
 
+/// The sections to run: all of them, or those named on the command line
+/// (`cargo bench --bench engine -- trivial makespan`).
+fn wanted(section: &str) -> bool {
+    let named: Vec<String> = std::env::args().skip(1).filter(|argument| !argument.starts_with('-')).collect();
+    named.is_empty() || named.iter().any(|name| name == section)
+}
+
 fn main() {
+    if std::env::args().any(|argument| argument == "--list") {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let directory = tempfile::tempdir().expect("tempdir");
@@ -292,28 +359,41 @@ fn main() {
         let (repository, _) = PlanRepository::open(root.join(".codelab/planner.db")).await.expect("open store");
 
         let mut overhead = Vec::new();
-        for _ in 0..5 {
-            overhead.push(overhead_sample(&root, &repository).await);
-        }
         let mut ready_queue = Vec::new();
         let mut level_batched = Vec::new();
-        for seed in 0..5 {
-            let sample = makespan_sample(&root, &repository, seed).await;
-            ready_queue.push(sample.ready_queue_ratio);
-            level_batched.push(sample.level_batched_ratio);
-        }
         let mut cancel = Vec::new();
+        let mut rounds = Vec::new();
+        let mut shell_makespan = Vec::new();
+        let mut shell_policy = Vec::new();
+        for _ in 0..5 {
+            if wanted("overhead") {
+                overhead.push(overhead_sample(&root, &repository).await);
+            }
+        }
+        for seed in 0..5 {
+            if wanted("makespan") {
+                let sample = makespan_sample(&root, &repository, seed).await;
+                ready_queue.push(sample.ready_queue_ratio);
+                level_batched.push(sample.level_batched_ratio);
+            }
+        }
         for sample in 0..5 {
-            cancel.push(cancel_sample(&root, &repository, sample).await);
+            if wanted("cancel") {
+                cancel.push(cancel_sample(&root, &repository, sample).await);
+            }
         }
         let trivial_dag = baselines::wide_dag(TRIVIAL_STEPS, 16, 11);
-        let mut rounds = Vec::new();
         for _ in 0..5 {
-            rounds.push(trivial_round(&root, &repository, &trivial_dag).await);
+            if wanted("trivial") {
+                rounds.push(trivial_round(&root, &repository, &trivial_dag).await);
+            }
         }
-        let mut shell_makespan = Vec::new();
         for seed in 0..5 {
-            shell_makespan.push(shell_makespan_sample(&root, &repository, seed).await);
+            if wanted("shell-makespan") {
+                let sample = shell_makespan_sample(&root, &repository, seed).await;
+                shell_makespan.push(sample.ratio);
+                shell_policy.push(sample.policy_ratio);
+            }
         }
 
         println!(
@@ -325,6 +405,10 @@ fn main() {
         row("makespan ratio, level batching", "ratio", "(seed)", level_batched);
         row("cancel 8 shells → gone+committed", "ms", "< 200", cancel);
         row("makespan ratio, 40 shell sleeps, par 4", "ratio", "≤ 1.04", shell_makespan);
+        row("  same DAGs, cost-free list scheduling", "ratio", "(policy)", shell_policy);
+        if rounds.is_empty() {
+            return;
+        }
         println!();
         println!("400 × `sh -c true` on one wide DAG, 8 at a time; each round runs all of them, ratios are per round");
         let column = |pick: fn(&TrivialRound) -> f64| rounds.iter().map(pick).collect::<Vec<f64>>();
@@ -339,5 +423,6 @@ fn main() {
         row("engine / make -j8", "ratio", "≤ 1.25", column(|round| round.engine / round.make));
         let per_step = column(|round| round.engine * 1e3 / TRIVIAL_STEPS as f64);
         row("engine time per step", "µs", "", per_step);
+        row("engine's own CPU per step (no child)", "µs", "", column(|round| round.engine_cpu));
     });
 }

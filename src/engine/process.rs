@@ -15,21 +15,25 @@
 //! store.
 
 use std::collections::BTreeSet;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::output::{Line, LineSplitter, OutputCapture};
 pub use super::output::{OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES, TextTail};
 use super::{cgroup, reaper};
+pub use launch::Io;
+
+mod direct;
+mod launch;
+mod starters;
 
 /// Bytes of stderr kept for the error message (the tail).
 pub const STDERR_TAIL_BYTES: usize = 4 * 1024;
@@ -83,65 +87,134 @@ pub struct ChildSpec<'a> {
 }
 
 /// The one function that starts a child process. Every child runs in its own process group
-/// with stdin closed unless piped here; the role decides the rest (see [`ChildRole`]).
-#[allow(clippy::disallowed_methods)] // This module is the one place allowed to spawn processes.
-#[allow(unsafe_code)] // The one audited `pre_exec`: see the SAFETY comment.
-pub fn spawn_child(spec: &ChildSpec<'_>, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> std::io::Result<Child> {
-    let mut command = match spec.launcher.split_first() {
+/// with stdin closed unless piped here; the role decides the rest (see [`ChildRole`]). It is
+/// started by `launch` (a `clone` that shares the server's memory until `exec`, so its cost
+/// does not grow with the server's size), which sets a step's parent-death signal and subreaper
+/// flag in the child before `exec`.
+pub fn spawn_child(spec: &ChildSpec<'_>, stdin: Io, stdout: Io, stderr: Io) -> std::io::Result<SpawnedChild> {
+    let mut args: Vec<&std::ffi::OsStr> = Vec::new();
+    let program = match spec.launcher.split_first() {
         Some((launcher, launcher_args)) => {
-            let mut command = tokio::process::Command::new(launcher);
-            command.args(launcher_args).arg(spec.program);
-            command
+            args.extend(launcher_args.iter().map(std::ffi::OsString::as_os_str));
+            args.push(std::ffi::OsStr::new(spec.program));
+            launcher.as_os_str()
         }
-        None => tokio::process::Command::new(spec.program),
+        None => std::ffi::OsStr::new(spec.program),
     };
-    command
-        .args(spec.args)
-        .current_dir(spec.working_directory)
-        .process_group(0)
-        .stdin(stdin)
-        .stdout(stdout)
-        .stderr(stderr);
-    match &spec.role {
+    args.extend(spec.args.iter().map(std::ffi::OsStr::new));
+    let pair = |name: &str, value: &str| (std::ffi::OsString::from(name), std::ffi::OsString::from(value));
+    let (environment, tied_to_parent) = match &spec.role {
         ChildRole::Step { attempt, plan_id } => {
-            command.kill_on_drop(true);
             let hidden = HIDDEN_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            for name in hidden.iter() {
-                command.env_remove(name);
-            }
-            for (name, value) in spec.extra_env {
-                command.env(name, value);
-            }
-            command.env(reaper::ATTEMPT_MARKER, attempt);
-            command.env(reaper::SERVER_MARKER, &*SERVER_MARKER);
+            let mut markers: Vec<(&str, &str)> =
+                vec![(reaper::ATTEMPT_MARKER, attempt.as_str()), (reaper::SERVER_MARKER, SERVER_MARKER.as_str())];
             if let Some(plan_id) = plan_id {
-                command.env(reaper::PLAN_MARKER, plan_id);
+                markers.push((reaper::PLAN_MARKER, plan_id));
             }
-            let parent = nix::unistd::getpid();
-            // SAFETY: the closure runs in the forked child before `exec`. It only makes three
-            // async-signal-safe system calls (prctl twice, getppid) on values copied into it, and
-            // allocates nothing, takes no lock and touches no shared state. If the parent died
-            // before the parent-death signal was armed, the child stops here instead of running
-            // unwatched.
-            unsafe {
-                command.pre_exec(move || {
-                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                    nix::sys::prctl::set_child_subreaper(true)?;
-                    if nix::unistd::getppid() != parent {
-                        return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
-                    }
-                    Ok(())
-                });
-            }
+            let set_here: BTreeSet<&str> = spec
+                .extra_env
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .chain(markers.iter().map(|(name, _)| *name))
+                .collect();
+            let mut environment: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+                .filter(|(name, _)| name.to_str().is_none_or(|name| !hidden.contains(name) && !set_here.contains(name)))
+                .collect();
+            environment.extend(spec.extra_env.iter().map(|(name, value)| pair(name, value)));
+            environment.extend(markers.iter().map(|(name, value)| pair(name, value)));
+            (environment, true)
         }
         ChildRole::Watchdog => {
-            command.env_clear().env("PATH", "/usr/bin:/bin");
-            for (name, value) in spec.extra_env {
-                command.env(name, value);
+            let mut environment: Vec<_> = spec.extra_env.iter().map(|(name, value)| pair(name, value)).collect();
+            environment.push(pair("PATH", "/usr/bin:/bin"));
+            environment.sort();
+            (environment, false)
+        }
+    };
+    let command = launch::Command {
+        program,
+        args,
+        working_directory: spec.working_directory,
+        environment,
+        tied_to_parent,
+        stdin,
+        stdout,
+        stderr,
+    };
+    let kill_on_drop = matches!(spec.role, ChildRole::Step { .. });
+    reaper::spawn_registered(|| launch::launch(&command), |launched| Some(launched.pid)).map(|launched| SpawnedChild {
+        pid: launched.pid,
+        pidfd: launched.pidfd,
+        waiter: None,
+        stdin: launched.stdin,
+        stdout: launched.stdout,
+        stderr: launched.stderr,
+        status: None,
+        kill_on_drop,
+    })
+}
+
+/// A child started by [`spawn_child`]: waited for through its pidfd (no thread, no `SIGCHLD`
+/// handler), and killed when dropped before it ended — a step's leader; the watchdog is left to
+/// outlive the server.
+#[derive(Debug)]
+pub struct SpawnedChild {
+    pid: i32,
+    pidfd: Option<std::os::fd::OwnedFd>,
+    waiter: Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
+    /// The write end of its stdin, when piped.
+    pub stdin: Option<std::os::fd::OwnedFd>,
+    /// The read end of its stdout, when piped.
+    pub stdout: Option<std::os::fd::OwnedFd>,
+    /// The read end of its stderr, when piped.
+    pub stderr: Option<std::os::fd::OwnedFd>,
+    status: Option<std::process::ExitStatus>,
+    kill_on_drop: bool,
+}
+
+/// How often a child is polled for its end where the kernel has no pidfd (before 5.2).
+const POLL_WITHOUT_PIDFD: Duration = Duration::from_millis(5);
+
+impl SpawnedChild {
+    pub fn id(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// Waits for the child to end and reaps it. Cancel-safe: call it again after a `select!`.
+    pub async fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        loop {
+            if let Some(status) = self.status {
+                return Ok(status);
+            }
+            if let Some(status) = launch::try_wait(self.pid)? {
+                self.status = Some(status);
+                continue;
+            }
+            if self.waiter.is_none()
+                && let Some(pidfd) = self.pidfd.take()
+            {
+                self.waiter = Some(launch::watch_exit(pidfd)?);
+            }
+            match &self.waiter {
+                // Readable once the child has ended; reaped on the next turn.
+                Some(waiter) => waiter.readable().await?.retain_ready(),
+                None => tokio::time::sleep(POLL_WITHOUT_PIDFD).await,
             }
         }
     }
-    reaper::spawn_registered(|| command.spawn(), |child| child.id().and_then(|pid| i32::try_from(pid).ok()))
+}
+
+impl Drop for SpawnedChild {
+    fn drop(&mut self) {
+        if self.kill_on_drop && self.status.is_none() {
+            let pid = Pid::from_raw(self.pid);
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            // Reaped here when already gone; else it is a zombie among the server's children,
+            // which `reaper::kill_escaped` reaps.
+            let _ = launch::try_wait(self.pid);
+            reaper::forget_child(self.pid);
+        }
+    }
 }
 
 /// What to run and how.
@@ -259,7 +332,7 @@ static SERVER_MARKER: LazyLock<String> = LazyLock::new(|| format!("{}:{}", std::
 
 /// The watchdog and the write end of its pipe, held for the life of the server.
 struct Watchdog {
-    _process: Child,
+    _process: SpawnedChild,
     pipe: std::fs::File,
 }
 
@@ -280,9 +353,9 @@ fn start_watchdog() -> Option<Watchdog> {
         launcher: &[],
         role: ChildRole::Watchdog,
     };
-    let spawned = spawn_child(&spec, Stdio::piped(), Stdio::null(), Stdio::null()).and_then(|mut process| {
+    let spawned = spawn_child(&spec, Io::Piped, Io::Null, Io::Null).and_then(|mut process| {
         let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
-        let pipe = std::fs::File::from(stdin.into_owned_fd()?);
+        let pipe = std::fs::File::from(stdin);
         Ok(Watchdog { _process: process, pipe })
     });
     match spawned {
@@ -330,19 +403,20 @@ pub async fn run_shell(
     on_line: &(dyn Fn(String) + Send + Sync),
 ) -> Result<ShellOutcome, ProcessError> {
     LazyLock::force(&WATCHDOG);
-    let mut child = spawn_shell(spec)?;
-    let group = child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw);
+    let mut child = spawn_shell(spec).await?;
+    let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
     if let Some(group) = group {
         tell_watchdog('+', group);
     }
     let guard = GroupGuard { group };
     let (line_sender, mut lines) = mpsc::channel(LINES_IN_FLIGHT);
     let mut readers = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
-        readers.push(tokio::spawn(forward_lines(stdout, Stream::Stdout, line_sender.clone())));
-    }
-    if let Some(stderr) = child.stderr.take() {
-        readers.push(tokio::spawn(forward_lines(stderr, Stream::Stderr, line_sender.clone())));
+    for (pipe, stream) in [(child.stdout.take(), Stream::Stdout), (child.stderr.take(), Stream::Stderr)] {
+        if let Some(pipe) = pipe {
+            let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(pipe)
+                .map_err(|cause| spawn_error(&spec.working_directory, cause))?;
+            readers.push(tokio::spawn(forward_lines(pipe, stream, line_sender.clone())));
+        }
     }
     drop(line_sender);
 
@@ -405,17 +479,46 @@ async fn kill_escaped() {
     }
 }
 
-fn spawn_shell(spec: &ShellCommand) -> Result<Child, ProcessError> {
-    let child = ChildSpec {
-        program: "sh",
-        args: &["-c", &spec.command],
-        working_directory: &spec.working_directory,
-        extra_env: &spec.extra_env,
-        launcher: spec.launcher.as_deref().unwrap_or_default(),
-        role: ChildRole::Step { attempt: attempt_marker(), plan_id: spec.plan_id.clone() },
-    };
-    spawn_child(&child, Stdio::null(), Stdio::piped(), Stdio::piped())
-        .map_err(|cause| spawn_error(&spec.working_directory, cause))
+/// Starts the step's command on a starter thread (`starters`: the wait for the child's `exec`
+/// holds no runtime worker, and starts run side by side): a simple command as itself
+/// (`direct`, with `PWD` set as `sh` would), anything else, or a command not found, with `sh -c`
+/// (whose error message and exit code the person then sees).
+async fn spawn_shell(spec: &ShellCommand) -> Result<SpawnedChild, ProcessError> {
+    let spec_owned = spec.clone();
+    let started = starters::on_starter_thread(move || {
+        let spec = spec_owned;
+        let launcher = spec.launcher.as_deref().unwrap_or_default();
+        let role = || ChildRole::Step { attempt: attempt_marker(), plan_id: spec.plan_id.clone() };
+        let words = direct::simple_command(&spec.command).filter(|_| launcher.is_empty());
+        if let (Some(words), Some(folder)) = (words, spec.working_directory.to_str()) {
+            let mut extra_env = spec.extra_env.clone();
+            extra_env.push(("PWD".to_owned(), folder.to_owned()));
+            let child = ChildSpec {
+                program: words[0],
+                args: &words[1..],
+                working_directory: &spec.working_directory,
+                extra_env: &extra_env,
+                launcher,
+                role: role(),
+            };
+            match spawn_child(&child, Io::Null, Io::Piped, Io::Piped) {
+                Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied) => {}
+                started => return started,
+            }
+        }
+        let child = ChildSpec {
+            program: "sh",
+            args: &["-c", &spec.command],
+            working_directory: &spec.working_directory,
+            extra_env: &spec.extra_env,
+            launcher,
+            role: role(),
+        };
+        spawn_child(&child, Io::Null, Io::Piped, Io::Piped)
+    })
+    .await
+    .unwrap_or_else(|| Err(std::io::Error::other("starting the shell panicked")));
+    started.map_err(|cause| spawn_error(&spec.working_directory, cause))
 }
 
 fn spawn_error(directory: &Path, cause: std::io::Error) -> ProcessError {
@@ -423,7 +526,7 @@ fn spawn_error(directory: &Path, cause: std::io::Error) -> ProcessError {
 }
 
 /// SIGTERM to the group, SIGKILL if the shell is still alive after `grace`.
-async fn terminate_group(child: &mut Child, guard: &GroupGuard, grace: Duration) {
+async fn terminate_group(child: &mut SpawnedChild, guard: &GroupGuard, grace: Duration) {
     guard.signal(Signal::SIGTERM);
     if tokio::time::timeout(grace, child.wait()).await.is_err() {
         guard.signal(Signal::SIGKILL);
@@ -623,8 +726,15 @@ mod tests {
         fields.next()?.parse().ok()
     }
 
+    /// The environment of a child started a moment ago: `/proc/PID/environ` is empty until its
+    /// `execve` has set up the new stack, which may be just after the start returned.
     fn environment_of(pid: u32) -> Vec<String> {
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        let started = std::time::Instant::now();
+        let mut environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        while environ.is_empty() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+            environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        }
         environ
             .split(|byte| *byte == 0)
             .filter(|entry| !entry.is_empty())
@@ -658,8 +768,8 @@ mod tests {
                     launcher: &[],
                     role,
                 };
-                let child = spawn_child(&spec, Stdio::null(), Stdio::null(), Stdio::null()).unwrap();
-                let pid = child.id().unwrap();
+                let child = spawn_child(&spec, Io::Null, Io::Null, Io::Null).unwrap();
+                let pid = child.id();
                 sender.send(environment_of(pid)).unwrap();
                 std::mem::forget(child); // Not killed on drop: only the parent-death signal may kill it.
                 pid
@@ -684,10 +794,40 @@ mod tests {
                 nix::sys::wait::waitpid(pid, None).unwrap();
             }
         }
-        let watchdog =
-            WATCHDOG.lock().unwrap().as_ref().and_then(|watchdog| watchdog._process.id()).expect("a watchdog");
+        let watchdog = WATCHDOG.lock().unwrap().as_ref().map(|watchdog| watchdog._process.id()).expect("a watchdog");
         let environment = environment_of(watchdog);
         assert_eq!(environment, vec!["PATH=/usr/bin:/bin".to_owned()], "the watchdog sees no key");
+    }
+
+    /// A simple command runs without `sh` (`direct`) and sees what it would have seen through
+    /// it: its folder as `PWD`, the markers; one not found, or not executable, gets the
+    /// shell's own message and exit code.
+    #[tokio::test]
+    async fn a_simple_command_runs_as_it_would_through_the_shell() {
+        let folder = tempfile::tempdir().unwrap();
+        let folder_path = folder.path().canonicalize().unwrap();
+        let mut spec = shell("env");
+        spec.working_directory = folder_path.clone();
+        let outcome = run(&spec).await;
+        assert_eq!(outcome.exit, ShellExit::Code(0));
+        assert!(
+            outcome.output.lines().any(|line| line == format!("PWD={}", folder_path.display())),
+            "{}",
+            outcome.output
+        );
+        assert!(outcome.output.contains("CODELAB_TEST_VALUE=forty-two"));
+        assert!(outcome.output.contains("CODELAB_ATTEMPT="));
+
+        spec.command = "no-such-program-for-codelab --flag".to_owned();
+        let outcome = run(&spec).await;
+        assert_eq!(outcome.exit, ShellExit::Code(127));
+        assert!(outcome.stderr_tail.contains("not found"), "{}", outcome.stderr_tail);
+
+        std::fs::write(folder_path.join("notes.txt"), "echo no\n").unwrap();
+        spec.command = "./notes.txt".to_owned();
+        let outcome = run(&spec).await;
+        assert_eq!(outcome.exit, ShellExit::Code(126));
+        assert!(outcome.stderr_tail.contains("Permission denied"), "{}", outcome.stderr_tail);
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@
 //! writable, by its server's cgroup (`cgroup`). Linux only (`/proc`); it spawns nothing.
 
 use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard, RwLock, RwLockWriteGuard};
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::waitpid;
@@ -29,20 +29,31 @@ const KILL_ROUNDS: usize = 16;
 /// never treated as escaped.
 static OWN_CHILDREN: LazyLock<Mutex<HashSet<i32>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 
+/// Held shared by every start in progress and exclusively by a search for escaped processes: a
+/// child being started (not yet in [`OWN_CHILDREN`]) is never taken for an escaped one, and
+/// starts run side by side (each may wait for its child to reach `exec`).
+static STARTING: RwLock<()> = RwLock::new(());
+
 fn own_children() -> MutexGuard<'static, HashSet<i32>> {
     OWN_CHILDREN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Starts a child the server will wait for itself and records it, under the same lock the
-/// search for escaped processes holds: a step being started is never taken for an escaped one.
+/// The exclusive side of [`STARTING`], with the set of the server's own children.
+fn no_start_in_progress() -> (RwLockWriteGuard<'static, ()>, MutexGuard<'static, HashSet<i32>>) {
+    let starts = STARTING.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    (starts, own_children())
+}
+
+/// Starts a child the server will wait for itself and records it before any search for escaped
+/// processes can run: a step being started is never taken for an escaped one.
 pub(crate) fn spawn_registered<T>(
     spawn: impl FnOnce() -> std::io::Result<T>,
     pid_of: impl Fn(&T) -> Option<i32>,
 ) -> std::io::Result<T> {
-    let mut own = own_children();
+    let _starting = STARTING.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let spawned = spawn()?;
     if let Some(pid) = pid_of(&spawned) {
-        own.insert(pid);
+        own_children().insert(pid);
     }
     Ok(spawned)
 }
@@ -81,14 +92,20 @@ fn process_info(pid: i32) -> Option<ProcessInfo> {
     Some(ProcessInfo { pid: Pid::from_raw(pid), group, zombie: state == "Z" })
 }
 
-/// The server's children, from every thread's `children` list (orphans are re-parented to any
-/// live thread of the subreaper).
+/// The server's children. Orphans are re-parented to the subreaper's first live thread, which
+/// is the main thread while it lives: its `children` list holds every escaped process (and the
+/// steps it started itself). Only when it has ended are all threads' lists read.
 fn children_of_this_process() -> Vec<i32> {
+    let parse = |list: String| list.split_whitespace().filter_map(|pid| pid.parse::<i32>().ok()).collect::<Vec<_>>();
+    let main_thread = getpid().as_raw();
+    if let Ok(list) = std::fs::read_to_string(format!("/proc/self/task/{main_thread}/children")) {
+        return parse(list);
+    }
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
     let mut children = Vec::new();
     for task in tasks.flatten() {
         if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            children.extend(list.split_whitespace().filter_map(|pid| pid.parse::<i32>().ok()));
+            children.extend(parse(list));
         }
     }
     children
@@ -114,7 +131,7 @@ pub fn kill_escaped() -> usize {
     let me = getpid().as_raw();
     let mut killed = 0;
     for _ in 0..KILL_ROUNDS {
-        let own = own_children();
+        let (starts, own) = no_start_in_progress();
         let escaped = escaped_children(&own);
         if escaped.is_empty() {
             break;
@@ -128,7 +145,7 @@ pub fn kill_escaped() -> usize {
                 killed += 1;
             }
         }
-        drop(own);
+        drop((own, starts));
         for process in &escaped {
             // Sent SIGKILL (or already dead): the wait is short.
             let _ = waitpid(process.pid, None);
@@ -137,10 +154,11 @@ pub fn kill_escaped() -> usize {
     killed
 }
 
-/// True when a step ended and something of it may still be among the server's children.
+/// True when a step ended and something of it may still be among the server's children. Waits
+/// for no start: a child being started may look escaped here ([`kill_escaped`] then looks again
+/// with starts held off).
 pub fn has_escaped() -> bool {
-    let own = own_children();
-    !escaped_children(&own).is_empty()
+    !escaped_children(&own_children()).is_empty()
 }
 
 /// The environment entry that marks a plan's processes (for [`kill_plan_leftovers`]).
