@@ -221,16 +221,30 @@ fn ignore_state_folder(folder: &Path) {
 /// `PRAGMA quick_check` must answer exactly `ok`; reading does not modify the file.
 fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     let corrupt = |cause: String| StoreError::Corrupt { path: path.to_path_buf(), cause };
-    let mut statement = connection.prepare("PRAGMA quick_check").map_err(|error| open_error(path, error))?;
-    let answers = statement
-        .query_map([], |row| row.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-        .map_err(|error| open_error(path, error))?;
+    // The check reads every page once: through a small cache, so that it does not leave the
+    // server holding megabytes of pages it will not read again.
+    let cache_size: i64 =
+        connection.pragma_query_value(None, "cache_size", |row| row.get(0)).map_err(|error| open_error(path, error))?;
+    connection.pragma_update(None, "cache_size", CHECK_CACHE_SIZE).map_err(|error| open_error(path, error))?;
+    let checked = run_quick_check(connection, path);
+    connection.pragma_update(None, "cache_size", cache_size).map_err(|error| open_error(path, error))?;
+    let answers = checked?;
     if answers.len() == 1 && answers[0] == "ok" {
         Ok(())
     } else {
         Err(corrupt(format!("integrity check failed: {}", answers.join("; "))))
     }
+}
+
+/// The page cache's size while the file is checked: 64 KiB (negative: in KiB).
+const CHECK_CACHE_SIZE: i64 = -64;
+
+fn run_quick_check(connection: &Connection, path: &Path) -> Result<Vec<String>, StoreError> {
+    let mut statement = connection.prepare("PRAGMA quick_check").map_err(|error| open_error(path, error))?;
+    statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+        .map_err(|error| open_error(path, error))
 }
 
 fn read_user_version(connection: &Connection, path: &Path) -> Result<i64, StoreError> {
