@@ -355,6 +355,11 @@ fn start_watchdog() -> Option<Watchdog> {
     };
     let spawned = spawn_child(&spec, Io::Piped, Io::Null, Io::Null).and_then(|mut process| {
         let stdin = process.stdin.take().ok_or_else(|| std::io::Error::other("no pipe"))?;
+        // Never blocks the server: a watchdog that stopped reading costs a warning, not a hang.
+        nix::fcntl::fcntl(
+            std::os::fd::AsRawFd::as_raw_fd(&stdin),
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        )?;
         let pipe = std::fs::File::from(stdin);
         Ok(Watchdog { _process: process, pipe })
     });
