@@ -345,8 +345,10 @@ async fn two_runs_ticking_one_file_at_once_lose_and_double_nothing() {
     let mut text = String::from("# Claim them all\n\n");
     for number in 1..=STEPS {
         // Every step waits until both runs are going; then `mkdir` succeeds for exactly one of the
-        // two: each step is done by one run only, so the runs tick different lines at once.
-        let command = format!("while [ ! -e go ]; do sleep 0.02; done; mkdir claims/{number}");
+        // two: each step is done by one run only, so the runs tick different lines at once. A step
+        // that claimed its line holds its slot a moment: one run cannot claim every line before
+        // the other's first steps have seen `go` (a step starts in well under the 20 ms poll).
+        let command = format!("while [ ! -e go ]; do sleep 0.02; done; mkdir claims/{number} && sleep 0.05");
         text.push_str(&format!("- [ ] T{number:03} [P] Run `{command}`\n"));
     }
     let file = workspace.path().join("tasks.md");
