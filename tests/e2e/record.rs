@@ -128,7 +128,10 @@ fn a_coder_step_is_on_the_record_and_its_question_waits_in_the_plan_for_any_clie
     );
     assert_eq!(elsewhere.data["kind"], "invalidState", "{elsewhere:?}");
     assert!(elsewhere.message.contains("runs in another codelab-planner process"), "{elsewhere:?}");
-    // It shows that run as it goes (its progress follows the database).
+    // It shows that run as it goes (its progress follows the database): it starts with the run's
+    // `planStarted`, sent on its own time after the first read (waited for, not raced).
+    let shown = progress_event(&mut other, &run_id, "planStarted");
+    assert_eq!(shown["title"], title, "{shown}");
     other.discard(|message| message.get("method").and_then(Value::as_str) == Some("planning/progress"));
     other.shutdown_and_exit();
 
