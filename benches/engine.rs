@@ -138,6 +138,11 @@ fn critical_path(dag: &[Vec<usize>], durations: &[u64]) -> u64 {
     finish.into_iter().max().unwrap_or(0)
 }
 
+/// The makespan no schedule can beat: max(critical path, total work / parallel slots).
+fn lower_bound_ms(dag: &[Vec<usize>], durations: &[u64], parallel: usize) -> f64 {
+    critical_path(dag, durations).max(durations.iter().sum::<u64>() / parallel as u64) as f64
+}
+
 /// The seed's algorithm: layers, each split into batches of `max_parallel`, batch after batch.
 async fn level_batched_makespan(dag: &[Vec<usize>], durations: &[u64], max_parallel: usize) -> Duration {
     let mut level = vec![0usize; dag.len()];
@@ -169,7 +174,7 @@ async fn makespan_sample(root: &Path, repository: &PlanRepository, seed: u64) ->
     let dag = random_dag(SIZE, 2, seed);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let durations: Vec<u64> = (0..SIZE).map(|_| rng.gen_range(10..=50)).collect();
-    let bound_ms = critical_path(&dag, &durations).max(durations.iter().sum::<u64>() / PARALLEL as u64) as f64;
+    let bound_ms = lower_bound_ms(&dag, &durations, PARALLEL);
     let plan = claimed(repository, subtasks_of(&dag, |node| durations[node].to_string())).await;
     let agents = AgentSet::new().with(AgentKind::Coder, Arc::new(SleepAgent));
     let started = Instant::now();
@@ -320,7 +325,7 @@ async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u
     let dag = random_dag(SIZE, 1, seed);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x51ee9);
     let durations: Vec<u64> = (0..SIZE).map(|_| rng.gen_range(100..=300)).collect();
-    let bound_ms = critical_path(&dag, &durations).max(durations.iter().sum::<u64>() / PARALLEL as u64) as f64;
+    let bound_ms = lower_bound_ms(&dag, &durations, PARALLEL);
     let policy_ratio = list_schedule_ms(&dag, &durations, PARALLEL) as f64 / bound_ms;
     let subtasks =
         shell_subtasks(&dag, |node| format!("sleep {}.{:03}", durations[node] / 1000, durations[node] % 1000));

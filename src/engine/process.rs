@@ -176,8 +176,8 @@ pub struct SpawnedChild {
 const POLL_WITHOUT_PIDFD: Duration = Duration::from_millis(5);
 
 impl SpawnedChild {
-    pub fn id(&self) -> u32 {
-        self.pid.unsigned_abs()
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.pid)
     }
 
     /// Waits for the child to end and reaps it. Cancel-safe: call it again after a `select!`.
@@ -207,8 +207,7 @@ impl SpawnedChild {
 impl Drop for SpawnedChild {
     fn drop(&mut self) {
         if self.kill_on_drop && self.status.is_none() {
-            let pid = Pid::from_raw(self.pid);
-            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(self.pid(), Signal::SIGKILL);
             // Reaped here when already gone; else it is a zombie among the server's children,
             // which `reaper::kill_escaped` reaps.
             let _ = launch::try_wait(self.pid);
@@ -265,27 +264,23 @@ pub enum ProcessError {
     Wait(std::io::Error),
 }
 
-/// Kills the process group when dropped, unless disarmed (the group is known to be gone).
+/// Kills the process group when dropped.
 struct GroupGuard {
-    group: Option<Pid>,
+    group: Pid,
 }
 
 impl GroupGuard {
     fn signal(&self, signal: Signal) {
-        if let Some(group) = self.group {
-            // ESRCH (group already empty) is the expected outcome after the shell exits.
-            let _ = killpg(group, signal);
-        }
+        // ESRCH (group already empty) is the expected outcome after the shell exits.
+        let _ = killpg(self.group, signal);
     }
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.signal(Signal::SIGKILL);
-        if let Some(group) = self.group {
-            reaper::forget_child(group.as_raw());
-            tell_watchdog('-', group);
-        }
+        reaper::forget_child(self.group.as_raw());
+        tell_watchdog('-', self.group);
     }
 }
 
@@ -409,10 +404,9 @@ pub async fn run_shell(
 ) -> Result<ShellOutcome, ProcessError> {
     LazyLock::force(&WATCHDOG);
     let mut child = spawn_shell(spec).await?;
-    let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
-    if let Some(group) = group {
-        tell_watchdog('+', group);
-    }
+    // The leader's pid is its group's id (`launch` makes it a group of its own).
+    let group = child.pid();
+    tell_watchdog('+', group);
     let guard = GroupGuard { group };
     let (line_sender, mut lines) = mpsc::channel(LINES_IN_FLIGHT);
     let mut readers = Vec::new();
@@ -733,7 +727,7 @@ mod tests {
 
     /// The environment of a child started a moment ago: `/proc/PID/environ` is empty until its
     /// `execve` has set up the new stack, which may be just after the start returned.
-    fn environment_of(pid: u32) -> Vec<String> {
+    fn environment_of(pid: Pid) -> Vec<String> {
         let started = std::time::Instant::now();
         let mut environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
         while environ.is_empty() && started.elapsed() < Duration::from_secs(10) {
@@ -774,14 +768,13 @@ mod tests {
                     role,
                 };
                 let child = spawn_child(&spec, Io::Null, Io::Null, Io::Null).unwrap();
-                let pid = child.id();
+                let pid = child.pid();
                 sender.send(environment_of(pid)).unwrap();
                 std::mem::forget(child); // Not killed on drop: only the parent-death signal may kill it.
                 pid
             });
             let environment = receiver.recv_timeout(Duration::from_secs(20)).unwrap();
             let pid = starter.join().unwrap();
-            let pid = Pid::from_raw(i32::try_from(pid).unwrap());
             if is_step {
                 for entry in ["CODELAB_ATTEMPT=attempt-7", "CODELAB_PLAN_ID=plan-7", "CODELAB_EXTRA=x"] {
                     assert!(environment.iter().any(|item| item == entry), "{entry} in {environment:?}");
@@ -799,7 +792,7 @@ mod tests {
                 nix::sys::wait::waitpid(pid, None).unwrap();
             }
         }
-        let watchdog = WATCHDOG.lock().unwrap().as_ref().map(|watchdog| watchdog._process.id()).expect("a watchdog");
+        let watchdog = WATCHDOG.lock().unwrap().as_ref().map(|watchdog| watchdog._process.pid()).expect("a watchdog");
         let environment = environment_of(watchdog);
         assert_eq!(environment, vec!["PATH=/usr/bin:/bin".to_owned()], "the watchdog sees no key");
     }
