@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use codelab_planner::engine::queue::ReadyQueue;
 use codelab_planner::engine::{
     AgentError, AgentIo, AgentOutcome, AgentRequest, AgentSet, Backoff, RunConfig, SubtaskExecutor, spawn_run,
 };
@@ -281,34 +282,28 @@ async fn trivial_round(root: &Path, repository: &PlanRepository, dag: &[Vec<usiz
     TrivialRound { xargs, make, ninja, engine, engine_cpu }
 }
 
-/// Makespan of 40 sleeping shell steps (100–300 ms, seeded DAG), maxParallel 4, over the bound.
-/// The makespan (ms) a list scheduler would reach with no cost at all: `parallel` slots, a ready
-/// step started the moment a slot frees, the lowest position first (as the engine's queue
-/// picks). What the engine loses beyond it is its own overhead; below the bound is the policy's.
-fn list_schedule_ms(dag: &[Vec<usize>], durations: &[u64], parallel: usize) -> u64 {
-    let mut finish: Vec<Option<u64>> = vec![None; dag.len()];
+/// The makespan (ms) the engine's own queue would reach with no cost at all: `parallel` slots,
+/// a ready step started the moment a slot frees, picked as the engine picks (`ReadyQueue`: the
+/// earliest in the plan). What the engine loses beyond it is its own overhead; below the bound is
+/// the policy's.
+fn list_schedule_ms(subtasks: &[Subtask], durations: &[u64], parallel: usize) -> u64 {
+    let mut queue = ReadyQueue::new(subtasks).expect("a DAG");
     let mut running: Vec<(u64, usize)> = Vec::new();
-    let mut started = vec![false; dag.len()];
     let mut now = 0;
     loop {
-        for node in 0..dag.len() {
-            if running.len() < parallel
-                && !started[node]
-                && dag[node].iter().all(|&dependency| finish[dependency].is_some_and(|at| at <= now))
-            {
-                started[node] = true;
-                running.push((now + durations[node], node));
-            }
+        while running.len() < parallel {
+            let Some(node) = queue.next_ready() else { break };
+            queue.mark_started(node);
+            running.push((now + durations[node], node));
         }
         let Some(&(next, _)) = running.iter().min() else { break };
         now = next;
-        running.retain(|&(at, node)| {
-            if at == now {
-                finish[node] = Some(at);
-            }
-            at != now
-        });
+        for &(_, node) in running.iter().filter(|&&(at, _)| at == now) {
+            queue.mark_done(node);
+        }
+        running.retain(|&(at, _)| at != now);
     }
+    assert!(queue.is_drained());
     now
 }
 
@@ -319,6 +314,7 @@ struct ShellMakespan {
     policy_ratio: f64,
 }
 
+/// Makespan of 40 sleeping shell steps (100–300 ms, seeded DAG), maxParallel 4, over the bound.
 async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u64) -> ShellMakespan {
     const SIZE: usize = 40;
     const PARALLEL: usize = 4;
@@ -326,9 +322,9 @@ async fn shell_makespan_sample(root: &Path, repository: &PlanRepository, seed: u
     let mut rng = StdRng::seed_from_u64(seed ^ 0x51ee9);
     let durations: Vec<u64> = (0..SIZE).map(|_| rng.gen_range(100..=300)).collect();
     let bound_ms = lower_bound_ms(&dag, &durations, PARALLEL);
-    let policy_ratio = list_schedule_ms(&dag, &durations, PARALLEL) as f64 / bound_ms;
     let subtasks =
         shell_subtasks(&dag, |node| format!("sleep {}.{:03}", durations[node] / 1000, durations[node] % 1000));
+    let policy_ratio = list_schedule_ms(&subtasks, &durations, PARALLEL) as f64 / bound_ms;
     let plan = claimed(repository, subtasks).await;
     let started = Instant::now();
     let (handle, _events) = spawn_run(repository.clone(), plan, config(root, PARALLEL, AgentSet::without_llm()));
