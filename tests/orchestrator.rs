@@ -393,6 +393,44 @@ async fn retry_reruns_only_what_failed_and_keeps_earlier_results() {
     assert_eq!(plan.subtasks[0].result, first_result);
 }
 
+/// The client can see `planFinished` before the orchestrator has booked the run's end; a retry or
+/// an execute sent at that moment is judged on the plan as it ended, never refused as "already
+/// running".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sent_the_moment_a_run_ends_finds_it_ended() {
+    let workspace = tempfile::tempdir().unwrap();
+    let orchestrator =
+        start_with(workspace.path(), Settings { plan_approval: PlanApproval::Never, ..Settings::default() }).await;
+    let failing = orchestrator.create(plan_request("fails", vec![shell("check", "false", &[])])).await.unwrap().plan.id;
+    let mut run = orchestrator
+        .execute(ExecuteRequest { plan_id: failing.clone(), max_parallel: None, failure_policy: None })
+        .await
+        .unwrap();
+    for round in 0..30 {
+        let last = drain(run.events).await.pop();
+        assert!(matches!(last, Some(RunEventKind::PlanFinished { status: PlanStatus::Failed, .. })), "round {round}");
+        run = orchestrator
+            .retry(RetryRequest { plan_id: failing.clone(), subtask_ids: None })
+            .await
+            .unwrap_or_else(|error| panic!("round {round}: a retry right after planFinished: {error}"));
+    }
+    drain(run.events).await;
+
+    for round in 0..30 {
+        let passing =
+            orchestrator.create(plan_request("passes", vec![shell("ok", "true", &[])])).await.unwrap().plan.id;
+        let request = ExecuteRequest { plan_id: passing, max_parallel: None, failure_policy: None };
+        let started = orchestrator.execute(request.clone()).await.unwrap();
+        let last = drain(started.events).await.pop();
+        assert!(
+            matches!(last, Some(RunEventKind::PlanFinished { status: PlanStatus::Completed, .. })),
+            "round {round}"
+        );
+        let Err(refused) = orchestrator.execute(request).await else { panic!("a completed plan does not run again") };
+        assert!(!refused.to_string().contains("already running"), "round {round}: {refused}");
+    }
+}
+
 #[tokio::test]
 async fn everything_survives_a_restart_on_the_same_file() {
     let workspace = tempfile::tempdir().unwrap();

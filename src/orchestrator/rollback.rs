@@ -139,11 +139,8 @@ impl Actor {
     /// rolled back (no run starts until [`Actor::end_rollback`]) and hands out the writer.
     pub(super) async fn begin_rollback(&mut self, plan_id: PlanId) -> Result<RollbackTools, OrchestratorError> {
         let plan = self.load_plan(&plan_id).await?;
-        // A run whose end is committed (completed, failed, cancelled: its agents have stopped, and
-        // its `planFinished` may already be with the client) is over, even before this actor has
-        // booked its end.
-        let booked_run = self.runs.contains_key(&plan_id) && !plan.status.is_finished();
-        if booked_run || plan.status == PlanStatus::Running {
+        self.book_committed_end(&plan).await;
+        if self.runs.contains_key(&plan_id) || plan.status == PlanStatus::Running {
             return Err(invalid_state(
                 &plan,
                 format!("plan {plan_id} is running; cancel it or let it finish before reverting its changes"),

@@ -122,6 +122,7 @@ impl Actor {
         let mut launch = self.launch_settings(request.max_parallel, request.failure_policy)?;
         launch.agents_by_hand = agents_by_hand;
         let mut plan = self.load_plan(&request.plan_id).await?;
+        self.book_committed_end(&plan).await;
         self.refuse_if_running(&plan)?;
         let previous = plan.status;
         let now = Timestamp::now();
@@ -146,6 +147,7 @@ impl Actor {
     pub(super) async fn retry(&mut self, request: RetryRequest) -> Result<RunStarted, OrchestratorError> {
         let launch = self.launch_settings(None, None)?;
         let mut plan = self.load_plan(&request.plan_id).await?;
+        self.book_committed_end(&plan).await;
         self.refuse_if_running(&plan)?;
         if !matches!(plan.status, PlanStatus::Failed | PlanStatus::Cancelled | PlanStatus::Interrupted) {
             return Err(invalid_state(
@@ -234,18 +236,34 @@ impl Actor {
         Ok(CancelWait::NotRunning(self.load_plan(&plan_id).await?.status))
     }
 
-    /// Books a run's end: forgets it, moves the session, wakes whoever waits for it.
+    /// A run's end, as its watcher reports it once the engine task is over. Already booked when
+    /// a request saw the end committed first ([`Actor::book_committed_end`]).
     pub(super) async fn run_finished(&mut self, end: RunEnd) {
-        let Some(run) = self.runs.remove(&end.plan_id) else { return };
-        if run.run_id != end.run_id {
-            tracing::warn!(plan = %end.plan_id, "a stale run reported its end");
+        if self.runs.get(&end.plan_id).is_none_or(|run| run.run_id != end.run_id) {
+            return;
         }
         let status = match end.outcome {
             Ok(summary) => summary.status,
             Err(message) => self.fail_dead_run(&end.plan_id, &message).await,
         };
-        if let Err(error) = self.record_session_outcome(&end.plan_id, status).await {
-            tracing::warn!(plan = %end.plan_id, %error, "could not record the session's outcome");
+        self.book_end(&end.plan_id, status).await;
+    }
+
+    /// The client can hold a run's `planFinished` before the engine task is over and its watcher
+    /// has reported the end: a plan whose end is committed (completed, failed, cancelled) has no
+    /// run left, and a request that comes in that moment is judged on the plan as it ended, never
+    /// refused as "running". Books the end now; the watcher's report then finds it booked.
+    pub(super) async fn book_committed_end(&mut self, plan: &Plan) {
+        if plan.status.is_finished() && self.runs.contains_key(&plan.id) {
+            self.book_end(&plan.id, plan.status).await;
+        }
+    }
+
+    /// Books a run's end: forgets it, moves the session, wakes whoever waits for it.
+    async fn book_end(&mut self, plan_id: &PlanId, status: PlanStatus) {
+        let Some(run) = self.runs.remove(plan_id) else { return };
+        if let Err(error) = self.record_session_outcome(plan_id, status).await {
+            tracing::warn!(plan = %plan_id, %error, "could not record the session's outcome");
         }
         for waiter in run.waiters {
             let _ = waiter.send(status);
