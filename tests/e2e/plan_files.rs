@@ -1,5 +1,5 @@
 //! Plan files over stdio, through standard LSP only: diagnostics with exact ranges (and their
-//! update after an incremental change), code lenses and hover after a run started from a code
+//! update after an incremental change, and when a lens request checked the file first), code lenses and hover after a run started from a code
 //! action, completion, definition, symbols, rename, and every action as
 //! `workspace/executeCommand`.
 
@@ -163,6 +163,26 @@ fn lens_titles(server: &mut TestServer, uri: &str) -> Vec<String> {
         .iter()
         .map(|lens| lens["command"]["title"].as_str().unwrap_or("").to_owned())
         .collect()
+}
+
+/// An editor opens a plan file and at once asks for its lenses (VS Code does). The lens request
+/// can check the file before the diagnostics do; the diagnostics are published all the same.
+#[test]
+fn diagnostics_come_even_when_a_lens_request_checks_the_file_first() {
+    let dir = workspace();
+    let mut server = start(dir.path());
+    let text = "title = \"Проверить\"\n\n[[subtask]]\nid = \"test\"\ntitle = \"Тесты\"\nagent = \"shel\"\ncommand = \"make test\"\n";
+    let uris: Vec<String> = (0..40).map(|index| uri_of(&dir.path().join(format!("check-{index}.plan.toml")))).collect();
+    for uri in &uris {
+        open(&mut server, uri, text);
+        assert!(lens_titles(&mut server, uri).iter().any(|title| title.contains("Run plan")), "{uri}");
+    }
+    for uri in &uris {
+        let found = diagnostics(&mut server, uri);
+        assert_eq!(found.len(), 1, "{uri}: {found:?}");
+        assert!(found[0].1.contains(r#"unknown agent "shel""#), "{uri}: {found:?}");
+    }
+    server.shutdown_and_exit();
 }
 
 #[test]

@@ -73,15 +73,16 @@ fn spawn_check(server: &PlannerServer, uri: Uri, format: Format, options: ReadOp
     tokio::spawn(async move {
         loop {
             let checked_version = shared.documents.get(&uri).map(|document| document.version);
-            if let Some(document) = shared.documents.get(&uri)
-                && shared.documents.checked(&uri, document.version).is_none()
-            {
+            if let Some(document) = shared.documents.get(&uri) {
+                // A request (lenses, hover) may have checked this version already: its check is
+                // reused, and the diagnostics are published all the same.
+                let kept = shared.documents.checked(&uri, document.version);
                 let text = document.text.clone();
                 let options = options.clone();
                 let made = tokio::task::spawn_blocking(move || {
-                    let checked = planfile::check_as(&text, format, &options);
+                    let checked = kept.unwrap_or_else(|| Arc::new(planfile::check_as(&text, format, &options)));
                     let diagnostics = diagnostics_of(&text, &checked);
-                    (Arc::new(checked), diagnostics)
+                    (checked, diagnostics)
                 })
                 .await;
                 if let Ok((checked, diagnostics)) = made
