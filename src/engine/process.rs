@@ -142,7 +142,7 @@ pub fn spawn_child(spec: &ChildSpec<'_>, stdin: Io, stdout: Io, stderr: Io) -> s
         stderr,
     };
     let kill_on_drop = matches!(spec.role, ChildRole::Step { .. });
-    reaper::spawn_registered(|| launch::launch(&command), |launched| Some(launched.pid)).map(|launched| SpawnedChild {
+    reaper::spawn_registered(|| launch::launch(&command), |launched| launched.pid).map(|launched| SpawnedChild {
         pid: launched.pid,
         pidfd: launched.pidfd,
         waiter: None,
@@ -487,33 +487,22 @@ async fn spawn_shell(spec: &ShellCommand) -> Result<SpawnedChild, ProcessError> 
     let started = starters::on_starter_thread(move || {
         let spec = spec_owned;
         let launcher = spec.launcher.as_deref().unwrap_or_default();
-        let role = || ChildRole::Step { attempt: attempt_marker(), plan_id: spec.plan_id.clone() };
+        let start = |program: &str, args: &[&str], extra_env: &[(String, String)]| {
+            let role = ChildRole::Step { attempt: attempt_marker(), plan_id: spec.plan_id.clone() };
+            let working_directory = &spec.working_directory;
+            let child = ChildSpec { program, args, working_directory, extra_env, launcher, role };
+            spawn_child(&child, Io::Null, Io::Piped, Io::Piped)
+        };
         let words = direct::simple_command(&spec.command).filter(|_| launcher.is_empty());
         if let (Some(words), Some(folder)) = (words, spec.working_directory.to_str()) {
             let mut extra_env = spec.extra_env.clone();
             extra_env.push(("PWD".to_owned(), folder.to_owned()));
-            let child = ChildSpec {
-                program: words[0],
-                args: &words[1..],
-                working_directory: &spec.working_directory,
-                extra_env: &extra_env,
-                launcher,
-                role: role(),
-            };
-            match spawn_child(&child, Io::Null, Io::Piped, Io::Piped) {
+            match start(words[0], &words[1..], &extra_env) {
                 Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied) => {}
                 started => return started,
             }
         }
-        let child = ChildSpec {
-            program: "sh",
-            args: &["-c", &spec.command],
-            working_directory: &spec.working_directory,
-            extra_env: &spec.extra_env,
-            launcher,
-            role: role(),
-        };
-        spawn_child(&child, Io::Null, Io::Piped, Io::Piped)
+        start("sh", &["-c", &spec.command], &spec.extra_env)
     })
     .await
     .unwrap_or_else(|| Err(std::io::Error::other("starting the shell panicked")));

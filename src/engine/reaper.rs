@@ -48,13 +48,11 @@ fn no_start_in_progress() -> (RwLockWriteGuard<'static, ()>, MutexGuard<'static,
 /// processes can run: a step being started is never taken for an escaped one.
 pub(crate) fn spawn_registered<T>(
     spawn: impl FnOnce() -> std::io::Result<T>,
-    pid_of: impl Fn(&T) -> Option<i32>,
+    pid_of: impl Fn(&T) -> i32,
 ) -> std::io::Result<T> {
     let _starting = STARTING.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let spawned = spawn()?;
-    if let Some(pid) = pid_of(&spawned) {
-        own_children().insert(pid);
-    }
+    own_children().insert(pid_of(&spawned));
     Ok(spawned)
 }
 
